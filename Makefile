@@ -1,0 +1,39 @@
+SHELL := /bin/bash
+export PATH := $(HOME)/.local/bin:/usr/local/go/bin:$(PATH)
+PY_DIRS := libs services gateway tools scripts tests k8s docker
+.DEFAULT_GOAL := help
+
+include k8s/k8s.mk
+
+.PHONY: help bootstrap bootstrap-test run stop test lint format bench clean
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+bootstrap: ## Install what `make run` needs (Debian packages, uv, the Temporal CLI); skips what is there
+	@scripts/bootstrap.sh run
+
+bootstrap-test: ## Install what `make test` needs: bootstrap plus PostgreSQL and the Temporal test server
+	@scripts/bootstrap.sh test
+
+run: bootstrap ## Start the whole platform on SQLite; Ctrl-C or `make stop` stops it
+	@uv run --frozen python scripts/devstack.py up
+
+stop: ## Stop what `make run` started
+	@uv run --frozen python scripts/devstack.py stop
+
+test: bootstrap-test k8s-check ## Check the k8s manifests, then run the whole test suite against real servers
+	@uv run --frozen pytest $(PYTEST_ARGS)
+
+lint: bootstrap ## ruff format check, ruff, mypy, and the Dockerfile linters
+	uv run --frozen ruff format --check $(PY_DIRS)
+	uv run --frozen ruff check $(PY_DIRS)
+	uv run --frozen mypy $(PY_DIRS)
+	@$(MAKE) --no-print-directory dockerfile-lint
+
+format: ## Format the code and apply safe fixes
+	uv run --frozen ruff format $(PY_DIRS)
+	uv run --frozen ruff check --fix $(PY_DIRS)
+
+clean: ## Remove the run folder (data and logs of `make run`)
+	rm -rf run

@@ -1,0 +1,36 @@
+from typing import Annotated
+
+import httpx
+from fastapi import APIRouter, Depends, Request, Response
+
+from gateway.auth import scoped
+from gateway.models import ApiKey
+from gateway.upstream import forward
+from loyalty.schemas import MemberCreate, MemberOut
+
+router = APIRouter(prefix="/v1", tags=["customers"])
+PosOrApp = Annotated[ApiKey, Depends(scoped("pos", "app"))]
+
+
+def loyalty(request: Request) -> httpx.AsyncClient:
+    client: httpx.AsyncClient = request.app.state.loyalty
+    return client
+
+
+Loyalty = Annotated[httpx.AsyncClient, Depends(loyalty)]
+
+
+@router.post(
+    "/customers",
+    status_code=201,
+    response_model=MemberOut,
+    summary="Register a customer",
+    responses={409: {"description": "A customer with this phone or email exists"}},
+)
+async def register_customer(body: MemberCreate, _key: PosOrApp, client: Loyalty) -> Response:
+    return await forward(client, "POST", "/members", body.model_dump(mode="json"))
+
+
+@router.get("/customers/{customer_id}", response_model=MemberOut, summary="Read a customer")
+async def get_customer(customer_id: str, _key: PosOrApp, client: Loyalty) -> Response:
+    return await forward(client, "GET", f"/members/{customer_id}")

@@ -1,0 +1,67 @@
+"""Alembic per service: ``env.py`` calls ``run_env``; processes call ``upgrade``."""
+
+import asyncio
+from pathlib import Path
+
+from alembic import command, context, op
+from alembic.config import Config
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Connection, make_url
+
+from kit.db import create_engine, is_sqlite
+from kit.outbox import outbox_table, processed_events_table
+
+
+def _config(script_location: str, url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", script_location)
+    config.attributes["database_url"] = url
+    return config
+
+
+def _ensure_sqlite_dir(url: str) -> None:
+    if is_sqlite(url):
+        database = make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def upgrade(script_location: str, url: str, revision: str = "head") -> None:
+    _ensure_sqlite_dir(url)
+    command.upgrade(_config(script_location, url), revision)
+
+
+async def upgrade_async(script_location: str, url: str) -> None:
+    await asyncio.to_thread(upgrade, script_location, url)
+
+
+def run_env(metadata: MetaData) -> None:
+    """Body of every service's ``env.py``: online migrations on the async engine."""
+    url = context.config.attributes["database_url"]
+    asyncio.run(_run_online(url, metadata))
+
+
+async def _run_online(url: str, metadata: MetaData) -> None:
+    engine = create_engine(url)
+    async with engine.connect() as connection:
+        await connection.run_sync(_migrate, metadata)
+        await connection.commit()
+    await engine.dispose()
+
+
+def _migrate(connection: Connection, metadata: MetaData) -> None:
+    context.configure(connection=connection, target_metadata=metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def create_plumbing_tables() -> None:
+    """The outbox and processed-event tables every service's first migration creates."""
+    metadata = MetaData()
+    for table in (outbox_table(metadata), processed_events_table(metadata)):
+        table.create(op.get_bind())
+
+
+def drop_plumbing_tables() -> None:
+    op.drop_table("processed_events")
+    op.drop_table("outbox")

@@ -1,0 +1,22 @@
+"""Typed settings shared by every deployable; each service adds its own env prefix."""
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    """Connection settings every service reads, e.g. ``LOYALTY_DATABASE_URL``."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    service_name: str = "service"
+    database_url: str = "sqlite+aiosqlite:///./run/data/service.db"
+    nats_url: str = "nats://127.0.0.1:4222"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    temporal_address: str = "127.0.0.1:7233"
+    temporal_namespace: str = "default"
+    # Prefixes every subject and stream name, so test runs share a server without colliding.
+    event_namespace: str = ""
+    log_level: str = "INFO"
+    # Port of the worker's own /healthz, /readyz and /metrics; 0 disables it.
+    worker_http_port: int = 0
+    outbox_poll_seconds: float = 0.05

@@ -1,0 +1,170 @@
+"""The FastAPI app factory every service shares: request ids, metrics, health, errors."""
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from kit.db import unit_of_work
+from kit.errors import install_error_handlers
+from kit.logs import REQUEST_ID_HEADER, configure_logging, request_id_var
+from kit.resources import Check, Resources, open_resources
+from kit.settings import ServiceSettings
+
+Startup = Callable[[FastAPI, Resources], Awaitable[None]]
+
+
+class RequestIdMiddleware:
+    """Takes the caller's X-Request-ID (or makes one), logs with it and echoes it back."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.lower().encode())
+        request_id = incoming.decode()[:128] if incoming else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", []).append(
+                    (REQUEST_ID_HEADER.lower().encode(), request_id.encode())
+                )
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
+        self.app = app
+        self.requests = Counter(
+            "http_requests_total", "HTTP requests", ["method", "route", "status"], registry=registry
+        )
+        self.latency = Histogram(
+            "http_request_duration_seconds",
+            "HTTP latency",
+            ["method", "route"],
+            registry=registry,
+            buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.requests.labels(scope["method"], route, str(status)).inc()
+            self.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
+
+
+def resources_of(request: Request) -> Resources:
+    resources: Resources = request.app.state.resources
+    return resources
+
+
+async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with unit_of_work(resources_of(request).sessions) as session:
+        yield session
+
+
+# The request boundary owns the transaction: one commit after the handler returns.
+SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
+ResourcesDep = Annotated[Resources, Depends(resources_of)]
+
+
+async def run_checks(checks: dict[str, Check]) -> dict[str, str]:
+    async def one(check: Check) -> str:
+        try:
+            await asyncio.wait_for(check(), 2)
+            return "ok"
+        except Exception as exc:
+            return f"failing: {type(exc).__name__}"
+
+    results = await asyncio.gather(*(one(check) for check in checks.values()))
+    return dict(zip(checks, results, strict=True))
+
+
+def health_router(
+    checks_of: Callable[[], dict[str, Check]], registry: CollectorRegistry
+) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz", summary="Alive")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Ready: every dependency reachable")
+    async def readyz() -> JSONResponse:
+        results = await run_checks(checks_of())
+        ready = all(v == "ok" for v in results.values())
+        return JSONResponse({"ready": ready, "checks": results}, status_code=200 if ready else 503)
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def create_service_app(
+    settings: ServiceSettings,
+    *,
+    title: str,
+    description: str,
+    routers: list[APIRouter],
+    on_startup: Startup | None = None,
+    **fastapi_kwargs: Any,
+) -> FastAPI:
+    configure_logging(settings.service_name, settings.log_level)
+    registry = CollectorRegistry()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with open_resources(settings) as resources:
+            app.state.resources = resources
+            app.state.settings = settings
+            if on_startup:
+                await on_startup(app, resources)
+            yield
+
+    app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_kwargs)
+    install_error_handlers(app)
+    app.include_router(health_router(lambda: app.state.resources.readiness_checks(), registry))
+    for router in routers:
+        app.include_router(router)
+    app.add_middleware(MetricsMiddleware, registry=registry)
+    app.add_middleware(RequestIdMiddleware)
+    return app

@@ -1,0 +1,14 @@
+from fastapi import FastAPI
+
+from kit.web import create_service_app
+from orchestrator.routes import router
+from orchestrator.settings import OrchestratorSettings
+
+
+def create_app(settings: OrchestratorSettings | None = None) -> FastAPI:
+    return create_service_app(
+        settings or OrchestratorSettings(),
+        title="Orchestrator service",
+        description="Chains as durable Temporal workflows, campaigns and analytics.",
+        routers=[router],
+    )

@@ -1,0 +1,101 @@
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.bus import EventBus, Subscription, consume
+from kit.consumers import idempotent
+from kit.contracts import MemberRegistered, MemberRegisteredPayload
+from kit.db import SessionFactory, new_metadata, unit_of_work
+from kit.events import Event
+from kit.outbox import Outbox, OutboxRelay, outbox_table, processed_events_table
+from kit.testing import tables_in, wait_for
+
+metadata = new_metadata()
+outbox = Outbox(outbox_table(metadata))
+processed = processed_events_table(metadata)
+
+
+@pytest.fixture
+async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
+    async with tables_in(database_url, metadata) as factory:
+        yield factory
+
+
+def registered() -> MemberRegistered:
+    return MemberRegistered(customer_id="c-1", payload=MemberRegisteredPayload(email="a@b.example"))
+
+
+async def pending(sessions: SessionFactory) -> int:
+    async with unit_of_work(sessions) as session:
+        query = select(func.count()).where(outbox.table.c.published_at.is_(None))
+        return int((await session.execute(query)).scalar_one())
+
+
+async def test_an_event_written_in_a_rolled_back_transaction_never_leaves(
+    sessions: SessionFactory, bus: EventBus
+) -> None:
+    with pytest.raises(RuntimeError):
+        async with unit_of_work(sessions) as session:
+            await outbox.add(session, registered())
+            raise RuntimeError("the write failed")
+    assert await OutboxRelay(outbox.table, sessions, bus).relay_once() == 0
+
+
+async def test_the_relay_publishes_in_order_and_marks_rows(
+    sessions: SessionFactory, bus: EventBus
+) -> None:
+    events = [registered() for _ in range(5)]
+    async with unit_of_work(sessions) as session:
+        for event in events:
+            await outbox.add(session, event)
+    relay = OutboxRelay(outbox.table, sessions, bus)
+    assert await relay.relay_once() == 5
+    assert await relay.relay_once() == 0
+    assert await pending(sessions) == 0
+    received: list[Event] = []
+
+    async def collect(event: Event) -> None:
+        received.append(event)
+
+    stop = asyncio.Event()
+    task = asyncio.create_task(consume(bus, Subscription("t", MemberRegistered, collect), stop))
+    await wait_for(lambda: len(received) == 5, "five events")
+    stop.set()
+    await task
+    assert [e.id for e in received] == [e.id for e in events]
+
+
+async def test_an_idempotent_handler_applies_an_event_once(sessions: SessionFactory) -> None:
+    applied: list[str] = []
+
+    async def handle(_session: AsyncSession, event: MemberRegistered) -> None:
+        applied.append(str(event.id))
+
+    handler = idempotent(sessions, processed, "test-consumer", handle)
+    event = registered()
+    await handler(event)
+    await handler(event)
+    await handler(registered())
+    assert len(applied) == 2
+
+
+async def test_a_failing_handler_leaves_no_trace_and_can_be_retried(
+    sessions: SessionFactory,
+) -> None:
+    calls: list[int] = []
+
+    async def flaky(_session: AsyncSession, _event: MemberRegistered) -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("first attempt fails")
+
+    handler = idempotent(sessions, processed, "test-consumer", flaky)
+    event = registered()
+    with pytest.raises(RuntimeError):
+        await handler(event)
+    await handler(event)
+    await handler(event)
+    assert len(calls) == 2
