@@ -1,6 +1,6 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:/usr/local/go/bin:$(PATH)
-PY_DIRS := libs services gateway tools scripts tests k8s docker
+PY_DIRS := libs services gateway tools scripts tests k8s docker benchmarks
 .DEFAULT_GOAL := help
 
 include k8s/k8s.mk
@@ -30,6 +30,9 @@ lint: bootstrap ## ruff format check, ruff, mypy, and the Dockerfile linters
 	uv run --frozen ruff check $(PY_DIRS)
 	uv run --frozen mypy $(PY_DIRS)
 	@$(MAKE) --no-print-directory dockerfile-lint
+
+bench: bootstrap-test ## Run the benchmarks (BENCH="pos segments" for some) and write results/
+	@uv run --frozen python benchmarks/run.py $(BENCH)
 
 format: ## Format the code and apply safe fixes
 	uv run --frozen ruff format $(PY_DIRS)

@@ -9,9 +9,9 @@ from nats.aio.client import Client as NATS
 
 from kit.bus import EventBus, connect_nats
 from kit.contracts import MemberRegistered
+from kit.stack import Platform
 from kit.testing import wait_for
 
-from .conftest import Platform
 from .test_skeleton import mail_to, register
 
 pytestmark = pytest.mark.e2e

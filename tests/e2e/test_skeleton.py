@@ -6,9 +6,8 @@ from typing import Any
 import httpx
 import pytest
 
+from kit.stack import Platform
 from kit.testing import wait_for
-
-from .conftest import Platform
 
 pytestmark = pytest.mark.e2e
 

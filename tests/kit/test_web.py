@@ -7,8 +7,8 @@ from pydantic import BaseModel
 
 from kit.errors import DomainError
 from kit.settings import ServiceSettings
-from kit.stack import free_port
-from kit.testing import Infra, app_client
+from kit.stack import Infra, free_port
+from kit.testing import app_client
 from kit.web import create_service_app
 
 

@@ -10,11 +10,17 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import asyncpg
 
 ROOT = Path(__file__).resolve().parents[3]
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "retention-platform"
@@ -308,3 +314,136 @@ def start_platform(
     procs = [worker_proc(package, env, worker_ports[package]) for package in WORKERS]
     procs += [api_proc(package, ports.api(package), env) for package in APIS]
     group.start_all_and_wait(procs, timeout=120)
+
+
+# --- whole environments, for the tests and the benchmarks -------------------------------------
+
+
+@dataclass(frozen=True)
+class Infra:
+    """Where this session's servers listen."""
+
+    group: ProcessGroup
+    root: Path
+    nats_port: int
+    redis_port: int
+    postgres_port: int
+    temporal_port: int
+
+    @property
+    def nats_url(self) -> str:
+        return f"nats://127.0.0.1:{self.nats_port}"
+
+    @property
+    def redis_url(self) -> str:
+        return f"redis://127.0.0.1:{self.redis_port}/0"
+
+    @property
+    def temporal_address(self) -> str:
+        return f"127.0.0.1:{self.temporal_port}"
+
+    def postgres_url(self, database: str) -> str:
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.postgres_port}/{database}"
+
+    async def create_database(self, name: str) -> str:
+        conn = await asyncpg.connect(
+            host="127.0.0.1", port=self.postgres_port, user="postgres", database="postgres"
+        )
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        return self.postgres_url(name)
+
+
+@contextmanager
+def running_infra(root: Path) -> Iterator[Infra]:
+    """NATS, Redis, PostgreSQL and the Temporal dev server on free ports, stopped on exit."""
+    group = ProcessGroup(root / "logs")
+    ports = {name: free_port() for name in ("nats", "redis", "postgres", "temporal")}
+    with ExitStack() as stack:
+        # Outside private temp folders: the `postgres` user must be able to reach it.
+        pg_root = Path(tempfile.mkdtemp(prefix="retention-pg-"))
+        stack.callback(shutil.rmtree, pg_root, ignore_errors=True)
+        stack.callback(group.stop_all)  # runs first: servers stop before their files go
+        group.start_all_and_wait(
+            [
+                nats_proc(ports["nats"], root / "nats"),
+                redis_proc(ports["redis"], root / "redis"),
+                postgres_proc(ports["postgres"], pg_root / "data"),
+                temporal_proc(ports["temporal"], 0, root / "temporal.db", headless=True),
+            ],
+            timeout=120,
+        )
+        yield Infra(
+            group, root, ports["nats"], ports["redis"], ports["postgres"], ports["temporal"]
+        )
+
+
+@dataclass
+class Platform:
+    group: ProcessGroup
+    ports: Ports
+    env: dict[str, str]
+    worker_ports: dict[str, int]
+    namespace: str
+    database_urls: dict[str, str]
+    pos_key: str = ""
+
+    @property
+    def gateway(self) -> str:
+        return f"http://127.0.0.1:{self.ports.gateway}"
+
+    def service(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports.api(name)}"
+
+    @property
+    def mail(self) -> str:
+        return f"http://127.0.0.1:{self.ports.smtp_http}"
+
+    def create_key(self, *scopes: str) -> str:
+        argv = [sys.executable, "-m", "gateway.admin", "create-key", "--name", "e2e"]
+        for scope in scopes:
+            argv += ["--scope", scope]
+        done = subprocess.run(
+            argv, env={**os.environ, **self.env}, cwd=ROOT, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.strip()
+
+    def kill_worker(self, package: str) -> None:
+        self.group.stop(f"{package}-worker", sig=signal.SIGKILL)
+
+    def start_worker(self, package: str, **extra_env: str) -> subprocess.Popen[bytes]:
+        proc = worker_proc(package, {**self.env, **extra_env}, self.worker_ports[package])
+        if extra_env:
+            return self.group.start(proc)
+        self.group.start_and_wait(proc)
+        return self.group.procs[proc.name]
+
+
+@asynccontextmanager
+async def running_platform(infra: Infra) -> AsyncIterator[Platform]:
+    """Every API and worker as real processes on PostgreSQL, with a local SMTP sink."""
+    databases = {
+        name: await infra.create_database(f"p_{name}_{uuid.uuid4().hex[:8]}") for name in APIS
+    }
+    ports = Ports(
+        **{name: free_port() for name in (*APIS, "smtp", "smtp_http")},
+        nats=infra.nats_port,
+        redis=infra.redis_port,
+        temporal=infra.temporal_port,
+        temporal_ui=0,
+    )
+    namespace = f"p{uuid.uuid4().hex[:8]}"
+    env = platform_env(ports, databases.__getitem__, namespace)
+    group = ProcessGroup(infra.root / f"platform-{namespace}-logs")
+    worker_ports = {name: free_port() for name in WORKERS}
+    try:
+        group.start_and_wait(smtp_sink_proc(ports.smtp, ports.smtp_http, infra.root / namespace))
+        start_platform(group, ports, env, worker_ports)
+        platform = Platform(group, ports, env, worker_ports, namespace, databases)
+        platform.pos_key = platform.create_key("pos")
+        yield platform
+    finally:
+        group.stop_all()

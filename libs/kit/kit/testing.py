@@ -6,17 +6,13 @@ and its own event namespace, so tests share servers without sharing state.
 
 import asyncio
 import inspect
-import shutil
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import ExitStack, asynccontextmanager
-from dataclasses import dataclass
+from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
@@ -28,77 +24,26 @@ from kit.bus import EventBus, connect_nats
 from kit.db import SessionFactory, create_engine, session_factory
 from kit.stack import (
     ROOT,
-    ProcessGroup,
-    free_port,
-    nats_proc,
-    postgres_proc,
-    redis_proc,
-    temporal_proc,
+    Infra,
+    Platform,
+    running_infra,
+    running_platform,
 )
 
 TEST_SERVER = ROOT / "scripts" / "temporal-test-server" / "run"
 
 
-@dataclass(frozen=True)
-class Infra:
-    """Where this session's servers listen."""
-
-    group: ProcessGroup
-    root: Path
-    nats_port: int
-    redis_port: int
-    postgres_port: int
-    temporal_port: int
-
-    @property
-    def nats_url(self) -> str:
-        return f"nats://127.0.0.1:{self.nats_port}"
-
-    @property
-    def redis_url(self) -> str:
-        return f"redis://127.0.0.1:{self.redis_port}/0"
-
-    @property
-    def temporal_address(self) -> str:
-        return f"127.0.0.1:{self.temporal_port}"
-
-    def postgres_url(self, database: str) -> str:
-        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.postgres_port}/{database}"
-
-    async def create_database(self, name: str) -> str:
-        conn = await asyncpg.connect(
-            host="127.0.0.1", port=self.postgres_port, user="postgres", database="postgres"
-        )
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-        return self.postgres_url(name)
+@pytest.fixture(scope="session")
+def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
+    with running_infra(tmp_path_factory.mktemp("servers")) as servers:
+        yield servers
 
 
 @pytest.fixture(scope="session")
-def infra(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Infra]:
-    root = tmp_path_factory.mktemp("servers")
-    group = ProcessGroup(root / "logs")
-    ports = {name: free_port() for name in ("nats", "redis", "postgres", "temporal")}
-    with ExitStack() as stack:
-        # Outside pytest's private temp folder: the `postgres` user must be able to reach it.
-        pg_root = Path(tempfile.mkdtemp(prefix="retention-pg-"))
-        stack.callback(shutil.rmtree, pg_root, ignore_errors=True)
-        stack.callback(group.stop_all)  # runs first: servers stop before their files go
-        group.start_and_wait(nats_proc(ports["nats"], root / "nats"))
-        group.start_and_wait(redis_proc(ports["redis"], root / "redis"))
-        group.start_and_wait(postgres_proc(ports["postgres"], pg_root / "data"))
-        temporal = temporal_proc(ports["temporal"], 0, root / "temporal.db", headless=True)
-        group.start_and_wait(temporal, timeout=120)
-        yield Infra(
-            group,
-            root,
-            ports["nats"],
-            ports["redis"],
-            ports["postgres"],
-            ports["temporal"],
-        )
+async def platform(infra: Infra) -> AsyncIterator[Platform]:
+    """The whole platform, shared by the end-to-end tests of one session."""
+    async with running_platform(infra) as running:
+        yield running
 
 
 def unique(prefix: str) -> str:

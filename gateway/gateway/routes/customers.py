@@ -1,23 +1,14 @@
 from typing import Annotated
 
-import httpx
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Response
 
 from gateway.auth import scoped
 from gateway.models import ApiKey
-from gateway.upstream import forward
+from gateway.upstreams import Loyalty, forward
 from loyalty.schemas import MemberCreate, MemberOut
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 PosOrApp = Annotated[ApiKey, Depends(scoped("pos", "app"))]
-
-
-def loyalty(request: Request) -> httpx.AsyncClient:
-    client: httpx.AsyncClient = request.app.state.loyalty
-    return client
-
-
-Loyalty = Annotated[httpx.AsyncClient, Depends(loyalty)]
 
 
 @router.post(

@@ -1,0 +1,5 @@
+"""Shared vocabulary of the contracts."""
+
+from typing import Literal
+
+Channel = Literal["email", "sms", "push", "messenger"]

@@ -1,0 +1,5 @@
+"""Events the gateway (app events) publishes."""
+
+from kit.events import Event
+
+EVENTS: tuple[type[Event], ...] = ()

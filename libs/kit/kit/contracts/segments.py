@@ -1,0 +1,5 @@
+"""Events segments publishes."""
+
+from kit.events import Event
+
+EVENTS: tuple[type[Event], ...] = ()
