@@ -1,4 +1,4 @@
-"""Events the orchestrator publishes."""
+"""Events the orchestrator publishes about enrollments."""
 
 from typing import Literal
 
@@ -8,6 +8,8 @@ from kit.events import Event, Payload
 class ChainEnrolledPayload(Payload):
     chain_id: str
     workflow_id: str
+    chain_version: int = 1
+    holdout: bool = False
 
 
 class ChainEnrolled(Event):
@@ -17,4 +19,18 @@ class ChainEnrolled(Event):
     payload: ChainEnrolledPayload
 
 
-EVENTS: tuple[type[Event], ...] = (ChainEnrolled,)
+class ChainExitedPayload(Payload):
+    chain_id: str
+    workflow_id: str
+    chain_version: int
+    reason: str  # purchase, completed, cancelled, max_duration, max_touches, ...
+
+
+class ChainExited(Event):
+    source = "orchestrator"
+    type: Literal["chain.exited"] = "chain.exited"
+    version: Literal[1] = 1
+    payload: ChainExitedPayload
+
+
+EVENTS: tuple[type[Event], ...] = (ChainEnrolled, ChainExited)
