@@ -23,6 +23,7 @@ from kit.stack import (
     nats_proc,
     platform_env,
     port_open,
+    provider_sink_proc,
     redis_proc,
     smtp_sink_proc,
     start_platform,
@@ -94,6 +95,10 @@ def urls(ports: Ports) -> str:
             "SMTP sink",
             f"smtp 127.0.0.1:{ports.smtp}   kept mail: {local}:{ports.smtp_http}/messages",
         ),
+        (
+            "HTTP provider sink",
+            f"{local}:{ports.provider}/requests   (push, SMS, messenger)",
+        ),
         ("NATS / Redis", f"nats://127.0.0.1:{ports.nats}   redis://127.0.0.1:{ports.redis}"),
         ("logs", str(RUN_DIR / "logs")),
     ]
@@ -149,6 +154,7 @@ def up() -> int:
             timeout=90,
         )
         group.start_and_wait(smtp_sink_proc(ports.smtp, ports.smtp_http, RUN_DIR / "mail"))
+        group.start_and_wait(provider_sink_proc(ports.provider))
         env = platform_env(ports, lambda name: f"sqlite+aiosqlite:///{data / name}.db")
         _write_state(group)
         print("applying migrations, starting workers and APIs…", flush=True)

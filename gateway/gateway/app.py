@@ -1,8 +1,13 @@
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
+from gateway.idempotency import Idempotency
+from gateway.middleware import BodyLimit, RequestContext
+from gateway.openapi import public_openapi
+from gateway.ratelimit import RateLimiter
 from gateway.routes import ROUTERS
 from gateway.settings import GatewaySettings
-from gateway.upstreams import open_upstreams
+from gateway.upstreams import install_upstream_error_handlers, open_upstreams
 from kit.resources import Resources
 from kit.web import create_service_app
 
@@ -10,13 +15,32 @@ from kit.web import create_service_app
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     settings = settings or GatewaySettings()
 
-    async def on_startup(app: FastAPI, _resources: Resources) -> None:
+    async def on_startup(app: FastAPI, resources: Resources) -> None:
         app.state.upstreams = open_upstreams(settings)
+        app.state.rate_limiter = RateLimiter(resources.redis, f"gw:rl:{settings.event_namespace}")
 
-    return create_service_app(
+    # Outermost first, inside the request id and metrics middleware of every service.
+    middleware = [
+        Middleware(RequestContext),
+        Middleware(BodyLimit, max_bytes=settings.max_body_bytes),
+        Middleware(
+            Idempotency,
+            ttl_seconds=settings.idempotency_ttl_seconds,
+            wait_seconds=settings.idempotency_wait_seconds,
+        ),
+    ]
+    app = create_service_app(
         settings,
         title="Retention platform API",
-        description="The public door for POS terminals, apps and marketers.",
+        description=(
+            "The public door for POS terminals, apps and marketers. Every call carries an API "
+            "key as `Authorization: Bearer rp_…`; errors are `application/problem+json` with a "
+            "stable `code`; every write accepts an `Idempotency-Key`."
+        ),
         routers=ROUTERS,
         on_startup=on_startup,
+        middleware=middleware,
     )
+    install_upstream_error_handlers(app)
+    app.openapi = lambda: public_openapi(app)  # type: ignore[method-assign]
+    return app

@@ -1,22 +1,57 @@
+"""`scoped(...)`: the dependency every public route declares.
+
+It authenticates the key, checks its scope, refuses input no service can store, checks the
+key's binding to a customer or store, and spends one request of the key's rate limit (the
+stricter one on routes that send messages).
+"""
+
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from gateway.keys import Scope, authenticate, require_scope
+from gateway import hygiene, ownership
+from gateway.keys import Caller, Scope, authenticate, require_scope
 from gateway.models import ApiKey
+from gateway.ratelimit import Policy, RateLimited, RateLimiter, is_costly
+from gateway.settings import GatewaySettings
 from kit.web import SessionDep
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Bearer rp_<prefix>_<secret>`")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
+def policy_for(request: Request) -> Policy:
+    settings: GatewaySettings = request.app.state.settings
+    route = request.scope.get("route")
+    if is_costly(getattr(route, "path", ""), getattr(route, "openapi_extra", None)):
+        return Policy(
+            "costly", settings.costly_rate_limit_per_second, settings.costly_rate_limit_burst
+        )
+    return Policy("default", settings.rate_limit_per_second, settings.rate_limit_burst)
+
+
+async def spend_rate_limit(request: Request, key: Caller) -> None:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    decision = await limiter.check(key.id, policy_for(request))
+    # Read by the RateLimitHeaders middleware, which puts the headers on the answer.
+    request.state.rate_limit = decision
+    if not decision.allowed:
+        raise RateLimited(f"retry after {decision.retry_after_seconds} s")
+
+
 def scoped(*allowed: Scope) -> Callable[..., Awaitable[ApiKey]]:
     async def dependency(request: Request, credentials: Credentials, session: SessionDep) -> ApiKey:
         record = await authenticate(session, credentials.credentials if credentials else None)
+        caller = Caller.of(record)
+        request.state.caller = caller
         require_scope(record, allowed)
+        await hygiene.refuse_nul(request)
+        await ownership.check_request(request, caller)
+        await spend_rate_limit(request, caller)
         request.state.api_key = record
+        ownership.current_key.set(caller)
         return record
 
     return dependency

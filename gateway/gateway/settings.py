@@ -12,4 +12,15 @@ class GatewaySettings(ServiceSettings):
     segments_url: str = "http://127.0.0.1:8002"
     notifier_url: str = "http://127.0.0.1:8003"
     orchestrator_url: str = "http://127.0.0.1:8004"
+    # Per attempt; an idempotent call is tried at most 1 + upstream_retries times.
     upstream_timeout_seconds: float = 5.0
+    upstream_retries: int = 2
+    # Requests per second and burst, per API key; routes that send messages have their own.
+    rate_limit_per_second: float = 50.0
+    rate_limit_burst: int = 100
+    costly_rate_limit_per_second: float = 1.0
+    costly_rate_limit_burst: int = 10
+    max_body_bytes: int = 256 * 1024
+    idempotency_ttl_seconds: int = 24 * 3600
+    # How long a duplicate waits for the first request carrying its key before a 409.
+    idempotency_wait_seconds: float = 10.0

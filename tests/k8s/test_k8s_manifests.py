@@ -1,14 +1,24 @@
 """What an SRE relies on in the rendered manifests, checked on both overlays."""
 
 import json
+import re
 from typing import Any
 
 import pytest
+from pydantic_settings import BaseSettings
 
+from gateway.settings import GatewaySettings
+from loyalty.settings import LoyaltySettings
+from notifier.settings import NotifierSettings
+from orchestrator.settings import OrchestratorSettings
+from segments.settings import SegmentsSettings
 from tests.k8s.conftest import REPO
 
 SERVICES = ["loyalty", "segments", "notifier", "orchestrator"]
-DEPLOYABLES = ["gateway"] + [f"{s}-{role}" for s in SERVICES for role in ("api", "worker")]
+# The gateway's API is "gateway"; its worker (the app-event outbox relay) is "gateway-worker".
+DEPLOYABLES = ["gateway", "gateway-worker"] + [
+    f"{s}-{role}" for s in SERVICES for role in ("api", "worker")
+]
 Objects = list[dict[str, Any]]
 
 
@@ -61,13 +71,150 @@ def test_the_gateway_finds_every_service_through_an_existing_service(rendered: A
         assert services[host]["spec"]["ports"][0]["port"] == int(port)
 
 
-def test_only_the_gateway_accepts_traffic_from_anywhere(rendered: Any) -> None:
-    for policy in of_kind(rendered("prod"), "NetworkPolicy").values():
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_only_the_gateway_api_accepts_traffic_from_anywhere(rendered: Any, overlay: str) -> None:
+    for policy in of_kind(rendered(overlay), "NetworkPolicy").values():
         for rule in policy["spec"].get("ingress", []):
             if not rule.get("from"):
                 assert policy["spec"]["podSelector"] == {
-                    "matchLabels": {"app.kubernetes.io/name": "gateway"}
+                    "matchLabels": {
+                        "app.kubernetes.io/name": "gateway",
+                        "app.kubernetes.io/component": "api",
+                    }
                 }
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for expression in selector.get("matchExpressions", []):
+        assert expression["operator"] == "In", expression
+        if labels.get(expression["key"]) not in expression["values"]:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_workers_accept_nothing_but_metrics_scraping(rendered: Any, overlay: str) -> None:
+    objects = rendered(overlay)
+    policies = of_kind(objects, "NetworkPolicy").values()
+    for name, deployment in of_kind(objects, "Deployment").items():
+        if not name.endswith("-worker"):
+            continue
+        labels = deployment["spec"]["template"]["metadata"]["labels"]
+        for policy in policies:
+            if "Ingress" not in policy["spec"]["policyTypes"]:
+                continue
+            if not _selects(policy["spec"]["podSelector"], labels):
+                continue
+            for rule in policy["spec"].get("ingress", []):
+                sources = rule.get("from", [])
+                assert sources, (name, policy["metadata"]["name"])
+                # Only Prometheus, from its namespace (components/monitoring).
+                assert all("namespaceSelector" in s for s in sources), (
+                    name,
+                    policy["metadata"]["name"],
+                )
+
+
+def test_the_gateway_worker_relays_with_the_gateway_settings(rendered: Any) -> None:
+    for overlay in ("dev", "prod"):
+        deployments = of_kind(rendered(overlay), "Deployment")
+        worker, api = deployments["gateway-worker"], deployments["gateway"]
+        (app,) = worker["spec"]["template"]["spec"]["containers"]
+        (api_app,) = api["spec"]["template"]["spec"]["containers"]
+        assert app["command"] == ["python", "-m", "gateway.worker"]
+        assert app["image"].split("/")[-1].startswith("gateway-worker:")
+        assert app["envFrom"] == api_app["envFrom"]
+        assert worker["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/component"] == (
+            "worker"
+        )
+
+
+NOTIFIER_SECRETS = {
+    "NOTIFIER_CALLBACK_SECRET",
+    "NOTIFIER_TRACKING_SECRET",
+    "NOTIFIER_PROVIDER_API_KEY",
+}
+NOTIFIER_URLS = {"NOTIFIER_PROVIDER_URL", "NOTIFIER_CALLBACK_URL", "NOTIFIER_PUBLIC_URL"}
+
+
+def _notifier_config(objects: Objects) -> dict[str, str]:
+    (config,) = (c for n, c in of_kind(objects, "ConfigMap").items() if n.startswith("notifier-"))
+    data: dict[str, str] = config["data"]
+    return data
+
+
+def test_notifier_secrets_come_from_its_secret_and_urls_from_its_config(rendered: Any) -> None:
+    dev = rendered("dev")
+    (secret,) = (s for n, s in of_kind(dev, "Secret").items() if n.startswith("notifier-"))
+    assert set(secret["data"]) >= NOTIFIER_SECRETS
+    # Production secrets are created from the secret store, never rendered.
+    assert not any(o["kind"] == "Secret" for o in rendered("prod"))
+    for overlay in ("dev", "prod"):
+        config = _notifier_config(rendered(overlay))
+        assert set(config) >= NOTIFIER_URLS, overlay
+        assert not NOTIFIER_SECRETS & set(config), overlay
+
+
+def test_notifier_public_urls_are_on_the_ingress_host_and_routed(rendered: Any) -> None:
+    objects = rendered("prod")
+    config = _notifier_config(objects)
+    (ingress,) = of_kind(objects, "Ingress").values()
+    (rule,) = ingress["spec"]["rules"]
+    routes = {p["path"]: p["backend"]["service"]["name"] for p in rule["http"]["paths"]}
+    public = f"https://{rule['host']}"
+    assert config["NOTIFIER_PUBLIC_URL"] == public
+    assert config["NOTIFIER_CALLBACK_URL"].startswith(public + "/")
+    callback_path = config["NOTIFIER_CALLBACK_URL"].removeprefix(public)
+    assert routes[callback_path] == "notifier-api"
+    assert routes["/"] == "gateway"
+
+
+def test_dev_notifier_talks_to_in_cluster_services(rendered: Any) -> None:
+    objects = rendered("dev")
+    config = _notifier_config(objects)
+    services = of_kind(objects, "Service")
+    for setting in ("NOTIFIER_CALLBACK_URL", "NOTIFIER_PUBLIC_URL"):
+        host = config[setting].removeprefix("http://").split("/")[0].split(":")[0]
+        assert host.split(".")[0] in services, setting
+        assert host.endswith(".retention-dev.svc.cluster.local"), setting
+
+
+SETTINGS: dict[str, type[BaseSettings]] = {
+    "gateway": GatewaySettings,
+    "loyalty": LoyaltySettings,
+    "segments": SegmentsSettings,
+    "notifier": NotifierSettings,
+    "orchestrator": OrchestratorSettings,
+}
+
+
+@pytest.mark.parametrize("overlay", ["dev", "prod"])
+def test_every_configured_variable_is_a_setting_of_its_service(rendered: Any, overlay: str) -> None:
+    """A misspelt variable would be ignored silently (extra="ignore") and the default used."""
+    for kind in ("ConfigMap", "Secret"):
+        for name, source in of_kind(rendered(overlay), kind).items():
+            package = name.split("-")[0]
+            if package not in SETTINGS:
+                continue
+            fields = {f"{package.upper()}_{f.upper()}" for f in SETTINGS[package].model_fields}
+            unknown = set(source["data"]) - fields
+            assert not unknown, (overlay, name, unknown)
+
+
+def test_target_down_alert_covers_every_scraped_service(rendered: Any) -> None:
+    rules = of_kind(rendered("prod"), "PrometheusRule")["retention-platform"]
+    (expr,) = (
+        r["expr"]
+        for g in rules["spec"]["groups"]
+        for r in g["rules"]
+        if r.get("alert") == "PlatformTargetDown"
+    )
+    match = re.search(r'job=~"([^"]+)"', expr)
+    assert match
+    for service in of_kind(rendered("prod"), "Service"):
+        assert re.fullmatch(match.group(1), service), service
 
 
 def test_apis_autoscale_and_everything_has_a_disruption_budget(rendered: Any) -> None:
@@ -81,6 +228,7 @@ def test_apis_autoscale_and_everything_has_a_disruption_budget(rendered: Any) ->
     }
     budgets = set(of_kind(objects, "PodDisruptionBudget"))
     assert hpas == {d for d in DEPLOYABLES if not d.endswith("-worker")}
+    # The gateway's outbox relay runs a fixed 1-2 replicas: no KEDA.
     assert scaled == {"notifier-worker", "orchestrator-worker"}
     assert budgets == set(DEPLOYABLES)
 

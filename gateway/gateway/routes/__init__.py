@@ -2,6 +2,15 @@
 
 from fastapi import APIRouter
 
-from gateway.routes import customers
+from gateway.routes import customers, marketing, purchases, tracking
+from gateway.routes import events as app_events
+from gateway.routes import segments as segment_routes
 
-ROUTERS: list[APIRouter] = [customers.router]
+ROUTERS: list[APIRouter] = [
+    customers.router,
+    purchases.router,
+    app_events.router,
+    tracking.router,
+    marketing.router,
+    segment_routes.router,
+]

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends, Response
 from gateway.auth import scoped
 from gateway.models import ApiKey
 from gateway.upstreams import Loyalty, forward
-from loyalty.schemas import MemberCreate, MemberOut
+from loyalty.schemas import BalanceOut, MemberCreate, MemberOut
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 PosOrApp = Annotated[ApiKey, Depends(scoped("pos", "app"))]
@@ -25,3 +25,12 @@ async def register_customer(body: MemberCreate, _key: PosOrApp, client: Loyalty)
 @router.get("/customers/{customer_id}", response_model=MemberOut, summary="Read a customer")
 async def get_customer(customer_id: str, _key: PosOrApp, client: Loyalty) -> Response:
     return await forward(client, "GET", f"/members/{customer_id}")
+
+
+@router.get(
+    "/customers/{customer_id}/balance",
+    response_model=BalanceOut,
+    summary="Points available, pending, reserved, and the next expiring amounts with dates",
+)
+async def get_balance(customer_id: str, _key: PosOrApp, client: Loyalty) -> Response:
+    return await forward(client, "GET", f"/members/{customer_id}/balance")

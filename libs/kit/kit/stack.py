@@ -26,8 +26,9 @@ ROOT = Path(__file__).resolve().parents[3]
 CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "retention-platform"
 SERVICES = ("loyalty", "segments", "notifier", "orchestrator")
 APIS = ("gateway", *SERVICES)
-WORKERS = SERVICES
-SERVERS = frozenset({"nats", "redis", "postgres", "temporal", "smtp-sink"})
+# The gateway has a worker too: the relay of its outbox (app events).
+WORKERS = (*SERVICES, "gateway")
+SERVERS = frozenset({"nats", "redis", "postgres", "temporal", "smtp-sink", "provider-sink"})
 
 
 class StackError(RuntimeError):
@@ -43,10 +44,18 @@ class Proc:
     user: str | None = None
 
 
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port free now and never handed out before by this process (the OS may reuse one)."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -202,6 +211,11 @@ def smtp_sink_proc(smtp_port: int, http_port: int, mail_dir: Path) -> Proc:
     return Proc("smtp-sink", argv, ready=lambda: http_ok(f"http://127.0.0.1:{http_port}/healthz"))
 
 
+def provider_sink_proc(port: int, secret: str = "dev-callback-secret") -> Proc:
+    argv = ["python", "-m", "sinks.http_provider", "--port", str(port), "--secret", secret]
+    return Proc("provider-sink", argv, ready=lambda: http_ok(f"http://127.0.0.1:{port}/healthz"))
+
+
 def postgres_bin(tool: str) -> str:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{tool}"))
     if not found:
@@ -245,6 +259,7 @@ class Ports:
     temporal_ui: int = 8233
     smtp: int = 1025
     smtp_http: int = 8025
+    provider: int = 8026  # the local HTTP provider sink (push, SMS, messenger)
 
     def api(self, name: str) -> int:
         return int(getattr(self, name))
@@ -266,6 +281,9 @@ def platform_env(
             env[f"{prefix}{other.upper()}_URL"] = f"http://127.0.0.1:{ports.api(other)}"
     env["NOTIFIER_SMTP_HOST"] = "127.0.0.1"
     env["NOTIFIER_SMTP_PORT"] = str(ports.smtp)
+    env["NOTIFIER_PROVIDER_URL"] = f"http://127.0.0.1:{ports.provider}"
+    env["NOTIFIER_CALLBACK_URL"] = f"http://127.0.0.1:{ports.notifier}/callbacks/provider"
+    env["NOTIFIER_PUBLIC_URL"] = f"http://127.0.0.1:{ports.gateway}"
     return env
 
 
@@ -401,6 +419,10 @@ class Platform:
     def mail(self) -> str:
         return f"http://127.0.0.1:{self.ports.smtp_http}"
 
+    @property
+    def provider(self) -> str:
+        return f"http://127.0.0.1:{self.ports.provider}"
+
     def create_key(self, *scopes: str) -> str:
         argv = [sys.executable, "-m", "gateway.admin", "create-key", "--name", "e2e"]
         for scope in scopes:
@@ -429,7 +451,7 @@ async def running_platform(infra: Infra) -> AsyncIterator[Platform]:
         name: await infra.create_database(f"p_{name}_{uuid.uuid4().hex[:8]}") for name in APIS
     }
     ports = Ports(
-        **{name: free_port() for name in (*APIS, "smtp", "smtp_http")},
+        **{name: free_port() for name in (*APIS, "smtp", "smtp_http", "provider")},
         nats=infra.nats_port,
         redis=infra.redis_port,
         temporal=infra.temporal_port,
@@ -441,6 +463,7 @@ async def running_platform(infra: Infra) -> AsyncIterator[Platform]:
     worker_ports = {name: free_port() for name in WORKERS}
     try:
         group.start_and_wait(smtp_sink_proc(ports.smtp, ports.smtp_http, infra.root / namespace))
+        group.start_and_wait(provider_sink_proc(ports.provider))
         start_platform(group, ports, env, worker_ports)
         platform = Platform(group, ports, env, worker_ports, namespace, databases)
         platform.pos_key = platform.create_key("pos")

@@ -1,4 +1,4 @@
-from kit.errors import Conflict, NotFound
+from kit.errors import Conflict, DomainError, NotFound
 
 
 class MemberNotFound(NotFound):
@@ -9,3 +9,59 @@ class MemberNotFound(NotFound):
 class MemberExists(Conflict):
     code = "member_exists"
     title = "A member with this phone or email already exists"
+
+
+class PurchaseNotFound(NotFound):
+    code = "purchase_not_found"
+    title = "No purchase with this txid"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    title = "This idempotency key was used with a different request"
+
+
+class TxidReused(Conflict):
+    code = "txid_reused"
+    title = "This txid was used with a different request for the same step"
+
+
+class QuoteChanged(Conflict):
+    code = "quote_changed"
+    title = "The receipt no longer matches the quote; calculate again"
+
+
+class InsufficientPoints(Conflict):
+    code = "insufficient_points"
+    title = "The customer cannot spend that many points on this receipt"
+
+
+class ReservationLapsed(Conflict):
+    code = "reservation_lapsed"
+    title = "The reservation lapsed and its points were released; reserve again"
+
+
+class PurchaseCancelled(Conflict):
+    code = "purchase_cancelled"
+    title = "The purchase was cancelled"
+
+
+class PurchaseAlreadyConfirmed(Conflict):
+    code = "purchase_confirmed"
+    title = "The purchase is already confirmed; use a return instead"
+
+
+class PurchaseNotConfirmed(Conflict):
+    code = "purchase_not_confirmed"
+    title = "Only a confirmed purchase can be returned"
+
+
+class ReturnExceedsPurchase(DomainError):
+    code = "return_exceeds_purchase"
+    status = 422
+    title = "More would be returned than was bought"
+
+
+class LedgerBusy(Conflict):
+    code = "ledger_busy"
+    title = "The points changed while reserving; retry"

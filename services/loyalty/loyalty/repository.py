@@ -30,3 +30,13 @@ async def add_member(session: AsyncSession, member: Member) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+async def existing_member_ids(session: AsyncSession, member_ids: list[str]) -> list[str]:
+    found: set[str] = set()
+    for start in range(0, len(member_ids), 500):
+        chunk = member_ids[start : start + 500]
+        found |= set(
+            (await session.execute(select(Member.id).where(Member.id.in_(chunk)))).scalars()
+        )
+    return [member_id for member_id in member_ids if member_id in found]

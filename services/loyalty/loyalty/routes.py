@@ -1,10 +1,40 @@
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request, Response, status
 
 from kit.web import SessionDep
-from loyalty import service
-from loyalty.schemas import MemberCreate, MemberOut
+from loyalty import balance, grants, purchases, returns, service
+from loyalty.domain.rules import ProgramRules
+from loyalty.purchase_schemas import (
+    CancellationOut,
+    ConfirmationOut,
+    QuoteOut,
+    Receipt,
+    ReservationOut,
+    ReserveRequest,
+    ReturnOut,
+    ReturnRequest,
+    StepRequest,
+)
+from loyalty.schemas import (
+    BalanceOut,
+    BulkGrantOut,
+    BulkGrantRequest,
+    GrantOut,
+    GrantRequest,
+    MemberCreate,
+    MemberOut,
+)
 
 router = APIRouter(prefix="/members", tags=["members"])
+grants_router = APIRouter(prefix="/grants", tags=["grants"])
+purchases_router = APIRouter(prefix="/purchases", tags=["purchases"])
+IdempotencyKey = Annotated[str | None, Header(max_length=200)]
+
+
+def rules_of(request: Request) -> ProgramRules:
+    rules: ProgramRules = request.app.state.rules
+    return rules
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=MemberOut)
@@ -16,3 +46,76 @@ async def register_member(data: MemberCreate, session: SessionDep) -> MemberOut:
 @router.get("/{member_id}", response_model=MemberOut)
 async def get_member(member_id: str, session: SessionDep) -> MemberOut:
     return MemberOut.model_validate(await service.get_member(session, member_id))
+
+
+@router.get("/{member_id}/balance", response_model=BalanceOut)
+async def get_balance(member_id: str, session: SessionDep) -> BalanceOut:
+    return await balance.balance(session, member_id)
+
+
+@grants_router.post("", status_code=status.HTTP_201_CREATED, response_model=GrantOut)
+async def grant(
+    body: GrantRequest, request: Request, response: Response, session: SessionDep
+) -> GrantOut:
+    answer, new = await grants.grant(session, rules_of(request), body)
+    response.status_code = status.HTTP_201_CREATED if new else status.HTTP_200_OK
+    return answer
+
+
+@grants_router.post("/bulk", status_code=status.HTTP_201_CREATED, response_model=BulkGrantOut)
+async def bulk_grant(
+    body: BulkGrantRequest, request: Request, response: Response, session: SessionDep
+) -> BulkGrantOut:
+    answer, new = await grants.bulk_grant(session, rules_of(request), body)
+    response.status_code = status.HTTP_201_CREATED if new else status.HTTP_200_OK
+    return answer
+
+
+@purchases_router.post("/calculate", response_model=QuoteOut)
+async def calculate(body: Receipt, request: Request, session: SessionDep) -> QuoteOut:
+    return await purchases.calculate(session, rules_of(request), body)
+
+
+@purchases_router.post("", status_code=status.HTTP_201_CREATED, response_model=ReservationOut)
+async def reserve(
+    body: ReserveRequest,
+    request: Request,
+    session: SessionDep,
+    idempotency_key: IdempotencyKey = None,
+) -> ReservationOut:
+    return await purchases.reserve(session, rules_of(request), body, idempotency_key)
+
+
+@purchases_router.post("/{txid}/confirm", response_model=ConfirmationOut)
+async def confirm(
+    txid: str,
+    request: Request,
+    session: SessionDep,
+    body: StepRequest | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> ConfirmationOut:
+    step = body or StepRequest()
+    return await purchases.confirm(session, rules_of(request), txid, step, idempotency_key)
+
+
+@purchases_router.post("/{txid}/cancel", response_model=CancellationOut)
+async def cancel(
+    txid: str,
+    session: SessionDep,
+    body: StepRequest | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> CancellationOut:
+    return await purchases.cancel(session, txid, body or StepRequest(), idempotency_key)
+
+
+@purchases_router.post(
+    "/{txid}/returns", status_code=status.HTTP_201_CREATED, response_model=ReturnOut
+)
+async def return_items(
+    txid: str,
+    body: ReturnRequest,
+    request: Request,
+    session: SessionDep,
+    idempotency_key: IdempotencyKey = None,
+) -> ReturnOut:
+    return await returns.return_items(session, rules_of(request), txid, body, idempotency_key)

@@ -1,11 +1,20 @@
 from datetime import date, datetime
-from typing import Self
+from typing import Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from kit.contracts import Channel
+from kit.contracts.common import StoreChannel
 
 
 class MemberCreate(BaseModel):
@@ -75,3 +84,121 @@ class MemberOut(BaseModel):
     time_zone: str
     consents: dict[str, bool]
     created_at: datetime
+
+
+class ExpiringPoints(BaseModel):
+    amount: int
+    expires_at: datetime
+
+
+class BalanceOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "customer_id": "6f1c2b9e-4a57-4d0e-9a1f-2f1d6c3e8b10",
+                    "available": 340,
+                    "pending": 25,
+                    "reserved": 0,
+                    "debt": 0,
+                    "tier": "silver",
+                    "trailing_spend": 132_500,
+                    "expiring": [
+                        {"amount": 120, "expires_at": "2026-06-30T21:59:59Z"},
+                        {"amount": 220, "expires_at": "2027-01-31T22:59:59Z"},
+                    ],
+                }
+            ]
+        }
+    )
+
+    customer_id: str
+    available: int = Field(description="spendable now: active, unexpired, not reserved")
+    pending: int = Field(description="earned or granted but not active yet")
+    reserved: int = Field(description="held by open POS reservations")
+    debt: int = Field(description="points owed after a return; later accruals repay it first")
+    tier: str
+    trailing_spend: int
+    expiring: list[ExpiringPoints] = Field(description="the next expiring amounts, soonest first")
+
+
+GrantSource = Literal["promo", "birthday", "campaign", "manual"]
+
+
+class GrantRestrictions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    categories: list[str] | None = None
+    store_channels: list[StoreChannel] | None = None
+    store_ids: list[str] | None = None
+    cities: list[str] | None = None
+
+
+GRANT_EXAMPLE: dict[str, Any] = {
+    "idempotency_key": "campaign-spring-sofas/6f1c2b9e",
+    "member_id": "6f1c2b9e-4a57-4d0e-9a1f-2f1d6c3e8b10",
+    "amount": 500,
+    "active_from": "2026-06-01T00:00:00Z",
+    "expires_at": "2026-06-14T21:59:59Z",
+    "source": "campaign",
+    "reference": "spring-sofas",
+    "restrictions": {"categories": ["sofas"], "store_channels": ["offline"]},
+}
+
+
+class GrantFields(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    idempotency_key: str = Field(min_length=1, max_length=200)
+    amount: int = Field(gt=0, le=10**9)
+    lifetime_days: int | None = Field(default=None, gt=0, le=3_650)
+    expires_at: AwareDatetime | None = None
+    active_from: AwareDatetime | None = None
+    source: GrantSource
+    reference: str | None = Field(default=None, max_length=200)
+    restrictions: GrantRestrictions | None = None
+
+    @model_validator(mode="after")
+    def one_lifetime(self) -> Self:
+        if (self.lifetime_days is None) == (self.expires_at is None):
+            raise ValueError("give exactly one of lifetime_days and expires_at")
+        if self.expires_at and self.active_from and self.expires_at <= self.active_from:
+            raise ValueError("expires_at must be after active_from")
+        return self
+
+
+class GrantRequest(GrantFields):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [GRANT_EXAMPLE]})
+
+    member_id: str = Field(max_length=36)
+
+
+class BulkGrantRequest(GrantFields):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    **{k: v for k, v in GRANT_EXAMPLE.items() if k != "member_id"},
+                    "member_ids": [GRANT_EXAMPLE["member_id"]],
+                }
+            ]
+        },
+    )
+
+    member_ids: list[str] = Field(min_length=1, max_length=2_000_000)
+
+
+class GrantOut(BaseModel):
+    grant_id: str
+    lot_id: str
+    member_id: str
+    amount: int
+    active_from: datetime
+    expires_at: datetime
+
+
+class BulkGrantOut(BaseModel):
+    grant_id: str
+    granted: int
+    skipped: int = Field(description="member ids that are unknown or repeated")

@@ -1,11 +1,24 @@
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from notifier.models import Contact, Delivery
+from notifier.models import (
+    Attempt,
+    ConsentChange,
+    Contact,
+    Delivery,
+    Policy,
+    PolicyDecision,
+    Template,
+)
 
 
 async def get_contact(session: AsyncSession, customer_id: str) -> Contact | None:
     return await session.get(Contact, customer_id)
+
+
+async def consent_history(session: AsyncSession, customer_id: str) -> list[ConsentChange]:
+    query = select(ConsentChange).where(ConsentChange.customer_id == customer_id)
+    return list((await session.execute(query.order_by(ConsentChange.id))).scalars())
 
 
 async def get_delivery(session: AsyncSession, delivery_id: str) -> Delivery | None:
@@ -15,3 +28,30 @@ async def get_delivery(session: AsyncSession, delivery_id: str) -> Delivery | No
 async def delivery_by_key(session: AsyncSession, key: str) -> Delivery | None:
     query = select(Delivery).where(Delivery.idempotency_key == key)
     return (await session.execute(query)).scalars().first()
+
+
+async def attempts_of(session: AsyncSession, delivery_id: str) -> list[Attempt]:
+    query = select(Attempt).where(Attempt.delivery_id == delivery_id).order_by(Attempt.position)
+    return list((await session.execute(query)).scalars())
+
+
+async def get_attempt(session: AsyncSession, attempt_id: str) -> Attempt | None:
+    return await session.get(Attempt, attempt_id)
+
+
+async def attempt_by_provider_id(session: AsyncSession, provider_id: str) -> Attempt | None:
+    query = select(Attempt).where(Attempt.provider_message_id == provider_id)
+    return (await session.execute(query)).scalars().first()
+
+
+async def decisions_of(session: AsyncSession, delivery_id: str) -> list[PolicyDecision]:
+    query = select(PolicyDecision).where(PolicyDecision.delivery_id == delivery_id)
+    return list((await session.execute(query.order_by(PolicyDecision.id))).scalars())
+
+
+async def get_template(session: AsyncSession, name: str, channel: str) -> Template | None:
+    return await session.get(Template, (name, channel))
+
+
+async def get_policy(session: AsyncSession, scope: str) -> Policy | None:
+    return await session.get(Policy, scope)

@@ -1,28 +1,200 @@
+"""Thin HTTP layer: contacts, consents, templates, policies, deliveries, tracking, callbacks."""
+
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
 
-from kit.web import SessionDep
-from notifier import service
-from notifier.channels import EmailSender, SmtpEmailSender
-from notifier.schemas import DeliveryOut, DeliveryRequest
+from kit.clock import utcnow
+from kit.web import ResourcesDep, SessionDep
+from notifier import deliveries, repository, service, tracking
+from notifier.schemas import (
+    AttemptOut,
+    ClickOut,
+    ConsentChangeOut,
+    ConsentIn,
+    ContactIn,
+    ContactOut,
+    DecisionOut,
+    DeliveryOut,
+    DeliveryRequest,
+    PolicyIn,
+    PolicyOut,
+    PushTokenIn,
+    TemplateIn,
+    TemplateOut,
+    TrackingIn,
+    UnsubscribeOut,
+)
+from notifier.settings import NotifierSettings
+from notifier.workflows.messages import Channel
 
-router = APIRouter(prefix="/deliveries", tags=["deliveries"])
+router = APIRouter()
 
 
-def email_sender(request: Request) -> EmailSender:
-    sender: SmtpEmailSender = request.app.state.email_sender
-    return sender
+def settings_of(request: Request) -> NotifierSettings:
+    settings: NotifierSettings = request.app.state.settings
+    return settings
 
 
-EmailDep = Annotated[EmailSender, Depends(email_sender)]
+SettingsDep = Annotated[NotifierSettings, Depends(settings_of)]
 
 
-@router.post("", response_model=DeliveryOut, status_code=201)
-async def deliver(body: DeliveryRequest, session: SessionDep, email: EmailDep) -> DeliveryOut:
-    return DeliveryOut.model_validate(await service.deliver(session, body, email))
+# --- contacts and consents ----------------------------------------------------------------
 
 
-@router.get("/{delivery_id}", response_model=DeliveryOut)
+@router.put("/contacts/{customer_id}", response_model=ContactOut, tags=["contacts"])
+async def put_contact(customer_id: str, body: ContactIn, session: SessionDep) -> ContactOut:
+    return ContactOut.model_validate(await service.upsert_contact(session, customer_id, body))
+
+
+@router.get("/contacts/{customer_id}", response_model=ContactOut, tags=["contacts"])
+async def get_contact(customer_id: str, session: SessionDep) -> ContactOut:
+    return ContactOut.model_validate(await service.get_contact(session, customer_id))
+
+
+@router.put(
+    "/contacts/{customer_id}/consents/{channel}", response_model=ContactOut, tags=["contacts"]
+)
+async def put_consent(
+    customer_id: str, channel: Channel, body: ConsentIn, session: SessionDep
+) -> ContactOut:
+    contact = await service.set_consent(session, customer_id, channel, body.granted, body.source)
+    return ContactOut.model_validate(contact)
+
+
+@router.get(
+    "/contacts/{customer_id}/consents",
+    response_model=list[ConsentChangeOut],
+    tags=["contacts"],
+    summary="Every consent change, with its time and source",
+)
+async def consent_history(customer_id: str, session: SessionDep) -> list[ConsentChangeOut]:
+    changes = await service.consent_history(session, customer_id)
+    return [ConsentChangeOut.model_validate(change) for change in changes]
+
+
+@router.post("/contacts/{customer_id}/push-tokens", response_model=ContactOut, tags=["contacts"])
+async def add_push_token(customer_id: str, body: PushTokenIn, session: SessionDep) -> ContactOut:
+    return ContactOut.model_validate(await service.add_push_token(session, customer_id, body))
+
+
+@router.delete(
+    "/contacts/{customer_id}/push-tokens/{device_id}", response_model=ContactOut, tags=["contacts"]
+)
+async def remove_push_token(customer_id: str, device_id: str, session: SessionDep) -> ContactOut:
+    contact = await service.remove_push_token(session, customer_id, device_id)
+    return ContactOut.model_validate(contact)
+
+
+# --- templates and policies ---------------------------------------------------------------
+
+
+@router.put("/templates/{name}/{channel}", response_model=TemplateOut, tags=["templates"])
+async def put_template(
+    name: str, channel: Channel, body: TemplateIn, session: SessionDep, settings: SettingsDep
+) -> TemplateOut:
+    return await service.save_template(session, name, channel, body, settings)
+
+
+@router.get("/templates/{name}/{channel}", response_model=TemplateOut, tags=["templates"])
+async def get_template(
+    name: str, channel: Channel, session: SessionDep, settings: SettingsDep
+) -> TemplateOut:
+    template = await service.get_template(session, name, channel)
+    return service.describe_template(template, settings)
+
+
+@router.put("/policies/{scope}", response_model=PolicyOut, tags=["policies"])
+async def put_policy(scope: str, body: PolicyIn, session: SessionDep) -> PolicyOut:
+    return PolicyOut.model_validate(await service.save_policy(session, scope, body))
+
+
+@router.get("/policies/{scope}", response_model=PolicyOut, tags=["policies"])
+async def get_policy(scope: str, session: SessionDep) -> PolicyOut:
+    return PolicyOut.model_validate(await service.get_policy(session, scope))
+
+
+# --- deliveries ---------------------------------------------------------------------------
+
+
+@router.post("/deliveries", response_model=DeliveryOut, status_code=201, tags=["deliveries"])
+async def deliver(
+    body: DeliveryRequest, session: SessionDep, resources: ResourcesDep, settings: SettingsDep
+) -> DeliveryOut:
+    delivery = await deliveries.open_delivery(session, body)
+    await tracking.start_workflow(await resources.temporal(), settings.task_queue, body)
+    return DeliveryOut.model_validate(delivery)
+
+
+@router.get("/deliveries/{delivery_id}", response_model=DeliveryOut, tags=["deliveries"])
 async def get_delivery(delivery_id: str, session: SessionDep) -> DeliveryOut:
-    return DeliveryOut.model_validate(await service.get_delivery(session, delivery_id))
+    delivery = await deliveries.get_delivery(session, delivery_id)
+    out = DeliveryOut.model_validate(delivery)
+    attempts = await repository.attempts_of(session, delivery_id)
+    out.attempts = [AttemptOut.model_validate(attempt) for attempt in attempts]
+    return out
+
+
+@router.get(
+    "/deliveries/{delivery_id}/decisions",
+    response_model=list[DecisionOut],
+    tags=["deliveries"],
+    summary="Every careful-communication decision about this delivery, with its reason",
+)
+async def get_decisions(delivery_id: str, session: SessionDep) -> list[DecisionOut]:
+    await deliveries.get_delivery(session, delivery_id)
+    found = await repository.decisions_of(session, delivery_id)
+    return [DecisionOut.model_validate(decision) for decision in found]
+
+
+# --- tracking (served to the public through the gateway) and provider callbacks -----------
+# The workflow hears of a reaction only once it is committed: signals go as background tasks.
+
+
+@router.post("/tracking/click", response_model=ClickOut, tags=["tracking"])
+async def click(
+    body: TrackingIn,
+    session: SessionDep,
+    resources: ResourcesDep,
+    settings: SettingsDep,
+    later: BackgroundTasks,
+) -> ClickOut:
+    target, signal = await tracking.click(session, settings, body.token)
+    later.add_task(tracking.send_signal, resources, signal)
+    return ClickOut(target=target)
+
+
+@router.post("/tracking/open", status_code=204, tags=["tracking"])
+async def open_pixel(
+    body: TrackingIn,
+    session: SessionDep,
+    resources: ResourcesDep,
+    settings: SettingsDep,
+    later: BackgroundTasks,
+) -> None:
+    later.add_task(
+        tracking.send_signal, resources, await tracking.opened(session, settings, body.token)
+    )
+
+
+@router.post("/tracking/unsubscribe", response_model=UnsubscribeOut, tags=["tracking"])
+async def unsubscribe(
+    body: TrackingIn, session: SessionDep, settings: SettingsDep
+) -> UnsubscribeOut:
+    return await tracking.unsubscribe(session, settings, body.token)
+
+
+@router.post("/callbacks/provider", status_code=204, tags=["tracking"])
+async def provider_callback(
+    request: Request,
+    session: SessionDep,
+    resources: ResourcesDep,
+    settings: SettingsDep,
+    later: BackgroundTasks,
+    signature: Annotated[str | None, Header(alias="X-Provider-Signature")] = None,
+    timestamp: Annotated[str | None, Header(alias="X-Provider-Timestamp")] = None,
+) -> None:
+    body = await request.body()
+    now = int(utcnow().timestamp())
+    signal = await tracking.callback(session, settings, body, signature, timestamp, now)
+    later.add_task(tracking.send_signal, resources, signal)

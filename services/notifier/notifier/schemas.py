@@ -1,29 +1,189 @@
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from notifier.workflows.messages import Channel, DeliveryRequest
 
-class DeliveryRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    idempotency_key: str = Field(min_length=1, max_length=300)
-    customer_id: str = Field(min_length=1, max_length=36)
-    template: str = Field(min_length=1, max_length=100)
-    channel: Literal["email"] = "email"
-    source: str = Field(min_length=1, max_length=200)
-    variables: dict[str, Any] = {}
+__all__ = ["DeliveryRequest"]
 
 
-class DeliveryOut(BaseModel):
+class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+
+def normalized_phone(value: str) -> str:
+    """E.164, validated with the phonenumbers library (a leading + is required)."""
+    try:
+        parsed = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"not a phone number: {exc}") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError("not a valid phone number")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+class ContactIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    phone: str | None = None
+    time_zone: str = "UTC"
+    consents: dict[Channel, bool] = {}
+    source: str = Field(default="api", max_length=100)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalized_phone(value) if value else None
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class ConsentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    granted: bool
+    source: str = Field(min_length=1, max_length=100)
+
+
+class PushTokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    device_id: str = Field(min_length=1, max_length=100)
+    token: str = Field(min_length=1, max_length=500)
+
+
+class ContactOut(_Out):
+    customer_id: str
+    name: str | None
+    email: str | None
+    phone: str | None
+    time_zone: str
+    consents: dict[str, bool]
+    push_tokens: dict[str, str] | None
+    updated_at: datetime
+
+
+class ConsentChangeOut(_Out):
+    channel: str
+    granted: bool
+    source: str
+    changed_at: datetime
+
+
+class TemplateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str | None = Field(default=None, max_length=300)
+    body: str = Field(min_length=1, max_length=20_000)
+    category: Literal["marketing", "transactional"] = "marketing"
+    variables: list[str] = Field(default=[], description="Names the caller will pass")
+
+
+class SmsInfo(BaseModel):
+    encoding: str
+    units: int
+    segments: int
+    cost_per_send: int
+    warning: str | None
+
+
+class TemplateOut(_Out):
+    name: str
+    channel: str
+    subject: str | None
+    body: str
+    category: str
+    variables: list[str]
+    updated_at: datetime
+    sms: SmsInfo | None = None
+
+
+class PolicyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    daily_cap: int = Field(default=3, ge=0, le=100)
+    min_pause_seconds: int = Field(default=0, ge=0, le=7 * 24 * 3600)
+    quiet_start: time = time(21, 0)
+    quiet_end: time = time(9, 0)
+    over_cap: Literal["defer", "drop"] = "defer"
+
+
+class PolicyOut(_Out):
+    scope: str
+    daily_cap: int
+    min_pause_seconds: int
+    quiet_start: str
+    quiet_end: str
+    over_cap: str
+
+
+class AttemptOut(_Out):
+    id: str
+    position: int
+    channel: str
+    status: str
+    reason: str | None
+    cost: int
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    opened_at: datetime | None
+    clicked_at: datetime | None
+
+
+class DecisionOut(_Out):
+    action: str
+    reason: str
+    decided_at: datetime
+    until: datetime | None
+
+
+class DeliveryOut(_Out):
     id: str
     customer_id: str
     channel: str
+    channels: list[str] | None = None
     template: str
     source: str
     status: str
     reason: str | None
+    critical: bool = False
+    deferred_until: datetime | None = None
     created_at: datetime
     sent_at: datetime | None
+    attempts: list[AttemptOut] = []
+
+
+class TrackingIn(BaseModel):
+    token: str = Field(min_length=1, max_length=2000)
+
+
+class ClickOut(BaseModel):
+    target: str
+
+
+class UnsubscribeOut(BaseModel):
+    customer_id: str
+    channel: str
+    unsubscribed: bool
+
+
+class ProviderCallback(BaseModel):
+    """What a provider reports about a message it accepted."""
+
+    id: str  # our attempt id, sent to the provider with the message
+    provider_message_id: str | None = None
+    status: Literal["delivered", "undelivered", "clicked"]
+    reason: str | None = None
+    extra: dict[str, Any] = {}

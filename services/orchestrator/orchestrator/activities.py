@@ -1,33 +1,93 @@
-"""Side effects of chains; each call carries an idempotency key from workflow id and step."""
+"""Side effects of chains. Every call carries an idempotency key from workflow id and step,
+so a retried activity never sends or grants twice."""
+
+from typing import Any
 
 import httpx
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from orchestrator.workflows.messages import SendMessage, SendResult
+from kit.db import SessionFactory, unit_of_work
+from orchestrator import enrollments
+from orchestrator.workflows.messages import (
+    CustomerFacts,
+    EnrollmentExit,
+    GrantRequest,
+    GrantResult,
+    SendMessage,
+    SendResult,
+)
 
 # Answers that may change on a later attempt: the notifier has not seen the contact yet,
-# or a dependency is down. Every other 4xx is final.
-RETRYABLE_CODES = {"contact_unknown", "provider_unavailable", "service_unavailable"}
+# a member is still being created, or a dependency is down. Every other 4xx is final.
+RETRYABLE_CODES = {
+    "contact_unknown",
+    "member_not_found",
+    "provider_unavailable",
+    "service_unavailable",
+}
 
 
 class ChainActivities:
-    def __init__(self, notifier: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        notifier: httpx.AsyncClient,
+        loyalty: httpx.AsyncClient,
+        segments: httpx.AsyncClient,
+        sessions: SessionFactory,
+    ) -> None:
         self.notifier = notifier
+        self.loyalty = loyalty
+        self.segments = segments
+        self.sessions = sessions
 
     @activity.defn(name="send_message")
     async def send_message(self, message: SendMessage) -> SendResult:
-        response = await self.notifier.post("/deliveries", json=message.model_dump(mode="json"))
-        if response.status_code in (200, 201):
-            return SendResult.model_validate(
-                {"delivery_id": response.json()["id"], **response.json()}
-            )
-        code = _problem_code(response)
-        raise ApplicationError(
-            f"notifier answered {response.status_code} {code}",
-            type=code,
-            non_retryable=response.status_code < 500 and code not in RETRYABLE_CODES,
+        body = _answer(await self.notifier.post("/deliveries", json=message.notifier_body()))
+        return SendResult(
+            delivery_id=str(body["id"]),
+            status=str(body.get("status", "queued")),
+            channel=body.get("channel"),
+            reason=body.get("reason"),
         )
+
+    @activity.defn(name="grant_bonus")
+    async def grant_bonus(self, grant: GrantRequest) -> GrantResult:
+        body = grant.model_dump(mode="json", exclude_none=True)
+        answer = _answer(await self.loyalty.post("/grants", json=body))
+        return GrantResult(grant_id=str(answer["grant_id"]), amount=int(answer["amount"]))
+
+    @activity.defn(name="customer_profile")
+    async def customer_profile(self, customer_id: str) -> CustomerFacts:
+        response = await self.segments.get(f"/customers/{customer_id}/profile")
+        if response.status_code == 404:
+            return CustomerFacts()  # not projected yet: no attributes to branch on
+        return CustomerFacts(profile=_answer(response))
+
+    @activity.defn(name="customer_segments")
+    async def customer_segments(self, customer_id: str) -> CustomerFacts:
+        response = await self.segments.get(f"/customers/{customer_id}/segments")
+        if response.status_code == 404:
+            return CustomerFacts()
+        found: list[dict[str, Any]] = response.json() if response.is_success else _answer(response)
+        names = [str(s[key]) for s in found for key in ("segment_id", "name") if s.get(key)]
+        return CustomerFacts(segments=names)
+
+    @activity.defn(name="record_exit")
+    async def record_exit(self, exited: EnrollmentExit) -> None:
+        async with unit_of_work(self.sessions) as session:
+            await enrollments.record_exit(session, exited)
+
+
+def _answer(response: httpx.Response) -> Any:
+    if response.is_success:
+        return response.json()
+    code = _problem_code(response)
+    raise ApplicationError(
+        f"{response.request.url.path} answered {response.status_code} {code}",
+        type=code,
+        non_retryable=response.status_code < 500 and code not in RETRYABLE_CODES,
+    )
 
 
 def _problem_code(response: httpx.Response) -> str:

@@ -1,7 +1,7 @@
 from fastapi import FastAPI
 
 from kit.web import create_service_app
-from orchestrator.routes import router
+from orchestrator.routes import ROUTERS
 from orchestrator.settings import OrchestratorSettings
 
 
@@ -10,5 +10,5 @@ def create_app(settings: OrchestratorSettings | None = None) -> FastAPI:
         settings or OrchestratorSettings(),
         title="Orchestrator service",
         description="Chains as durable Temporal workflows, campaigns and analytics.",
-        routers=[router],
+        routers=ROUTERS,
     )

@@ -1,26 +1,81 @@
-"""What the orchestrator consumes: trigger events that enroll customers in chains."""
+"""What the orchestrator consumes: triggers, purchases, messages and grants of its chains."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.bus import Subscription
 from kit.consumers import idempotent
-from kit.contracts import MemberRegistered
+from kit.contracts.gateway import CartCleared, CartUpdated
+from kit.contracts.loyalty import (
+    BonusExpiring,
+    BonusGranted,
+    MemberRegistered,
+    MemberTierChanged,
+    PurchaseConfirmed,
+    PurchaseReturned,
+)
+from kit.contracts.notifier import (
+    MessageClicked,
+    MessageDelivered,
+    MessageFailed,
+    MessageOpened,
+    MessageSent,
+)
+from kit.contracts.segments import SegmentEntered
+from kit.events import Event
 from kit.resources import Resources
-from orchestrator import service
+from orchestrator import analytics, triggers
+from orchestrator.enrollments import Runtime
 from orchestrator.models import processed_events
+from orchestrator.settings import OrchestratorSettings
 
 CONSUMER = "orchestrator"
+CUSTOMER_EVENTS: tuple[type[Event], ...] = (
+    MemberRegistered,
+    MemberTierChanged,
+    PurchaseReturned,
+    BonusExpiring,
+    CartUpdated,
+    CartCleared,
+    SegmentEntered,
+)
+MESSAGE_EVENTS: tuple[type[Event], ...] = (
+    MessageSent,
+    MessageDelivered,
+    MessageOpened,
+    MessageClicked,
+    MessageFailed,
+)
+Handle = Callable[[AsyncSession, Any], Awaitable[None]]
 
 
-def subscriptions(resources: Resources, task_queue: str) -> list[Subscription]:
-    async def on_registered(session: AsyncSession, event: MemberRegistered) -> None:
-        temporal = await resources.temporal()
-        await service.enroll_in_welcome(session, temporal, task_queue, event)
+def subscriptions(resources: Resources, settings: OrchestratorSettings) -> list[Subscription]:
+    async def runtime() -> Runtime:
+        return Runtime(await resources.temporal(), settings.task_queue, settings.search_attributes)
 
+    async def on_customer_event(session: AsyncSession, event: Event) -> None:
+        await triggers.on_customer_event(session, await runtime(), event)
+
+    async def on_purchase(session: AsyncSession, event: PurchaseConfirmed) -> None:
+        await triggers.on_purchase(session, await runtime(), event)
+
+    async def on_message(session: AsyncSession, event: Event) -> None:
+        await triggers.on_message(session, await runtime(), event, settings.channel_costs)
+
+    async def on_grant(session: AsyncSession, event: BonusGranted) -> None:
+        await analytics.record_grant(session, event)
+
+    handlers: list[tuple[type[Event], Handle]] = [
+        *((kind, on_customer_event) for kind in CUSTOMER_EVENTS),
+        *((kind, on_message) for kind in MESSAGE_EVENTS),
+        (PurchaseConfirmed, on_purchase),
+        (BonusGranted, on_grant),
+    ]
     return [
         Subscription(
-            CONSUMER,
-            MemberRegistered,
-            idempotent(resources.sessions, processed_events, CONSUMER, on_registered),
+            CONSUMER, kind, idempotent(resources.sessions, processed_events, CONSUMER, handle)
         )
+        for kind, handle in handlers
     ]

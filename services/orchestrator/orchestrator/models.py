@@ -1,6 +1,7 @@
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import UtcDateTime, new_metadata
@@ -11,18 +12,126 @@ class Base(DeclarativeBase):
     metadata = new_metadata()
 
 
+class Chain(Base):
+    """A chain's editable draft and lifecycle; what runs is one of its published versions."""
+
+    __tablename__ = "chains"
+
+    id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20))  # draft, active, paused, archived
+    draft: Mapped[dict[str, Any]] = mapped_column(JSON)
+    active_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # What starts it, for matching incoming events: an event type, segment.entered, schedule.
+    trigger_key: Mapped[str | None] = mapped_column(String(50), nullable=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ChainVersion(Base):
+    """Immutable once written: enrollments pin one."""
+
+    __tablename__ = "chain_versions"
+
+    chain_id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSON)
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class Enrollment(Base):
-    """Where a customer entered a chain; the workflow itself lives in Temporal."""
+    """One customer's pass through one chain version; the workflow itself lives in Temporal."""
 
     __tablename__ = "enrollments"
-    __table_args__ = (UniqueConstraint("workflow_id", "trigger_event_id"),)
+    __table_args__ = (
+        UniqueConstraint("workflow_id", "trigger_event_id"),
+        Index("ix_enrollments_customer_status", "customer_id", "status"),
+        Index("ix_enrollments_chain_version", "chain_id", "version"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     chain_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer, default=1)
     customer_id: Mapped[str] = mapped_column(String(36), index=True)
     workflow_id: Mapped[str] = mapped_column(String(200))
     trigger_event_id: Mapped[str] = mapped_column(String(36))
+    holdout: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(20), default="active")  # active, exited
+    exit_reason: Mapped[str | None] = mapped_column(String(60), nullable=True)
+    touches: Mapped[int] = mapped_column(Integer, default=0)
     enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_touch_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    exited_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class CustomerFact(Base):
+    """What trigger filters may ask besides the event: e.g. whether this is a first purchase."""
+
+    __tablename__ = "customer_facts"
+
+    customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    purchase_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_purchase_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class ChainMessage(Base):
+    """A chain's delivery, projected from message.* events: its channel, fate and cost."""
+
+    __tablename__ = "chain_messages"
+
+    delivery_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    chain_id: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(50))
+    channel: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    cost: Mapped[int] = mapped_column(Integer, default=0)  # minor units
+
+
+class ChainGrant(Base):
+    __tablename__ = "chain_grants"
+
+    grant_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    chain_id: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(String(50))
+    customer_id: Mapped[str] = mapped_column(String(36))
+    amount: Mapped[int] = mapped_column(Integer)
+
+
+class Conversion(Base):
+    """The first goal purchase of an enrollment within its attribution window."""
+
+    __tablename__ = "conversions"
+
+    enrollment_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    chain_id: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    holdout: Mapped[bool] = mapped_column(Boolean)
+    purchase_id: Mapped[str] = mapped_column(String(100))
+    revenue: Mapped[int] = mapped_column(Integer)  # minor units paid with money
+    redeemed_points: Mapped[int] = mapped_column(Integer)
+    converted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    segment: Mapped[str] = mapped_column(String(100))
+    grant: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    message: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    rate_per_second: Mapped[int] = mapped_column(Integer)
+    batch_size: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # draft, running, paused, completed
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    processed: Mapped[int] = mapped_column(Integer, default=0)
+    granted: Mapped[int] = mapped_column(Integer, default=0)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    failed: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 outbox = Outbox(outbox_table(Base.metadata))

@@ -12,3 +12,11 @@ class OrchestratorSettings(ServiceSettings):
     notifier_url: str = "http://127.0.0.1:8003"
     loyalty_url: str = "http://127.0.0.1:8001"
     segments_url: str = "http://127.0.0.1:8002"
+    # Whether the Temporal server knows ChainId, ChainVersion, CustomerId, EnrollmentStatus.
+    search_attributes: bool = True
+    # What one message costs, in minor units, for ROI; a point redeemed costs point_value.
+    channel_costs: dict[str, int] = {"email": 1, "push": 1, "messenger": 2, "sms": 6}
+    point_value: int = 1
+    # Campaign pacing defaults.
+    campaign_batch_size: int = 100
+    campaign_concurrency: int = 10

@@ -1,7 +1,7 @@
 from fastapi import FastAPI
 
 from kit.web import create_service_app
-from segments.routes import router
+from segments.routes import routers
 from segments.settings import SegmentsSettings
 
 
@@ -10,5 +10,5 @@ def create_app(settings: SegmentsSettings | None = None) -> FastAPI:
         settings or SegmentsSettings(),
         title="Segments service",
         description="Customer behaviour projection, RFM, recency buckets and rule segments.",
-        routers=[router],
+        routers=routers,
     )

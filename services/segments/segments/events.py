@@ -1,20 +1,71 @@
-"""What segments consumes: each subscription is a durable JetStream consumer."""
+"""What segments consumes: each subscription is a durable JetStream consumer.
+
+Every handler projects the event, then re-evaluates that customer's segments at once, in the
+same transaction as the event id is recorded (so a redelivered event changes nothing).
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.bus import Subscription
+from kit.clock import utcnow
 from kit.consumers import idempotent
-from kit.contracts import MemberRegistered
+from kit.contracts.gateway import CartCleared, CartUpdated, ProductViewed
+from kit.contracts.loyalty import (
+    MemberRegistered,
+    MemberTierChanged,
+    MemberUpdated,
+    PurchaseConfirmed,
+    PurchaseReturned,
+)
+from kit.contracts.notifier import MessageClicked, MessageOpened, MessageSent
 from kit.db import SessionFactory
-from segments import service
+from kit.events import Event
+from segments import projection
 from segments.models import processed_events
+from segments.recompute import SegmentConfig, refresh_customer
 
 CONSUMER = "segments"
+Project = Callable[[AsyncSession, Any], Awaitable[None]]
+
+HANDLERS: tuple[tuple[type[Event], Project], ...] = (
+    (MemberRegistered, projection.record_registration),
+    (MemberUpdated, projection.record_member_update),
+    (MemberTierChanged, projection.record_tier_change),
+    (PurchaseConfirmed, projection.record_purchase),
+    (PurchaseReturned, projection.record_return),
+    (MessageSent, projection.record_message),
+    (MessageOpened, projection.record_engagement),
+    (MessageClicked, projection.record_engagement),
+    (CartUpdated, projection.record_cart),
+    (CartCleared, projection.record_cart),
+    (ProductViewed, projection.record_view),
+)
 
 
-def subscriptions(sessions: SessionFactory) -> list[Subscription]:
+def then_refresh(project: Project, config: SegmentConfig) -> Project:
+    async def handle(session: AsyncSession, event: Event) -> None:
+        if event.customer_id is None:
+            return
+        await project(session, event)
+        await refresh_customer(session, config, event.customer_id, utcnow())
+
+    return handle
+
+
+def handler_for(
+    sessions: SessionFactory, project: Project, config: SegmentConfig
+) -> Callable[[Event], Awaitable[None]]:
+    return idempotent(sessions, processed_events, CONSUMER, then_refresh(project, config))
+
+
+def subscriptions(
+    sessions: SessionFactory, config: SegmentConfig | None = None
+) -> list[Subscription]:
+    config = config or SegmentConfig()
     return [
-        Subscription(
-            CONSUMER,
-            MemberRegistered,
-            idempotent(sessions, processed_events, CONSUMER, service.record_registration),
-        )
+        Subscription(CONSUMER, event, handler_for(sessions, project, config))
+        for event, project in HANDLERS
     ]

@@ -1,12 +1,30 @@
-"""The behaviour projection: events in, one profile per customer out."""
+"""Segments as marketers see them: definitions, previews, members, distributions."""
 
+import uuid
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.clock import utcnow
-from kit.contracts import MemberRegistered
-from kit.errors import NotFound
+from kit.db import SessionFactory
+from kit.errors import Conflict, DomainError, NotFound
 from segments import repository
-from segments.models import CustomerProfile
+from segments.domain import rfm
+from segments.domain.rules import Rule, RuleError, RuleErrors, parse, segment_references
+from segments.memberships import Change, Counts, emit_changes
+from segments.models import CustomerProfile, Segment
+from segments.recompute import (
+    dependents_of,
+    in_dependency_order,
+    ref_of,
+    sync_rules,
+)
+from segments.rulesql import RuleCompiler, Scope
+from segments.schemas import PreviewIn, SegmentIn
+
+EXPORT_PAGE = 5000
 
 
 class ProfileNotFound(NotFound):
@@ -14,19 +32,30 @@ class ProfileNotFound(NotFound):
     title = "No profile for this customer"
 
 
-async def record_registration(session: AsyncSession, event: MemberRegistered) -> None:
-    assert event.customer_id is not None
-    profile = await repository.get_profile(session, event.customer_id)
-    if profile is None:
-        profile = CustomerProfile(customer_id=event.customer_id)
-        repository.add_profile(session, profile)
-    payload = event.payload
-    profile.registered_at = event.occurred_at
-    profile.city = payload.city
-    profile.birthday = payload.birthday
-    profile.time_zone = payload.time_zone
-    profile.subscribed_channels = sorted(ch for ch, granted in payload.consents.items() if granted)
-    profile.updated_at = utcnow()
+class SegmentNotFound(NotFound):
+    code = "segment_not_found"
+    title = "No segment with this id"
+
+
+class InvalidRule(DomainError):
+    code = "invalid_rule"
+    status = 422
+    title = "The segment rule is invalid"
+
+
+class BuiltinSegmentReadOnly(Conflict):
+    code = "builtin_segment_read_only"
+    title = "Built-in segments are computed and cannot be changed"
+
+
+class SegmentInUse(Conflict):
+    code = "segment_in_use"
+    title = "Other segments refer to this segment"
+
+
+def _invalid(errors: Sequence[RuleError]) -> InvalidRule:
+    described = [{"path": e.path, "reason": e.reason} for e in errors]
+    return InvalidRule("; ".join(f"{e.path}: {e.reason}" for e in errors), errors=described)
 
 
 async def get_profile(session: AsyncSession, customer_id: str) -> CustomerProfile:
@@ -34,3 +63,170 @@ async def get_profile(session: AsyncSession, customer_id: str) -> CustomerProfil
     if profile is None:
         raise ProfileNotFound()
     return profile
+
+
+async def _validated(
+    session: AsyncSession, definition: dict[str, Any], segment_id: str | None = None
+) -> Rule:
+    """Parses the rule and checks that each segment it names exists and forms no cycle."""
+    try:
+        rule = parse(definition)
+    except RuleErrors as exc:
+        raise _invalid(exc.errors) from exc
+    segments = {s.id: s for s in await repository.list_segments(session)}
+    errors = [
+        RuleError(ref.path, "no segment with this id")
+        for ref in segment_references(rule)
+        if ref.segment_id not in segments
+    ]
+    if segment_id and not errors:
+        errors = [
+            RuleError(ref.path, "this would make the segment depend on itself")
+            for ref in segment_references(rule)
+            if ref.segment_id == segment_id or _depends_on(segments, ref.segment_id, segment_id)
+        ]
+    if errors:
+        raise _invalid(errors)
+    return rule
+
+
+def _depends_on(segments: dict[str, Segment], start: str, target: str) -> bool:
+    seen: set[str] = set()
+    pending = [start]
+    while pending:
+        current = segments.get(pending.pop())
+        if current is None or current.id in seen or current.kind != "rule":
+            continue
+        seen.add(current.id)
+        refs = [ref.segment_id for ref in segment_references(parse(current.definition))]
+        if target in refs:
+            return True
+        pending += refs
+    return False
+
+
+async def _scope(session: AsyncSession, now: datetime) -> Scope:
+    return Scope(now, await repository.known_time_zones(session))
+
+
+async def preview(session: AsyncSession, body: PreviewIn, now: datetime) -> tuple[int, list[str]]:
+    rule = await _validated(session, body.definition)
+    await repository.plan_for_everyone(session)
+    members = RuleCompiler(await _scope(session, now)).members(rule).subquery("members")
+    count = (await session.execute(select(func.count()).select_from(members))).scalar_one()
+    sample_query = select(members.c.customer_id).order_by(members.c.customer_id)
+    sample = (await session.scalars(sample_query.limit(body.sample_size))).all()
+    return int(count), list(sample)
+
+
+async def get_segment(session: AsyncSession, segment_id: str) -> Segment:
+    segment = await repository.get_segment(session, segment_id)
+    if segment is None:
+        raise SegmentNotFound()
+    return segment
+
+
+async def list_segments(session: AsyncSession, kind: str | None) -> Sequence[Segment]:
+    return await repository.list_segments(session, kind)
+
+
+async def create_segment(session: AsyncSession, body: SegmentIn, now: datetime) -> Segment:
+    await _validated(session, body.definition)
+    segment = Segment(
+        id=str(uuid.uuid4()),
+        kind="rule",
+        name=body.name,
+        description=body.description,
+        version=1,
+        definition=body.definition,
+        created_at=now,
+        updated_at=now,
+    )
+    repository.add_segment(session, segment)
+    await session.flush()
+    await _materialize(session, segment.id, now)
+    return segment
+
+
+async def update_segment(
+    session: AsyncSession, segment_id: str, body: SegmentIn, now: datetime
+) -> Segment:
+    segment = await _editable(session, segment_id)
+    await _validated(session, body.definition, segment_id)
+    segment.name = body.name
+    segment.description = body.description
+    segment.definition = body.definition
+    segment.version += 1
+    segment.updated_at = now
+    await session.flush()
+    await _materialize(session, segment.id, now)
+    return segment
+
+
+async def _editable(session: AsyncSession, segment_id: str) -> Segment:
+    segment = await get_segment(session, segment_id)
+    if segment.kind != "rule":
+        raise BuiltinSegmentReadOnly()
+    return segment
+
+
+async def _materialize(session: AsyncSession, segment_id: str, now: datetime) -> Counts:
+    """Brings the segment and every segment built on it up to date, now."""
+    await repository.lock_memberships(session, exclusive=True)
+    await repository.plan_for_everyone(session)
+    rules = in_dependency_order(await repository.list_segments(session))
+    return await sync_rules(session, dependents_of(segment_id, rules), await _scope(session, now))
+
+
+async def delete_segment(session: AsyncSession, segment_id: str, now: datetime) -> None:
+    """Its members exit it (one event each), then it is gone."""
+    segment = await _editable(session, segment_id)
+    users = [
+        s.name
+        for s in await repository.list_segments(session, "rule")
+        if s.id != segment_id
+        and segment_id in {r.segment_id for r in segment_references(parse(s.definition))}
+    ]
+    if users:
+        raise SegmentInUse(f"used by: {', '.join(sorted(users))}")
+    await repository.lock_memberships(session, exclusive=True)
+    customers = await repository.drop_memberships(session, segment_id)
+    changes = [Change(segment_id, customer, entered=False) for customer in customers]
+    await emit_changes(session, changes, {segment_id: ref_of(segment)}, now)
+    await repository.delete_segment(session, segment)
+
+
+async def member_count(session: AsyncSession, segment_id: str) -> int:
+    return await repository.count_members(session, segment_id)
+
+
+async def members_page(
+    session: AsyncSession, segment_id: str, cursor: str | None, limit: int
+) -> tuple[list[str], str | None]:
+    await get_segment(session, segment_id)
+    members = await repository.members_page(session, segment_id, cursor, limit + 1)
+    if len(members) > limit:
+        return members[:limit], members[limit - 1]
+    return members, None
+
+
+async def export_members(sessions: SessionFactory, segment_id: str) -> AsyncIterator[str]:
+    """CSV, one customer per line, read page by page so any size streams in bounded memory."""
+    yield "customer_id\n"
+    cursor: str | None = None
+    while True:
+        async with sessions() as session:
+            page = await repository.members_page(session, segment_id, cursor, EXPORT_PAGE)
+        if not page:
+            return
+        yield "".join(f"{customer}\n" for customer in page)
+        cursor = page[-1]
+
+
+async def segments_of(session: AsyncSession, customer_id: str) -> Sequence[Segment]:
+    return await repository.segments_of(session, customer_id)
+
+
+async def rfm_distribution(session: AsyncSession) -> dict[str, int]:
+    counts = await repository.member_counts(session, rfm.SEGMENT_IDS)
+    return {key: counts.get(rfm.PREFIX + key, 0) for key in rfm.NAMES}

@@ -1,0 +1,108 @@
+"""Per-key rate limits in Redis: GCRA (a smooth token bucket) in one atomic Lua script.
+
+Redis keeps one number per key and policy, the theoretical arrival time (TAT) of the next
+request; the script reads the Redis clock so every gateway replica agrees on time.
+"""
+
+import math
+import re
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from kit.errors import DomainError, ServiceUnavailable
+
+# KEYS[1]: the TAT key. ARGV: emission interval (µs), burst.
+# Returns {allowed 0|1, remaining, microseconds until retry, microseconds until full}.
+GCRA = """
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
+local interval = tonumber(ARGV[1])
+local tolerance = interval * tonumber(ARGV[2])
+local tat = tonumber(redis.call('GET', KEYS[1]) or now)
+if tat < now then tat = now end
+local new_tat = tat + interval
+local allow_at = new_tat - tolerance
+if now < allow_at then
+  return {0, 0, allow_at - now, tat - now}
+end
+redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1)
+return {1, math.floor((now - allow_at) / interval), 0, new_tat - now}
+"""
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    per_second: float
+    burst: int
+
+    @property
+    def window_seconds(self) -> int:
+        return max(1, math.ceil(self.burst / self.per_second))
+
+    def header(self) -> str:
+        return f'"{self.name}";q={self.burst};w={self.window_seconds}'
+
+
+@dataclass(frozen=True)
+class Decision:
+    policy: Policy
+    allowed: bool
+    remaining: int
+    retry_after_seconds: int
+    reset_seconds: int
+
+    def headers(self) -> list[tuple[str, str]]:
+        found = [
+            ("RateLimit-Policy", self.policy.header()),
+            ("RateLimit", f'"{self.policy.name}";r={self.remaining};t={self.reset_seconds}'),
+        ]
+        if not self.allowed:
+            found.append(("Retry-After", str(self.retry_after_seconds)))
+        return found
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+    status = 429
+    title = "Too many requests for this API key"
+
+
+class RateLimiterUnavailable(ServiceUnavailable):
+    code = "rate_limiter_unavailable"
+    title = "The rate limiter cannot be reached"
+
+
+# Routes that send messages cost money per call; a route may also say so itself with
+# `openapi_extra={"x-costly": True}`.
+COSTLY_PATHS = re.compile(r"/(deliveries|messages|send|sends|launch|start)(/|$)")
+
+
+def is_costly(path_template: str, openapi_extra: dict[str, object] | None) -> bool:
+    return bool((openapi_extra or {}).get("x-costly")) or bool(COSTLY_PATHS.search(path_template))
+
+
+class RateLimiter:
+    def __init__(self, redis: Redis, prefix: str = "gw:rl") -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.script = redis.register_script(GCRA)
+
+    async def check(self, subject: str, policy: Policy) -> Decision:
+        interval_us = max(1, round(1_000_000 / policy.per_second))
+        try:
+            result = await self.script(
+                keys=[f"{self.prefix}:{policy.name}:{subject}"], args=[interval_us, policy.burst]
+            )
+        except (RedisError, OSError) as exc:
+            raise RateLimiterUnavailable(type(exc).__name__) from exc
+        allowed, remaining, retry_us, reset_us = (int(v) for v in result)
+        return Decision(
+            policy,
+            bool(allowed),
+            remaining,
+            retry_after_seconds=math.ceil(retry_us / 1_000_000),
+            reset_seconds=math.ceil(reset_us / 1_000_000),
+        )

@@ -1,0 +1,120 @@
+"""Segments for marketers, forwarded to the segments service.
+
+Rule bodies pass through as JSON: the segments service validates them and answers invalid rules
+with 422 ``invalid_rule`` naming each problem's JSON path and reason.
+"""
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+import httpx
+from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi.responses import StreamingResponse
+from starlette.background import BackgroundTask
+
+from gateway.auth import scoped
+from gateway.models import ApiKey
+from gateway.upstreams import Segments, UpstreamUnavailable, forward
+
+router = APIRouter(prefix="/v1", tags=["segments"])
+Marketer = Annotated[ApiKey, Depends(scoped("marketer"))]
+RuleBody = Annotated[
+    dict[str, Any],
+    Body(
+        description="`{name, description?, definition}`; see docs/segments.md for the rules",
+        examples=[
+            {
+                "name": "Cooling shoe buyers",
+                "definition": {
+                    "and": [
+                        {"segment": "recency.cooling"},
+                        {"bought_category": "shoes", "window": {"days": 90}},
+                    ]
+                },
+            }
+        ],
+    ),
+]
+PreviewBody = Annotated[
+    dict[str, Any], Body(description="`{definition, sample_size?}`: count and sample, unsaved")
+]
+
+
+@router.get("/segments", summary="List segments (recency, RFM and rule segments)")
+async def list_segments(_key: Marketer, client: Segments, kind: str | None = None) -> Response:
+    query = f"?{urlencode({'kind': kind})}" if kind else ""
+    return await forward(client, "GET", f"/segments{query}")
+
+
+@router.post("/segments", status_code=201, summary="Create a rule segment")
+async def create_segment(body: RuleBody, _key: Marketer, client: Segments) -> Response:
+    return await forward(client, "POST", "/segments", body)
+
+
+@router.post("/segments/preview", summary="Count and sample a rule without saving it")
+async def preview(body: PreviewBody, _key: Marketer, client: Segments) -> Response:
+    return await forward(client, "POST", "/segments/preview", body)
+
+
+@router.get("/segments/rfm/distribution", summary="Customers per named RFM segment")
+async def rfm_distribution(_key: Marketer, client: Segments) -> Response:
+    return await forward(client, "GET", "/segments/rfm/distribution")
+
+
+@router.get("/segments/{segment_id}", summary="A segment with its member count")
+async def get_segment(segment_id: str, _key: Marketer, client: Segments) -> Response:
+    return await forward(client, "GET", f"/segments/{segment_id}")
+
+
+@router.put("/segments/{segment_id}", summary="Replace a rule segment (a new version)")
+async def update_segment(
+    segment_id: str, body: RuleBody, _key: Marketer, client: Segments
+) -> Response:
+    return await forward(client, "PUT", f"/segments/{segment_id}", body)
+
+
+@router.delete("/segments/{segment_id}", status_code=204, summary="Delete a rule segment")
+async def delete_segment(segment_id: str, _key: Marketer, client: Segments) -> Response:
+    return await forward(client, "DELETE", f"/segments/{segment_id}")
+
+
+@router.get("/segments/{segment_id}/members", summary="Members, a page at a time")
+async def members(
+    segment_id: str,
+    _key: Marketer,
+    client: Segments,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response:
+    query = urlencode({"limit": limit, **({"cursor": cursor} if cursor else {})})
+    return await forward(client, "GET", f"/segments/{segment_id}/members?{query}")
+
+
+@router.get("/segments/{segment_id}/members/export", summary="Every member as streamed CSV")
+async def export_members(segment_id: str, _key: Marketer, client: Segments) -> Response:
+    return await forward_stream(client, f"/segments/{segment_id}/members/export")
+
+
+@router.get("/customers/{customer_id}/segments", summary="The segments a customer is in now")
+async def customer_segments(customer_id: str, _key: Marketer, client: Segments) -> Response:
+    return await forward(client, "GET", f"/customers/{customer_id}/segments")
+
+
+async def forward_stream(client: httpx.AsyncClient, path: str) -> Response:
+    """Like ``forward``, but passes a successful body on as it arrives."""
+    try:
+        upstream = await client.send(client.build_request("GET", path), stream=True)
+    except httpx.TransportError as exc:
+        raise UpstreamUnavailable(type(exc).__name__) from exc
+    media_type = upstream.headers.get("content-type", "application/octet-stream")
+    if upstream.status_code != 200:
+        content = await upstream.aread()
+        await upstream.aclose()
+        return Response(content, status_code=upstream.status_code, media_type=media_type)
+    disposition = upstream.headers.get("content-disposition", "attachment")
+    return StreamingResponse(
+        upstream.aiter_raw(),
+        media_type=media_type,
+        headers={"content-disposition": disposition},
+        background=BackgroundTask(upstream.aclose),
+    )

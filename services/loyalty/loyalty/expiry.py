@@ -1,0 +1,150 @@
+"""The ledger's scheduled work: expiring lots, warning before they burn, lapsing reservations.
+
+Every step is safe to re-run and to run in several workers at once: rows are claimed with
+``FOR UPDATE SKIP LOCKED`` on PostgreSQL and each step only acts on what is still due.
+"""
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.clock import utcnow
+from kit.contracts.loyalty import (
+    BonusExpired,
+    BonusExpiredPayload,
+    BonusExpiring,
+    BonusExpiringPayload,
+)
+from kit.db import SessionFactory, unit_of_work
+from loyalty.domain.rules import ProgramRules
+from loyalty.ledger import Journal
+from loyalty.models import Lot, Purchase, outbox
+from loyalty.purchases import locked_purchase, release
+
+log = logging.getLogger(__name__)
+BATCH = 5_000
+
+
+@dataclass
+class SweepResult:
+    expired_points: int = 0
+    expiring_notices: int = 0
+    lapsed_reservations: int = 0
+
+
+async def _begin_write(session: AsyncSession) -> None:
+    """On SQLite, take the write lock before reading, so the read cannot go stale."""
+    if session.get_bind().dialect.name == "sqlite":
+        await session.execute(text("UPDATE lots SET reserved = reserved WHERE 1 = 0"))
+
+
+async def expire_batch(session: AsyncSession, now: datetime, batch: int = BATCH) -> int:
+    """Burns the free points of up to ``batch`` lots past their expiry; the points burnt."""
+    await _begin_write(session)
+    due = (
+        select(Lot.id, Lot.member_id, Lot.remaining, Lot.reserved)
+        .where(Lot.expires_at < now, Lot.remaining > Lot.reserved)
+        .order_by(Lot.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (await session.execute(due)).all()
+    if not rows:
+        return 0
+    await session.execute(
+        update(Lot)
+        .where(Lot.id.in_([row.id for row in rows]))
+        .values(remaining=Lot.reserved)
+        .execution_options(synchronize_session=False)
+    )
+    journal = Journal("expire", None, None, now)
+    per_member: dict[str, int] = defaultdict(int)
+    for row in rows:
+        journal.add("expire", row.member_id, row.id, points=-(row.remaining - row.reserved))
+        per_member[row.member_id] += row.remaining - row.reserved
+    await journal.write(session)
+    for member_id, amount in per_member.items():
+        payload = BonusExpiredPayload(amount=amount, expired_at=now)
+        await outbox.add(session, BonusExpired(customer_id=member_id, payload=payload))
+    return sum(per_member.values())
+
+
+async def notify_expiring_batch(
+    session: AsyncSession, rules: ProgramRules, now: datetime, batch: int = BATCH
+) -> int:
+    """Warns each member once per lot that points burn within the notice period."""
+    await _begin_write(session)
+    horizon = now + timedelta(days=rules.expiring_notice_days)
+    due = (
+        select(Lot.id, Lot.member_id, Lot.remaining, Lot.reserved, Lot.expires_at)
+        .where(
+            Lot.expires_at >= now,
+            Lot.expires_at <= horizon,
+            Lot.remaining > Lot.reserved,
+            Lot.expiring_notified_at.is_(None),
+        )
+        .order_by(Lot.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (await session.execute(due)).all()
+    if not rows:
+        return 0
+    await session.execute(
+        update(Lot)
+        .where(Lot.id.in_([row.id for row in rows]))
+        .values(expiring_notified_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    notices: dict[str, tuple[int, datetime]] = {}
+    for row in rows:
+        amount, soonest = notices.get(row.member_id, (0, row.expires_at))
+        notices[row.member_id] = (
+            amount + row.remaining - row.reserved,
+            min(soonest, row.expires_at),
+        )
+    for member_id, (amount, expires_at) in notices.items():
+        payload = BonusExpiringPayload(amount=amount, expires_at=expires_at)
+        await outbox.add(session, BonusExpiring(customer_id=member_id, payload=payload))
+    return len(notices)
+
+
+async def lapse_reservations(sessions: SessionFactory, now: datetime, batch: int = 500) -> int:
+    async with unit_of_work(sessions) as session:
+        query = select(Purchase.txid).where(
+            Purchase.status == "reserved", Purchase.reserved_until < now
+        )
+        txids = list((await session.execute(query.limit(batch))).scalars())
+    lapsed = 0
+    for txid in txids:
+        async with unit_of_work(sessions) as session:
+            _member, purchase = await locked_purchase(session, txid)
+            if purchase.status == "reserved" and purchase.reserved_until < now:
+                await release(session, purchase, "lapsed", now)
+                lapsed += 1
+    return lapsed
+
+
+async def sweep(
+    sessions: SessionFactory, rules: ProgramRules, now: datetime | None = None
+) -> SweepResult:
+    """One pass of every scheduled step, each in batches of its own transactions."""
+    now = now or utcnow()
+    result = SweepResult(lapsed_reservations=await lapse_reservations(sessions, now))
+    while True:
+        async with unit_of_work(sessions) as session:
+            burnt = await expire_batch(session, now)
+        if not burnt:
+            break
+        result.expired_points += burnt
+    while True:
+        async with unit_of_work(sessions) as session:
+            notified = await notify_expiring_batch(session, rules, now)
+        if not notified:
+            break
+        result.expiring_notices += notified
+    return result

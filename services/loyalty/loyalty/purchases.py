@@ -1,0 +1,352 @@
+"""The POS flow: quote, reserve, confirm and cancel. Free of HTTP; never commits."""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.clock import utcnow
+from kit.contracts.loyalty import PurchaseConfirmed, PurchaseConfirmedPayload, PurchaseLine
+from loyalty import ledger, repository
+from loyalty.domain import allocation
+from loyalty.domain.receipt import Line, Receipt
+from loyalty.domain.rules import MINOR_UNITS_PER_POINT, ProgramRules
+from loyalty.errors import (
+    InsufficientPoints,
+    LedgerBusy,
+    MemberNotFound,
+    PurchaseAlreadyConfirmed,
+    PurchaseCancelled,
+    PurchaseNotFound,
+    QuoteChanged,
+    ReservationLapsed,
+    TxidReused,
+)
+from loyalty.idempotency import fingerprint, remember, replay
+from loyalty.ledger import Journal
+from loyalty.models import Member, Purchase, RedemptionAllocation, outbox
+from loyalty.purchase_schemas import (
+    CancellationOut,
+    ConfirmationOut,
+    LineQuoteOut,
+    QuoteOut,
+    ReceiptLine,
+    ReservationOut,
+    ReserveRequest,
+    StepRequest,
+)
+from loyalty.purchase_schemas import Receipt as ReceiptIn
+from loyalty.tiering import refresh_tier
+
+
+def to_receipt(body: ReceiptIn) -> Receipt:
+    return Receipt(body.store_id, body.channel, tuple(_line(x) for x in body.lines), body.city)
+
+
+def _line(line: ReceiptLine) -> Line:
+    return Line(line.sku, line.quantity, line.price, line.category, line.no_redeem, line.no_accrual)
+
+
+async def _quote(
+    session: AsyncSession, rules: ProgramRules, member: Member, body: ReceiptIn, now: datetime
+) -> allocation.Quote:
+    lots = await ledger.spendable_lots(session, member.id, now)
+    wanted = body.points_wanted()
+    return allocation.quote(to_receipt(body), lots, wanted, rules, rules.tier(member.tier))
+
+
+def quote_out(member: Member, quote: allocation.Quote) -> QuoteOut:
+    lines = [
+        LineQuoteOut(
+            sku=q.line.sku,
+            amount=q.line.amount,
+            max_redeemable=q.max_redeemable,
+            redeemed=q.redeemed,
+            accrued=q.accrued,
+            payable=q.paid_with_money,
+        )
+        for q in quote.lines
+    ]
+    return QuoteOut(
+        customer_id=member.id,
+        total_amount=quote.total,
+        max_redeemable=quote.max_redeemable,
+        redeemed=quote.redeemed,
+        accrued=quote.accrued,
+        payable=quote.payable,
+        tier=member.tier,
+        lines=lines,
+    )
+
+
+async def calculate(session: AsyncSession, rules: ProgramRules, body: ReceiptIn) -> QuoteOut:
+    member = await repository.get_member(session, body.customer_id)
+    if member is None:
+        raise MemberNotFound()
+    return quote_out(member, await _quote(session, rules, member, body, utcnow()))
+
+
+async def reserve(
+    session: AsyncSession, rules: ProgramRules, body: ReserveRequest, key: str | None
+) -> ReservationOut:
+    now, print_ = utcnow(), fingerprint("reserve", body)
+    member = await ledger.lock_member(session, body.customer_id)
+    if member is None:
+        raise MemberNotFound()
+    if (stored := await replay(session, key, print_)) is not None:
+        return ReservationOut(**stored)
+    existing = await session.get(Purchase, body.txid, populate_existing=True)
+    if existing is not None:
+        return ReservationOut(**_replayed(existing, "reserve", print_))
+    await release_lapsed(session, member.id, now)
+    quote = await _quote(session, rules, member, body, now)
+    _check_quote(body, quote)
+    await _hold(session, member.id, body.txid, quote.allocations, now)
+    purchase = _new_purchase(body, member, quote, now + rules.reservation_ttl, now)
+    answer = ReservationOut(
+        **quote_out(member, quote).model_dump(),
+        txid=body.txid,
+        status="reserved",
+        reserved_until=purchase.reserved_until,
+    )
+    purchase.fingerprints = {"reserve": print_}
+    purchase.answers = {"reserve": answer.model_dump(mode="json")}
+    session.add(purchase)
+    await remember(session, key, print_, answer, 201)
+    return answer
+
+
+def _replayed(purchase: Purchase, step: str, print_: str) -> dict[str, Any]:
+    if purchase.fingerprints.get(step) != print_:
+        raise TxidReused()
+    answer: dict[str, Any] = purchase.answers[step]
+    return answer
+
+
+def _check_quote(body: ReserveRequest, quote: allocation.Quote) -> None:
+    if body.quoted_redeemed is not None and body.quoted_redeemed != quote.redeemed:
+        raise QuoteChanged(redeemed_now=quote.redeemed, max_redeemable=quote.max_redeemable)
+    wanted = body.points_wanted()
+    if isinstance(wanted, int) and quote.redeemed < wanted:
+        raise InsufficientPoints(max_redeemable=quote.max_redeemable)
+
+
+async def _hold(
+    session: AsyncSession,
+    member_id: str,
+    txid: str,
+    allocations: Iterable[allocation.Allocation],
+    now: datetime,
+) -> None:
+    journal = Journal("reserve", member_id, txid, now)
+    for lot_id, points in _per_lot((a.lot_id, a.points) for a in allocations).items():
+        if not await ledger.hold(session, lot_id, points, now):
+            raise LedgerBusy()
+        journal.add("reserve", member_id, lot_id, held=points)
+    session.add_all(
+        RedemptionAllocation(
+            txid=txid, lot_id=a.lot_id, line_no=a.line_no, points=a.points, returned=0
+        )
+        for a in allocations
+    )
+    await journal.write(session)
+
+
+def _per_lot(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
+    totals: dict[str, int] = defaultdict(int)
+    for lot_id, points in pairs:
+        totals[lot_id] += points
+    return dict(totals)
+
+
+def _new_purchase(
+    body: ReserveRequest, member: Member, quote: allocation.Quote, until: datetime, now: datetime
+) -> Purchase:
+    lines = [
+        {
+            **line.model_dump(),
+            "amount": q.line.amount,
+            "redeemed": q.redeemed,
+            "accrued": q.accrued,
+            "returned": 0,
+        }
+        for line, q in zip(body.lines, quote.lines, strict=True)
+    ]
+    return Purchase(
+        txid=body.txid,
+        member_id=member.id,
+        status="reserved",
+        store_id=body.store_id,
+        channel=body.channel,
+        city=body.city,
+        lines=lines,
+        total_amount=quote.total,
+        redeemed_points=quote.redeemed,
+        accrued_points=quote.accrued,
+        paid_amount=quote.payable,
+        refunded_amount=0,
+        reserved_until=until,
+        created_at=now,
+    )
+
+
+async def locked_purchase(session: AsyncSession, txid: str) -> tuple[Member, Purchase]:
+    member = await ledger.lock_member_of_purchase(session, txid)
+    purchase = await session.get(Purchase, txid, populate_existing=True)
+    if member is None or purchase is None:
+        raise PurchaseNotFound()
+    return member, purchase
+
+
+async def allocations_of(session: AsyncSession, txid: str) -> list[RedemptionAllocation]:
+    query = select(RedemptionAllocation).where(RedemptionAllocation.txid == txid)
+    query = query.order_by(RedemptionAllocation.id).execution_options(populate_existing=True)
+    return list((await session.execute(query)).scalars())
+
+
+async def confirm(
+    session: AsyncSession, rules: ProgramRules, txid: str, body: StepRequest, key: str | None
+) -> ConfirmationOut:
+    now, print_ = utcnow(), fingerprint("confirm", txid, body)
+    member, purchase = await locked_purchase(session, txid)
+    if (stored := await replay(session, key, print_)) is not None:
+        return ConfirmationOut(**stored)
+    if purchase.status == "confirmed":
+        return ConfirmationOut(**_replayed(purchase, "confirm", print_))
+    _still_reserved(purchase, now)
+    journal = Journal("confirm", member.id, txid, now)
+    allocations = await allocations_of(session, txid)
+    for lot_id, points in _per_lot((a.lot_id, a.points) for a in allocations).items():
+        await ledger.change_lot(session, lot_id, points=-points, held=-points)
+        journal.add("capture", member.id, lot_id, points=-points, held=-points)
+    answer = await _accrue(session, rules, member, purchase, journal, now)
+    await journal.write(session)
+    purchase.status, purchase.confirmed_at = "confirmed", now
+    await refresh_tier(session, rules, member, now)
+    answer.tier = member.tier
+    await outbox.add(session, _confirmed_event(purchase, now))
+    purchase.fingerprints = {**purchase.fingerprints, "confirm": print_}
+    purchase.answers = {**purchase.answers, "confirm": answer.model_dump(mode="json")}
+    await remember(session, key, print_, answer)
+    return answer
+
+
+def _still_reserved(purchase: Purchase, now: datetime) -> None:
+    if purchase.status == "cancelled":
+        raise PurchaseCancelled()
+    if purchase.status == "lapsed" or purchase.reserved_until < now:
+        raise ReservationLapsed()
+
+
+async def _accrue(
+    session: AsyncSession,
+    rules: ProgramRules,
+    member: Member,
+    purchase: Purchase,
+    journal: Journal,
+    now: datetime,
+) -> ConfirmationOut:
+    """The purchase's accrual lot (after repaying any debt) and longer life for older ones."""
+    tier = rules.tier(member.tier)
+    expires_at = rules.purchase_lot_expiry(now, tier)
+    await ledger.extend_purchase_lots(session, member.id, expires_at, now)
+    accrued, repaid, active_from = purchase.accrued_points, 0, None
+    if accrued > 0:
+        active_from = rules.accrual_active_from(now)
+        lot = ledger.new_lot(member.id, accrued, "purchase", active_from, expires_at, now)
+        lot.reference = purchase.txid
+        repaid = min(member.debt, accrued)
+        lot.remaining -= repaid
+        member.debt -= repaid
+        session.add(lot)
+        purchase.accrual_lot_id = lot.id
+        journal.add("accrue", member.id, lot.id, points=accrued)
+        if repaid:
+            journal.add("adjust", member.id, lot.id, points=-repaid, debt=-repaid)
+    return ConfirmationOut(
+        txid=purchase.txid,
+        status="confirmed",
+        customer_id=member.id,
+        redeemed=purchase.redeemed_points,
+        accrued=accrued,
+        payable=purchase.paid_amount,
+        accrual_active_from=active_from,
+        accrual_expires_at=expires_at if accrued else None,
+        debt_repaid=repaid,
+        tier=member.tier,
+        confirmed_at=now,
+    )
+
+
+def _confirmed_event(purchase: Purchase, now: datetime) -> PurchaseConfirmed:
+    lines = [
+        PurchaseLine(
+            sku=line["sku"],
+            category=line["category"],
+            quantity=line["quantity"],
+            amount=line["amount"],
+            paid_with_points=line["redeemed"] * MINOR_UNITS_PER_POINT,
+            accrued_points=line["accrued"],
+        )
+        for line in purchase.lines
+    ]
+    payload = PurchaseConfirmedPayload(
+        txid=purchase.txid,
+        store_id=purchase.store_id,
+        channel=purchase.channel,
+        city=purchase.city,
+        lines=lines,
+        total_amount=purchase.total_amount,
+        paid_amount=purchase.paid_amount,
+        redeemed_points=purchase.redeemed_points,
+        accrued_points=purchase.accrued_points,
+        purchased_at=now,
+    )
+    return PurchaseConfirmed(customer_id=purchase.member_id, occurred_at=now, payload=payload)
+
+
+async def cancel(
+    session: AsyncSession, txid: str, body: StepRequest, key: str | None
+) -> CancellationOut:
+    now, print_ = utcnow(), fingerprint("cancel", txid, body)
+    _member, purchase = await locked_purchase(session, txid)
+    if (stored := await replay(session, key, print_)) is not None:
+        return CancellationOut(**stored)
+    if purchase.status == "confirmed":
+        raise PurchaseAlreadyConfirmed()
+    if "cancel" in purchase.answers:
+        return CancellationOut(**_replayed(purchase, "cancel", print_))
+    released = await release(session, purchase, "cancelled", now)
+    purchase.status = "cancelled"
+    answer = CancellationOut(txid=txid, status="cancelled", released_points=released)
+    purchase.fingerprints = {**purchase.fingerprints, "cancel": print_}
+    purchase.answers = {**purchase.answers, "cancel": answer.model_dump(mode="json")}
+    await remember(session, key, print_, answer)
+    return answer
+
+
+async def release(session: AsyncSession, purchase: Purchase, status: str, now: datetime) -> int:
+    """Gives a reservation's points back to its lots; the caller holds the member's lock."""
+    if purchase.status != "reserved":
+        return 0
+    journal = Journal(status, purchase.member_id, purchase.txid, now)
+    allocations = await allocations_of(session, purchase.txid)
+    for lot_id, points in _per_lot((a.lot_id, a.points) for a in allocations).items():
+        await ledger.change_lot(session, lot_id, held=-points)
+        journal.add("release", purchase.member_id, lot_id, held=-points)
+    await journal.write(session)
+    purchase.status = status
+    return sum(a.points for a in allocations)
+
+
+async def release_lapsed(session: AsyncSession, member_id: str, now: datetime) -> int:
+    query = select(Purchase).where(
+        Purchase.member_id == member_id,
+        Purchase.status == "reserved",
+        Purchase.reserved_until < now,
+    )
+    lapsed = (await session.execute(query.execution_options(populate_existing=True))).scalars()
+    return sum([await release(session, purchase, "lapsed", now) for purchase in lapsed])

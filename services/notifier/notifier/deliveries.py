@@ -1,0 +1,410 @@
+"""Deliveries: the request, the policy decision, each cascade attempt and the reactions."""
+
+import hashlib
+import html
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.clock import utcnow
+from kit.contracts.notifier import (
+    MessageClicked,
+    MessageDelivered,
+    MessageFailed,
+    MessageOpened,
+    MessagePayload,
+    MessageSent,
+)
+from kit.db import insert_ignoring_conflict
+from kit.errors import Conflict, NotFound
+from kit.events import Event
+from notifier import repository, service
+from notifier.domain import policy, sms
+from notifier.domain.quiet_hours import local_day
+from notifier.models import Attempt, Contact, Delivery, PolicyDecision, outbox
+from notifier.policy_store import PolicyStore, RedisError
+from notifier.providers import OutgoingMessage, Provider, Undeliverable
+from notifier.settings import NotifierSettings
+from notifier.signing import sign_token
+from notifier.templates import Rendered, TemplateVariableMissing, render
+from notifier.workflows.messages import (
+    AttemptInput,
+    AttemptOutcome,
+    DecideInput,
+    DecisionOut,
+    DeliveryRequest,
+    DeliveryResult,
+    Opened,
+)
+
+_IDS = uuid.UUID("6f1c7f3e-4a55-4c8e-9a55-0d5e2f7a1b10")
+# The order a delivery's status only ever moves up in; `failed` is final on its own.
+_RANK = {"queued": 0, "deferred": 1, "sent": 2, "delivered": 3, "opened": 4, "clicked": 5}
+_EVENTS: dict[str, type[Event]] = {
+    "sent": MessageSent,
+    "delivered": MessageDelivered,
+    "opened": MessageOpened,
+    "clicked": MessageClicked,
+    "failed": MessageFailed,
+}
+
+
+class ContactUnknown(Conflict):
+    code = "contact_unknown"
+    title = "The customer's contacts are not known yet"
+
+
+class IdempotencyKeyReused(Conflict):
+    code = "idempotency_key_reused"
+    title = "This idempotency key was used with a different request"
+
+
+class DeliveryNotFound(NotFound):
+    code = "delivery_not_found"
+    title = "No delivery with this id"
+
+
+def delivery_id_for(idempotency_key: str) -> str:
+    """Derived from the key, so the API and a child workflow name the same delivery."""
+    return str(uuid.uuid5(_IDS, idempotency_key))
+
+
+def request_hash(request: DeliveryRequest) -> str:
+    return hashlib.sha256(request.model_dump_json().encode()).hexdigest()
+
+
+async def open_delivery(session: AsyncSession, request: DeliveryRequest) -> Delivery:
+    """Records the delivery once per idempotency key; a replay returns the first one."""
+    digest = request_hash(request)
+    existing = await repository.delivery_by_key(session, request.idempotency_key)
+    if existing is None:
+        if await repository.get_contact(session, request.customer_id) is None:
+            raise ContactUnknown()
+        await insert_ignoring_conflict(session, Delivery.__table__, _new_row(request, digest))
+        existing = await repository.delivery_by_key(session, request.idempotency_key)
+    assert existing is not None
+    if existing.request_hash != digest:
+        raise IdempotencyKeyReused()
+    return existing
+
+
+def _new_row(request: DeliveryRequest, digest: str) -> dict[str, Any]:
+    return {
+        "id": delivery_id_for(request.idempotency_key),
+        "idempotency_key": request.idempotency_key,
+        "request_hash": digest,
+        "customer_id": request.customer_id,
+        "channel": request.cascade[0],
+        "channels": request.cascade,
+        "template": request.template,
+        "source": request.source,
+        "variables": request.variables,
+        "critical": request.critical,
+        "sms_only_if_no_other_channel": request.sms_only_if_no_other_channel,
+        "status": "queued",
+        "created_at": utcnow(),
+    }
+
+
+def opened(delivery: Delivery) -> Opened:
+    return Opened(
+        delivery_id=delivery.id,
+        status=delivery.status,
+        finished=delivery.status in {"failed", "clicked"},
+    )
+
+
+async def get_delivery(session: AsyncSession, delivery_id: str) -> Delivery:
+    delivery = await repository.get_delivery(session, delivery_id)
+    if delivery is None:
+        raise DeliveryNotFound()
+    return delivery
+
+
+# --- the careful-communication decision ---------------------------------------------------
+
+
+async def decide(
+    session: AsyncSession, store: PolicyStore, settings: NotifierSettings, ask: DecideInput
+) -> DecisionOut:
+    delivery = await get_delivery(session, ask.delivery_id)
+    contact = await _contact(session, delivery)
+    limits = await service.limits_for(session, delivery.source)
+    bypass = delivery.critical or await _transactional(session, delivery)
+    decision = None if bypass else policy.quiet_hours(ask.at, contact.time_zone, limits)
+    if decision is None and not ask.count:
+        decision = policy.Decision("send", "cascade_step")
+    if decision is None:
+        decision = await _counted(store, settings, delivery, contact, limits, ask.at, bypass)
+    await _record(session, delivery, decision, ask.at)
+    return DecisionOut(action=decision.action, reason=decision.reason, until=decision.until)
+
+
+async def _counted(
+    store: PolicyStore,
+    settings: NotifierSettings,
+    delivery: Delivery,
+    contact: Contact,
+    limits: policy.Limits,
+    at: datetime,
+    bypass: bool,
+) -> policy.Decision:
+    day = local_day(at, contact.time_zone)
+    try:
+        verdict = await store.decide(
+            delivery.customer_id, day, at, limits.daily_cap, limits.min_pause_seconds, bypass
+        )
+    except RedisError:
+        return policy.store_unavailable(at, bypass, settings.policy_unavailable_retry_seconds)
+    return policy.from_verdict(
+        verdict.allowed, verdict.reason, verdict.value, at, contact.time_zone, limits
+    )
+
+
+async def _transactional(session: AsyncSession, delivery: Delivery) -> bool:
+    template = await service.find_template(session, delivery.template, delivery.channel)
+    return template is not None and template.category == "transactional"
+
+
+async def _record(
+    session: AsyncSession, delivery: Delivery, decision: policy.Decision, at: datetime
+) -> None:
+    session.add(
+        PolicyDecision(
+            delivery_id=delivery.id,
+            customer_id=delivery.customer_id,
+            action=decision.action,
+            reason=decision.reason,
+            decided_at=at,
+            until=decision.until,
+        )
+    )
+    if decision.action == "defer" and delivery.status in {"queued", "deferred"}:
+        delivery.status, delivery.reason = "deferred", decision.reason
+        delivery.deferred_until = decision.until
+    elif decision.action == "drop":
+        delivery.reason = decision.reason
+
+
+async def _contact(session: AsyncSession, delivery: Delivery) -> Contact:
+    contact = await repository.get_contact(session, delivery.customer_id)
+    if contact is None:
+        raise ContactUnknown()
+    return contact
+
+
+# --- one channel of the cascade -----------------------------------------------------------
+
+
+def reachable(contact: Contact, channel: str) -> str | None:
+    """Why the customer cannot be reached on ``channel`` now, or None when they can."""
+    if not contact.consents.get(channel, False):
+        return "no_consent"
+    address = {
+        "email": contact.email,
+        "sms": contact.phone,
+        "messenger": contact.phone,
+        "push": bool(contact.push_tokens),
+    }[channel]
+    return None if address else "no_address"
+
+
+async def attempt(
+    session: AsyncSession,
+    providers: dict[str, Provider],
+    settings: NotifierSettings,
+    ask: AttemptInput,
+) -> AttemptOutcome:
+    attempt_id = f"{ask.delivery_id}:{ask.position}"
+    done = await repository.get_attempt(session, attempt_id)
+    if done is not None:  # a retried activity: the provider already has it
+        return _outcome(done)
+    delivery = await get_delivery(session, ask.delivery_id)
+    contact = await _contact(session, delivery)
+    row = Attempt(
+        id=attempt_id,
+        delivery_id=delivery.id,
+        position=ask.position,
+        channel=ask.channel,
+        status="queued",
+        cost=0,
+        created_at=utcnow(),
+    )
+    session.add(row)
+    reason = reachable(contact, ask.channel) or _sms_rule(delivery, contact, ask.channel)
+    if reason:
+        row.status, row.reason = "skipped", reason
+        return _outcome(row)
+    await _send(session, providers, settings, delivery, contact, row)
+    return _outcome(row)
+
+
+def _sms_rule(delivery: Delivery, contact: Contact, channel: str) -> str | None:
+    """The cost rule: SMS only to customers no cheaper channel reaches."""
+    if channel != "sms" or not delivery.sms_only_if_no_other_channel:
+        return None
+    others = [c for c in ("push", "email", "messenger") if reachable(contact, c) is None]
+    return "other_channel_available" if others else None
+
+
+async def _send(
+    session: AsyncSession,
+    providers: dict[str, Provider],
+    settings: NotifierSettings,
+    delivery: Delivery,
+    contact: Contact,
+    row: Attempt,
+) -> None:
+    template = await service.find_template(session, delivery.template, row.channel)
+    if template is None:
+        row.status, row.reason = "skipped", "no_template"
+        return
+    try:
+        rendered = render(template, _variables(settings, delivery, contact, row))
+    except TemplateVariableMissing:
+        row.status, row.reason = "failed", "template_variable_missing"
+        return
+    try:
+        receipt_id = await _deliver(providers, settings, contact, row, rendered)
+    except Undeliverable as exc:
+        row.status, row.reason = "failed", exc.reason
+        return
+    row.status, row.provider_message_id, row.sent_at = "sent", receipt_id, utcnow()
+    if row.channel == "sms":
+        row.cost = sms.measure(rendered.body).cost(settings.sms_cost_per_segment)
+    delivery.channel, delivery.sent_at = row.channel, row.sent_at
+    await _advance(session, delivery, "sent")
+
+
+async def _deliver(
+    providers: dict[str, Provider],
+    settings: NotifierSettings,
+    contact: Contact,
+    row: Attempt,
+    rendered: Rendered,
+) -> str:
+    provider = providers[row.channel]
+    if row.channel != "push":
+        to = contact.email if row.channel == "email" else contact.phone
+        message = _message(settings, row, str(to), rendered, contact)
+        return (await provider.send(message)).provider_message_id
+    return await _push_to_devices(provider, settings, contact, row, rendered)
+
+
+async def _push_to_devices(
+    provider: Provider,
+    settings: NotifierSettings,
+    contact: Contact,
+    row: Attempt,
+    rendered: Rendered,
+) -> str:
+    """Every registered device; a token the provider refuses is forgotten."""
+    tokens = dict(contact.push_tokens or {})
+    receipts: list[str] = []
+    for device, token in list(tokens.items()):
+        try:
+            receipt = await provider.send(_message(settings, row, token, rendered, contact))
+            receipts.append(receipt.provider_message_id)
+        except Undeliverable:
+            tokens.pop(device)
+    contact.push_tokens = tokens
+    if not receipts:
+        raise Undeliverable("invalid_token")
+    return receipts[0]
+
+
+def _message(
+    settings: NotifierSettings, row: Attempt, to: str, rendered: Rendered, contact: Contact
+) -> OutgoingMessage:
+    if row.channel != "email":
+        return OutgoingMessage(row.id, row.channel, to, rendered.subject, rendered.body)
+    pixel = tracking_url(settings, "o", {"a": row.id})
+    unsubscribe = unsubscribe_url(settings, contact.customer_id, "email")
+    body = html.escape(rendered.body).replace("\n", "<br>\n")
+    page = f'<html><body><p>{body}</p><img src="{pixel}" width="1" height="1" alt=""></body></html>'
+    headers = {"List-Unsubscribe": f"<{unsubscribe}>"}
+    return OutgoingMessage(row.id, "email", to, rendered.subject, rendered.body, page, headers)
+
+
+def _variables(
+    settings: NotifierSettings, delivery: Delivery, contact: Contact, row: Attempt
+) -> dict[str, Any]:
+    variables = {"name": contact.name or "there", **(delivery.variables or {})}
+    target = str(variables.get("link") or settings.default_link)
+    variables["click_url"] = tracking_url(settings, "c", {"a": row.id, "u": target})
+    variables["unsubscribe_url"] = unsubscribe_url(settings, contact.customer_id, row.channel)
+    return variables
+
+
+def tracking_url(settings: NotifierSettings, kind: str, claims: dict[str, str]) -> str:
+    token = sign_token(settings.tracking_secret, {"k": kind, **claims})
+    return f"{settings.public_url}/v1/t/{kind}/{token}"
+
+
+def unsubscribe_url(settings: NotifierSettings, customer_id: str, channel: str) -> str:
+    token = sign_token(settings.tracking_secret, {"k": "u", "c": customer_id, "ch": channel})
+    return f"{settings.public_url}/v1/unsubscribe/{token}"
+
+
+def _outcome(row: Attempt) -> AttemptOutcome:
+    status: Any = row.status if row.status in {"sent", "skipped"} else "failed"
+    return AttemptOutcome(attempt_id=row.id, status=status, reason=row.reason)
+
+
+# --- reactions and the end ----------------------------------------------------------------
+
+
+async def react(
+    session: AsyncSession, attempt_id: str, kind: str, reason: str | None = None
+) -> Delivery | None:
+    """A receipt, an open or a click: the attempt and the delivery move up, an event leaves."""
+    row = await repository.get_attempt(session, attempt_id)
+    if row is None:
+        return None
+    now = utcnow()
+    if kind in {"undelivered", "failed"}:
+        row.status, row.reason = "failed", reason or kind
+        return await get_delivery(session, row.delivery_id)
+    stamp = f"{kind}_at"
+    if getattr(row, stamp) is not None:  # a second open or click tells nothing new
+        return await get_delivery(session, row.delivery_id)
+    setattr(row, stamp, now)
+    if _RANK.get(kind, 0) > _RANK.get(row.status, 0):
+        row.status = kind
+    delivery = await get_delivery(session, row.delivery_id)
+    await _advance(session, delivery, kind, row.channel)
+    return delivery
+
+
+async def _advance(
+    session: AsyncSession, delivery: Delivery, status: str, channel: str | None = None
+) -> None:
+    if delivery.status != "failed" and _RANK[status] > _RANK.get(delivery.status, 0):
+        delivery.status, delivery.reason = status, None
+    await outbox.add(session, _event(delivery, status, channel))
+
+
+def _event(
+    delivery: Delivery, status: str, channel: str | None = None, reason: str | None = None
+) -> Event:
+    payload = MessagePayload(
+        delivery_id=delivery.id,
+        channel=channel or delivery.channel,
+        template=delivery.template,
+        source_ref=delivery.source,
+        reason=reason,
+    )
+    event_class: Any = _EVENTS[status]
+    event: Event = event_class(customer_id=delivery.customer_id, payload=payload)
+    return event
+
+
+async def finish(session: AsyncSession, delivery_id: str, reason: str | None) -> DeliveryResult:
+    delivery = await get_delivery(session, delivery_id)
+    if delivery.status in {"queued", "deferred"}:
+        delivery.status = "failed"
+        delivery.reason = reason or delivery.reason or "not_sent"
+        await outbox.add(session, _event(delivery, "failed", reason=delivery.reason))
+    return DeliveryResult(delivery_id=delivery.id, status=delivery.status, channel=delivery.channel)

@@ -1,0 +1,1 @@
+"""Pure rules of the notifier: no database, no network, no framework."""

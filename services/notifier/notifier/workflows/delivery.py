@@ -1,0 +1,123 @@
+"""One delivery as a durable workflow: policy waits, then the cascade across channels.
+
+Quiet hours, a pause and a deferral over the cap are Temporal timers, so they survive restarts.
+A click (email, push, messenger) or a delivery receipt (SMS) ends the cascade; no reaction
+within the window, or an undeliverable channel, moves on to the next channel.
+"""
+
+from contextlib import suppress
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from notifier.activities import DeliveryActivities
+    from notifier.workflows.messages import (
+        AttemptInput,
+        AttemptOutcome,
+        DecideInput,
+        DecisionOut,
+        DeliveryRequest,
+        DeliveryResult,
+        DeliveryStatus,
+        FinishInput,
+        ReactionV1,
+    )
+
+_OPTIONS: dict[str, Any] = {
+    "start_to_close_timeout": timedelta(seconds=60),
+    "retry_policy": RetryPolicy(
+        initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+    ),
+}
+# A receipt is what proves an SMS arrived; elsewhere only a click shows the customer reacted.
+SUCCESS = {"sms": {"delivered", "clicked"}}
+DEFAULT_SUCCESS = {"clicked"}
+MOVE_ON = {"undelivered", "failed"}
+
+
+@workflow.defn(name="DeliveryWorkflow")
+class DeliveryWorkflow:
+    def __init__(self) -> None:
+        self.step = "queued"
+        self.attempts: list[str] = []
+        self.reactions: dict[str, str] = {}
+
+    @workflow.signal(name="reaction")
+    def reaction(self, signal: ReactionV1) -> None:
+        if signal.kind == "clicked" or signal.attempt_id not in self.reactions:
+            self.reactions[signal.attempt_id] = signal.kind
+
+    @workflow.query(name="status")
+    def status(self) -> DeliveryStatus:
+        return DeliveryStatus(step=self.step, attempts=self.attempts, reactions=self.reactions)
+
+    @workflow.run
+    async def run(self, request: DeliveryRequest) -> DeliveryResult:
+        opened = await workflow.execute_activity_method(
+            DeliveryActivities.open_delivery, request, **_OPTIONS
+        )
+        delivery_id = opened.delivery_id
+        if opened.finished:
+            return await self._finish(delivery_id, None)
+        decision = await self._cleared(delivery_id, count=True)
+        if decision.action == "drop":
+            return await self._finish(delivery_id, decision.reason)
+        reason = "no_channel"
+        for position, channel in enumerate(request.cascade):
+            if position and (await self._cleared(delivery_id, count=False)).action == "drop":
+                break
+            outcome = await self._attempt(delivery_id, channel, position)
+            if outcome.status != "sent":
+                reason = outcome.reason or outcome.status
+                continue
+            last = position == len(request.cascade) - 1
+            # Reactions after the last channel still count; only the cascade stops waiting.
+            if last or await self._reacted(
+                outcome.attempt_id, channel, request.reaction_window_seconds
+            ):
+                break
+            reason = "no_reaction"
+        return await self._finish(delivery_id, reason)
+
+    async def _cleared(self, delivery_id: str, count: bool) -> DecisionOut:
+        """Waits out every deferral, durably; returns the decision to send or to drop."""
+        while True:
+            ask = DecideInput(delivery_id=delivery_id, at=workflow.now(), count=count)
+            decision = await workflow.execute_activity_method(
+                DeliveryActivities.decide, ask, **_OPTIONS
+            )
+            if decision.action != "defer" or decision.until is None:
+                return decision
+            self.step = f"deferred:{decision.reason}"
+            await workflow.sleep(max(timedelta(seconds=1), decision.until - workflow.now()))
+
+    async def _attempt(self, delivery_id: str, channel: str, position: int) -> AttemptOutcome:
+        self.step = f"sending:{channel}"
+        ask = AttemptInput(delivery_id=delivery_id, channel=channel, position=position)
+        outcome = await workflow.execute_activity_method(
+            DeliveryActivities.attempt, ask, **_OPTIONS
+        )
+        self.attempts.append(outcome.attempt_id)
+        return outcome
+
+    async def _reacted(self, attempt_id: str, channel: str, window_seconds: int) -> bool:
+        self.step = f"waiting:{channel}"
+        success = SUCCESS.get(channel, DEFAULT_SUCCESS)
+
+        def settled() -> bool:
+            return self.reactions.get(attempt_id) in success | MOVE_ON
+
+        with suppress(TimeoutError):
+            await workflow.wait_condition(settled, timeout=timedelta(seconds=window_seconds))
+        return self.reactions.get(attempt_id) in success
+
+    async def _finish(self, delivery_id: str, reason: str | None) -> DeliveryResult:
+        self.step = "finished"
+        return await workflow.execute_activity_method(
+            DeliveryActivities.finish,
+            FinishInput(delivery_id=delivery_id, reason=reason),
+            **_OPTIONS,
+        )

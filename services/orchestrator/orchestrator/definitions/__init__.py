@@ -1,0 +1,1 @@
+"""Chain definitions: the data model, its checks, the built-in templates."""

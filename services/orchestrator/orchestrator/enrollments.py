@@ -1,0 +1,203 @@
+"""Entering customers into chains (signal-with-start), re-entry, and what enrollments hear."""
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.client import Client
+from temporalio.common import (
+    SearchAttributeKey,
+    SearchAttributePair,
+    TypedSearchAttributes,
+    WorkflowIDReusePolicy,
+)
+from temporalio.service import RPCError, RPCStatusCode
+
+from kit.clock import utcnow
+from kit.contracts import ChainEnrolled, ChainEnrolledPayload
+from kit.contracts.orchestrator import ChainExited, ChainExitedPayload
+from orchestrator import repository
+from orchestrator.definitions.facts import in_holdout
+from orchestrator.definitions.model import Audience, ChainDefinition
+from orchestrator.models import Enrollment, outbox
+from orchestrator.workflows import chain_workflow_id
+from orchestrator.workflows.messages import (
+    CancelSignalV1,
+    ChainInput,
+    CustomerEventV1,
+    EnrollmentExit,
+)
+
+log = logging.getLogger(__name__)
+WORKFLOW = "ChainWorkflow"
+CHAIN_ID = SearchAttributeKey.for_keyword("ChainId")
+CHAIN_VERSION = SearchAttributeKey.for_int("ChainVersion")
+CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
+STATUS = SearchAttributeKey.for_keyword("EnrollmentStatus")
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Where enrollments run: the Temporal client, the task queue, the server's abilities."""
+
+    temporal: Client
+    task_queue: str
+    search_attributes: bool = True
+
+
+def reentry_allowed(audience: Audience, last: Enrollment, now: datetime) -> bool:
+    if last.status == "active" or audience.reentry == "never":
+        return False
+    if audience.reentry == "after_exit":
+        return True
+    ended = last.exited_at or last.enrolled_at
+    return audience.cooldown is not None and ended + audience.cooldown <= now
+
+
+async def enroll(
+    session: AsyncSession,
+    runtime: Runtime,
+    chain: ChainDefinition,
+    version: int,
+    customer_id: str,
+    event: CustomerEventV1,
+    time_zone: str | None = None,
+) -> Enrollment | None:
+    """Starts an enrollment; a running one hears the event instead; re-entry per the policy."""
+    workflow_id = chain_workflow_id(chain.id, customer_id)
+    last = await repository.last_enrollment(session, chain.id, customer_id)
+    if last is not None and last.status == "active":
+        await signal(runtime.temporal, workflow_id, "customer_event", event)
+        return None
+    if last is not None and not reentry_allowed(chain.audience, last, utcnow()):
+        return None
+    holdout = in_holdout(chain.id, customer_id, chain.holdout_share)
+    chain_input = ChainInput(
+        chain=chain,
+        version=version,
+        customer_id=customer_id,
+        enrollment_key=event.event_id,
+        holdout=holdout,
+        time_zone=time_zone,
+    )
+    await runtime.temporal.start_workflow(
+        WORKFLOW,
+        chain_input,
+        id=workflow_id,
+        task_queue=runtime.task_queue,
+        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+        start_signal="customer_event",
+        start_signal_args=[event],
+        search_attributes=_attributes(chain_input) if runtime.search_attributes else None,
+    )
+    enrollment = _record_start(session, chain_input, workflow_id)
+    payload = ChainEnrolledPayload(
+        chain_id=chain.id, workflow_id=workflow_id, chain_version=version, holdout=holdout
+    )
+    await outbox.add(session, ChainEnrolled(customer_id=customer_id, payload=payload))
+    await _cancel_chains_that_yield_to(session, runtime.temporal, customer_id, chain.id)
+    return enrollment
+
+
+def _attributes(chain_input: ChainInput) -> TypedSearchAttributes:
+    status = "holdout" if chain_input.holdout else "active"
+    pairs: list[SearchAttributePair[str] | SearchAttributePair[int]] = [
+        SearchAttributePair(CHAIN_ID, chain_input.chain.id),
+        SearchAttributePair(CHAIN_VERSION, chain_input.version),
+        SearchAttributePair(CUSTOMER_ID, chain_input.customer_id),
+        SearchAttributePair(STATUS, status),
+    ]
+    return TypedSearchAttributes(pairs)
+
+
+def _record_start(session: AsyncSession, chain_input: ChainInput, workflow_id: str) -> Enrollment:
+    enrollment = Enrollment(
+        id=str(uuid.uuid4()),
+        chain_id=chain_input.chain.id,
+        version=chain_input.version,
+        customer_id=chain_input.customer_id,
+        workflow_id=workflow_id,
+        trigger_event_id=chain_input.enrollment_key,
+        holdout=chain_input.holdout,
+        status="active",
+        touches=0,
+        enrolled_at=utcnow(),
+    )
+    session.add(enrollment)
+    return enrollment
+
+
+async def _cancel_chains_that_yield_to(
+    session: AsyncSession, temporal: Client, customer_id: str, entered: str
+) -> None:
+    """Exit condition 'enrollment in another named chain'."""
+    for running in await repository.active_enrollments(session, customer_id):
+        published = await repository.version(session, running.chain_id, running.version)
+        if published is None or running.chain_id == entered:
+            continue
+        if entered in ChainDefinition.model_validate(published.definition).exits.on_enrollment_in:
+            reason = CancelSignalV1(reason=f"entered_{entered}")
+            await signal(temporal, running.workflow_id, "cancel", reason)
+
+
+async def signal(temporal: Client, workflow_id: str, name: str, payload: object) -> bool:
+    """Signals a running enrollment; one that has just closed is no error."""
+    try:
+        await temporal.get_workflow_handle(workflow_id).signal(name, payload)
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        log.info("enrollment already closed", extra={"workflow_id": workflow_id})
+        return False
+    return True
+
+
+async def signal_all(
+    session: AsyncSession, temporal: Client, customer_id: str, name: str, payload: object
+) -> int:
+    """Every running enrollment of the customer, whatever started it."""
+    signalled = 0
+    for running in await repository.active_enrollments(session, customer_id):
+        signalled += await signal(temporal, running.workflow_id, name, payload)
+    return signalled
+
+
+async def record_exit(session: AsyncSession, exited: EnrollmentExit) -> None:
+    """Called by the workflow's last activity; a retry finds the row already closed."""
+    row = await repository.enrollment_by_run(session, exited.workflow_id, exited.enrollment_key)
+    if row is None:  # started without the consumer (a test, a benchmark, the API)
+        row = Enrollment(
+            id=str(uuid.uuid4()),
+            chain_id=exited.chain_id,
+            version=exited.version,
+            customer_id=exited.customer_id,
+            workflow_id=exited.workflow_id,
+            trigger_event_id=exited.enrollment_key,
+            holdout=exited.holdout,
+            enrolled_at=exited.exited_at,
+        )
+        session.add(row)
+    elif row.status == "exited":
+        return
+    row.status, row.exit_reason, row.touches = "exited", exited.reason, exited.touches
+    row.last_touch_at, row.exited_at = exited.last_touch_at, exited.exited_at
+    payload = ChainExitedPayload(
+        chain_id=exited.chain_id,
+        workflow_id=exited.workflow_id,
+        chain_version=exited.version,
+        reason=exited.reason,
+    )
+    await outbox.add(session, ChainExited(customer_id=exited.customer_id, payload=payload))
+
+
+async def listed(temporal: Client, chain_id: str, limit: int = 50) -> tuple[int, int, list[str]]:
+    """Running and total enrollments of a chain, and the latest running ones (chain ids are
+    validated identifiers, safe inside the visibility query)."""
+    everything = f"ChainId = '{chain_id}'"
+    running = f"{everything} AND ExecutionStatus = 'Running'"
+    total = (await temporal.count_workflows(everything)).count
+    running_count = (await temporal.count_workflows(running)).count
+    ids = [w.id async for w in temporal.list_workflows(running, limit=limit)]
+    return running_count, total, ids

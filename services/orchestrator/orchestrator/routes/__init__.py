@@ -1,0 +1,7 @@
+"""The orchestrator's API: chains, campaigns, analytics."""
+
+from fastapi import APIRouter
+
+from orchestrator.routes import analytics, campaigns, chains
+
+ROUTERS: list[APIRouter] = [chains.router, campaigns.router, analytics.router]

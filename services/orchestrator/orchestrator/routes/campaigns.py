@@ -1,0 +1,54 @@
+from fastapi import APIRouter
+
+from kit.web import SessionDep
+from orchestrator import repository
+from orchestrator.campaigns import service
+from orchestrator.campaigns.messages import Progress
+from orchestrator.models import Campaign
+from orchestrator.routes.deps import RuntimeDep, SettingsDep
+from orchestrator.schemas import CampaignCreate, CampaignOut
+
+router = APIRouter(prefix="/campaigns", tags=["campaigns"])
+
+
+def out(campaign: Campaign, live: Progress | None = None) -> CampaignOut:
+    stored = Progress(
+        processed=campaign.processed,
+        granted=campaign.granted,
+        sent=campaign.sent,
+        failed=campaign.failed,
+    )
+    data = {c: getattr(campaign, c) for c in CampaignOut.model_fields if c != "progress"}
+    return CampaignOut.model_validate({**data, "progress": live or stored})
+
+
+@router.post("", status_code=201, response_model=CampaignOut, summary="Create a campaign")
+async def create(body: CampaignCreate, session: SessionDep, settings: SettingsDep) -> CampaignOut:
+    return out(await service.create(session, body, settings.campaign_batch_size))
+
+
+@router.get("", response_model=list[CampaignOut])
+async def list_campaigns(session: SessionDep) -> list[CampaignOut]:
+    return [out(c) for c in await repository.campaigns(session)]
+
+
+@router.get("/{campaign_id}", response_model=CampaignOut, summary="A campaign and its progress")
+async def get(campaign_id: str, session: SessionDep, runtime: RuntimeDep) -> CampaignOut:
+    campaign = await service.get(session, campaign_id)
+    live = await service.live_status(runtime.temporal, campaign_id)
+    return out(campaign, live.progress if live else None)
+
+
+@router.post("/{campaign_id}/start", response_model=CampaignOut, summary="Start, or re-run")
+async def start(campaign_id: str, session: SessionDep, runtime: RuntimeDep) -> CampaignOut:
+    return out(await service.start(session, runtime.temporal, runtime.task_queue, campaign_id))
+
+
+@router.post("/{campaign_id}/pause", response_model=CampaignOut)
+async def pause(campaign_id: str, session: SessionDep, runtime: RuntimeDep) -> CampaignOut:
+    return out(await service.pause_or_resume(session, runtime.temporal, campaign_id, "pause"))
+
+
+@router.post("/{campaign_id}/resume", response_model=CampaignOut)
+async def resume(campaign_id: str, session: SessionDep, runtime: RuntimeDep) -> CampaignOut:
+    return out(await service.pause_or_resume(session, runtime.temporal, campaign_id, "resume"))

@@ -1,0 +1,177 @@
+import uuid
+
+from fastapi import APIRouter
+from temporalio.client import WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
+
+from kit.web import SessionDep
+from orchestrator import chains, enrollments, repository
+from orchestrator.definitions.builtin import BUILT_IN
+from orchestrator.definitions.model import ChainDefinition
+from orchestrator.errors import ChainNotActive, EnrollmentNotFound, EnrollmentRefused
+from orchestrator.routes.deps import RuntimeDep
+from orchestrator.schedules.service import ensure_schedule
+from orchestrator.schemas import (
+    ChainOut,
+    EnrollmentCreate,
+    EnrollmentList,
+    EnrollmentOut,
+    TemplateCopy,
+    Validated,
+    VersionOut,
+)
+from orchestrator.workflows import chain_workflow_id
+from orchestrator.workflows.messages import CancelSignalV1, ChainStatus, CustomerEventV1
+
+router = APIRouter(prefix="/chains", tags=["chains"])
+
+
+@router.get("/templates", response_model=list[ChainDefinition], summary="The built-in chains")
+async def templates() -> list[ChainDefinition]:
+    return list(BUILT_IN.values())
+
+
+@router.post("/templates/{template_id}/copy", status_code=201, response_model=ChainOut)
+async def copy_template(template_id: str, body: TemplateCopy, session: SessionDep) -> ChainOut:
+    return ChainOut.model_validate(await chains.copy_template(session, template_id, body.id))
+
+
+@router.post("/validate", response_model=Validated, summary="Check a definition, save nothing")
+async def validate(body: ChainDefinition) -> Validated:
+    chains.check(body)
+    return Validated(valid=True)
+
+
+@router.get("", response_model=list[ChainOut])
+async def list_chains(session: SessionDep) -> list[ChainOut]:
+    return [ChainOut.model_validate(c) for c in await repository.chains(session)]
+
+
+@router.post("", status_code=201, response_model=ChainOut, summary="Create a draft chain")
+async def create_chain(body: ChainDefinition, session: SessionDep) -> ChainOut:
+    return ChainOut.model_validate(await chains.create(session, body))
+
+
+@router.get("/{chain_id}", response_model=ChainOut)
+async def get_chain(chain_id: str, session: SessionDep) -> ChainOut:
+    return ChainOut.model_validate(await chains.get(session, chain_id))
+
+
+@router.put("/{chain_id}", response_model=ChainOut, summary="Edit the draft")
+async def edit_chain(chain_id: str, body: ChainDefinition, session: SessionDep) -> ChainOut:
+    return ChainOut.model_validate(await chains.edit(session, chain_id, body))
+
+
+@router.post("/{chain_id}/publish", response_model=VersionOut, summary="Draft → new version")
+async def publish(chain_id: str, session: SessionDep, runtime: RuntimeDep) -> VersionOut:
+    published = await chains.publish(session, chain_id)
+    await ensure_schedule(runtime.temporal, chains.definition_of(published), runtime.task_queue)
+    return VersionOut.model_validate(published)
+
+
+@router.post("/{chain_id}/pause", response_model=ChainOut, summary="Stop new enrollments")
+async def pause(chain_id: str, session: SessionDep) -> ChainOut:
+    return ChainOut.model_validate(await chains.transition(session, chain_id, "pause"))
+
+
+@router.post("/{chain_id}/resume", response_model=ChainOut, summary="Enroll again")
+async def resume(chain_id: str, session: SessionDep) -> ChainOut:
+    return ChainOut.model_validate(await chains.transition(session, chain_id, "resume"))
+
+
+@router.post("/{chain_id}/archive", response_model=ChainOut, summary="Retire for good")
+async def archive(chain_id: str, session: SessionDep) -> ChainOut:
+    return ChainOut.model_validate(await chains.transition(session, chain_id, "archive"))
+
+
+@router.get("/{chain_id}/versions", response_model=list[VersionOut])
+async def versions(chain_id: str, session: SessionDep) -> list[VersionOut]:
+    await chains.get(session, chain_id)
+    return [VersionOut.model_validate(v) for v in await repository.versions(session, chain_id)]
+
+
+@router.get("/{chain_id}/versions/{number}", response_model=VersionOut)
+async def version(chain_id: str, number: int, session: SessionDep) -> VersionOut:
+    return VersionOut.model_validate(await chains.version(session, chain_id, number))
+
+
+@router.post(
+    "/{chain_id}/enrollments",
+    status_code=201,
+    response_model=EnrollmentOut,
+    summary="Enroll a customer now (the active version), as a schedule or a marketer would",
+    responses={409: {"description": "Running already, or re-entry not allowed"}},
+)
+async def enroll(
+    chain_id: str, body: EnrollmentCreate, session: SessionDep, runtime: RuntimeDep
+) -> EnrollmentOut:
+    chain = await chains.get(session, chain_id)
+    if chain.active_version is None or chain.status != "active":
+        raise ChainNotActive(f"chain {chain_id!r} is {chain.status}")
+    published = await chains.version(session, chain_id, chain.active_version)
+    event = CustomerEventV1(event_id=str(uuid.uuid4()), event_type="manual")
+    definition = chains.definition_of(published)
+    started = await enrollments.enroll(
+        session, runtime, definition, published.version, body.customer_id, event, body.time_zone
+    )
+    if started is None:
+        raise EnrollmentRefused(f"{body.customer_id} cannot enter {chain_id} now")
+    return EnrollmentOut(
+        workflow_id=started.workflow_id,
+        chain_id=chain_id,
+        customer_id=body.customer_id,
+        status="running",
+        version=started.version,
+        holdout=started.holdout,
+    )
+
+
+@router.get(
+    "/{chain_id}/enrollments",
+    response_model=EnrollmentList,
+    summary="Count and list a chain's enrollments (Temporal visibility, by search attribute)",
+)
+async def list_enrollments(
+    chain_id: str, session: SessionDep, runtime: RuntimeDep
+) -> EnrollmentList:
+    await chains.get(session, chain_id)  # only known, validated chain ids reach the query
+    running, total, ids = await enrollments.listed(runtime.temporal, chain_id)
+    return EnrollmentList(chain_id=chain_id, running=running, total=total, running_workflow_ids=ids)
+
+
+@router.get("/{chain_id}/enrollments/{customer_id}", response_model=EnrollmentOut)
+async def get_enrollment(
+    chain_id: str, customer_id: str, session: SessionDep, runtime: RuntimeDep
+) -> EnrollmentOut:
+    handle = runtime.temporal.get_workflow_handle(chain_workflow_id(chain_id, customer_id))
+    try:
+        described = await handle.describe()
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise EnrollmentNotFound() from exc
+        raise
+    out = EnrollmentOut(
+        workflow_id=handle.id,
+        chain_id=chain_id,
+        customer_id=customer_id,
+        status=described.status.name.lower() if described.status else "unknown",
+    )
+    if described.status == WorkflowExecutionStatus.RUNNING:
+        status = await handle.query("status", result_type=ChainStatus)
+        out.step, out.touches = status.step, status.touches
+        out.version, out.holdout = status.version, status.holdout
+    elif last := await repository.last_enrollment(session, chain_id, customer_id):
+        out.exit_reason, out.touches = last.exit_reason, last.touches
+        out.version, out.holdout = last.version, last.holdout
+    return out
+
+
+@router.post("/{chain_id}/enrollments/{customer_id}/cancel", status_code=202)
+async def cancel_enrollment(
+    chain_id: str, customer_id: str, runtime: RuntimeDep
+) -> dict[str, bool]:
+    workflow_id = chain_workflow_id(chain_id, customer_id)
+    cancelled = await enrollments.signal(runtime.temporal, workflow_id, "cancel", CancelSignalV1())
+    if not cancelled:
+        raise EnrollmentNotFound()
+    return {"cancelled": True}

@@ -1,0 +1,106 @@
+"""Which published chains an event starts, and what running enrollments hear of it."""
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.contracts.loyalty import PurchaseConfirmed
+from kit.contracts.notifier import MessagePayload
+from kit.events import Event
+from orchestrator import analytics, repository
+from orchestrator.definitions.facts import compare, lookup
+from orchestrator.definitions.model import ChainDefinition, EventTrigger, SegmentEnteredTrigger
+from orchestrator.enrollments import Runtime, enroll, signal, signal_all
+from orchestrator.workflows import chain_workflow_id, parse_source
+from orchestrator.workflows.messages import CustomerEventV1, MessageEventV1, PurchaseSignalV2
+
+SEGMENT_ENTERED = "segment.entered"
+
+
+def as_signal(event: Event) -> CustomerEventV1:
+    return CustomerEventV1(
+        event_id=str(event.id),
+        event_type=event.type,
+        payload=event.payload.model_dump(mode="json"),
+    )
+
+
+def trigger_key_of(event: Event) -> str:
+    return "segment_entered" if event.type == SEGMENT_ENTERED else event.type
+
+
+def matches(chain: ChainDefinition, signal_: CustomerEventV1, facts: dict[str, Any]) -> bool:
+    trigger = chain.trigger
+    if isinstance(trigger, SegmentEnteredTrigger):
+        payload = signal_.payload
+        return bool(
+            {payload.get("segment_id"), payload.get("segment_name")} & set(trigger.segments)
+        )
+    if isinstance(trigger, EventTrigger):
+        scope = {"payload": signal_.payload, "facts": facts}
+        return all(compare(lookup(scope, f.field), f.op, f.value) for f in trigger.filters)
+    return False
+
+
+async def start_chains(
+    session: AsyncSession, runtime: Runtime, event: Event, facts: dict[str, Any] | None = None
+) -> int:
+    if event.customer_id is None:
+        return 0
+    started = 0
+    signal_ = as_signal(event)
+    for published in await repository.active_versions_for(session, trigger_key_of(event)):
+        chain = ChainDefinition.model_validate(published.definition)
+        if not matches(chain, signal_, facts or {}):
+            continue
+        zone = signal_.payload.get("time_zone")
+        entered = await enroll(
+            session, runtime, chain, published.version, event.customer_id, signal_, zone
+        )
+        started += entered is not None
+    return started
+
+
+async def on_customer_event(session: AsyncSession, runtime: Runtime, event: Event) -> None:
+    """Running enrollments hear it first (a cart refresh, a return), then it may start chains."""
+    if event.customer_id is None:
+        return
+    await signal_all(
+        session, runtime.temporal, event.customer_id, "customer_event", as_signal(event)
+    )
+    await start_chains(session, runtime, event)
+
+
+async def on_purchase(session: AsyncSession, runtime: Runtime, event: PurchaseConfirmed) -> None:
+    """Ends every running enrollment of the customer, then starts purchase-triggered chains."""
+    assert event.customer_id is not None
+    purchase = event.payload
+    facts = await repository.facts(session, event.customer_id)
+    facts.purchase_count += 1
+    facts.last_purchase_at = purchase.purchased_at
+    await analytics.record_conversions(session, event)
+    signal_ = PurchaseSignalV2(
+        purchase_id=purchase.txid,
+        occurred_at=purchase.purchased_at,
+        amount=purchase.paid_amount,
+        redeemed_points=purchase.redeemed_points,
+    )
+    await signal_all(session, runtime.temporal, event.customer_id, "purchase", signal_)
+    await start_chains(session, runtime, event, {"purchase_count": facts.purchase_count})
+
+
+async def on_message(
+    session: AsyncSession, runtime: Runtime, event: Event, costs: dict[str, int]
+) -> None:
+    message: MessagePayload = event.payload
+    await analytics.record_message(session, event.type, message, costs)
+    source = parse_source(message.source_ref)
+    if source is None or event.customer_id is None:
+        return
+    chain_id, _, step = source
+    heard = MessageEventV1(
+        event_type=event.type, delivery_id=message.delivery_id, channel=message.channel, step=step
+    )
+    await signal(
+        runtime.temporal, chain_workflow_id(chain_id, event.customer_id), "message_event", heard
+    )

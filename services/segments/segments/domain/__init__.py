@@ -1,0 +1,1 @@
+"""Pure segment logic: day counting, recency buckets, RFM scoring, the rule language."""

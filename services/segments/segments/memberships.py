@@ -1,0 +1,244 @@
+"""Materialized memberships: desired minus current, applied, with one event per real change.
+
+``sync`` compares what a set of segments should contain with what they contain, for everyone
+(a full recompute) or for one customer (after one of their events), and writes the difference:
+rows in ``segment_memberships`` and ``segment.entered`` / ``segment.exited`` in the outbox.
+"""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    MetaData,
+    Select,
+    String,
+    Table,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    not_,
+    or_,
+    select,
+    text,
+    tuple_,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.contracts.segments import SegmentEntered, SegmentExited, SegmentMembershipPayload
+from kit.db import UtcDateTime
+from kit.events import Event
+from segments.models import Membership, outbox, table_of
+from segments.rulesql import Scope
+
+MEMBERSHIPS = table_of(Membership)
+EVENT_BATCH = 5000
+
+
+@dataclass(frozen=True)
+class SegmentRef:
+    id: str
+    version: int
+    name: str
+
+
+@dataclass(frozen=True)
+class Change:
+    segment_id: str
+    customer_id: str
+    entered: bool
+
+
+@dataclass
+class Counts:
+    entered: int = 0
+    exited: int = 0
+
+    def add(self, other: "Counts") -> None:
+        self.entered += other.entered
+        self.exited += other.exited
+
+
+def changes_query(desired: Select[Any], segment_ids: Sequence[str], scope: Scope) -> Select[Any]:
+    """Rows of (segment_id, customer_id, entered) where desired and current disagree."""
+    d = desired.subquery("d")
+    m = MEMBERSHIPS.c
+    current_rows = select(m.segment_id, m.customer_id).where(m.segment_id.in_(segment_ids))
+    current = scope.narrow(current_rows, m.customer_id).subquery("c")
+    same = and_(d.c.segment_id == current.c.segment_id, d.c.customer_id == current.c.customer_id)
+    query = (
+        select(
+            func.coalesce(d.c.segment_id, current.c.segment_id).label("segment_id"),
+            func.coalesce(d.c.customer_id, current.c.customer_id).label("customer_id"),
+            current.c.customer_id.is_(None).label("entered"),
+        )
+        .select_from(d.join(current, same, full=True))
+        .where(or_(d.c.customer_id.is_(None), current.c.customer_id.is_(None)))
+    )
+    return cast(Select[Any], query)
+
+
+async def sync(
+    session: AsyncSession,
+    desired: Select[Any],
+    segments: Sequence[SegmentRef],
+    scope: Scope,
+) -> Counts:
+    if not segments:
+        return Counts()
+    query = changes_query(desired, [s.id for s in segments], scope)
+    if scope.customer_id is None:
+        return await _sync_in_bulk(session, query, segments, scope.now)
+    rows = (await session.execute(query)).all()
+    changes = [Change(r.segment_id, r.customer_id, bool(r.entered)) for r in rows]
+    await _apply(session, changes, scope.now)
+    await emit_changes(session, changes, {s.id: s for s in segments}, scope.now)
+    return _count(changes)
+
+
+async def _apply(session: AsyncSession, changes: Sequence[Change], now: datetime) -> None:
+    entered = [
+        {"segment_id": c.segment_id, "customer_id": c.customer_id, "entered_at": now}
+        for c in changes
+        if c.entered
+    ]
+    exited = [(c.segment_id, c.customer_id) for c in changes if not c.entered]
+    if entered:
+        await session.execute(insert(MEMBERSHIPS), entered)
+    if exited:
+        pairs = tuple_(MEMBERSHIPS.c.segment_id, MEMBERSHIPS.c.customer_id)
+        await session.execute(delete(MEMBERSHIPS).where(pairs.in_(exited)))
+
+
+# Per connection, emptied before and after use; not part of the migrated schema.
+CHANGES = Table(
+    "membership_changes",
+    MetaData(),
+    Column("segment_id", String(64), nullable=False),
+    Column("customer_id", String(36), nullable=False),
+    Column("entered", Boolean, nullable=False),
+    prefixes=["TEMPORARY"],
+)
+_CREATE_CHANGES = text(
+    "CREATE TEMPORARY TABLE IF NOT EXISTS membership_changes (segment_id VARCHAR(64) NOT NULL,"
+    " customer_id VARCHAR(36) NOT NULL, entered BOOLEAN NOT NULL)"
+)
+
+
+async def _sync_in_bulk(
+    session: AsyncSession, query: Select[Any], segments: Sequence[SegmentRef], now: datetime
+) -> Counts:
+    """Set-based: the difference lands in a temporary table, then is applied in two statements."""
+    await session.execute(_CREATE_CHANGES)
+    await session.execute(delete(CHANGES))
+    columns = ["segment_id", "customer_id", "entered"]
+    await session.execute(insert(CHANGES).from_select(columns, query))
+    c = CHANGES.c
+    entered = select(c.segment_id, c.customer_id, literal(now, UtcDateTime())).where(c.entered)
+    await session.execute(
+        insert(MEMBERSHIPS).from_select(["segment_id", "customer_id", "entered_at"], entered)
+    )
+    exited = select(c.segment_id, c.customer_id).where(not_(c.entered))
+    pairs = tuple_(MEMBERSHIPS.c.segment_id, MEMBERSHIPS.c.customer_id)
+    await session.execute(delete(MEMBERSHIPS).where(pairs.in_(exited)))
+    if session.get_bind().dialect.name == "postgresql":
+        counts = await _emit_in_sql(session, now)
+    else:
+        rows = (await session.execute(select(c.segment_id, c.customer_id, c.entered))).all()
+        changes = [Change(r.segment_id, r.customer_id, bool(r.entered)) for r in rows]
+        await emit_changes(session, changes, {s.id: s for s in segments}, now)
+        counts = _count(changes)
+    await session.execute(delete(CHANGES))
+    return counts
+
+
+# The same envelope ``Event.encode`` writes, built by PostgreSQL: a first materialization of a
+# segment over a million customers then costs one statement instead of a million Python objects.
+_EVENTS_IN_SQL = text(
+    """
+    INSERT INTO outbox (event_id, subject, data, created_at)
+    SELECT e.id::text,
+           CASE WHEN e.entered THEN CAST(:entered_subject AS text)
+                ELSE CAST(:exited_subject AS text) END,
+           convert_to(json_build_object(
+               'id', e.id,
+               'type', CASE WHEN e.entered THEN CAST(:entered_type AS text)
+                            ELSE CAST(:exited_type AS text) END,
+               'version', 1,
+               'occurred_at', CAST(:occurred_at AS text),
+               'customer_id', e.customer_id,
+               'payload', json_build_object(
+                   'segment_id', e.segment_id,
+                   'segment_version', s.version,
+                   'segment_name', s.name
+               )
+           )::text, 'UTF8'),
+           :now
+    FROM (SELECT gen_random_uuid() AS id, * FROM membership_changes) AS e
+    JOIN segments AS s ON s.id = e.segment_id
+    """
+)
+
+
+async def _emit_in_sql(session: AsyncSession, now: datetime) -> Counts:
+    await session.execute(
+        _EVENTS_IN_SQL,
+        {
+            "entered_subject": SegmentEntered.subject(),
+            "exited_subject": SegmentExited.subject(),
+            "entered_type": "segment.entered",
+            "exited_type": "segment.exited",
+            "occurred_at": now.isoformat(),
+            "now": now,
+        },
+    )
+    c = CHANGES.c
+    totals = await session.execute(select(c.entered, func.count()).group_by(c.entered))
+    by_kind = {bool(entered): int(n) for entered, n in totals.all()}
+    return Counts(entered=by_kind.get(True, 0), exited=by_kind.get(False, 0))
+
+
+def membership_event(segment: SegmentRef, customer_id: str, entered: bool, now: datetime) -> Event:
+    payload = SegmentMembershipPayload(
+        segment_id=segment.id, segment_version=segment.version, segment_name=segment.name
+    )
+    kind = SegmentEntered if entered else SegmentExited
+    return kind(customer_id=customer_id, occurred_at=now, payload=payload)
+
+
+async def emit_changes(
+    session: AsyncSession,
+    changes: Iterable[Change],
+    segments: dict[str, SegmentRef],
+    now: datetime,
+) -> None:
+    batch: list[dict[str, Any]] = []
+    for change in changes:
+        event = membership_event(
+            segments[change.segment_id], change.customer_id, change.entered, now
+        )
+        batch.append(_outbox_row(event, now))
+        if len(batch) >= EVENT_BATCH:
+            await session.execute(insert(outbox.table), batch)
+            batch = []
+    if batch:
+        await session.execute(insert(outbox.table), batch)
+
+
+def _outbox_row(event: Event, now: datetime) -> dict[str, Any]:
+    return {
+        "event_id": str(event.id),
+        "subject": event.subject(),
+        "data": event.encode(),
+        "created_at": now,
+    }
+
+
+def _count(changes: Sequence[Change]) -> Counts:
+    entered = sum(1 for c in changes if c.entered)
+    return Counts(entered=entered, exited=len(changes) - entered)

@@ -1,0 +1,169 @@
+"""The behaviour projection: events in, one profile (and purchase rows) per customer out.
+
+Every handler is safe to run twice and in any order: attributes carry the time they were true
+and older ones are ignored; purchases and returns are rows keyed by txid and return id, and the
+customer's totals are recomputed from those rows rather than incremented.
+"""
+
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.clock import utcnow
+from kit.contracts.gateway import CartCleared, CartUpdated, ProductViewed
+from kit.contracts.loyalty import (
+    MemberRegistered,
+    MemberRegisteredPayload,
+    MemberTierChanged,
+    MemberUpdated,
+    PurchaseConfirmed,
+    PurchaseReturned,
+)
+from kit.contracts.notifier import MessageClicked, MessageOpened, MessageSent
+from segments import repository
+from segments.domain.days import day_of_year, local_day
+from segments.domain.rules import CHANNELS
+from segments.models import CustomerProfile
+
+
+def _newer(seen: datetime | None, candidate: datetime) -> bool:
+    return seen is None or candidate > seen
+
+
+def _latest(seen: datetime | None, candidate: datetime) -> datetime:
+    return candidate if seen is None or candidate > seen else seen
+
+
+async def record_registration(session: AsyncSession, event: MemberRegistered) -> None:
+    assert event.customer_id is not None
+    profile = await repository.locked_profile(session, event.customer_id, utcnow())
+    profile.registered_at = event.occurred_at
+    await _apply_attributes(session, profile, event.payload, event.occurred_at)
+
+
+async def record_member_update(session: AsyncSession, event: MemberUpdated) -> None:
+    assert event.customer_id is not None
+    profile = await repository.locked_profile(session, event.customer_id, utcnow())
+    await _apply_attributes(session, profile, event.payload, event.payload.updated_at)
+
+
+async def _apply_attributes(
+    session: AsyncSession,
+    profile: CustomerProfile,
+    payload: MemberRegisteredPayload,
+    as_of: datetime,
+) -> None:
+    if not _newer(profile.attributes_as_of, as_of):
+        return
+    profile.attributes_as_of = as_of
+    profile.city = payload.city
+    profile.birthday = payload.birthday
+    profile.birthday_doy = day_of_year(payload.birthday) if payload.birthday else None
+    profile.time_zone = payload.time_zone
+    subscribed: list[str] = sorted(
+        channel for channel, granted in payload.consents.items() if granted
+    )
+    profile.subscribed_channels = subscribed
+    for channel in CHANNELS:
+        setattr(profile, f"sub_{channel}", channel in subscribed)
+    if profile.last_purchase_at:
+        profile.last_purchase_day = local_day(profile.last_purchase_at, profile.time_zone)
+    profile.updated_at = utcnow()
+    await repository.remember_time_zone(session, profile.time_zone)
+
+
+async def record_tier_change(session: AsyncSession, event: MemberTierChanged) -> None:
+    assert event.customer_id is not None
+    profile = await repository.locked_profile(session, event.customer_id, utcnow())
+    if _newer(profile.tier_as_of, event.occurred_at):
+        profile.tier = event.payload.tier
+        profile.tier_as_of = event.occurred_at
+        profile.updated_at = utcnow()
+
+
+async def record_purchase(session: AsyncSession, event: PurchaseConfirmed) -> None:
+    assert event.customer_id is not None
+    profile = await repository.locked_profile(session, event.customer_id, utcnow())
+    p = event.payload
+    row = {
+        "txid": p.txid,
+        "customer_id": event.customer_id,
+        "purchased_at": p.purchased_at,
+        "store_id": p.store_id,
+        "channel": p.channel,
+        "city": p.city,
+        "total_amount": p.total_amount,
+        "net_amount": p.total_amount,
+    }
+    if await repository.insert_purchase(session, row):
+        for category in sorted({line.category for line in p.lines if line.category}):
+            await repository.insert_category(
+                session,
+                {
+                    "txid": p.txid,
+                    "category": category,
+                    "customer_id": event.customer_id,
+                    "purchased_at": p.purchased_at,
+                    "counted": True,
+                },
+            )
+    await repository.recompute_net_amount(session, p.txid)
+    await refresh_purchase_totals(session, profile)
+
+
+async def record_return(session: AsyncSession, event: PurchaseReturned) -> None:
+    """A return that arrives before its purchase is kept and counted once the purchase lands."""
+    assert event.customer_id is not None
+    profile = await repository.locked_profile(session, event.customer_id, utcnow())
+    p = event.payload
+    row = {
+        "return_id": p.return_id,
+        "txid": p.txid,
+        "customer_id": event.customer_id,
+        "refunded_amount": p.refunded_amount,
+        "returned_at": p.returned_at,
+    }
+    await repository.insert_return(session, row)
+    await repository.recompute_net_amount(session, p.txid)
+    await refresh_purchase_totals(session, profile)
+
+
+async def refresh_purchase_totals(session: AsyncSession, profile: CustomerProfile) -> None:
+    await session.flush()
+    totals = await repository.purchase_totals(session, profile.customer_id)
+    last = await repository.last_purchase(session, profile.customer_id)
+    first_at, last_at, purchases, spend = totals
+    profile.first_purchase_at = first_at
+    profile.last_purchase_at = last_at
+    profile.purchase_count = int(purchases)
+    profile.lifetime_spend = int(spend)
+    profile.last_purchase_day = local_day(last_at, profile.time_zone) if last_at else None
+    profile.last_store_id = last.store_id if last else None
+    profile.last_channel = last.channel if last else None
+    profile.updated_at = utcnow()
+
+
+async def record_message(session: AsyncSession, event: MessageSent) -> None:
+    assert event.customer_id is not None
+    profile = await repository.locked_profile(session, event.customer_id, utcnow())
+    profile.last_message_at = _latest(profile.last_message_at, event.occurred_at)
+
+
+async def record_engagement(session: AsyncSession, event: MessageOpened | MessageClicked) -> None:
+    assert event.customer_id is not None
+    profile = await repository.locked_profile(session, event.customer_id, utcnow())
+    profile.last_engaged_at = _latest(profile.last_engaged_at, event.occurred_at)
+
+
+async def record_cart(session: AsyncSession, event: CartUpdated | CartCleared) -> None:
+    assert event.customer_id is not None
+    profile = await repository.locked_profile(session, event.customer_id, utcnow())
+    if _newer(profile.cart_as_of, event.occurred_at):
+        profile.cart_as_of = event.occurred_at
+        profile.cart_total = event.payload.total if isinstance(event, CartUpdated) else 0
+
+
+async def record_view(session: AsyncSession, event: ProductViewed) -> None:
+    assert event.customer_id is not None
+    profile = await repository.locked_profile(session, event.customer_id, utcnow())
+    profile.last_viewed_at = _latest(profile.last_viewed_at, event.occurred_at)

@@ -1,0 +1,78 @@
+"""The gateway in-process on real PostgreSQL, Redis and NATS, with keys made for each test."""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from gateway import keys
+from gateway.app import create_app
+from gateway.models import outbox
+from gateway.settings import GatewaySettings
+from kit.db import SessionFactory, create_engine, session_factory, unit_of_work
+from kit.migrations import upgrade_async
+from kit.stack import Infra
+from kit.testing import app_client, unique
+
+CUSTOMER = "c0a8012e-7d4b-4a43-9f65-2f0f3c9b6b11"
+
+
+def bearer(key: str, **headers: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}", **headers}
+
+
+@dataclass
+class Gateway:
+    """One in-process gateway and the database its keys live in."""
+
+    settings: GatewaySettings
+    sessions: SessionFactory
+    client: httpx.AsyncClient
+
+    async def key(self, *scopes: keys.Scope, **binding: str) -> str:
+        async with unit_of_work(self.sessions) as session:
+            issued = await keys.create_key(session, "test", list(scopes), **binding)
+        return issued.key
+
+    async def outbox_rows(self) -> int:
+        async with unit_of_work(self.sessions) as session:
+            return int(
+                (await session.execute(select(func.count()).select_from(outbox.table))).scalar_one()
+            )
+
+
+def settings_for(infra: Infra, database_url: str, **overrides: Any) -> GatewaySettings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "nats_url": infra.nats_url,
+        "redis_url": infra.redis_url,
+        "temporal_address": infra.temporal_address,
+        "event_namespace": unique("t"),
+        **overrides,
+    }
+    return GatewaySettings(**values)
+
+
+@pytest.fixture
+async def gateway_db(postgres_url: str) -> str:
+    await upgrade_async("gateway:migrations", postgres_url)
+    return postgres_url
+
+
+@pytest.fixture
+async def gateway_sessions(gateway_db: str) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(gateway_db)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+async def gateway(
+    infra: Infra, gateway_db: str, gateway_sessions: SessionFactory
+) -> AsyncIterator[Gateway]:
+    settings = settings_for(infra, gateway_db)
+    async with app_client(create_app(settings)) as client:
+        yield Gateway(settings, gateway_sessions, client)
