@@ -53,6 +53,23 @@ async def test_the_same_txid_replays_and_a_changed_body_is_a_409(till: Till) -> 
     assert (await till.balance(member))["reserved"] == 50
 
 
+async def test_two_members_racing_for_one_new_txid_get_one_reservation_and_one_409(
+    till: Till,
+) -> None:
+    first, second = await till.member(), await till.member()
+    for member in (first, second):
+        await till.grant(member, 500)
+    txid = uuid.uuid4().hex
+    answers = await asyncio.gather(
+        *(till.reserve(member, sofa(), points=50, txid=txid) for member in (first, second) * 5)
+    )
+    codes = sorted(response.status_code for response in answers)
+    assert 500 not in codes
+    assert {r.json()["code"] for r in answers if r.status_code == 409} == {"txid_reused"}
+    reserved = [(await till.balance(member))["reserved"] for member in (first, second)]
+    assert sorted(reserved) == [0, 50]
+
+
 async def test_an_idempotency_key_replays_and_refuses_a_changed_body(till: Till) -> None:
     member = await till.member()
     await till.grant(member, 500)

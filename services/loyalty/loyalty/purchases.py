@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.clock import utcnow
@@ -114,9 +115,20 @@ async def reserve(
     )
     purchase.fingerprints = {"reserve": print_}
     purchase.answers = {"reserve": answer.model_dump(mode="json")}
-    session.add(purchase)
+    if not await _claim_txid(session, purchase):
+        raise TxidReused()
     await remember(session, key, print_, answer, 201)
     return answer
+
+
+async def _claim_txid(session: AsyncSession, purchase: Purchase) -> bool:
+    """False when another member's till took the same new txid a moment earlier."""
+    try:
+        async with session.begin_nested():
+            session.add(purchase)
+    except IntegrityError:
+        return False
+    return True
 
 
 def _replayed(purchase: Purchase, step: str, print_: str) -> dict[str, Any]:
