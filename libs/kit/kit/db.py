@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, MetaData, TypeDecorator, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -75,6 +76,20 @@ async def unit_of_work(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
         except BaseException:
             await session.rollback()
             raise
+
+
+async def add_unless_duplicate(session: AsyncSession, instance: object) -> bool:
+    """Adds and flushes ``instance`` in a savepoint; False when a unique key was taken first.
+
+    For inserts that can lose a race with a concurrent request: the caller turns False into a
+    409, and the rest of its transaction stays usable.
+    """
+    try:
+        async with session.begin_nested():
+            session.add(instance)
+    except IntegrityError:
+        return False
+    return True
 
 
 async def insert_ignoring_conflict(

@@ -6,11 +6,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.clock import utcnow
 from kit.contracts.loyalty import PurchaseConfirmed, PurchaseConfirmedPayload, PurchaseLine
+from kit.db import add_unless_duplicate
 from loyalty import ledger, repository
 from loyalty.domain import allocation
 from loyalty.domain.receipt import Line, Receipt
@@ -115,20 +115,10 @@ async def reserve(
     )
     purchase.fingerprints = {"reserve": print_}
     purchase.answers = {"reserve": answer.model_dump(mode="json")}
-    if not await _claim_txid(session, purchase):
-        raise TxidReused()
+    if not await add_unless_duplicate(session, purchase):
+        raise TxidReused()  # another member's till took the same new txid a moment earlier
     await remember(session, key, print_, answer, 201)
     return answer
-
-
-async def _claim_txid(session: AsyncSession, purchase: Purchase) -> bool:
-    """False when another member's till took the same new txid a moment earlier."""
-    try:
-        async with session.begin_nested():
-            session.add(purchase)
-    except IntegrityError:
-        return False
-    return True
 
 
 def _replayed(purchase: Purchase, step: str, print_: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 from sqlalchemy import or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.db import add_unless_duplicate
 from loyalty.models import Member
 
 
@@ -24,12 +24,7 @@ async def find_by_contact(
 
 async def add_member(session: AsyncSession, member: Member) -> bool:
     """False when a concurrent registration took the phone or email first."""
-    try:
-        async with session.begin_nested():
-            session.add(member)
-    except IntegrityError:
-        return False
-    return True
+    return await add_unless_duplicate(session, member)
 
 
 async def existing_member_ids(session: AsyncSession, member_ids: list[str]) -> list[str]:
