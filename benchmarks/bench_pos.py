@@ -18,9 +18,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import asyncpg
 import httpx
-from harness import BenchEnv, latency_summary
+from harness import BenchEnv, cpu_between, cpu_by_group, latency_summary, settled
 
 from kit.migrations import upgrade_async
 from kit.stack import Infra, Platform, postgres_bin
@@ -59,8 +60,13 @@ async def _keys(platform: Platform) -> list[str]:
 
 
 class Till:
-    def __init__(self, client: httpx.AsyncClient, keys: list[str], customers: list[str]) -> None:
+    """Many tills in one process; aiohttp, so the generator takes little of the two cores."""
+
+    def __init__(
+        self, client: aiohttp.ClientSession, base: str, keys: list[str], customers: list[str]
+    ) -> None:
         self.client = client
+        self.base = base
         self.keys = itertools.cycle([{"Authorization": f"Bearer {key}"} for key in keys])
         self.customers = customers
 
@@ -72,10 +78,13 @@ class Till:
     async def post(self, path: str, body: dict[str, Any]) -> tuple[float, int]:
         started = time.perf_counter()
         try:
-            response = await self.client.post(path, json=body, headers=next(self.keys))
-        except httpx.HTTPError:
+            async with self.client.post(
+                self.base + path, json=body, headers=next(self.keys)
+            ) as response:
+                await response.read()
+        except (aiohttp.ClientError, TimeoutError):
             return time.perf_counter() - started, 0  # counted as an error: no answer in time
-        return time.perf_counter() - started, response.status_code
+        return time.perf_counter() - started, response.status
 
     async def calculate(self, n: int) -> list[tuple[float, int]]:
         return [await self.post("/v1/purchases/calculate", self.receipt(n, points="max"))]
@@ -206,22 +215,40 @@ def _tps(output: str) -> float:
     return float(line.split()[2])
 
 
+async def measured(run: Awaitable[dict[str, Any]], pairs: bool = False) -> dict[str, Any]:
+    """A phase's figures and the CPU it cost, by process kind (per confirm when it confirms)."""
+    before = cpu_by_group()
+    figures = await run
+    spent = cpu_between(before, cpu_by_group())
+    figures["cpu_seconds"] = spent
+    if pairs:  # a reserve and its confirm
+        done = figures["count"] / 2 or 1
+        figures["cpu_ms_per_confirm"] = {k: round(v * 1000 / done, 1) for k, v in spent.items()}
+    return figures
+
+
 async def run(env: BenchEnv) -> dict[str, Any]:
     platform = await env.platform()
     customers, keys = await asyncio.gather(_customers(platform), _keys(platform))
-    limits = httpx.Limits(max_connections=400, max_keepalive_connections=400)
-    async with httpx.AsyncClient(base_url=platform.gateway, limits=limits, timeout=10) as client:
-        till = Till(client, keys, customers)
+    connector = aiohttp.TCPConnector(limit=400)
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
+        till = Till(client, platform.gateway, keys, customers)
         await open_loop(till.calculate, 50, 2)  # warm-up
+        busy_before = await settled()
         # First the capacity, on a quiet system; an overloaded open loop leaves a backlog.
-        most = await closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS)
-        calculate = await open_loop(till.calculate, RATE, SECONDS)
+        most = await measured(closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS), pairs=True)
+        await settled()
+        calculate = await measured(open_loop(till.calculate, RATE, SECONDS))
+        await settled()
         # A reserve and its confirm are two requests: RATE requests per second in all.
-        reserve_confirm = await open_loop(till.reserve_confirm, RATE / 2, SECONDS)
+        pairs = open_loop(till.reserve_confirm, RATE / 2, SECONDS)
+        reserve_confirm = await measured(pairs, pairs=True)
     print({"calculate": calculate, "reserve_confirm": reserve_confirm, "closed": most}, flush=True)
     baseline = await pgbench_baseline(await env.infra())
     confirms_per_second = most["requests_per_second"] / 2
     return {
+        "machine_cores_busy_before": busy_before,
         "calculate_at_200_rps": calculate,
         "reserve_confirm_at_200_rps": reserve_confirm,
         "reserve_confirm_closed_loop": {**most, "confirms_per_second": confirms_per_second},

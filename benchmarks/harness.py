@@ -4,7 +4,9 @@ A benchmark is a module ``benchmarks/bench_<name>.py`` with ``async def run(env:
 returning a dict of figures (medians, percentiles, rates, and the ratio to its baseline).
 """
 
+import asyncio
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -53,6 +55,55 @@ def latency_summary(seconds: list[float]) -> dict[str, float]:
         "p50_ms": round(statistics.median(seconds) * 1000, 3),
         "p99_ms": round(percentile(seconds, 0.99) * 1000, 3),
     }
+
+
+# Where the machine's CPU goes during a benchmark, by what the process is (its command line).
+CPU_GROUPS = (
+    ("gateway api", "gateway.app:create_app"),
+    ("loyalty api", "loyalty.app:create_app"),
+    ("workers", ".worker"),
+    ("other apis", ".app:create_app"),
+    ("postgresql", "postgres"),
+    ("temporal", "temporal"),
+    ("nats", "nats-server"),
+    ("redis", "redis-server"),
+    ("load generator", "benchmarks/run.py"),
+)
+
+
+def cpu_by_group() -> dict[str, float]:
+    """CPU seconds used so far by every live process, summed per CPU_GROUPS entry."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used: dict[str, float] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue  # ended meanwhile
+        group = next((name for name, part in CPU_GROUPS if part in command), "rest")
+        fields = stat.rsplit(")", 1)[1].split()
+        used[group] = used.get(group, 0.0) + (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+def cpu_between(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {
+        name: round(after.get(name, 0.0) - before.get(name, 0.0), 2)
+        for name in sorted(set(before) | set(after))
+        if after.get(name, 0.0) - before.get(name, 0.0) > 0.005
+    }
+
+
+async def settled(most_cores: float = 0.25, seconds: float = 2.0, timeout: float = 90.0) -> float:
+    """Waits until the machine is quiet (a freshly started platform warms up for a while)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        before = cpu_by_group()
+        await asyncio.sleep(seconds)
+        busy = sum(cpu_between(before, cpu_by_group()).values()) / seconds
+        if busy <= most_cores or time.monotonic() > deadline:
+            return round(busy, 2)
 
 
 class Stopwatch:

@@ -9,6 +9,9 @@ import sys
 from datetime import timedelta
 from typing import cast
 
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
 from gateway import keys
 from gateway.models import ApiKey
 from gateway.settings import GatewaySettings
@@ -31,6 +34,7 @@ async def _create(args: argparse.Namespace) -> None:
 async def _revoke(args: argparse.Namespace) -> None:
     async with unit_of_work(args.sessions) as session:
         await keys.revoke_key(session, args.prefix)
+    await _tell_gateways(args)
     print(f"revoked {args.prefix}")
 
 
@@ -39,7 +43,26 @@ async def _rotate(args: argparse.Namespace) -> None:
         issued = await keys.rotate_key(
             session, args.prefix, timedelta(seconds=args.overlap_seconds)
         )
+    await _tell_gateways(args)
     print(issued.key)
+
+
+async def _tell_gateways(args: argparse.Namespace) -> None:
+    """Makes every gateway's copy of the keys stale (gateway.keys); the change is committed."""
+    settings: GatewaySettings = args.settings
+    redis = Redis.from_url(settings.redis_url)
+    directory = keys.KeyDirectory(redis, args.sessions, settings.event_namespace)
+    try:
+        await directory.keys_changed()
+    except (RedisError, OSError) as exc:
+        seconds = keys.COPY_SECONDS
+        print(
+            f"warning: saved, but Redis could not be told ({type(exc).__name__}); "
+            f"gateways may accept the old key for up to {seconds} s",
+            file=sys.stderr,
+        )
+    finally:
+        await redis.aclose()
 
 
 def _describe(key: ApiKey) -> str:
@@ -88,7 +111,8 @@ def parser() -> argparse.ArgumentParser:
 
 async def run(argv: list[str], settings: GatewaySettings | None = None) -> int:
     args = parser().parse_args(argv)
-    engine = create_engine((settings or GatewaySettings()).database_url)
+    args.settings = settings or GatewaySettings()
+    engine = create_engine(args.settings.database_url)
     args.sessions = session_factory(engine)
     try:
         await args.run(args)

@@ -2,6 +2,7 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 
 from gateway.idempotency import Idempotency
+from gateway.keys import KeyDirectory
 from gateway.middleware import BodyLimit, RequestContext
 from gateway.openapi import public_openapi
 from gateway.ratelimit import RateLimiter
@@ -18,6 +19,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     async def on_startup(app: FastAPI, resources: Resources) -> None:
         app.state.upstreams = open_upstreams(settings)
         app.state.rate_limiter = RateLimiter(resources.redis, f"gw:rl:{settings.event_namespace}")
+        app.state.key_directory = KeyDirectory(
+            resources.redis, resources.sessions, settings.event_namespace
+        )
+
+    async def on_shutdown(app: FastAPI) -> None:
+        for client in app.state.upstreams.values():
+            await client.close()
 
     # Outermost first, inside the request id and metrics middleware of every service.
     middleware = [
@@ -39,6 +47,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         ),
         routers=ROUTERS,
         on_startup=on_startup,
+        on_shutdown=on_shutdown,
         middleware=middleware,
     )
     install_upstream_error_handlers(app)

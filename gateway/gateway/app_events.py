@@ -2,7 +2,8 @@
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from gateway.models import ApiKey, outbox
+from gateway.keys import Caller
+from gateway.models import outbox
 from gateway.schemas import AppEventIn, CartClearedIn, CartUpdatedIn, EventAccepted
 from kit.contracts.common import CartItem
 from kit.contracts.gateway import (
@@ -38,7 +39,7 @@ def _to_event(data: AppEventIn, customer_id: str) -> Event:
     )
 
 
-async def record(session: AsyncSession, key: ApiKey, data: AppEventIn) -> EventAccepted:
+async def record(session: AsyncSession, key: Caller, data: AppEventIn) -> EventAccepted:
     # A bound key's customer has already been checked against the body (gateway.ownership).
     customer_id = key.customer_id or data.customer_id
     if customer_id is None:

@@ -12,11 +12,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from gateway import hygiene, ownership
-from gateway.keys import Caller, Scope, authenticate, require_scope
-from gateway.models import ApiKey
+from gateway.keys import Caller, KeyDirectory, Scope, require_scope
 from gateway.ratelimit import Policy, RateLimited, RateLimiter, is_costly
 from gateway.settings import GatewaySettings
-from kit.web import SessionDep
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Bearer rp_<prefix>_<secret>`")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
@@ -41,17 +39,16 @@ async def spend_rate_limit(request: Request, key: Caller) -> None:
         raise RateLimited(f"retry after {decision.retry_after_seconds} s")
 
 
-def scoped(*allowed: Scope) -> Callable[..., Awaitable[ApiKey]]:
-    async def dependency(request: Request, credentials: Credentials, session: SessionDep) -> ApiKey:
-        record = await authenticate(session, credentials.credentials if credentials else None)
-        caller = Caller.of(record)
+def scoped(*allowed: Scope) -> Callable[..., Awaitable[Caller]]:
+    async def dependency(request: Request, credentials: Credentials) -> Caller:
+        directory: KeyDirectory = request.app.state.key_directory
+        caller = await directory.authenticate(credentials.credentials if credentials else None)
         request.state.caller = caller
-        require_scope(record, allowed)
+        require_scope(caller, allowed)
         await hygiene.refuse_nul(request)
         await ownership.check_request(request, caller)
         await spend_rate_limit(request, caller)
-        request.state.api_key = record
         ownership.current_key.set(caller)
-        return record
+        return caller
 
     return dependency

@@ -25,7 +25,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway import keys
 from gateway.middleware import send_problem
-from kit.db import unit_of_work
 from kit.errors import DomainError
 from kit.resources import Resources
 
@@ -167,10 +166,11 @@ class Idempotency:
             await send_problem(send, 503, "idempotency_store_unavailable", "Unavailable", detail)
             return
         except (KeyReused, StillRunning) as exc:
-            await self._refuse_conflict(send, resources, authorization, exc)
+            directory = scope["app"].state.key_directory
+            await self._refuse_conflict(send, directory, authorization, exc)
             return
         if kept is not None:
-            if await _still_valid(resources, authorization, send):
+            if await _still_valid(scope["app"].state.key_directory, authorization, send):
                 await send_kept(send, kept, replayed=True)
             return
         token = current_idempotency_key.set(presented.decode())
@@ -225,9 +225,9 @@ class Idempotency:
         await send({"type": "http.response.body", "body": kept.body})
 
     async def _refuse_conflict(
-        self, send: Send, resources: Resources, authorization: bytes, exc: Exception
+        self, send: Send, directory: keys.KeyDirectory, authorization: bytes, exc: Exception
     ) -> None:
-        if not await _still_valid(resources, authorization, send):
+        if not await _still_valid(directory, authorization, send):
             return
         if isinstance(exc, KeyReused):
             detail = "This Idempotency-Key was used with another request."
@@ -237,12 +237,11 @@ class Idempotency:
             await send_problem(send, 409, "idempotency_key_in_progress", "Key in use", detail)
 
 
-async def _still_valid(resources: Resources, authorization: bytes, send: Send) -> bool:
+async def _still_valid(directory: keys.KeyDirectory, authorization: bytes, send: Send) -> bool:
     """A kept answer goes only to a key that is still valid: revocation holds for replays too."""
     scheme, _, token = authorization.decode(errors="replace").partition(" ")
     try:
-        async with unit_of_work(resources.sessions) as session:
-            await keys.authenticate(session, token if scheme.lower() == "bearer" else None)
+        await directory.authenticate(token if scheme.lower() == "bearer" else None)
     except DomainError as exc:
         await send_problem(send, exc.status, exc.code, exc.title, exc.detail)
         return False

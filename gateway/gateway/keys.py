@@ -1,24 +1,38 @@
 """API keys: ``rp_<prefix>_<secret>``, shown once, stored as a SHA-256 of the secret.
 
-A random 256-bit secret needs no slow hash: nothing about it can be guessed offline. Keys are
-read from the database on every request, with no cache, so a revocation or the end of a
-rotation's overlap holds on every gateway replica from the next request on.
+A random 256-bit secret needs no slow hash: nothing about it can be guessed offline.
+
+The database is the source of truth; every gateway replica authenticates from a copy of the
+active key records in Redis (`KeyDirectory`), so the till's hot path costs no database
+transaction. Each copy carries the *key epoch* current when it was read from the database;
+every revocation and rotation bumps the epoch after it commits, which makes every copy stale
+at once: a revocation or the end of a rotation's overlap holds on every replica from the next
+request on. A copy is written with the epoch read *before* its database read, so a copy that
+raced a revocation is stale too. Copies also expire on their own, and a key's own
+``expires_at`` is checked on every request. Without Redis the directory reads the database.
 """
 
+import contextlib
 import hashlib
 import hmac
+import json
 import secrets
 import uuid
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 from typing import Literal
 
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.models import ApiKey
 from kit.clock import utcnow
+from kit.db import SessionFactory, unit_of_work
 from kit.errors import DomainError, Forbidden, NotFound, Unauthorized
+
+COPY_SECONDS = 60
 
 Scope = Literal["pos", "app", "marketer", "admin"]
 SCOPES: tuple[Scope, ...] = ("pos", "app", "marketer", "admin")
@@ -65,6 +79,92 @@ def _hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _parts(presented: str | None) -> tuple[str, str]:
+    parts = (presented or "").split("_", 2)
+    if len(parts) != 3 or parts[0] != "rp":
+        raise Unauthorized("Send the API key as `Authorization: Bearer rp_...`.")
+    return parts[1], parts[2]
+
+
+def _refused() -> Unauthorized:
+    return Unauthorized("The API key is unknown, expired or revoked.")
+
+
+@dataclass(frozen=True)
+class KnownKey:
+    """What the directory keeps of an active key: enough to check a secret and serve a call."""
+
+    caller: Caller
+    secret_hash: str
+    expires_at: datetime | None
+
+    @classmethod
+    def of(cls, record: ApiKey) -> "KnownKey":
+        return cls(Caller.of(record), record.secret_hash, record.expires_at)
+
+    def dump(self, epoch: str) -> str:
+        expires = self.expires_at.isoformat() if self.expires_at else None
+        kept = {"epoch": epoch, "hash": self.secret_hash, "expires_at": expires}
+        return json.dumps(kept | asdict(self.caller))
+
+    @classmethod
+    def load(cls, raw: bytes | str) -> tuple[str, "KnownKey"]:
+        data = json.loads(raw)
+        expires = datetime.fromisoformat(data["expires_at"]) if data["expires_at"] else None
+        caller = Caller(
+            data["id"], data["prefix"], tuple(data["scopes"]), data["store_id"], data["customer_id"]
+        )
+        return data["epoch"], cls(caller, data["hash"], expires)
+
+    def admits(self, secret: str) -> bool:
+        alive = self.expires_at is None or self.expires_at > utcnow()
+        return alive and hmac.compare_digest(self.secret_hash, _hash(secret))
+
+
+class KeyDirectory:
+    """Authenticates presented keys; see the module's docstring for how copies stay true."""
+
+    def __init__(self, redis: Redis, sessions: SessionFactory, namespace: str = "") -> None:
+        self.redis = redis
+        self.sessions = sessions
+        self.epoch_key = f"gw:keys:{namespace}:epoch"
+        self.copy_prefix = f"gw:keys:{namespace}:copy:"
+
+    async def authenticate(self, presented: str | None) -> Caller:
+        prefix, secret = _parts(presented)
+        epoch, known = await self._copy(prefix)
+        if known is None:
+            async with unit_of_work(self.sessions) as session:
+                record = await _active_record(session, prefix)
+            if record is None:
+                raise _refused()
+            known = KnownKey.of(record)
+            if epoch is not None:
+                with contextlib.suppress(RedisError, OSError):
+                    await self.redis.set(
+                        self.copy_prefix + prefix, known.dump(epoch), ex=COPY_SECONDS
+                    )
+        if not known.admits(secret):
+            raise _refused()
+        return known.caller
+
+    async def _copy(self, prefix: str) -> tuple[str | None, KnownKey | None]:
+        """The current epoch and a copy made under it; (None, None) when Redis is away."""
+        try:
+            epoch_raw, copy_raw = await self.redis.mget(self.epoch_key, self.copy_prefix + prefix)
+        except (RedisError, OSError):
+            return None, None
+        epoch = str(int(epoch_raw)) if epoch_raw else "0"
+        if copy_raw is None:
+            return epoch, None
+        copied_under, known = KnownKey.load(copy_raw)
+        return epoch, known if copied_under == epoch else None
+
+    async def keys_changed(self) -> None:
+        """Called after a revocation or rotation commits: every copy is stale from now on."""
+        await self.redis.incr(self.epoch_key)
+
+
 def _check_binding(scopes: list[Scope], store_id: str | None, customer_id: str | None) -> None:
     if "app" in scopes and (customer_id is None or set(scopes) != {"app"}):
         raise InvalidBinding("an app key needs --customer-id and only the app scope")
@@ -104,19 +204,13 @@ def _active() -> list[ColumnElement[bool]]:
     ]
 
 
-async def authenticate(session: AsyncSession, presented: str | None) -> ApiKey:
-    parts = (presented or "").split("_", 2)
-    if len(parts) != 3 or parts[0] != "rp":
-        raise Unauthorized("Send the API key as `Authorization: Bearer rp_...`.")
-    query = select(ApiKey).where(ApiKey.prefix == parts[1], *_active())
-    record = (await session.execute(query)).scalars().first()
-    if record is None or not hmac.compare_digest(record.secret_hash, _hash(parts[2])):
-        raise Unauthorized("The API key is unknown, expired or revoked.")
-    return record
+async def _active_record(session: AsyncSession, prefix: str) -> ApiKey | None:
+    query = select(ApiKey).where(ApiKey.prefix == prefix, *_active())
+    return (await session.execute(query)).scalars().first()
 
 
-def require_scope(record: ApiKey, allowed: tuple[Scope, ...]) -> None:
-    if not set(record.scopes) & set(allowed):
+def require_scope(caller: Caller, allowed: tuple[Scope, ...]) -> None:
+    if not set(caller.scopes) & set(allowed):
         raise MissingScope(f"needs one of: {', '.join(allowed)}")
 
 

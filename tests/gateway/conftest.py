@@ -1,5 +1,7 @@
 """The gateway in-process on real PostgreSQL, Redis and NATS, with keys made for each test."""
 
+import contextlib
+import io
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -9,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from gateway import keys
+from gateway.admin import run
 from gateway.app import create_app
 from gateway.models import outbox
 from gateway.settings import GatewaySettings
@@ -42,6 +45,21 @@ class Gateway:
             return int(
                 (await session.execute(select(func.count()).select_from(outbox.table))).scalar_one()
             )
+
+
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+async def admin(settings: GatewaySettings, *args: str) -> Done:
+    """The admin command in this process (a subprocess costs seconds on a busy machine)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = await run(list(args), settings)
+    return Done(code, out.getvalue(), err.getvalue())
 
 
 def settings_for(infra: Infra, database_url: str, **overrides: Any) -> GatewaySettings:

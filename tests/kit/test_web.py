@@ -2,14 +2,16 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+import asyncpg
 from fastapi import APIRouter
+from sqlalchemy import text
 from pydantic import BaseModel
 
 from kit.errors import DomainError
 from kit.settings import ServiceSettings
 from kit.stack import Infra, free_port
 from kit.testing import app_client
-from kit.web import create_service_app
+from kit.web import SessionDep, create_service_app
 
 
 class BalanceTooLow(DomainError):
@@ -30,6 +32,11 @@ async def place(order: Order) -> dict[str, int]:
     if order.amount > 10:
         raise BalanceTooLow("only 10 points available", available=10)
     return {"amount": order.amount}
+
+
+@router.get("/backend")
+async def backend(session: SessionDep) -> dict[str, int]:
+    return {"pid": int((await session.execute(text("SELECT pg_backend_pid()"))).scalar_one())}
 
 
 @router.get("/crash")
@@ -122,3 +129,30 @@ async def test_metrics_count_requests_by_route(client: httpx.AsyncClient) -> Non
     await client.post("/orders", json={"amount": 1})
     metrics = (await client.get("/metrics")).text
     assert 'http_requests_total{method="POST",route="/orders",status="200"} 1.0' in metrics
+
+
+async def test_a_lost_database_connection_is_a_503_then_the_pool_recovers(
+    infra: Infra, postgres_url: str
+) -> None:
+    app = create_service_app(
+        settings_for(infra, postgres_url), title="t", description="t", routers=[router]
+    )
+    async with app_client(app) as client:
+        first = await client.get("/backend")
+        assert first.status_code == 200
+        admin = await asyncpg.connect(
+            host="127.0.0.1", port=infra.postgres_port, user="postgres", database="postgres"
+        )
+        try:
+            await admin.fetchval("SELECT pg_terminate_backend($1)", first.json()["pid"])
+        finally:
+            await admin.close()
+
+        lost = await client.get("/backend")
+        assert lost.status_code == 503
+        assert lost.json()["code"] == "database_unavailable"
+        assert lost.headers["retry-after"] == "1"
+
+        again = await client.get("/backend")
+        assert again.status_code == 200
+        assert again.json()["pid"] != first.json()["pid"]

@@ -23,7 +23,6 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from kit.db import create_engine, session_factory, unit_of_work
 from kit.migrations import upgrade_async
@@ -35,8 +34,8 @@ from notifier.models import outbox
 from notifier.policy_store import PolicyStore
 from notifier.providers import open_providers, provider_client
 from notifier.settings import NotifierSettings
+from notifier.worker import delivery_worker
 from notifier.workflows import delivery_workflow_id
-from notifier.workflows.delivery import DeliveryWorkflow
 from notifier.workflows.messages import DeliveryResult
 
 SECRET = "test-callback-secret"
@@ -196,13 +195,7 @@ async def running_notifier(
         activities = DeliveryActivities(
             session_factory(engine), PolicyStore(redis), open_providers(settings, client), settings
         )
-        worker = Worker(
-            temporal,
-            task_queue=settings.task_queue,
-            workflows=[DeliveryWorkflow],
-            activities=activities.all(),
-        )
-        await stack.enter_async_context(worker)
+        await stack.enter_async_context(delivery_worker(temporal, settings, activities))
         await stack.enter_async_context(serving(create_app(settings), port))
         api = await stack.enter_async_context(
             httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30)

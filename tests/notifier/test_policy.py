@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from redis.asyncio import Redis
 from temporalio.testing import WorkflowEnvironment
 
@@ -14,7 +15,7 @@ from kit.stack import free_port
 from kit.testing import unique, wait_for
 from notifier import deliveries
 from notifier.policy_store import PolicyStore
-from notifier.workflows.messages import DecideInput, DeliveryRequest
+from notifier.workflows.messages import DecideInput, DecisionOut, DeliveryRequest
 from tests.notifier.conftest import Notifier
 
 NEVER_QUIET = {"quiet_start": "00:00", "quiet_end": "00:00"}
@@ -158,6 +159,55 @@ async def test_without_redis_marketing_waits_and_critical_goes(notifier: Notifie
         "send",
         "policy_unavailable_bypassed",
     )
+
+
+class CommitFailed(Exception):
+    pass
+
+
+async def test_a_decision_retried_after_its_commit_failed_is_counted_once(
+    notifier: Notifier,
+) -> None:
+    """Redis counted the send, then the transaction did not commit: the retry is not counted.
+
+    The retry asks a second later, as a local activity replayed after a crash would.
+    """
+    await notifier.api.put(
+        "/policies/program", json={"daily_cap": 1, "over_cap": "drop", **NEVER_QUIET}
+    )
+    customer_id, _email = await customer(notifier)
+    redis = Redis.from_url(notifier.settings.redis_url, socket_timeout=2)
+    engine = create_engine(notifier.settings.database_url)
+    sessions, store, at = session_factory(engine), PolicyStore(redis), utcnow()
+
+    async def decide(key: str, fail: bool = False, later: int = 0) -> tuple[str, DecisionOut]:
+        request = DeliveryRequest(
+            idempotency_key=key,
+            customer_id=customer_id,
+            template="welcome_reminder",
+            source="campaign:x:1",
+        )
+        async with unit_of_work(sessions) as session:
+            delivery_id = (await deliveries.open_delivery(session, request)).id
+        ask = DecideInput(delivery_id=delivery_id, at=at + timedelta(seconds=later), count=True)
+        async with unit_of_work(sessions) as session:
+            decision = await deliveries.decide(session, store, notifier.settings, ask)
+            if fail:
+                raise CommitFailed()
+        return delivery_id, decision
+
+    first = unique("k-")
+    try:
+        with pytest.raises(CommitFailed):
+            await decide(first, fail=True)
+        delivery_id, retried = await decide(first, later=1)
+        _other, second = await decide(unique("k-"), later=2)
+    finally:
+        await engine.dispose()
+        await redis.aclose()
+    assert (retried.action, retried.reason) == ("send", "allowed")
+    assert (second.action, second.reason) == ("drop", "daily_cap")
+    assert [d["reason"] for d in await notifier.decisions(delivery_id)] == ["allowed"]
 
 
 async def _is(notifier: Notifier, delivery_id: str, status: str) -> bool:

@@ -9,36 +9,49 @@ import pytest
 from redis.asyncio import Redis
 
 from kit.stack import Infra, free_port
-from notifier.policy_store import PolicyStore, RedisError
+from kit.testing import unique
+from notifier.policy_store import PolicyStore, RedisError, Verdict
 
 AT = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 async def redis(infra: Infra) -> AsyncIterator[Redis]:
-    client = Redis.from_url(infra.redis_url)
+    client = Redis.from_url(infra.redis_url, socket_timeout=2)
     yield client
     await client.aclose()
 
 
+async def decide(
+    store: PolicyStore,
+    customer: str,
+    at: datetime = AT,
+    cap: int = 3,
+    pause: int = 0,
+    critical: bool = False,
+    key: str | None = None,
+) -> Verdict:
+    day = at.date().isoformat()
+    return await store.decide(
+        customer, day, at, cap, pause, critical, decision_key=key or unique("decision-")
+    )
+
+
 async def test_twenty_concurrent_senders_never_pass_the_daily_cap(redis: Redis) -> None:
     store, customer = PolicyStore(redis), str(uuid.uuid4())
-    verdicts = await asyncio.gather(
-        *(store.decide(customer, "2026-03-10", AT, 3, 0, critical=False) for _ in range(20))
-    )
+    verdicts = await asyncio.gather(*(decide(store, customer) for _ in range(20)))
     assert sum(v.allowed for v in verdicts) == 3
     assert {v.reason for v in verdicts if not v.allowed} == {"daily_cap"}
-    tomorrow = await store.decide(customer, "2026-03-11", AT + timedelta(days=1), 3, 0, False)
-    assert tomorrow.allowed
+    assert (await decide(store, customer, AT + timedelta(days=1))).allowed
 
 
 async def test_the_minimum_pause_holds_the_next_message_back(redis: Redis) -> None:
     store, customer = PolicyStore(redis), str(uuid.uuid4())
-    assert (await store.decide(customer, "d", AT, 3, 600, False)).allowed
-    held = await store.decide(customer, "d", AT + timedelta(seconds=100), 3, 600, False)
+    assert (await decide(store, customer, pause=600)).allowed
+    held = await decide(store, customer, AT + timedelta(seconds=100), pause=600)
     assert (held.allowed, held.reason) == (False, "pause")
     assert held.value == int((AT + timedelta(seconds=600)).timestamp())
-    assert (await store.decide(customer, "d", AT + timedelta(seconds=600), 3, 600, False)).allowed
+    assert (await decide(store, customer, AT + timedelta(seconds=600), pause=600)).allowed
 
 
 async def test_critical_messages_bypass_the_cap_and_the_pause_but_are_counted(
@@ -46,19 +59,58 @@ async def test_critical_messages_bypass_the_cap_and_the_pause_but_are_counted(
 ) -> None:
     store, customer = PolicyStore(redis), str(uuid.uuid4())
     for _ in range(5):
-        assert (await store.decide(customer, "d", AT, 1, 3600, critical=True)).allowed
-    refused = await store.decide(customer, "d", AT, 1, 3600, critical=False)
+        assert (await decide(store, customer, cap=1, pause=3600, critical=True)).allowed
+    refused = await decide(store, customer, cap=1, pause=3600)
+    assert (refused.allowed, refused.reason) == (False, "daily_cap")
+
+
+async def test_a_repeated_decision_gets_the_same_answer_and_is_counted_once(
+    redis: Redis,
+) -> None:
+    store, customer = PolicyStore(redis), str(uuid.uuid4())
+    first = await decide(store, customer, cap=2, key="delivery-1:0")
+    repeats = await asyncio.gather(
+        *(decide(store, customer, cap=2, key="delivery-1:0") for _ in range(5))
+    )
+    assert {first, *repeats} == {Verdict(True, "allowed", 1)}
+    assert (await decide(store, customer, cap=2, key="delivery-2:0")).value == 2
+    refused = await decide(store, customer, cap=2, key="delivery-3:0")
     assert (refused.allowed, refused.reason) == (False, "daily_cap")
 
 
 async def test_one_round_trip_per_decision(redis: Redis) -> None:
     store, customer = PolicyStore(redis), str(uuid.uuid4())
-    await store.decide(customer, "d", AT, 3, 0, False)  # loads the script once
+    await decide(store, customer)  # loads the script once
     before = await _commands(redis)
-    await store.decide(customer, "d", AT, 3, 0, False)
+    await decide(store, customer)
     after = await _commands(redis)
     assert after.get("evalsha", 0) - before.get("evalsha", 0) == 1
     assert after.get("eval", 0) == before.get("eval", 0)
+
+
+async def test_concurrent_decisions_share_a_few_connections_one_evalsha_each(
+    infra: Infra,
+) -> None:
+    """A campaign fanning out: 500 decisions at once leave pipelined on at most 4 connections."""
+    client = Redis.from_url(infra.redis_url, socket_timeout=2)
+    store = PolicyStore(client, connections=4)
+    customers = [str(uuid.uuid4()) for _ in range(500)]
+    await decide(store, "warm-up")
+    before, accepted = await _commands(client), await _connections_accepted(client)
+    verdicts = await asyncio.gather(*(decide(store, c) for c in customers))
+    after, opened = await _commands(client), await _connections_accepted(client)
+    await client.aclose()
+    assert verdicts == [Verdict(True, "allowed", 1)] * 500
+    assert after["evalsha"] - before["evalsha"] == 500
+    assert opened - accepted <= 3  # the warm-up's connection is reused
+
+
+async def test_a_flushed_script_cache_is_loaded_again(redis: Redis) -> None:
+    store, customer = PolicyStore(redis), str(uuid.uuid4())
+    assert (await decide(store, customer)).allowed
+    await redis.script_flush()
+    verdicts = await asyncio.gather(*(decide(store, customer) for _ in range(4)))
+    assert [v.allowed for v in verdicts].count(True) == 2
 
 
 async def _commands(redis: Redis) -> dict[str, int]:
@@ -66,8 +118,12 @@ async def _commands(redis: Redis) -> dict[str, int]:
     return {key.removeprefix("cmdstat_"): int(value["calls"]) for key, value in stats.items()}
 
 
+async def _connections_accepted(redis: Redis) -> int:
+    return int((await redis.info("stats"))["total_connections_received"])
+
+
 async def test_an_unreachable_redis_raises_for_the_caller_to_fail_open_or_closed() -> None:
     down = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0", socket_connect_timeout=1)
     with pytest.raises(RedisError):
-        await PolicyStore(down).decide("c", "d", AT, 3, 0, False)
+        await decide(PolicyStore(down), "c")
     await down.aclose()

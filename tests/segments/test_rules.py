@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import delete, select
 
 from kit.contracts.gateway import CartUpdated, CartUpdatedPayload
 from kit.contracts.loyalty import MemberTierChanged, MemberTierChangedPayload
@@ -11,8 +12,9 @@ from kit.contracts.notifier import MessageClicked, MessagePayload
 from kit.db import SessionFactory, unit_of_work
 from segments import service
 from segments.domain.rules import RuleErrors, parse
+from segments.models import Membership
 from segments.recompute import SegmentConfig, recompute_all
-from segments.schemas import PreviewIn
+from segments.schemas import PreviewIn, SegmentIn
 from tests.segments.conftest import NOW, deliver, purchase, registered
 
 INVALID: list[tuple[Any, str, str]] = [
@@ -220,3 +222,36 @@ async def test_every_operator_selects_exactly_the_expected_customers(
             )
         assert {names[c] for c in sample} == expected, definition
         assert count == len(expected), definition
+
+
+async def test_the_daily_recompute_agrees_with_the_preview_on_every_operator(
+    sessions: SessionFactory,
+) -> None:
+    """Every case as a saved rule: the full recompute's facts pass selects the same members."""
+    ids = await population(sessions)
+    names = {customer: name for name, customer in ids.items()}
+    expected: dict[str, set[str]] = {}
+    async with unit_of_work(sessions) as session:
+        for number, (definition, members) in enumerate(CASES):
+            body = SegmentIn(name=f"case {number}", definition=definition)
+            expected[(await service.create_segment(session, body, NOW)).id] = members
+    # Forget every rule membership, and add one that is wrong: the recompute must put back
+    # exactly the members and take out the stranger.
+    outsider = next(sid for sid, members in expected.items() if "dan" not in members)
+    async with unit_of_work(sessions) as session:
+        await session.execute(delete(Membership).where(Membership.segment_id.in_(list(expected))))
+        session.add(Membership(segment_id=outsider, customer_id=ids["dan"], entered_at=NOW))
+    async with unit_of_work(sessions) as session:
+        counts = await recompute_all(session, SegmentConfig(), NOW)
+    assert (counts.entered, counts.exited) == (sum(map(len, expected.values())), 1)
+    query = select(Membership.segment_id, Membership.customer_id).where(
+        Membership.segment_id.in_(list(expected))
+    )
+    found: dict[str, set[str]] = {sid: set() for sid in expected}
+    async with sessions() as session:
+        for segment_id, customer_id in (await session.execute(query)).all():
+            found[segment_id].add(names[customer_id])
+    assert found == expected
+    async with unit_of_work(sessions) as session:
+        again = await recompute_all(session, SegmentConfig(), NOW)
+    assert (again.entered, again.exited) == (0, 0)

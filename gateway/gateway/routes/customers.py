@@ -3,12 +3,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from gateway.auth import scoped
-from gateway.models import ApiKey
+from gateway.keys import Caller
 from gateway.upstreams import Loyalty, forward
 from loyalty.schemas import BalanceOut, MemberCreate, MemberOut
 
 router = APIRouter(prefix="/v1", tags=["customers"])
-PosOrApp = Annotated[ApiKey, Depends(scoped("pos", "app"))]
+PosOrApp = Annotated[Caller, Depends(scoped("pos", "app"))]
 
 
 @router.post(

@@ -4,12 +4,12 @@ from fastapi import APIRouter, Body, Depends
 
 from gateway import app_events
 from gateway.auth import scoped
-from gateway.models import ApiKey
+from gateway.keys import Caller
 from gateway.schemas import APP_EVENT_EXAMPLES, AppEventIn, EventAccepted
 from kit.web import SessionDep
 
 router = APIRouter(prefix="/v1", tags=["app events"])
-AppOrPos = Annotated[ApiKey, Depends(scoped("app", "pos"))]
+AppOrPos = Annotated[Caller, Depends(scoped("app", "pos"))]
 
 
 @router.post(

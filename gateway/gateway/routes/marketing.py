@@ -9,11 +9,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Body, Depends, Response
 
 from gateway.auth import scoped
-from gateway.models import ApiKey
+from gateway.keys import Caller
 from gateway.upstreams import Orchestrator, forward
 
 router = APIRouter(prefix="/v1", tags=["marketing"])
-Marketer = Annotated[ApiKey, Depends(scoped("marketer"))]
+Marketer = Annotated[Caller, Depends(scoped("marketer"))]
 JsonBody = Annotated[dict[str, Any], Body(description="see the orchestrator's schema")]
 ChainAction = Literal["publish", "pause", "resume", "archive"]
 CampaignAction = Literal["start", "pause", "resume"]

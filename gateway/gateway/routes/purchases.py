@@ -10,7 +10,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Response
 
 from gateway.auth import scoped
-from gateway.models import ApiKey
+from gateway.keys import Caller
 from gateway.upstreams import Loyalty, forward
 from kit.errors import PROBLEM_JSON
 from loyalty.purchase_schemas import (
@@ -26,7 +26,7 @@ from loyalty.purchase_schemas import (
 )
 
 router = APIRouter(prefix="/v1/purchases", tags=["purchases"])
-Pos = Annotated[ApiKey, Depends(scoped("pos"))]
+Pos = Annotated[Caller, Depends(scoped("pos"))]
 
 
 def _problem(status: int, code: str) -> dict[int | str, dict[str, Any]]:

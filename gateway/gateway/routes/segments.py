@@ -7,17 +7,17 @@ with 422 ``invalid_rule`` naming each problem's JSON path and reason.
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-import httpx
+import aiohttp
 from fastapi import APIRouter, Body, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
 from gateway.auth import scoped
-from gateway.models import ApiKey
-from gateway.upstreams import Segments, UpstreamUnavailable, forward
+from gateway.keys import Caller
+from gateway.upstreams import Segments, UpstreamClient, UpstreamUnavailable, forward
 
 router = APIRouter(prefix="/v1", tags=["segments"])
-Marketer = Annotated[ApiKey, Depends(scoped("marketer"))]
+Marketer = Annotated[Caller, Depends(scoped("marketer"))]
 RuleBody = Annotated[
     dict[str, Any],
     Body(
@@ -100,21 +100,21 @@ async def customer_segments(customer_id: str, _key: Marketer, client: Segments) 
     return await forward(client, "GET", f"/customers/{customer_id}/segments")
 
 
-async def forward_stream(client: httpx.AsyncClient, path: str) -> Response:
+async def forward_stream(client: UpstreamClient, path: str) -> Response:
     """Like ``forward``, but passes a successful body on as it arrives."""
     try:
-        upstream = await client.send(client.build_request("GET", path), stream=True)
-    except httpx.TransportError as exc:
+        upstream = await client.open_stream(path)
+    except (aiohttp.ClientError, TimeoutError) as exc:
         raise UpstreamUnavailable(type(exc).__name__) from exc
     media_type = upstream.headers.get("content-type", "application/octet-stream")
-    if upstream.status_code != 200:
-        content = await upstream.aread()
-        await upstream.aclose()
-        return Response(content, status_code=upstream.status_code, media_type=media_type)
+    if upstream.status != 200:
+        content = await upstream.read()
+        upstream.release()
+        return Response(content, status_code=upstream.status, media_type=media_type)
     disposition = upstream.headers.get("content-disposition", "attachment")
     return StreamingResponse(
-        upstream.aiter_raw(),
+        upstream.content.iter_any(),
         media_type=media_type,
         headers={"content-disposition": disposition},
-        background=BackgroundTask(upstream.aclose),
+        background=BackgroundTask(upstream.release),
     )

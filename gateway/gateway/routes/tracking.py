@@ -8,25 +8,21 @@ customer's mail client or browser follows them.
 import base64
 import html
 
-import httpx
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from gateway.upstreams import Notifier, UpstreamUnavailable
+from gateway.upstreams import Answer, Notifier, UpstreamClient, ask
 from kit.errors import PROBLEM_JSON
 
 router = APIRouter(prefix="/v1", tags=["tracking"])
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 
 
-async def _ask(client: httpx.AsyncClient, path: str, token: str) -> httpx.Response:
-    try:
-        return await client.post(path, json={"token": token})
-    except httpx.TransportError as exc:
-        raise UpstreamUnavailable(f"notifier {type(exc).__name__}") from exc
+async def _ask(client: UpstreamClient, path: str, token: str) -> Answer:
+    return await ask(client, "POST", path, {"token": token})
 
 
-def _problem(answer: httpx.Response) -> Response:
+def _problem(answer: Answer) -> Response:
     return Response(answer.content, status_code=answer.status_code, media_type=PROBLEM_JSON)
 
 
@@ -35,7 +31,9 @@ async def click(token: str, client: Notifier) -> Response:
     answer = await _ask(client, "/tracking/click", token)
     if answer.status_code != 200:
         return _problem(answer)
-    return RedirectResponse(answer.json()["target"], status_code=302)
+    target = answer.json()
+    assert isinstance(target, dict)
+    return RedirectResponse(target["target"], status_code=302)
 
 
 @router.get("/t/o/{token}", summary="The email open pixel")
@@ -61,6 +59,8 @@ async def unsubscribe(token: str, client: Notifier) -> Response:
     answer = await _ask(client, "/tracking/unsubscribe", token)
     if answer.status_code != 200:
         return _problem(answer)
-    channel = html.escape(answer.json()["channel"])
+    unsubscribed = answer.json()
+    assert isinstance(unsubscribed, dict)
+    channel = html.escape(unsubscribed["channel"])
     page = f"<html><body><h1>You are unsubscribed</h1><p>No more {channel} messages.</p>"
     return HTMLResponse(page + "</body></html>")

@@ -10,6 +10,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
 
 from kit.contracts import REGISTRY, SOURCES
@@ -93,12 +94,7 @@ async def consume(bus: EventBus, sub: Subscription, stop: asyncio.Event) -> None
         ack_wait=sub.ack_wait_seconds,
         filter_subject=bus.full_subject(sub.event.subject()),
     )
-    psub = await bus.js.pull_subscribe(
-        config.filter_subject or "",
-        durable=sub.durable,
-        stream=bus.stream_name(sub.event.source),
-        config=config,
-    )
+    psub = await _subscribe(bus, sub, config, stop)
     while not stop.is_set():
         try:
             messages = await psub.fetch(batch=32, timeout=1)
@@ -107,6 +103,27 @@ async def consume(bus: EventBus, sub: Subscription, stop: asyncio.Event) -> None
         for msg in messages:
             await _handle(bus, sub, msg)
     await psub.unsubscribe()
+
+
+async def _subscribe(
+    bus: EventBus, sub: Subscription, config: ConsumerConfig, stop: asyncio.Event
+) -> JetStreamContext.PullSubscription:
+    """Creates (or finds) the durable consumer; a busy server's timeout is retried, not fatal."""
+    delay = 0.5
+    while True:
+        try:
+            return await bus.js.pull_subscribe(
+                config.filter_subject or "",
+                durable=sub.durable,
+                stream=bus.stream_name(sub.event.source),
+                config=config,
+            )
+        except (TimeoutError, NatsTimeout):
+            if stop.is_set():
+                raise
+            log.warning("consumer not created yet, retrying", extra={"durable": sub.durable})
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 async def _handle(bus: EventBus, sub: Subscription, msg: Msg) -> None:

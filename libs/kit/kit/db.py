@@ -46,9 +46,15 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    kwargs.setdefault("pool_size", 10)
-    kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
+    # A steady pool: overflow connections are closed on return, and a new PostgreSQL backend
+    # plus asyncpg's per-connection statement cache cost more than the query they serve.
+    kwargs.setdefault("pool_size", 20)
+    kwargs.setdefault("max_overflow", 10)
+    # No ping per checkout (a round trip on every transaction): a connection that died under
+    # the pool fails its statement, SQLAlchemy then invalidates the whole pool, and the
+    # request answers 503 `database_unavailable` (kit.errors), which a client may retry.
+    kwargs.setdefault("pool_pre_ping", False)
+    kwargs.setdefault("pool_recycle", 1800)
     return create_async_engine(url, **kwargs)
 
 

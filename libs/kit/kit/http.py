@@ -11,10 +11,6 @@ async def _propagate_request_id(request: httpx.Request) -> None:
         request.headers[REQUEST_ID_HEADER] = request_id
 
 
-# Public for clients built by hand (e.g. the gateway's upstream clients with a retry policy).
-propagate_request_id = _propagate_request_id
-
-
 def internal_client(base_url: str, timeout_seconds: float = 5.0) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=base_url,

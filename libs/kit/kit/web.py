@@ -26,6 +26,7 @@ from kit.resources import Check, Resources, open_resources
 from kit.settings import ServiceSettings
 
 Startup = Callable[[FastAPI, Resources], Awaitable[None]]
+Shutdown = Callable[[FastAPI], Awaitable[None]]
 
 
 class RequestIdMiddleware:
@@ -146,6 +147,7 @@ def create_service_app(
     description: str,
     routers: list[APIRouter],
     on_startup: Startup | None = None,
+    on_shutdown: Shutdown | None = None,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     configure_logging(settings.service_name, settings.log_level)
@@ -158,7 +160,11 @@ def create_service_app(
             app.state.settings = settings
             if on_startup:
                 await on_startup(app, resources)
-            yield
+            try:
+                yield
+            finally:
+                if on_shutdown:
+                    await on_shutdown(app)
 
     app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_kwargs)
     install_error_handlers(app)

@@ -3,9 +3,9 @@
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from loyalty.domain.receipt import LotView, Restrictions
@@ -21,15 +21,33 @@ async def lock_member(session: AsyncSession, member_id: str) -> Member | None:
     return await _lock(session, Member.id == member_id)
 
 
-async def lock_member_of_purchase(session: AsyncSession, txid: str) -> Member | None:
-    owner = select(Purchase.member_id).where(Purchase.txid == txid).scalar_subquery()
-    return await _lock(session, Member.id == owner)
+async def lock_member_with_purchase(
+    session: AsyncSession, txid: str
+) -> tuple[Member, Purchase] | tuple[None, None]:
+    """The purchase and its member, both locked: one statement on PostgreSQL.
+
+    Both rows are locked so that a statement which waited for the lock sees the newest version
+    of each (READ COMMITTED re-reads only locked rows after a wait).
+    """
+    if _dialect(session) == "sqlite":
+        owner = select(Purchase.member_id).where(Purchase.txid == txid).scalar_subquery()
+        await _take_sqlite_lock(session, Member.id == owner)
+    query = select(Member, Purchase).join(Purchase, Purchase.member_id == Member.id)
+    query = query.where(Purchase.txid == txid)
+    if _dialect(session) == "postgresql":
+        query = query.with_for_update(of=[Member, Purchase])
+    found = (await session.execute(query.execution_options(populate_existing=True))).first()
+    return (found[0], found[1]) if found else (None, None)
+
+
+async def _take_sqlite_lock(session: AsyncSession, condition: Any) -> None:
+    # A write as the first statement takes SQLite's database lock for the transaction.
+    await session.execute(update(Member).where(condition).values(lock_seq=Member.lock_seq + 1))
 
 
 async def _lock(session: AsyncSession, condition: Any) -> Member | None:
     if _dialect(session) == "sqlite":
-        # A write as the first statement takes SQLite's database lock for the transaction.
-        await session.execute(update(Member).where(condition).values(lock_seq=Member.lock_seq + 1))
+        await _take_sqlite_lock(session, condition)
     query = select(Member).where(condition)
     if _dialect(session) == "postgresql":
         query = query.with_for_update()
@@ -83,9 +101,13 @@ class Journal:
         )
         operation_id = operation.scalar_one()
         await session.execute(
-            insert(JournalEntry), [{**e, "operation_id": operation_id} for e in self.entries]
+            insert(JOURNAL),  # a plain executemany: no ORM bulk machinery
+            [{**e, "operation_id": operation_id} for e in self.entries],
         )
         self.entries.clear()
+
+
+JOURNAL = cast(Table, JournalEntry.__table__)
 
 
 def restrictions_of(lot: Lot) -> Restrictions:

@@ -5,12 +5,12 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.clock import utcnow
 from kit.contracts.loyalty import PurchaseConfirmed, PurchaseConfirmedPayload, PurchaseLine
-from kit.db import add_unless_duplicate
+from kit.db import insert_ignoring_conflict
 from loyalty import ledger, repository
 from loyalty.domain import allocation
 from loyalty.domain.receipt import Line, Receipt
@@ -99,26 +99,43 @@ async def reserve(
         raise MemberNotFound()
     if (stored := await replay(session, key, print_)) is not None:
         return ReservationOut(**stored)
-    existing = await session.get(Purchase, body.txid, populate_existing=True)
+    existing, lapsed = await _same_txid_and_lapsed(session, body.txid, member.id, now)
     if existing is not None:
         return ReservationOut(**_replayed(existing, "reserve", print_))
-    await release_lapsed(session, member.id, now)
+    for purchase in lapsed:
+        await release(session, purchase, "lapsed", now)
     quote = await _quote(session, rules, member, body, now)
     _check_quote(body, quote)
     await _hold(session, member.id, body.txid, quote.allocations, now)
-    purchase = _new_purchase(body, member, quote, now + rules.reservation_ttl, now)
+    reserved_until = now + rules.reservation_ttl
     answer = ReservationOut(
         **quote_out(member, quote).model_dump(),
         txid=body.txid,
         status="reserved",
-        reserved_until=purchase.reserved_until,
+        reserved_until=reserved_until,
     )
-    purchase.fingerprints = {"reserve": print_}
-    purchase.answers = {"reserve": answer.model_dump(mode="json")}
-    if not await add_unless_duplicate(session, purchase):
+    purchase_row = _new_purchase(body, member, quote, reserved_until, now)
+    purchase_row["fingerprints"] = {"reserve": print_}
+    purchase_row["answers"] = {"reserve": answer.model_dump(mode="json")}
+    if not await insert_ignoring_conflict(session, Purchase.__table__, purchase_row):
         raise TxidReused()  # another member's till took the same new txid a moment earlier
     await remember(session, key, print_, answer, 201)
     return answer
+
+
+async def _same_txid_and_lapsed(
+    session: AsyncSession, txid: str, member_id: str, now: datetime
+) -> tuple[Purchase | None, list[Purchase]]:
+    """A purchase already under ``txid`` (a retry), and the member's lapsed reservations."""
+    lapsed = and_(
+        Purchase.member_id == member_id,
+        Purchase.status == "reserved",
+        Purchase.reserved_until < now,
+    )
+    query = select(Purchase).where(or_(Purchase.txid == txid, lapsed))
+    found = list((await session.execute(query.execution_options(populate_existing=True))).scalars())
+    existing = next((purchase for purchase in found if purchase.txid == txid), None)
+    return existing, [purchase for purchase in found if purchase.txid != txid]
 
 
 def _replayed(purchase: Purchase, step: str, print_: str) -> dict[str, Any]:
@@ -148,12 +165,12 @@ async def _hold(
         if not await ledger.hold(session, lot_id, points, now):
             raise LedgerBusy()
         journal.add("reserve", member_id, lot_id, held=points)
-    session.add_all(
-        RedemptionAllocation(
-            txid=txid, lot_id=a.lot_id, line_no=a.line_no, points=a.points, returned=0
-        )
+    rows = [
+        {"txid": txid, "lot_id": a.lot_id, "line_no": a.line_no, "points": a.points, "returned": 0}
         for a in allocations
-    )
+    ]
+    if rows:
+        await session.execute(insert(RedemptionAllocation), rows)
     await journal.write(session)
 
 
@@ -166,7 +183,7 @@ def _per_lot(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
 
 def _new_purchase(
     body: ReserveRequest, member: Member, quote: allocation.Quote, until: datetime, now: datetime
-) -> Purchase:
+) -> dict[str, Any]:
     lines = [
         {
             **line.model_dump(),
@@ -177,27 +194,26 @@ def _new_purchase(
         }
         for line, q in zip(body.lines, quote.lines, strict=True)
     ]
-    return Purchase(
-        txid=body.txid,
-        member_id=member.id,
-        status="reserved",
-        store_id=body.store_id,
-        channel=body.channel,
-        city=body.city,
-        lines=lines,
-        total_amount=quote.total,
-        redeemed_points=quote.redeemed,
-        accrued_points=quote.accrued,
-        paid_amount=quote.payable,
-        refunded_amount=0,
-        reserved_until=until,
-        created_at=now,
-    )
+    return {
+        "txid": body.txid,
+        "member_id": member.id,
+        "status": "reserved",
+        "store_id": body.store_id,
+        "channel": body.channel,
+        "city": body.city,
+        "lines": lines,
+        "total_amount": quote.total,
+        "redeemed_points": quote.redeemed,
+        "accrued_points": quote.accrued,
+        "paid_amount": quote.payable,
+        "refunded_amount": 0,
+        "reserved_until": until,
+        "created_at": now,
+    }
 
 
 async def locked_purchase(session: AsyncSession, txid: str) -> tuple[Member, Purchase]:
-    member = await ledger.lock_member_of_purchase(session, txid)
-    purchase = await session.get(Purchase, txid, populate_existing=True)
+    member, purchase = await ledger.lock_member_with_purchase(session, txid)
     if member is None or purchase is None:
         raise PurchaseNotFound()
     return member, purchase
@@ -342,13 +358,3 @@ async def release(session: AsyncSession, purchase: Purchase, status: str, now: d
     await journal.write(session)
     purchase.status = status
     return sum(a.points for a in allocations)
-
-
-async def release_lapsed(session: AsyncSession, member_id: str, now: datetime) -> int:
-    query = select(Purchase).where(
-        Purchase.member_id == member_id,
-        Purchase.status == "reserved",
-        Purchase.reserved_until < now,
-    )
-    lapsed = (await session.execute(query.execution_options(populate_existing=True))).scalars()
-    return sum([await release(session, purchase, "lapsed", now) for purchase in lapsed])

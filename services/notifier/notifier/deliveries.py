@@ -154,7 +154,15 @@ async def _counted(
     day = local_day(at, contact.time_zone)
     try:
         verdict = await store.decide(
-            delivery.customer_id, day, at, limits.daily_cap, limits.min_pause_seconds, bypass
+            delivery.customer_id,
+            day,
+            at,
+            limits.daily_cap,
+            limits.min_pause_seconds,
+            bypass,
+            # Redis allows a delivery at most once (an allowed decision ends the waiting), so
+            # the delivery names its decision: a retry, even after a replay, is not recounted.
+            decision_key=delivery.id,
         )
     except RedisError:
         return policy.store_unavailable(at, bypass, settings.policy_unavailable_retry_seconds)

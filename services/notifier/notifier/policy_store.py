@@ -1,32 +1,51 @@
 """The daily cap and the minimum pause, decided atomically in Redis: one EVALSHA per decision.
 
 Counters live under the customer's hash tag, so a Redis Cluster keeps them on one shard.
+Decisions made at the same time (a campaign fans out to thousands of deliveries, each asking
+from its own activity) are coalesced: everything queued while a round trip is under way leaves
+in the next one, as one pipelined write of EVALSHA commands, on up to ``connections``
+connections at once. Each decision is still exactly one EVALSHA, atomic for its customer.
+
+A decision is idempotent by its key: the script remembers an allowed decision, so a retried
+activity (the decision counted in Redis, then the database commit failed) gets the same answer
+and is not counted twice. A refusal changed nothing, so a repeat simply decides again.
 """
 
+import asyncio
+import hashlib
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError
+from redis.asyncio.connection import AbstractConnection
+from redis.exceptions import NoScriptError, RedisError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
-# KEYS: the customer's counter for the local day, the customer's last send (epoch seconds).
+# KEYS: the customer's counter for the local day, their last send (epoch seconds), this decision.
 # ARGV: now, cap, pause seconds, key lifetime, critical ("1" counts the send, never refuses).
 DECIDE = """
-local count = tonumber(redis.call('GET', KEYS[1]) or '0')
-local last = tonumber(redis.call('GET', KEYS[2]) or '-1')
-local now = tonumber(ARGV[1])
-local pause = tonumber(ARGV[3])
+local found = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3])
+if found[3] then return {1, 'allowed', tonumber(found[3])} end
+local count = tonumber(found[1] or '0')
 if ARGV[5] ~= '1' then
   if count >= tonumber(ARGV[2]) then return {0, 'daily_cap', count} end
-  if last >= 0 and now - last < pause then return {0, 'pause', last + pause} end
+  local last = tonumber(found[2] or '-1')
+  local pause = tonumber(ARGV[3])
+  if last >= 0 and tonumber(ARGV[1]) - last < pause then return {0, 'pause', last + pause} end
 end
-redis.call('INCR', KEYS[1])
-redis.call('EXPIRE', KEYS[1], ARGV[4])
+count = count + 1
+redis.call('SET', KEYS[1], count, 'EX', ARGV[4])
 redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[4])
-return {1, 'allowed', count + 1}
+redis.call('SET', KEYS[3], count, 'EX', ARGV[4])
+return {1, 'allowed', count}
 """
 
 KEY_LIFETIME_SECONDS = 3 * 24 * 3600
+CONNECTIONS = 4
+MAX_BATCH = 512
 
 
 @dataclass(frozen=True)
@@ -37,13 +56,15 @@ class Verdict:
 
 
 class PolicyStore:
-    def __init__(self, redis: Redis, prefix: str = "notifier") -> None:
+    def __init__(
+        self, redis: Redis, prefix: str = "notifier", connections: int = CONNECTIONS
+    ) -> None:
         self.prefix = prefix
-        self.script = redis.register_script(DECIDE)
+        self.pipeline = EvalshaPipeline(redis, DECIDE, connections)
 
-    def keys(self, customer_id: str, day: str) -> list[str]:
+    def keys(self, customer_id: str, day: str, decision_key: str) -> tuple[str, str, str]:
         tag = f"{self.prefix}:policy:{{{customer_id}}}"
-        return [f"{tag}:day:{day}", f"{tag}:last"]
+        return f"{tag}:day:{day}", f"{tag}:last", f"{tag}:decision:{decision_key}"
 
     async def decide(
         self,
@@ -53,14 +74,127 @@ class PolicyStore:
         daily_cap: int,
         min_pause_seconds: int,
         critical: bool,
+        *,
+        decision_key: str,
     ) -> Verdict:
-        """Raises ``RedisError`` when Redis does not answer; the caller applies fail-open/closed."""
-        args = [int(at.timestamp()), daily_cap, min_pause_seconds, KEY_LIFETIME_SECONDS]
-        answer = await self.script(
-            keys=self.keys(customer_id, day), args=[*args, "1" if critical else "0"]
+        """Raises ``RedisError`` when Redis does not answer; the caller applies fail-open/closed.
+
+        ``decision_key`` names this decision: the same key answers the same allowed decision.
+        """
+        args = (
+            str(int(at.timestamp())),
+            str(daily_cap),
+            str(min_pause_seconds),
+            str(KEY_LIFETIME_SECONDS),
+            "1" if critical else "0",
         )
-        allowed, reason, value = answer
+        allowed, reason, value = await self.pipeline.call(
+            self.keys(customer_id, day, decision_key), args
+        )
         return Verdict(bool(allowed), _text(reason), int(value))
+
+
+class EvalshaPipeline:
+    """Coalesces concurrent EVALSHA calls of one script into pipelined round trips.
+
+    A caller queues its packed command and waits for its own answer. A sender takes everything
+    queued (up to ``MAX_BATCH``), writes it at once and reads the answers in order; a new
+    sender starts only while none is about to take the queue and fewer than ``connections``
+    are under way. One caller alone still gets one round trip.
+    """
+
+    def __init__(self, redis: Redis, script: str, connections: int) -> None:
+        self.redis = redis
+        self.script = script
+        sha = hashlib.sha1(script.encode()).hexdigest()
+        self.connections = connections
+        self._evalsha = _bulk("EVALSHA") + _bulk(sha)
+        self._queue: list[tuple[bytes, asyncio.Future[Any]]] = []
+        self._senders = 0
+        self._starting = False  # a sender was started and has not taken the queue yet
+        self._tasks: set[asyncio.Task[None]] = set()
+        timeout = redis.connection_pool.connection_kwargs.get("socket_timeout")
+        self._timeout: float | None = float(timeout) if timeout else None
+
+    async def call(self, keys: Sequence[str], args: Sequence[str]) -> Any:
+        """Runs the script once; raises ``RedisError`` when Redis did not answer."""
+        head = b"*%d\r\n%b%b" % (3 + len(keys) + len(args), self._evalsha, _bulk(str(len(keys))))
+        command = b"".join([head, *map(_bulk, keys), *map(_bulk, args)])
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.append((command, future))
+        if not self._starting and self._senders < self.connections:
+            self._starting = True
+            self._senders += 1
+            task = asyncio.create_task(self._send_while_queued())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return await future
+
+    async def _send_while_queued(self) -> None:
+        self._starting = False
+        try:
+            while self._queue:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                await self._round_trip(batch)
+        finally:
+            self._senders -= 1
+
+    async def _round_trip(self, batch: list[tuple[bytes, asyncio.Future[Any]]]) -> None:
+        try:
+            answers = await self._exchange([command for command, _ in batch])
+            missing = [i for i, answer in enumerate(answers) if isinstance(answer, NoScriptError)]
+            if missing:  # a restarted or flushed Redis: load the script, send those again
+                await self.redis.script_load(self.script)
+                again = await self._exchange([batch[i][0] for i in missing])
+                for i, answer in zip(missing, again, strict=True):
+                    answers[i] = answer
+        except BaseException as exc:
+            failure = exc if isinstance(exc, RedisError) else _unavailable(exc)
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(failure)
+            if not isinstance(exc, RedisError | OSError):
+                raise
+            return
+        for (_, future), answer in zip(batch, answers, strict=True):
+            if not future.done():
+                if isinstance(answer, Exception):
+                    future.set_exception(answer)
+                else:
+                    future.set_result(answer)
+
+    async def _exchange(self, commands: list[bytes]) -> list[Any]:
+        pool = self.redis.connection_pool
+        connection = await pool.get_connection()
+        try:
+            # One deadline for the whole round trip, rather than one timer per answer.
+            async with asyncio.timeout(self._timeout):
+                await connection.send_packed_command(b"".join(commands))
+                return [await _answer(connection) for _ in commands]
+        except BaseException:
+            await connection.disconnect(nowait=True)  # answers may still be on their way
+            raise
+        finally:
+            await pool.release(connection)
+
+
+async def _answer(connection: AbstractConnection) -> Any:
+    try:
+        return await connection.read_response(timeout=math.inf)  # the batch has the deadline
+    except ResponseError as exc:
+        return exc
+
+
+def _bulk(text: str) -> bytes:
+    """One RESP bulk string. Packing by hand: redis-py's packer cost more than the rest."""
+    data = text.encode()
+    return b"$%d\r\n%b\r\n" % (len(data), data)
+
+
+def _unavailable(exc: BaseException) -> RedisError:
+    if isinstance(exc, TimeoutError):
+        return RedisTimeoutError("Redis did not answer in time")
+    return RedisError(f"the decision was not made: {exc!r}")
 
 
 def _text(value: bytes | str) -> str:

@@ -5,6 +5,7 @@ from collections.abc import Coroutine
 from datetime import timedelta
 from typing import Any
 
+from temporalio.client import Client
 from temporalio.worker import Worker
 
 from kit.resources import Resources
@@ -18,6 +19,19 @@ from notifier.settings import NotifierSettings
 from notifier.workflows.delivery import DeliveryWorkflow
 
 
+def delivery_worker(
+    temporal: Client, settings: NotifierSettings, activities: DeliveryActivities, **options: Any
+) -> Worker:
+    """The delivery workflow and its activities on the notifier's task queue."""
+    return Worker(
+        temporal,
+        task_queue=settings.task_queue,
+        workflows=[DeliveryWorkflow],
+        activities=activities.all(),
+        **options,
+    )
+
+
 async def run_delivery_worker(
     resources: Resources, settings: NotifierSettings, stop: asyncio.Event
 ) -> None:
@@ -28,11 +42,10 @@ async def run_delivery_worker(
             open_providers(settings, client),
             settings,
         )
-        worker = Worker(
+        worker = delivery_worker(
             await resources.temporal(),
-            task_queue=settings.task_queue,
-            workflows=[DeliveryWorkflow],
-            activities=activities.all(),
+            settings,
+            activities,
             graceful_shutdown_timeout=timedelta(seconds=20),
         )
         async with worker:

@@ -24,8 +24,9 @@ from kit.contracts.notifier import MessageClicked, MessageOpened, MessageSent
 from kit.db import SessionFactory
 from kit.events import Event
 from segments import projection
+from segments.domain.rules import PURCHASES
 from segments.models import processed_events
-from segments.recompute import SegmentConfig, refresh_customer
+from segments.recompute import Inputs, SegmentConfig, refresh_customer
 
 CONSUMER = "segments"
 Project = Callable[[AsyncSession, Any], Awaitable[None]]
@@ -45,12 +46,29 @@ HANDLERS: tuple[tuple[type[Event], Project], ...] = (
 )
 
 
+# What each projection can change, as the inputs rules read (``domain.rules.inputs_read``);
+# None: anything, including the time zone every day count depends on.
+CHANGES: dict[Project, Inputs] = {
+    projection.record_registration: None,
+    projection.record_member_update: None,
+    projection.record_tier_change: frozenset({"tier"}),
+    projection.record_purchase: frozenset({PURCHASES}),
+    projection.record_return: frozenset({PURCHASES}),
+    projection.record_message: frozenset(),
+    projection.record_engagement: frozenset({"engagement"}),
+    projection.record_cart: frozenset({"cart_total"}),
+    projection.record_view: frozenset(),
+}
+
+
 def then_refresh(project: Project, config: SegmentConfig) -> Project:
+    changed = CHANGES.get(project)
+
     async def handle(session: AsyncSession, event: Event) -> None:
         if event.customer_id is None:
             return
         await project(session, event)
-        await refresh_customer(session, config, event.customer_id, utcnow())
+        await refresh_customer(session, config, event.customer_id, utcnow(), changed)
 
     return handle
 

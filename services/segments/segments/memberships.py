@@ -5,7 +5,7 @@
 rows in ``segment_memberships`` and ``segment.entered`` / ``segment.exited`` in the outbox.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kit.contracts.segments import SegmentEntered, SegmentExited, SegmentMembershipPayload
 from kit.db import UtcDateTime
 from kit.events import Event
+from segments import repository
 from segments.models import Membership, outbox, table_of
 from segments.rulesql import Scope
 
@@ -83,25 +84,30 @@ def changes_query(desired: Select[Any], segment_ids: Sequence[str], scope: Scope
     return cast(Select[Any], query)
 
 
+def _no_lap(_stage: str) -> None:
+    return None
+
+
 async def sync(
     session: AsyncSession,
     desired: Select[Any],
     segments: Sequence[SegmentRef],
     scope: Scope,
+    lap: Callable[[str], None] = _no_lap,
 ) -> Counts:
     if not segments:
         return Counts()
     query = changes_query(desired, [s.id for s in segments], scope)
     if scope.customer_id is None:
-        return await _sync_in_bulk(session, query, segments, scope.now)
+        return await _sync_in_bulk(session, query, segments, scope.now, lap)
     rows = (await session.execute(query)).all()
     changes = [Change(r.segment_id, r.customer_id, bool(r.entered)) for r in rows]
-    await _apply(session, changes, scope.now)
+    await apply(session, changes, scope.now)
     await emit_changes(session, changes, {s.id: s for s in segments}, scope.now)
-    return _count(changes)
+    return count(changes)
 
 
-async def _apply(session: AsyncSession, changes: Sequence[Change], now: datetime) -> None:
+async def apply(session: AsyncSession, changes: Sequence[Change], now: datetime) -> None:
     entered = [
         {"segment_id": c.segment_id, "customer_id": c.customer_id, "entered_at": now}
         for c in changes
@@ -131,13 +137,19 @@ _CREATE_CHANGES = text(
 
 
 async def _sync_in_bulk(
-    session: AsyncSession, query: Select[Any], segments: Sequence[SegmentRef], now: datetime
+    session: AsyncSession,
+    query: Select[Any],
+    segments: Sequence[SegmentRef],
+    now: datetime,
+    lap: Callable[[str], None],
 ) -> Counts:
     """Set-based: the difference lands in a temporary table, then is applied in two statements."""
     await session.execute(_CREATE_CHANGES)
     await session.execute(delete(CHANGES))
     columns = ["segment_id", "customer_id", "entered"]
     await session.execute(insert(CHANGES).from_select(columns, query))
+    lap("compare")
+    await repository.plan_for_few_rows(session)
     c = CHANGES.c
     entered = select(c.segment_id, c.customer_id, literal(now, UtcDateTime())).where(c.entered)
     await session.execute(
@@ -146,14 +158,16 @@ async def _sync_in_bulk(
     exited = select(c.segment_id, c.customer_id).where(not_(c.entered))
     pairs = tuple_(MEMBERSHIPS.c.segment_id, MEMBERSHIPS.c.customer_id)
     await session.execute(delete(MEMBERSHIPS).where(pairs.in_(exited)))
+    lap("apply")
     if session.get_bind().dialect.name == "postgresql":
         counts = await _emit_in_sql(session, now)
     else:
         rows = (await session.execute(select(c.segment_id, c.customer_id, c.entered))).all()
         changes = [Change(r.segment_id, r.customer_id, bool(r.entered)) for r in rows]
         await emit_changes(session, changes, {s.id: s for s in segments}, now)
-        counts = _count(changes)
+        counts = count(changes)
     await session.execute(delete(CHANGES))
+    lap("events")
     return counts
 
 
@@ -239,6 +253,6 @@ def _outbox_row(event: Event, now: datetime) -> dict[str, Any]:
     }
 
 
-def _count(changes: Sequence[Change]) -> Counts:
+def count(changes: Sequence[Change]) -> Counts:
     entered = sum(1 for c in changes if c.entered)
     return Counts(entered=entered, exited=len(changes) - entered)

@@ -96,17 +96,20 @@ async def record_purchase(session: AsyncSession, event: PurchaseConfirmed) -> No
         "net_amount": p.total_amount,
     }
     if await repository.insert_purchase(session, row):
-        for category in sorted({line.category for line in p.lines if line.category}):
-            await repository.insert_category(
-                session,
+        categories = sorted({line.category for line in p.lines if line.category})
+        await repository.insert_categories(
+            session,
+            [
                 {
                     "txid": p.txid,
                     "category": category,
                     "customer_id": event.customer_id,
                     "purchased_at": p.purchased_at,
                     "counted": True,
-                },
-            )
+                }
+                for category in categories
+            ],
+        )
     await repository.recompute_net_amount(session, p.txid)
     await refresh_purchase_totals(session, profile)
 
@@ -130,16 +133,16 @@ async def record_return(session: AsyncSession, event: PurchaseReturned) -> None:
 
 async def refresh_purchase_totals(session: AsyncSession, profile: CustomerProfile) -> None:
     await session.flush()
-    totals = await repository.purchase_totals(session, profile.customer_id)
-    last = await repository.last_purchase(session, profile.customer_id)
-    first_at, last_at, purchases, spend = totals
+    first_at, last_at, purchases, spend, store_id, channel = await repository.purchase_totals(
+        session, profile.customer_id
+    )
     profile.first_purchase_at = first_at
     profile.last_purchase_at = last_at
     profile.purchase_count = int(purchases)
     profile.lifetime_spend = int(spend)
     profile.last_purchase_day = local_day(last_at, profile.time_zone) if last_at else None
-    profile.last_store_id = last.store_id if last else None
-    profile.last_channel = last.channel if last else None
+    profile.last_store_id = store_id
+    profile.last_channel = channel
     profile.updated_at = utcnow()
 
 

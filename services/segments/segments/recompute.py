@@ -11,24 +11,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import literal, select
+from sqlalchemy import ColumnElement, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from segments import repository
+from segments import facts, repository
 from segments.domain import recency, rfm
-from segments.domain.rules import Rule, RuleErrors, parse, segment_references
-from segments.memberships import Counts, SegmentRef, sync
-from segments.models import Segment
-from segments.rulesql import (
-    PROFILES,
-    RuleCompiler,
-    Scope,
-    recency_memberships,
-    rfm_memberships,
+from segments.domain.rules import (
+    Rule,
+    RuleErrors,
+    inputs_read,
+    parse,
+    segment_references,
 )
+from segments.facts import recency_bucket
+from segments.memberships import Change, Counts, SegmentRef, apply, count, emit_changes, sync
+from segments.models import Segment
+from segments.rulesql import PROFILES, RuleCompiler, Scope
 from segments.settings import SegmentsSettings
 
 log = logging.getLogger(__name__)
+# The inputs an event changed, by name (``domain.rules.inputs_read``); None: any of them.
+Inputs = frozenset[str] | None
 
 
 @dataclass(frozen=True)
@@ -111,25 +114,72 @@ def _builtin(segments: Sequence[Segment], ids: Sequence[str]) -> list[SegmentRef
     return [ref_of(s) for s in segments if s.id in ids]
 
 
+def affected_rules(rules: Sequence[RuleSegment], changed: Inputs) -> list[RuleSegment]:
+    """The rules whose members can move when ``changed`` inputs change (all when None)."""
+    if changed is None:
+        return list(rules)
+    # The bucket is one column of the same query, so it is always evaluated: a customer first
+    # seen through any event gets one, and a time-driven move is caught when they show up.
+    moved = set(recency.SEGMENT_IDS)
+    chosen: list[RuleSegment] = []
+    for item in rules:
+        refs = {ref.segment_id for ref in segment_references(item.rule)}
+        if inputs_read(item.rule) & changed or refs & moved:
+            moved.add(item.ref.id)
+            chosen.append(item)
+    return chosen
+
+
 async def refresh_customer(
-    session: AsyncSession, config: SegmentConfig, customer_id: str, now: datetime
+    session: AsyncSession,
+    config: SegmentConfig,
+    customer_id: str,
+    now: datetime,
+    changed: Inputs = None,
 ) -> Counts:
-    """After an event about this customer: every segment except RFM, for them alone."""
+    """After an event about this customer: the segments it can move (all but RFM), for them.
+
+    ``changed`` names the inputs the event changed (None: anything); a rule that reads none of
+    them, directly or through segments it refers to, keeps its members until the next full
+    recompute. The recency bucket is always evaluated. The evaluated segments and the stored
+    memberships are one query.
+    """
     await repository.lock_memberships(session, exclusive=False)
     await session.flush()
     profile = await repository.get_profile(session, customer_id)
     if profile is None:
         return Counts()
-    scope = Scope(now, [profile.time_zone], customer_id)
     segments = await repository.list_segments(session)
-    counts = await sync(
-        session,
-        recency_memberships(scope, config.recency_edges_days),
-        _builtin(segments, recency.SEGMENT_IDS),
-        scope,
+    rules = affected_rules(in_dependency_order(segments), changed)
+    scope = Scope(now, [profile.time_zone], customer_id)
+    refs = _builtin(segments, recency.SEGMENT_IDS) + [item.ref for item in rules]
+    columns = customer_memberships(scope, config, rules)
+    desired, current = await repository.evaluate_customer(
+        session, customer_id, columns, [r.id for r in refs]
     )
-    counts.add(await sync_rules(session, in_dependency_order(segments), scope))
-    return counts
+    changes = [Change(s, customer_id, False) for s in sorted(current - desired)]
+    changes += [Change(s, customer_id, True) for s in sorted(desired - current)]
+    await apply(session, changes, now)
+    await emit_changes(session, changes, {r.id: r for r in refs}, now)
+    return count(changes)
+
+
+def customer_memberships(
+    scope: Scope, config: SegmentConfig, rules: Sequence[RuleSegment]
+) -> list[tuple[str | None, ColumnElement[Any]]]:
+    """(segment id, condition) per rule and (None, bucket id) for the recency bucket."""
+    profile = PROFILES.c
+    days = scope.today_day(profile.time_zone) - profile.last_purchase_day
+    never = profile.last_purchase_day.is_(None)
+    bucket = recency_bucket(days, never, config.recency_edges_days)
+    inline: dict[str, ColumnElement[bool]] = {s: bucket == s for s in recency.SEGMENT_IDS}
+    columns: list[tuple[str | None, ColumnElement[Any]]] = [(None, bucket)]
+    compiler = RuleCompiler(scope, PROFILES, None, inline)
+    for item in rules:
+        condition = compiler.condition(item.rule)
+        inline[item.ref.id] = condition
+        columns.append((item.ref.id, condition))
+    return columns
 
 
 async def recompute_all(
@@ -138,22 +188,26 @@ async def recompute_all(
     now: datetime,
     timings: dict[str, float] | None = None,
 ) -> Counts:
-    """The daily full recompute: RFM scores, recency buckets and every rule segment."""
+    """The daily full recompute: RFM scores, recency buckets and every rule segment.
+
+    One pass writes the per-customer facts (``segments.facts``); what every segment should
+    contain is then compared with what it contains in one statement, and only the difference
+    is written, with one event per change.
+    """
     clock = _Stages(timings)
     await repository.lock_memberships(session, exclusive=True)
     await repository.plan_for_everyone(session)
     scope = Scope(now, await repository.known_time_zones(session))
     segments = await repository.list_segments(session)
-    recency_refs = _builtin(segments, recency.SEGMENT_IDS)
-    desired = recency_memberships(scope, config.recency_edges_days)
-    counts = await sync(session, desired, recency_refs, scope)
-    clock.lap("recency_buckets")
-    rfm_refs = _builtin(segments, rfm.SEGMENT_IDS)
-    desired_rfm = rfm_memberships(scope, config.rfm_window_days, session.get_bind().dialect.name)
-    counts.add(await sync(session, desired_rfm, rfm_refs, scope))
-    clock.lap("rfm_segments")
-    counts.add(await sync_rules(session, in_dependency_order(segments), scope))
-    clock.lap("rule_segments")
+    rules = in_dependency_order(segments)
+    table = await facts.build(session, scope, [r.rule for r in rules], config.rfm_window_days)
+    clock.lap("facts")
+    desired = facts.desired_memberships(
+        table, scope, config.recency_edges_days, {r.ref.id: r.rule for r in rules}
+    )
+    refs = _builtin(segments, (*recency.SEGMENT_IDS, *rfm.SEGMENT_IDS))
+    counts = await sync(session, desired, refs + [r.ref for r in rules], scope, clock.lap)
+    await facts.drop(session)
     return counts
 
 
@@ -165,6 +219,7 @@ class _Stages:
         self.last = time.perf_counter()
 
     def lap(self, stage: str) -> None:
+        """Ends the stage that started at the previous lap."""
         if self.into is not None:
             now = time.perf_counter()
             self.into[stage] = round(now - self.last, 3)

@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import insert_ignoring_conflict
@@ -47,6 +47,13 @@ async def plan_for_everyone(session: AsyncSession, work_memory_mb: int = 256) ->
         await session.execute(text("SET LOCAL enable_indexscan = off"))
 
 
+async def plan_for_few_rows(session: AsyncSession) -> None:
+    """Back to the defaults, for statements that touch only the changed rows."""
+    if _is_postgres(session):
+        await session.execute(text("SET LOCAL enable_nestloop = on"))
+        await session.execute(text("SET LOCAL enable_indexscan = on"))
+
+
 async def get_profile(session: AsyncSession, customer_id: str) -> CustomerProfile | None:
     return await session.get(CustomerProfile, customer_id)
 
@@ -78,8 +85,24 @@ async def insert_purchase(session: AsyncSession, values: dict[str, Any]) -> bool
     return await insert_ignoring_conflict(session, Purchase.__table__, values)
 
 
-async def insert_category(session: AsyncSession, values: dict[str, Any]) -> None:
-    await insert_ignoring_conflict(session, PurchaseCategory.__table__, values)
+async def insert_categories(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        await insert_ignoring_conflict_many(session, PurchaseCategory.__table__, rows)
+
+
+async def insert_ignoring_conflict_many(
+    session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]]
+) -> None:
+    """One multi-row INSERT that skips duplicate keys."""
+    if _is_postgres(session):
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        stmt: Any = pg_insert(table).values(list(rows)).on_conflict_do_nothing()
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        stmt = sqlite_insert(table).values(list(rows)).on_conflict_do_nothing()
+    await session.execute(stmt)
 
 
 async def insert_return(session: AsyncSession, values: dict[str, Any]) -> bool:
@@ -93,35 +116,77 @@ async def recompute_net_amount(session: AsyncSession, txid: str) -> None:
         .where(PurchaseReturn.txid == txid)
         .scalar_subquery()
     )
-    await session.execute(
+    new_net = (
         update(Purchase)
         .where(Purchase.txid == txid)
         .values(net_amount=Purchase.total_amount - refunded)
+        .returning(Purchase.net_amount)
     )
-    counted = select(Purchase.net_amount > 0).where(Purchase.txid == txid).scalar_subquery()
+    net = (await session.execute(new_net)).scalar()
+    if net is None:
+        return
     await session.execute(
-        update(PurchaseCategory).where(PurchaseCategory.txid == txid).values(counted=counted)
+        update(PurchaseCategory)
+        .where(PurchaseCategory.txid == txid, PurchaseCategory.counted.is_not(net > 0))
+        .values(counted=net > 0)
     )
 
 
 async def purchase_totals(session: AsyncSession, customer_id: str) -> Any:
-    query = select(
-        func.min(Purchase.purchased_at).label("first"),
-        func.max(Purchase.purchased_at).label("last"),
-        func.count().label("count"),
-        func.coalesce(func.sum(Purchase.net_amount), 0).label("spend"),
-    ).where(Purchase.customer_id == customer_id, Purchase.net_amount > 0)
+    """first, last, count, spend, last_store_id, last_channel over the purchases that count."""
+    counted = (Purchase.customer_id == customer_id, Purchase.net_amount > 0)
+    latest = (
+        select(Purchase.store_id, Purchase.channel)
+        .where(*counted)
+        .order_by(Purchase.purchased_at.desc(), Purchase.txid.desc())
+        .limit(1)
+        .subquery("latest")
+    )
+    totals = (
+        select(
+            func.min(Purchase.purchased_at).label("first"),
+            func.max(Purchase.purchased_at).label("last"),
+            func.count().label("count"),
+            func.coalesce(func.sum(Purchase.net_amount), 0).label("spend"),
+        )
+        .where(*counted)
+        .subquery("totals")
+    )
+    query = select(totals, latest.c.store_id, latest.c.channel).select_from(
+        totals.outerjoin(latest, true())
+    )
     return (await session.execute(query)).one()
 
 
-async def last_purchase(session: AsyncSession, customer_id: str) -> Purchase | None:
-    query = (
-        select(Purchase)
-        .where(Purchase.customer_id == customer_id, Purchase.net_amount > 0)
-        .order_by(Purchase.purchased_at.desc(), Purchase.txid.desc())
-        .limit(1)
+async def evaluate_customer(
+    session: AsyncSession,
+    customer_id: str,
+    columns: Sequence[tuple[str | None, Any]],
+    segment_ids: Sequence[str],
+) -> tuple[set[str], set[str]]:
+    """The segments one customer should be in and is in, among ``segment_ids``, in one query.
+
+    ``columns`` are (segment id, condition), or (None, an expression naming the segment).
+    """
+    m = Membership.__table__.c
+    current = (
+        select(func.aggregate_strings(m.segment_id, ","))
+        .where(m.customer_id == customer_id, m.segment_id.in_(segment_ids))
+        .scalar_subquery()
     )
-    return (await session.scalars(query)).first()
+    profile = CustomerProfile.__table__.c
+    query = select(*(value for _, value in columns), current).where(
+        profile.customer_id == customer_id
+    )
+    row = (await session.execute(query)).one()
+    desired: set[str] = set()
+    for value, (segment_id, _) in zip(row, columns, strict=False):
+        if segment_id is None and value is not None:
+            desired.add(str(value))
+        elif segment_id is not None and value:
+            desired.add(segment_id)
+    stored = row[len(columns)]
+    return desired, set(stored.split(",")) if stored else set()
 
 
 async def get_segment(session: AsyncSession, segment_id: str) -> Segment | None:

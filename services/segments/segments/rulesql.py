@@ -5,7 +5,7 @@ Aggregates become semi-joins on grouped purchases; when the comparison also hold
 customer with no purchases at all (``purchase_count < 2``), it becomes an anti-join instead.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
-from segments.domain import recency, rfm
+from segments.domain import rfm
 from segments.domain.days import local_day, local_day_of_year
 from segments.domain.rules import (
     Aggregate,
@@ -64,8 +64,9 @@ class Scope:
     time_zones: Sequence[str]
     customer_id: str | None = None
 
-    def per_zone(self, value_of: Any) -> ColumnElement[int]:
+    def per_zone(self, value_of: Any, zone_column: Any = None) -> ColumnElement[int]:
         """One value per zone, as a CASE over the few zones that differ from UTC right now."""
+        zone_column = PROFILES.c.time_zone if zone_column is None else zone_column
         utc = value_of(self.now, "UTC")
         differing: dict[int, list[str]] = {}
         for tz in self.time_zones:
@@ -74,11 +75,11 @@ class Scope:
                 differing.setdefault(value, []).append(tz)
         if not differing:
             return literal(utc)
-        whens = [(PROFILES.c.time_zone.in_(zones), value) for value, zones in differing.items()]
+        whens = [(zone_column.in_(zones), value) for value, zones in differing.items()]
         return case(*whens, else_=literal(utc))
 
-    def today_day(self) -> ColumnElement[int]:
-        return self.per_zone(local_day)
+    def today_day(self, zone_column: Any = None) -> ColumnElement[int]:
+        return self.per_zone(local_day, zone_column)
 
     def narrow(self, query: Select[Any], customer_column: Any) -> Select[Any]:
         return (
@@ -119,12 +120,30 @@ def holds_for_zero(op: str, value: Any) -> bool:
 
 
 class RuleCompiler:
-    def __init__(self, scope: Scope) -> None:
+    """Rules as boolean SQL over ``rows``: the profiles, or a narrow table of per-customer facts.
+
+    ``facts`` names, for a facts table, the column holding each purchase aggregate and category
+    test; without it aggregates are semi-joins on the purchase rows. A segment condition reads
+    ``inline`` when the segment is evaluated in the same pass (its condition, or its bucket),
+    and the stored memberships otherwise.
+    """
+
+    def __init__(
+        self,
+        scope: Scope,
+        rows: Any = PROFILES,
+        facts: "Measures | None" = None,
+        inline: Mapping[str, ColumnElement[bool]] | None = None,
+    ) -> None:
         self.scope = scope
+        self.rows = rows
+        self.c = rows.c
+        self.facts = facts
+        self.inline = inline or {}
 
     def members(self, rule: Rule) -> Select[Any]:
-        query = select(PROFILES.c.customer_id).where(self.condition(rule))
-        return self.scope.narrow(query, PROFILES.c.customer_id)
+        query = select(self.c.customer_id).where(self.condition(rule))
+        return self.scope.narrow(query, self.c.customer_id)
 
     def condition(self, rule: Rule) -> ColumnElement[bool]:
         if isinstance(rule, AllOf):
@@ -141,22 +160,26 @@ class RuleCompiler:
             return self.bought_category(rule)
         return self.in_segment(rule)
 
+    def days_since_last_purchase(self) -> Any:
+        if self.facts is not None:
+            return self.c.days
+        return self.scope.today_day(self.c.time_zone) - self.c.last_purchase_day
+
     def attribute(self, rule: Attribute) -> ColumnElement[bool]:
         name, op, value = rule.name, rule.op, rule.value
         if name == "subscribed":
-            flag = PROFILES.c[f"sub_{value}"].is_(True)
+            flag = self.c[f"sub_{value}"].is_(True)
             return flag if op == "contains" else not_(flag)
         if name == "birthday":
-            today = self.scope.per_zone(local_day_of_year)
-            ahead = (PROFILES.c.birthday_doy - today + 366) % 366
-            return _definite(and_(PROFILES.c.birthday_doy.is_not(None), ahead <= value))
+            today = self.scope.per_zone(local_day_of_year, self.c.time_zone)
+            ahead = (self.c.birthday_doy - today + 366) % 366
+            return _definite(and_(self.c.birthday_doy.is_not(None), ahead <= value))
         if name == "last_engagement":
             since = self.scope.now - timedelta(days=value)
-            return _definite(PROFILES.c.last_engaged_at >= since)
+            return _definite(self.c.last_engaged_at >= since)
         if name == "days_since_last_purchase":
-            days = self.scope.today_day() - PROFILES.c.last_purchase_day
-            return _definite(compare(days, op, value))
-        column = PROFILES.c[name]
+            return _definite(compare(self.days_since_last_purchase(), op, value))
+        column = self.c[name]
         if op in ("in", "not_in"):
             member = _definite(column.in_(value))
             return member if op == "in" else not_(member)
@@ -165,59 +188,113 @@ class RuleCompiler:
         return _definite(compare(column, op, value))
 
     def aggregate(self, rule: Aggregate) -> ColumnElement[bool]:
+        if self.facts is not None:
+            measured = func.coalesce(self.c[self.facts.column(rule)], 0)
+            return _definite(compare(measured, rule.op, rule.value))
         p = PURCHASES.c
         metric = func.count() if rule.name == "purchase_count" else func.sum(p.net_amount)
-        grouped = select(p.customer_id).where(
-            p.net_amount > 0, *self._window(p.purchased_at, rule.window)
-        )
-        if rule.channel:
-            grouped = grouped.where(p.channel == rule.channel)
-        if rule.store_id:
-            grouped = grouped.where(p.store_id == rule.store_id)
+        grouped = select(p.customer_id).where(p.net_amount > 0, *purchase_filter(rule, self.scope))
         grouped = self.scope.narrow(grouped, p.customer_id).group_by(p.customer_id)
         if holds_for_zero(rule.op, rule.value):
             failing = grouped.having(not_(compare(metric, rule.op, rule.value)))
-            return PROFILES.c.customer_id.not_in(failing)
-        return PROFILES.c.customer_id.in_(grouped.having(compare(metric, rule.op, rule.value)))
+            return self.c.customer_id.not_in(failing)
+        return self.c.customer_id.in_(grouped.having(compare(metric, rule.op, rule.value)))
 
     def bought_category(self, rule: BoughtCategory) -> ColumnElement[bool]:
+        if self.facts is not None:
+            return self.c[self.facts.column(rule)].is_(True)
         c = CATEGORIES.c
-        bought = select(c.customer_id).where(
-            c.category == rule.category,
-            c.counted.is_(True),
-            *self._window(c.purchased_at, rule.window),
-        )
-        return PROFILES.c.customer_id.in_(self.scope.narrow(bought, c.customer_id))
+        bought = select(c.customer_id).where(*category_filter(rule, self.scope))
+        return self.c.customer_id.in_(self.scope.narrow(bought, c.customer_id))
 
     def in_segment(self, rule: InSegment) -> ColumnElement[bool]:
-        m = MEMBERSHIPS.c
-        members = select(m.customer_id).where(m.segment_id == rule.segment_id)
-        inside = PROFILES.c.customer_id.in_(self.scope.narrow(members, m.customer_id))
+        inside = self.inline.get(rule.segment_id)
+        if inside is None:
+            m = MEMBERSHIPS.c
+            members = select(m.customer_id).where(m.segment_id == rule.segment_id)
+            inside = self.c.customer_id.in_(self.scope.narrow(members, m.customer_id))
         return inside if rule.member else not_(inside)
 
-    def _window(self, column: Any, window: Window) -> list[ColumnElement[bool]]:
-        start, end = window_range(window, self.scope.now)
-        conditions = [column >= start] if start else []
-        return conditions + ([column < end] if end else [])
+
+def window_filter(column: Any, window: Window, now: datetime) -> list[ColumnElement[bool]]:
+    start, end = window_range(window, now)
+    conditions = [column >= start] if start else []
+    return conditions + ([column < end] if end else [])
 
 
-def recency_memberships(scope: Scope, edges: Sequence[int]) -> Select[Any]:
-    """(segment_id, customer_id) for every customer: exactly one recency bucket each."""
-    days = scope.today_day() - PROFILES.c.last_purchase_day
-    whens: list[tuple[Any, str]] = [(PROFILES.c.last_purchase_day.is_(None), recency.NEVER_BOUGHT)]
-    buckets = recency.buckets(edges)
-    whens += [(days <= b.max_days, b.segment_id) for b in buckets if b.max_days is not None]
-    bucket = case(*whens, else_=buckets[-1].segment_id)
-    query = select(bucket.label("segment_id"), PROFILES.c.customer_id)
-    return scope.narrow(query, PROFILES.c.customer_id)
+def purchase_filter(rule: Aggregate, scope: Scope) -> list[ColumnElement[bool]]:
+    """Which counted purchase rows an aggregate adds up (beyond ``net_amount > 0``)."""
+    p = PURCHASES.c
+    conditions = window_filter(p.purchased_at, rule.window, scope.now)
+    if rule.channel:
+        conditions.append(p.channel == rule.channel)
+    if rule.store_id:
+        conditions.append(p.store_id == rule.store_id)
+    return conditions
 
 
-def rfm_memberships(scope: Scope, window_days: int, dialect: str = "postgresql") -> Select[Any]:
-    """(segment_id, customer_id) of the named RFM segments, scored over everyone who bought."""
-    scores = rfm_scores(scope, window_days, dialect).subquery("scores")
-    return select(
-        (literal(rfm.PREFIX) + scores.c.segment).label("segment_id"), scores.c.customer_id
-    )
+def category_filter(rule: BoughtCategory, scope: Scope) -> list[ColumnElement[bool]]:
+    c = CATEGORIES.c
+    window = window_filter(c.purchased_at, rule.window, scope.now)
+    return [c.category == rule.category, c.counted.is_(True), *window]
+
+
+class Measures:
+    """Every purchase aggregate and category test some rules use, one facts column each.
+
+    Rules that ask the same question (purchases in the last 365 days) share a column; the
+    comparison itself stays in the rule.
+    """
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.aggregates: dict[tuple[Any, ...], tuple[str, Aggregate]] = {}
+        self.categories: dict[tuple[Any, ...], tuple[str, BoughtCategory]] = {}
+        for rule in rules:
+            self._collect(rule)
+
+    def _collect(self, rule: Rule) -> None:
+        if isinstance(rule, AllOf | AnyOf):
+            for item in rule.items:
+                self._collect(item)
+        elif isinstance(rule, Negation):
+            self._collect(rule.item)
+        elif isinstance(rule, Aggregate):
+            key = _aggregate_key(rule)
+            self.aggregates.setdefault(key, (f"agg_{len(self.aggregates)}", rule))
+        elif isinstance(rule, BoughtCategory):
+            key = (rule.category, rule.window)
+            self.categories.setdefault(key, (f"cat_{len(self.categories)}", rule))
+
+    def column(self, rule: Aggregate | BoughtCategory) -> str:
+        if isinstance(rule, Aggregate):
+            return self.aggregates[_aggregate_key(rule)][0]
+        return self.categories[(rule.category, rule.window)][0]
+
+    def purchase_columns(self, scope: Scope) -> list[Any]:
+        p = PURCHASES.c
+        columns = []
+        for name, rule in self.aggregates.values():
+            metric = func.count() if rule.name == "purchase_count" else func.sum(p.net_amount)
+            conditions = purchase_filter(rule, scope)
+            columns.append((metric.filter(and_(*conditions)) if conditions else metric).label(name))
+        return columns
+
+    def category_rows(self, scope: Scope) -> Any:
+        """customer_id and one flag per category test, for customers who bought any of them."""
+        if not self.categories:
+            return None
+        c = CATEGORIES.c
+        flags = [
+            (func.count().filter(and_(*category_filter(rule, scope))) > 0).label(name)
+            for name, rule in self.categories.values()
+        ]
+        wanted = sorted({rule.category for _, rule in self.categories.values()})
+        query = select(c.customer_id, *flags).where(c.category.in_(wanted), c.counted.is_(True))
+        return query.group_by(c.customer_id).subquery("categories")
+
+
+def _aggregate_key(rule: Aggregate) -> tuple[Any, ...]:
+    return (rule.name, rule.window, rule.channel, rule.store_id)
 
 
 def rfm_scores(scope: Scope, window_days: int, dialect: str = "postgresql") -> Select[Any]:
@@ -233,7 +310,7 @@ def rfm_scores(scope: Scope, window_days: int, dialect: str = "postgresql") -> S
     goodness = (-m.days, m.frequency, m.monetary)
     metrics = tuple(zip(("recency", "frequency", "monetary"), goodness, strict=True))
     if dialect == "postgresql":
-        cuts = select(*(_cut_points(value).label(name) for name, value in metrics)).subquery("cuts")
+        cuts = select(*(cut_points(value).label(name) for name, value in metrics)).subquery("cuts")
         columns = [_above(value, cuts.c[name]).label(name) for name, value in metrics]
         scored = select(m.customer_id, *columns).select_from(measured.join(cuts, true()))
     else:
@@ -263,7 +340,7 @@ def _rfm_measures(scope: Scope, start: datetime) -> Select[Any]:
     return select(in_window, days).join(PROFILES, PROFILES.c.customer_id == in_window.c.customer_id)
 
 
-def _cut_points(value: Any) -> Any:
+def cut_points(value: Any) -> Any:
     """The values at 20, 40, 60 and 80 % of the sorted metric (positions ceil(k * n / 5))."""
     fractions = postgresql.array([0.2, 0.4, 0.6, 0.8])
     return type_coerce(func.percentile_disc(fractions).within_group(value), ARRAY(Numeric))

@@ -120,6 +120,32 @@ def segment_references(rule: Rule) -> list[InSegment]:
     return [rule] if isinstance(rule, InSegment) else []
 
 
+# What a rule can read, by the name of the input that events change (see ``events.CHANGES``).
+PURCHASES = "purchases"
+_ATTRIBUTE_INPUTS = {"days_since_last_purchase": PURCHASES, "last_engagement": "engagement"}
+
+
+def inputs_read(rule: Rule) -> frozenset[str]:
+    """The inputs a rule reads directly; segment conditions read that segment's inputs."""
+    if isinstance(rule, AllOf | AnyOf):
+        return frozenset().union(*(inputs_read(item) for item in rule.items))
+    if isinstance(rule, Negation):
+        return inputs_read(rule.item)
+    if isinstance(rule, Attribute):
+        return frozenset({_ATTRIBUTE_INPUTS.get(rule.name, rule.name)})
+    if isinstance(rule, Aggregate | BoughtCategory):
+        return frozenset({PURCHASES})
+    return frozenset()
+
+
+def attributes_read(rule: Rule) -> list[Attribute]:
+    if isinstance(rule, AllOf | AnyOf):
+        return [found for item in rule.items for found in attributes_read(item)]
+    if isinstance(rule, Negation):
+        return attributes_read(rule.item)
+    return [rule] if isinstance(rule, Attribute) else []
+
+
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 

@@ -1,0 +1,227 @@
+"""The full recompute's single pass: one narrow row of facts per customer, then every segment.
+
+One statement reads the profiles and the purchase rows once each and writes, per customer,
+only what some segment needs: days since the last purchase, the RFM window's frequency and
+spend, one column per purchase aggregate and category test the rules use, and the profile
+attributes the rules compare. Recency buckets, RFM segments (from four cut points per metric,
+fetched once) and every rule are then expressions over that table, so a segment costs one scan
+of a narrow table instead of a scan of the profiles plus its own joins.
+"""
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Table,
+    case,
+    false,
+    func,
+    literal,
+    select,
+    text,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.ddl import CreateTableAs
+
+from segments.domain import recency, rfm
+from segments.domain.rules import Attribute, Rule, attributes_read
+from segments.rulesql import PROFILES, PURCHASES, Measures, RuleCompiler, Scope, cut_points
+
+FACTS = "segment_facts"
+METRICS = ("recency", "frequency", "monetary")
+# The profile columns behind each attribute a rule may compare.
+_ATTRIBUTE_COLUMNS = {
+    "city": ("city",),
+    "tier": ("tier",),
+    "time_zone": ("time_zone",),
+    "birthday": ("birthday_doy", "time_zone"),
+    "last_engagement": ("last_engaged_at",),
+    "cart_total": ("cart_total",),
+    "days_since_last_purchase": (),
+}
+
+
+@dataclass
+class FactsTable:
+    table: Table
+    measures: Measures
+    rfm_start: datetime
+    cuts: dict[str, list[Any]] = field(default_factory=dict)
+
+    @property
+    def c(self) -> Any:
+        return self.table.c
+
+
+def profile_columns(rules: Sequence[Rule]) -> list[str]:
+    wanted: set[str] = set()
+    for rule in rules:
+        for attribute in attributes_read(rule):
+            wanted.update(_columns_of(attribute))
+    return sorted(wanted)
+
+
+def _columns_of(attribute: Attribute) -> tuple[str, ...]:
+    if attribute.name == "subscribed":
+        return (f"sub_{attribute.value}",)
+    return _ATTRIBUTE_COLUMNS[attribute.name]
+
+
+def facts_query(
+    scope: Scope, measures: Measures, rfm_start: datetime, columns: Sequence[str]
+) -> Select[Any]:
+    p = PURCHASES.c
+    in_window = p.purchased_at >= rfm_start
+    bought = (
+        select(
+            p.customer_id,
+            func.count().filter(in_window).label("rfm_frequency"),
+            func.sum(p.net_amount).filter(in_window).label("rfm_monetary"),
+            *measures.purchase_columns(scope),
+        )
+        .where(p.net_amount > 0)
+        .group_by(p.customer_id)
+        .subquery("bought")
+    )
+    profile = PROFILES.c
+    days = scope.today_day(profile.time_zone) - profile.last_purchase_day
+    outputs: list[Any] = [
+        profile.customer_id,
+        days.label("days"),
+        (profile.last_purchase_at < rfm_start).label("before_rfm_window"),
+        *(profile[name] for name in columns),
+        *(column for column in bought.c if column.key != "customer_id"),
+    ]
+    joined = PROFILES.outerjoin(bought, bought.c.customer_id == profile.customer_id)
+    categories = measures.category_rows(scope)
+    if categories is not None:
+        joined = joined.outerjoin(categories, categories.c.customer_id == profile.customer_id)
+        flags = [column for column in categories.c if column.key != "customer_id"]
+        outputs += [func.coalesce(flag, false()).label(flag.key) for flag in flags]
+    return select(*outputs).select_from(joined)
+
+
+async def build(
+    session: AsyncSession, scope: Scope, rules: Sequence[Rule], rfm_window_days: int
+) -> FactsTable:
+    """Writes the facts table (temporary, this connection only) and fetches the RFM cuts."""
+    measures = Measures(rules)
+    rfm_start = scope.now - timedelta(days=rfm_window_days)
+    query = facts_query(scope, measures, rfm_start, profile_columns(rules))
+    await drop(session)
+    create = CreateTableAs(query, FACTS, temporary=True)
+    await session.execute(create)
+    facts = FactsTable(create.table, measures, rfm_start)
+    if session.get_bind().dialect.name == "postgresql":
+        await session.execute(text(f"ANALYZE {FACTS}"))
+    facts.cuts = await _rfm_cuts(session, facts)
+    return facts
+
+
+async def drop(session: AsyncSession) -> None:
+    await session.execute(text(f"DROP TABLE IF EXISTS {FACTS}"))
+
+
+def _goodness(facts: FactsTable) -> dict[str, Any]:
+    """Each RFM metric oriented so that more is better."""
+    c = facts.c
+    return {"recency": -c.days, "frequency": c.rfm_frequency, "monetary": c.rfm_monetary}
+
+
+async def _rfm_cuts(session: AsyncSession, facts: FactsTable) -> dict[str, list[Any]]:
+    """The values at positions ceil(k * n / 5) of each sorted metric, k = 1..4."""
+    scored = facts.c.rfm_frequency > 0
+    metrics = _goodness(facts)
+    if session.get_bind().dialect.name == "postgresql":
+        query = select(*(cut_points(metrics[name]).label(name) for name in METRICS)).where(scored)
+        row = (await session.execute(query)).one()
+        return {name: list(row._mapping[name] or []) for name in METRICS}
+    scored_count = (await session.execute(select(func.count()).where(scored))).scalar_one()
+    cuts: dict[str, list[Any]] = {}
+    for name in METRICS:
+        values = []
+        for k in range(1, 5):
+            position = max(1, math.ceil(k * scored_count / 5))
+            ordered = select(metrics[name]).where(scored).order_by(metrics[name])
+            value = (await session.execute(ordered.offset(position - 1).limit(1))).scalar()
+            values.append(value)
+        cuts[name] = values
+    return cuts
+
+
+def recency_bucket(days: Any, is_never: ColumnElement[bool], edges: Sequence[int]) -> Any:
+    whens: list[tuple[Any, str]] = [(is_never, recency.NEVER_BOUGHT)]
+    buckets = recency.buckets(edges)
+    whens += [(days <= b.max_days, b.segment_id) for b in buckets if b.max_days is not None]
+    return case(*whens, else_=buckets[-1].segment_id)
+
+
+def rfm_segment(facts: FactsTable) -> Any:
+    """The named RFM segment id, or NULL for a customer who never bought."""
+    if not all(facts.cuts.get(name) for name in METRICS):
+        return case((facts.c.before_rfm_window.is_(True), rfm.PREFIX + "lost"), else_=None)
+    metrics = _goodness(facts)
+    scores = {name: _above(metrics[name], facts.cuts[name]) for name in METRICS}
+    cell = scores["recency"] * 10 + (scores["frequency"] + scores["monetary"]) // 2
+    named = case(
+        {r * 10 + fm: rfm.PREFIX + name for r, row in rfm.GRID.items() for fm, name in _cells(row)},
+        value=cell,
+        else_=rfm.PREFIX + "lost",
+    )
+    c = facts.c
+    return case(
+        (c.rfm_frequency > 0, named),
+        (c.before_rfm_window.is_(True), rfm.PREFIX + "lost"),
+        else_=None,
+    )
+
+
+def _cells(row: Sequence[str]) -> list[tuple[int, str]]:
+    return list(enumerate(row, start=1))
+
+
+def _above(value: Any, cuts: Sequence[Any]) -> Any:
+    """1 plus the number of cut points the value is strictly above."""
+    total: Any = literal(1)
+    for cut in cuts:
+        total = total + case((value > cut, 1), else_=0)
+    return total
+
+
+@dataclass(frozen=True)
+class Evaluated:
+    """One segment's members as a condition over the facts table."""
+
+    segment_id: str
+    condition: ColumnElement[bool]
+
+
+def desired_memberships(
+    facts: FactsTable,
+    scope: Scope,
+    edges: Sequence[int],
+    rules: Mapping[str, Rule],
+) -> Select[Any]:
+    """(segment_id, customer_id) for every recency bucket, RFM segment and rule, in one query."""
+    c = facts.c
+    bucket = recency_bucket(c.days, c.days.is_(None), edges)
+    named_rfm = rfm_segment(facts)
+    inline: dict[str, ColumnElement[bool]] = {s: bucket == s for s in recency.SEGMENT_IDS}
+    inline.update({s: func.coalesce(named_rfm == s, false()) for s in rfm.SEGMENT_IDS})
+    compiler = RuleCompiler(scope, facts.table, facts.measures, inline)
+    parts: list[Any] = [
+        select(bucket.label("segment_id"), c.customer_id),
+        select(named_rfm.label("segment_id"), c.customer_id).where(named_rfm.is_not(None)),
+    ]
+    for segment_id, rule in rules.items():
+        condition = compiler.condition(rule)
+        inline[segment_id] = condition
+        parts.append(
+            select(literal(segment_id).label("segment_id"), c.customer_id).where(condition)
+        )
+    return parts[0].union_all(*parts[1:])
