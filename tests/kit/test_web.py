@@ -1,11 +1,11 @@
 from collections.abc import AsyncIterator
 
+import asyncpg
 import httpx
 import pytest
-import asyncpg
 from fastapi import APIRouter
-from sqlalchemy import text
 from pydantic import BaseModel
+from sqlalchemy import text
 
 from kit.errors import DomainError
 from kit.settings import ServiceSettings
