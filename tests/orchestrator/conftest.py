@@ -1,18 +1,21 @@
 import asyncio
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import httpx
 import pytest
+import uvicorn
 from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from kit.db import create_engine, session_factory
 from kit.migrations import upgrade_async
 from kit.resources import open_resources
-from kit.stack import Infra
+from kit.stack import Infra, free_port
 from kit.temporal import connect_temporal
-from kit.testing import app_client, unique
+from kit.testing import app_client, unique, wait_for
 from kit.worker import relay_and_consumers
 from orchestrator.activities import ChainActivities
 from orchestrator.app import create_app
@@ -24,6 +27,9 @@ from orchestrator.schedules.activities import LaunchActivities
 from orchestrator.schedules.workflow import ChainLauncherWorkflow
 from orchestrator.settings import OrchestratorSettings
 from orchestrator.workflows.chain import ChainWorkflow
+from segments.app import create_app as segments_app
+from segments.settings import SegmentsSettings
+from tests.orchestrator.delivering import Notifier, Sinks, running_notifier, running_sinks
 from tests.orchestrator.recording import Services, segment_pages
 
 
@@ -33,9 +39,16 @@ class Orchestrator:
     settings: OrchestratorSettings
     temporal: Client
     services: Services
+    notifier: Notifier
 
 
-def settings_for(infra: Infra, database_url: str, namespace: str) -> OrchestratorSettings:
+def settings_for(
+    infra: Infra,
+    database_url: str,
+    namespace: str,
+    notifier_task_queue: str = "notifier",
+    segments_url: str = "http://127.0.0.1:9",
+) -> OrchestratorSettings:
     return OrchestratorSettings(
         database_url=database_url,
         nats_url=infra.nats_url,
@@ -43,33 +56,98 @@ def settings_for(infra: Infra, database_url: str, namespace: str) -> Orchestrato
         temporal_address=infra.temporal_address,
         event_namespace=namespace,
         task_queue=unique("orchestrator-"),
+        notifier_task_queue=notifier_task_queue,
+        segments_url=segments_url,
     )
+
+
+@pytest.fixture(scope="session")
+async def sinks(infra: Infra) -> AsyncIterator[Sinks]:
+    async with running_sinks(infra) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def skipping_notifier(
+    infra: Infra, sinks: Sinks, time_skipping: WorkflowEnvironment
+) -> AsyncIterator[Notifier]:
+    """The real notifier's delivery worker on the time-skipping server."""
+    async with running_notifier(infra, sinks, time_skipping.client) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+async def live_notifier(infra: Infra, sinks: Sinks) -> AsyncIterator[Notifier]:
+    """The real notifier's delivery worker on the dev server."""
+    temporal = await connect_temporal(infra.temporal_address)
+    async with running_notifier(infra, sinks, temporal) as running:
+        yield running
+
+
+@asynccontextmanager
+async def serving_segments(infra: Infra) -> AsyncIterator[str]:
+    """The real segments API on its own database, listening on a loopback port."""
+    database = await infra.create_database(unique("t_segments_"))
+    await upgrade_async("segments:migrations", database)
+    settings = SegmentsSettings(
+        database_url=database,
+        nats_url=infra.nats_url,
+        redis_url=infra.redis_url,
+        temporal_address=infra.temporal_address,
+        event_namespace=unique("t"),
+    )
+    port = free_port()
+    config = uvicorn.Config(
+        segments_app(settings), host="127.0.0.1", port=port, log_level="warning"
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    await wait_for(lambda: server.started or task.done(), "the segments API to listen")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@pytest.fixture
+def segments_url() -> str:
+    """Nowhere: segments answers are recorded here; a module that needs the real API
+    overrides this fixture."""
+    return "http://127.0.0.1:9"
 
 
 @pytest.fixture
 async def orchestrator(
-    infra: Infra, postgres_url: str, event_namespace: str
+    infra: Infra,
+    postgres_url: str,
+    event_namespace: str,
+    live_notifier: Notifier,
+    segments_url: str,
 ) -> AsyncIterator[Orchestrator]:
-    """The API in process on PostgreSQL and the dev server, with a chain worker whose
-    notifier/loyalty/segments activities record (those services run in tests/e2e) and whose
-    enrollment bookkeeping is the real one."""
-    settings = settings_for(infra, postgres_url, event_namespace)
+    """The API in process on PostgreSQL and the dev server, with a chain worker beside the real
+    notifier's delivery worker; loyalty and segments activities record (those services run in
+    tests/e2e) and the enrollment bookkeeping is the real one."""
+    settings = settings_for(
+        infra, postgres_url, event_namespace, live_notifier.task_queue, segments_url
+    )
     await upgrade_async("orchestrator:migrations", postgres_url)
     engine = create_engine(postgres_url)
     temporal = await connect_temporal(infra.temporal_address)
     services = Services()
     nowhere = httpx.AsyncClient(base_url="http://127.0.0.1:9")
-    real = ChainActivities(nowhere, nowhere, nowhere, session_factory(engine))
+    real = ChainActivities(live_notifier.api, nowhere, nowhere, session_factory(engine))
     campaigns = CampaignActivities(services, nowhere, session_factory(engine), concurrency=10)
-    launches = LaunchActivities(
-        session_factory(engine), services.customer_profile, settings.task_queue, True
-    )
+    launches = LaunchActivities(session_factory(engine), services.customer_profile, settings)
     worker = Worker(
         temporal,
         task_queue=settings.task_queue,
         workflows=[ChainWorkflow, CampaignWorkflow, ChainLauncherWorkflow],
         activities=[
-            *services.activities()[:-1],
+            real.send_message,
+            services.grant_bonus,
+            services.customer_profile,
+            services.customer_segments,
             real.record_exit,
             segment_pages,
             campaigns.campaign_batch,
@@ -78,7 +156,7 @@ async def orchestrator(
         ],
     )
     async with worker, app_client(create_app(settings)) as api:
-        yield Orchestrator(api, settings, temporal, services)
+        yield Orchestrator(api, settings, temporal, services, live_notifier)
     await nowhere.aclose()
     await engine.dispose()
 

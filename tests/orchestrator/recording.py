@@ -1,12 +1,12 @@
 """Recording activities under the real activity names, for the time-skipping server.
 
-The notifier, loyalty and segments are out of reach there; the real activities are tested
-against the real services in tests/orchestrator/test_activities.py.
+Loyalty and segments are out of reach there (messages go to the real notifier, see
+`delivering.py`); the real activities are tested against the real services in
+tests/orchestrator/test_activities.py. Campaigns record their sends here too.
 """
 
 import uuid
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -14,9 +14,8 @@ from typing import Any
 from temporalio import activity
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
-from orchestrator.campaigns.messages import Page, PageRequest
+from orchestrator.campaigns.messages import BulkGrant, BulkGranted, Page, PageRequest
 from orchestrator.definitions.model import ChainDefinition
 from orchestrator.workflows import chain_workflow_id
 from orchestrator.workflows.chain import ChainWorkflow
@@ -47,6 +46,8 @@ class Services:
     attempts: list[SendMessage] = field(default_factory=list)
     grants: dict[str, GrantRequest] = field(default_factory=dict)
     grant_attempts: list[GrantRequest] = field(default_factory=list)
+    bulk_grants: dict[str, BulkGrant] = field(default_factory=dict)
+    bulk_attempts: list[BulkGrant] = field(default_factory=list)
     exits: list[EnrollmentExit] = field(default_factory=list)
     sent_at: dict[str, datetime] = field(default_factory=dict)  # server (skipped) time
 
@@ -83,6 +84,18 @@ class Services:
         self._lose_the_answer()
         return GrantResult(grant_id=grant.idempotency_key, amount=grant.amount)
 
+    async def bulk_grant(self, grant: BulkGrant) -> BulkGranted:
+        """loyalty `/grants/bulk`: the same key answers as the first time."""
+        self.bulk_attempts.append(grant)
+        self.bulk_grants.setdefault(grant.idempotency_key, grant)
+        if self.fail_first_attempt and len(self.bulk_attempts) == 1:
+            raise RuntimeError("connection reset after the call took effect")
+        granted = len(self.bulk_grants[grant.idempotency_key].member_ids)
+        return BulkGranted(grant_id=grant.idempotency_key, granted=granted, skipped=0)
+
+    def granted_members(self) -> list[str]:
+        return [m for grant in self.bulk_grants.values() for m in grant.member_ids]
+
     @activity.defn(name="customer_profile")
     async def customer_profile(self, customer_id: str) -> CustomerFacts:
         return CustomerFacts(profile=self.profiles.get(customer_id, self.profile))
@@ -117,15 +130,6 @@ async def segment_pages(request: PageRequest) -> Page:
     return Page(members=members, next_cursor=str(end) if end < len(SEGMENT_MEMBERS) else None)
 
 
-@asynccontextmanager
-async def chain_worker(env: WorkflowEnvironment, services: Services) -> AsyncIterator[str]:
-    queue = f"q-{uuid.uuid4()}"
-    async with Worker(
-        env.client, task_queue=queue, workflows=[ChainWorkflow], activities=services.activities()
-    ):
-        yield queue
-
-
 async def start_chain(
     env: WorkflowEnvironment,
     queue: str,
@@ -137,11 +141,13 @@ async def start_chain(
     time_zone: str | None = None,
     customer_id: str | None = None,
     history_limit: int = 5_000,
+    notifier_task_queue: str = "notifier",
+    event_id: str | None = None,
 ) -> WorkflowHandle[Any, Any]:
     customer_id = customer_id or str(uuid.uuid4())
     trigger = chain.trigger
     event = CustomerEventV1(
-        event_id=str(uuid.uuid4()),
+        event_id=event_id or str(uuid.uuid4()),
         event_type=getattr(trigger, "event", "segment.entered"),
         payload=payload or {},
     )
@@ -153,6 +159,7 @@ async def start_chain(
         holdout=holdout,
         time_zone=time_zone,
         history_limit=history_limit,
+        notifier_task_queue=notifier_task_queue,
     )
     return await env.client.start_workflow(
         ChainWorkflow.run,

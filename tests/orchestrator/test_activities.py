@@ -12,6 +12,7 @@ import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from kit.db import create_engine, session_factory
 from kit.migrations import upgrade_async
 from kit.stack import Infra
 from kit.testing import app_client, unique
@@ -21,7 +22,7 @@ from notifier.app import create_app as notifier_app
 from notifier.settings import NotifierSettings
 from orchestrator.activities import ChainActivities
 from orchestrator.campaigns.activities import CampaignActivities
-from orchestrator.campaigns.messages import PageRequest
+from orchestrator.campaigns.messages import Batch, CampaignGrant, PageRequest
 from orchestrator.workflows.messages import GrantRequest, SendMessage
 from segments.app import create_app as segments_app
 from segments.settings import SegmentsSettings
@@ -133,3 +134,23 @@ async def test_segments_facts_and_member_pages(real: Real) -> None:
         campaigns.campaign_page, PageRequest(segment=listed[0]["id"], cursor=None, limit=10)
     )
     assert page.members == [] and page.next_cursor is None
+
+
+async def test_a_campaign_batch_is_one_bulk_grant_and_a_re_run_grants_nobody_twice(
+    real: Real, postgres_url: str
+) -> None:
+    await upgrade_async("orchestrator:migrations", postgres_url)
+    engine = create_engine(postgres_url)
+    campaigns = CampaignActivities(real.activities, real.segments, session_factory(engine), 5)
+    known = [await member(real) for _ in range(3)]
+    grant = CampaignGrant(amount=5000, lifetime_days=3)
+    batch = Batch(campaign_id="spring", members=[*known[:2], str(uuid.uuid4())], grant=grant)
+    first = await real.run.run(campaigns.campaign_batch, batch)
+    assert (first.processed, first.granted, first.failed) == (3, 2, 1)  # one member unknown
+    # A re-run over a segment that changed: only the member not granted before gets points.
+    rerun = batch.model_copy(update={"members": known})
+    assert (await real.run.run(campaigns.campaign_batch, rerun)).granted == 1
+    for customer in known:
+        balance = (await real.loyalty.get(f"/members/{customer}/balance")).json()
+        assert balance["available"] == 5000
+    await engine.dispose()

@@ -29,7 +29,7 @@ from orchestrator.campaigns.messages import (
 from orchestrator.campaigns.service import campaign_workflow_id, create
 from orchestrator.campaigns.workflow import CampaignWorkflow
 from orchestrator.schemas import CampaignCreate
-from tests.orchestrator.recording import Services, segment_pages
+from tests.orchestrator.recording import SEGMENT_MEMBERS, Services, segment_pages
 
 
 @dataclass
@@ -109,9 +109,11 @@ async def test_every_member_gets_one_grant_and_one_message_at_a_bounded_rate(
     elapsed = await campaigns.env.get_current_time() - started
 
     assert progress == Progress(processed=250, granted=250, sent=250, failed=0)
-    assert len(campaigns.services.grants) == len(campaigns.services.deliveries) == 250
-    grant = campaigns.services.grants[f"campaign/{campaign.campaign_id}/grant/m000"]
-    assert (grant.amount, grant.lifetime_days, grant.source) == (5000, 3, "campaign")
+    granted = campaigns.services.granted_members()
+    assert sorted(granted) == SEGMENT_MEMBERS and len(campaigns.services.deliveries) == 250
+    bulks = list(campaigns.services.bulk_grants.values())
+    assert [len(g.member_ids) for g in bulks] == [100, 100, 50]  # one call per batch
+    assert {(g.amount, g.lifetime_days, g.source) for g in bulks} == {(5000, 3, "campaign")}
     first_message = next(iter(campaigns.services.deliveries.values()))
     assert first_message.channels == ["push", "email"]
     assert elapsed.total_seconds() >= 250 / 50 - 1  # paced: the last batch may end early
@@ -125,7 +127,7 @@ async def test_pause_holds_the_campaign_and_resume_finishes_it(campaigns: Campai
     async with campaigns.worker(idle_queue):
         paused = await handle.query("status", result_type=CampaignStatus)
         assert paused == CampaignStatus(state="paused", progress=Progress())
-        assert campaigns.services.grants == {}
+        assert campaigns.services.bulk_grants == {}
         await handle.signal("resume")
         assert (await handle.result()).processed == 250
 
@@ -134,6 +136,19 @@ async def test_a_re_run_grants_and_sends_nothing_twice(campaigns: Campaigns) -> 
     campaign = await campaigns.new()
     await (await campaigns.start(campaign)).result()
     await (await campaigns.start(campaign)).result()
-    assert len(campaigns.services.grant_attempts) == 500
-    assert len(campaigns.services.grants) == 250  # the same keys: loyalty grants once
+    assert len(campaigns.services.bulk_attempts) == 3  # the re-run found everyone granted
+    assert sorted(campaigns.services.granted_members()) == SEGMENT_MEMBERS
     assert len(campaigns.services.deliveries) == 250
+
+
+async def test_a_batch_retried_after_loyalty_answered_asks_with_the_same_key(
+    campaigns: Campaigns,
+) -> None:
+    campaigns.services.fail_first_attempt = True
+    campaign = await campaigns.new()
+    progress = await (await campaigns.start(campaign)).result()
+    attempts = campaigns.services.bulk_attempts
+    assert len({a.idempotency_key for a in attempts}) == 3  # one per batch, retries included
+    assert attempts[0] == attempts[1]  # the retry asked again with the same key and body
+    assert sorted(campaigns.services.granted_members()) == SEGMENT_MEMBERS
+    assert progress.granted == 250

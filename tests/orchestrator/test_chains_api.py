@@ -1,6 +1,6 @@
 """The chains API: drafts, precise errors, immutable versions, lifecycle, version pinning."""
 
-import uuid
+from functools import partial
 from typing import Any
 
 from kit.testing import wait_for
@@ -85,10 +85,12 @@ async def test_publishing_makes_immutable_versions_and_the_lifecycle_holds(
 
 
 async def test_a_running_enrollment_stays_on_its_version(orchestrator: Orchestrator) -> None:
-    api, services = orchestrator.api, orchestrator.services
+    api = orchestrator.api
     await api.post("/chains", json=chain_body("pinned", template="v1_hello"))
     await api.post("/chains/pinned/publish")
-    early, late = str(uuid.uuid4()), str(uuid.uuid4())
+    notifier = orchestrator.notifier
+    await notifier.install("v1_hello", "v2_hello")
+    early, late = await notifier.customer(), await notifier.customer()
     assert (
         await api.post("/chains/pinned/enrollments", json={"customer_id": early})
     ).status_code == 201
@@ -98,9 +100,9 @@ async def test_a_running_enrollment_stays_on_its_version(orchestrator: Orchestra
         await api.post("/chains/pinned/enrollments", json={"customer_id": late})
     ).status_code == 201
 
-    await wait_for(lambda: len(services.sent) == 2, "both first messages")
-    by_customer = {m.customer_id: m.template for m in services.sent}
-    assert by_customer == {early: "v1_hello", late: "v2_hello"}
+    for customer, template in ((early, "v1_hello"), (late, "v2_hello")):
+        sent = await wait_for(partial(notifier.templates, customer), f"{template} sent")
+        assert sent == [template]
     running = (await api.get(f"/chains/pinned/enrollments/{early}")).json()
     assert (running["status"], running["version"]) == ("running", 1)
     assert (await api.get(f"/chains/pinned/enrollments/{late}")).json()["version"] == 2

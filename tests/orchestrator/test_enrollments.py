@@ -21,7 +21,12 @@ from kit.contracts.notifier import MessagePayload, MessageSent
 from kit.testing import wait_for
 from tests.orchestrator.conftest import Orchestrator
 
-pytestmark = pytest.mark.usefixtures("consumers")
+pytestmark = pytest.mark.usefixtures("consumers", "templates")
+
+
+@pytest.fixture
+async def templates(orchestrator: Orchestrator) -> None:
+    await orchestrator.notifier.install("cart_reminder", "welcome")
 
 
 def purchase(customer_id: str, paid: int = 5000, redeemed: int = 0) -> PurchaseConfirmed:
@@ -37,6 +42,10 @@ def purchase(customer_id: str, paid: int = 5000, redeemed: int = 0) -> PurchaseC
         purchased_at=datetime.now(UTC),
     )
     return PurchaseConfirmed(customer_id=customer_id, payload=payload)
+
+
+async def sent(orchestrator: Orchestrator, customer_id: str, count: int) -> bool:
+    return len(await orchestrator.notifier.sent(customer_id)) == count
 
 
 async def enrollment(api: httpx.AsyncClient, chain_id: str, customer_id: str) -> dict[str, Any]:
@@ -72,10 +81,11 @@ async def publish_chain(api: httpx.AsyncClient, body: dict[str, Any]) -> None:
 async def test_a_registration_starts_welcome_and_a_purchase_ends_it(
     orchestrator: Orchestrator, bus: EventBus
 ) -> None:
-    customer = str(uuid.uuid4())
+    notifier = orchestrator.notifier
+    customer = await notifier.customer()
     payload = MemberRegisteredPayload(email="a@example.com", time_zone="Europe/Berlin")
     await bus.publish(MemberRegistered(customer_id=customer, payload=payload))
-    await wait_for(lambda: orchestrator.services.templates() == ["welcome"], "the welcome message")
+    assert await wait_for(lambda: notifier.templates(customer), "the welcome") == ["welcome"]
     await bus.publish(purchase(customer))
     done = await wait_for(lambda: exited(orchestrator.api, "welcome", customer), "the exit")
     assert (done["exit_reason"], done["touches"]) == ("purchase", 1)
@@ -88,11 +98,11 @@ async def test_a_registration_starts_welcome_and_a_purchase_ends_it(
 async def test_a_purchase_reaches_every_running_enrollment_of_the_customer(
     orchestrator: Orchestrator, bus: EventBus
 ) -> None:
-    api, customer = orchestrator.api, str(uuid.uuid4())
+    api, customer = orchestrator.api, await orchestrator.notifier.customer()
     for chain_id in ("one", "two"):
         await publish_chain(api, chain_body(chain_id, {"reentry": "after_exit"}))
         await api.post(f"/chains/{chain_id}/enrollments", json={"customer_id": customer})
-    await wait_for(lambda: len(orchestrator.services.sent) == 2, "both chains' first messages")
+    await wait_for(lambda: sent(orchestrator, customer, 2), "both chains' first messages")
     await bus.publish(purchase(customer))
     for chain_id in ("one", "two"):
         done = await wait_for(partial(exited, api, chain_id, customer), f"{chain_id} ends")
@@ -110,10 +120,10 @@ async def test_reentry_never_after_exit_and_after_cooldown(
     }
     for chain_id, policy in policies.items():
         await publish_chain(api, chain_body(chain_id, policy))
-    customer = str(uuid.uuid4())
+    customer = await orchestrator.notifier.customer()
     cart = CartUpdatedPayload(cart_id="c", items=[], total=100)
     await bus.publish(CartUpdated(customer_id=customer, payload=cart))
-    await wait_for(lambda: len(orchestrator.services.sent) == 3, "three enrollments")
+    await wait_for(lambda: sent(orchestrator, customer, 3), "three enrollments")
     await bus.publish(CartCleared(customer_id=customer, payload=CartClearedPayload(cart_id="c")))
     for chain_id in policies:
         done = await wait_for(partial(exited, api, chain_id, customer), f"{chain_id} ends")
@@ -134,10 +144,10 @@ async def test_reentry_never_after_exit_and_after_cooldown(
 async def test_message_events_feed_the_chain_and_its_costs(
     orchestrator: Orchestrator, bus: EventBus
 ) -> None:
-    api, customer = orchestrator.api, str(uuid.uuid4())
+    api, customer = orchestrator.api, await orchestrator.notifier.customer()
     await publish_chain(api, chain_body("costed", {"reentry": "after_exit"}))
     await api.post("/chains/costed/enrollments", json={"customer_id": customer})
-    await wait_for(lambda: orchestrator.services.sent, "the message")
+    await wait_for(lambda: sent(orchestrator, customer, 1), "the message")
     for channel in ("email", "sms"):
         message = MessagePayload(
             delivery_id=str(uuid.uuid4()),
@@ -165,7 +175,7 @@ async def test_uplift_over_the_holdout_with_a_confidence_interval(
 ) -> None:
     api = orchestrator.api
     await publish_chain(api, chain_body("split", {"reentry": "after_exit"}, holdout_share=0.5))
-    customers = [str(uuid.uuid4()) for _ in range(16)]
+    customers = [await orchestrator.notifier.customer() for _ in range(16)]
     holdout = []
     for customer in customers:
         answer = (

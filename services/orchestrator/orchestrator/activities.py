@@ -9,6 +9,7 @@ from temporalio.exceptions import ApplicationError
 
 from kit.db import SessionFactory, unit_of_work
 from orchestrator import enrollments
+from orchestrator.campaigns.messages import BulkGrant, BulkGranted
 from orchestrator.workflows.messages import (
     CustomerFacts,
     EnrollmentExit,
@@ -56,6 +57,13 @@ class ChainActivities:
         body = grant.model_dump(mode="json", exclude_none=True)
         answer = _answer(await self.loyalty.post("/grants", json=body))
         return GrantResult(grant_id=str(answer["grant_id"]), amount=int(answer["amount"]))
+
+    async def bulk_grant(self, grant: BulkGrant) -> BulkGranted:
+        """One campaign batch in one call (a campaign's batch activity calls it)."""
+        body = grant.model_dump(mode="json", exclude_none=True)
+        return BulkGranted.model_validate(
+            _answer(await self.loyalty.post("/grants/bulk", json=body))
+        )
 
     @activity.defn(name="customer_profile")
     async def customer_profile(self, customer_id: str) -> CustomerFacts:

@@ -19,7 +19,7 @@ from kit.contracts.loyalty import BonusGranted, PurchaseConfirmed
 from kit.contracts.notifier import MessagePayload
 from kit.db import insert_ignoring_conflict
 from orchestrator import repository
-from orchestrator.definitions.model import ChainDefinition
+from orchestrator.chains import published_definition
 from orchestrator.models import ChainGrant, ChainMessage, Conversion, Enrollment
 from orchestrator.stats import roi, uplift
 from orchestrator.workflows import parse_source
@@ -72,15 +72,20 @@ async def record_grant(session: AsyncSession, event: BonusGranted) -> None:
     await insert_ignoring_conflict(session, ChainGrant.__table__, values)
 
 
-async def record_conversions(session: AsyncSession, event: PurchaseConfirmed) -> int:
-    assert event.customer_id is not None
+def lookback_from(at: datetime) -> datetime:
+    """The earliest enrollment a purchase at `at` can convert."""
+    return at - _LONGEST_LOOKBACK
+
+
+async def record_conversions(
+    session: AsyncSession, event: PurchaseConfirmed, candidates: Sequence[tuple[Enrollment, bool]]
+) -> int:
+    """`candidates`: the customer's enrollments since the lookback, each with whether it has
+    converted already (`repository.purchase_candidates`); only the others are looked at."""
     purchase = event.payload
-    candidates = await repository.enrollments_since(
-        session, event.customer_id, purchase.purchased_at - _LONGEST_LOOKBACK
-    )
     converted = 0
-    for enrollment in candidates:
-        if not await _within_window(session, enrollment, purchase.purchased_at):
+    for enrollment, done in candidates:
+        if done or not await _within_window(session, enrollment, purchase.purchased_at):
             continue
         values = {
             "enrollment_id": enrollment.id,
@@ -101,10 +106,10 @@ async def _within_window(session: AsyncSession, enrollment: Enrollment, at: date
         return False
     if enrollment.status == "active":
         return True
-    published = await repository.version(session, enrollment.chain_id, enrollment.version)
-    if published is None:
+    definition = await published_definition(session, enrollment.chain_id, enrollment.version)
+    if definition is None:
         return False
-    window = ChainDefinition.model_validate(published.definition).goal.attribution_window
+    window = definition.goal.attribution_window
     return at <= (enrollment.last_touch_at or enrollment.enrolled_at) + window
 
 

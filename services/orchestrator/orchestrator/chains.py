@@ -74,11 +74,11 @@ async def create(session: AsyncSession, definition: ChainDefinition) -> Chain:
     return chain
 
 
-async def copy_template(session: AsyncSession, template_id: str, new_id: str) -> Chain:
+def template_copy(template_id: str, new_id: str) -> ChainDefinition:
     template = BUILT_IN.get(template_id)
     if template is None:
         raise TemplateNotFound(f"no built-in chain {template_id!r}")
-    return await create(session, template.model_copy(update={"id": new_id}))
+    return template.model_copy(update={"id": new_id})
 
 
 async def edit(session: AsyncSession, chain_id: str, definition: ChainDefinition) -> Chain:
@@ -137,3 +137,23 @@ async def version(session: AsyncSession, chain_id: str, number: int) -> ChainVer
 
 def definition_of(published: ChainVersion) -> ChainDefinition:
     return ChainDefinition.model_validate(published.definition)
+
+
+# Published versions never change, so their parsed definitions can be kept in the process:
+# a purchase or an enrollment then reads a version's exits and goal without parsing it again.
+_PARSED: dict[tuple[str, int], ChainDefinition] = {}
+_PARSED_LIMIT = 1024
+
+
+async def published_definition(
+    session: AsyncSession, chain_id: str, number: int
+) -> ChainDefinition | None:
+    found = _PARSED.get((chain_id, number))
+    if found is None:
+        published = await repository.version(session, chain_id, number)
+        if published is None:
+            return None
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        found = _PARSED[(chain_id, number)] = definition_of(published)
+    return found

@@ -2,6 +2,7 @@
 
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,9 +20,11 @@ from kit.clock import utcnow
 from kit.contracts import ChainEnrolled, ChainEnrolledPayload
 from kit.contracts.orchestrator import ChainExited, ChainExitedPayload
 from orchestrator import repository
+from orchestrator.chains import published_definition
 from orchestrator.definitions.facts import in_holdout
 from orchestrator.definitions.model import Audience, ChainDefinition
 from orchestrator.models import Enrollment, outbox
+from orchestrator.settings import OrchestratorSettings
 from orchestrator.workflows import chain_workflow_id
 from orchestrator.workflows.messages import (
     CancelSignalV1,
@@ -45,6 +48,13 @@ class Runtime:
     temporal: Client
     task_queue: str
     search_attributes: bool = True
+    notifier_task_queue: str = "notifier"
+
+
+def runtime_from(settings: OrchestratorSettings, temporal: Client) -> Runtime:
+    return Runtime(
+        temporal, settings.task_queue, settings.search_attributes, settings.notifier_task_queue
+    )
 
 
 def reentry_allowed(audience: Audience, last: Enrollment, now: datetime) -> bool:
@@ -81,6 +91,7 @@ async def enroll(
         enrollment_key=event.event_id,
         holdout=holdout,
         time_zone=time_zone,
+        notifier_task_queue=runtime.notifier_task_queue,
     )
     await runtime.temporal.start_workflow(
         WORKFLOW,
@@ -134,10 +145,10 @@ async def _cancel_chains_that_yield_to(
 ) -> None:
     """Exit condition 'enrollment in another named chain'."""
     for running in await repository.active_enrollments(session, customer_id):
-        published = await repository.version(session, running.chain_id, running.version)
-        if published is None or running.chain_id == entered:
+        if running.chain_id == entered:
             continue
-        if entered in ChainDefinition.model_validate(published.definition).exits.on_enrollment_in:
+        definition = await published_definition(session, running.chain_id, running.version)
+        if definition is not None and entered in definition.exits.on_enrollment_in:
             reason = CancelSignalV1(reason=f"entered_{entered}")
             await signal(temporal, running.workflow_id, "cancel", reason)
 
@@ -155,12 +166,20 @@ async def signal(temporal: Client, workflow_id: str, name: str, payload: object)
 
 
 async def signal_all(
-    session: AsyncSession, temporal: Client, customer_id: str, name: str, payload: object
+    session: AsyncSession,
+    temporal: Client,
+    customer_id: str,
+    name: str,
+    payload: object,
+    running: Sequence[Enrollment] | None = None,
 ) -> int:
-    """Every running enrollment of the customer, whatever started it."""
+    """Every running enrollment of the customer, whatever started it (`running`, when the
+    caller has read them already). No running enrollment: no call to Temporal at all."""
+    if running is None:
+        running = await repository.active_enrollments(session, customer_id)
     signalled = 0
-    for running in await repository.active_enrollments(session, customer_id):
-        signalled += await signal(temporal, running.workflow_id, name, payload)
+    for enrollment in running:
+        signalled += await signal(temporal, enrollment.workflow_id, name, payload)
     return signalled
 
 

@@ -1,4 +1,4 @@
-from kit.errors import Conflict, DomainError, NotFound
+from kit.errors import Conflict, DomainError, NotFound, ServiceUnavailable
 
 
 class ChainNotFound(NotFound):
@@ -71,3 +71,8 @@ class EnrollmentRefused(Conflict):
 class ChainNotActive(Conflict):
     code = "chain_not_active"
     title = "The chain is not active: publish or resume it first"
+
+
+class SegmentsUnavailable(ServiceUnavailable):
+    code = "segments_unavailable"
+    title = "Segments did not answer: the chain's audience segment could not be ensured"

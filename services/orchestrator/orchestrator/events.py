@@ -27,7 +27,7 @@ from kit.contracts.segments import SegmentEntered
 from kit.events import Event
 from kit.resources import Resources
 from orchestrator import analytics, triggers
-from orchestrator.enrollments import Runtime
+from orchestrator.enrollments import Runtime, runtime_from
 from orchestrator.models import processed_events
 from orchestrator.settings import OrchestratorSettings
 
@@ -53,7 +53,7 @@ Handle = Callable[[AsyncSession, Any], Awaitable[None]]
 
 def subscriptions(resources: Resources, settings: OrchestratorSettings) -> list[Subscription]:
     async def runtime() -> Runtime:
-        return Runtime(await resources.temporal(), settings.task_queue, settings.search_attributes)
+        return runtime_from(settings, await resources.temporal())
 
     async def on_customer_event(session: AsyncSession, event: Event) -> None:
         await triggers.on_customer_event(session, await runtime(), event)

@@ -134,5 +134,16 @@ class Campaign(Base):
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class CampaignMemberGrant(Base):
+    """A member a campaign's bulk grant covered: a re-run or a retried batch skips them."""
+
+    __tablename__ = "campaign_grants"
+
+    campaign_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    grant_id: Mapped[str] = mapped_column(String(200))
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 outbox = Outbox(outbox_table(Base.metadata))
 processed_events = processed_events_table(Base.metadata)

@@ -8,8 +8,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from orchestrator.models import (
     Campaign,
+    CampaignMemberGrant,
     Chain,
     ChainVersion,
+    Conversion,
     CustomerFact,
     Enrollment,
 )
@@ -73,13 +75,27 @@ async def active_enrollments(session: AsyncSession, customer_id: str) -> Sequenc
     return (await session.scalars(query)).all()
 
 
-async def enrollments_since(
+async def purchase_candidates(
     session: AsyncSession, customer_id: str, earliest: datetime
-) -> Sequence[Enrollment]:
-    query = select(Enrollment).where(
-        Enrollment.customer_id == customer_id, Enrollment.enrolled_at >= earliest
+) -> Sequence[tuple[Enrollment, bool]]:
+    """What a purchase concerns, in one query: the customer's running enrollments (to signal)
+    and the recent ones, each with whether it has converted already."""
+    query = (
+        select(Enrollment, Conversion.enrollment_id.is_not(None))
+        .outerjoin(Conversion, Conversion.enrollment_id == Enrollment.id)
+        .where(
+            Enrollment.customer_id == customer_id,
+            (Enrollment.status == "active") | (Enrollment.enrolled_at >= earliest),
+        )
     )
-    return (await session.scalars(query)).all()
+    return [(row[0], bool(row[1])) for row in (await session.execute(query)).all()]
+
+
+async def is_running(session: AsyncSession, workflow_id: str) -> bool:
+    query = select(Enrollment.id).where(
+        Enrollment.workflow_id == workflow_id, Enrollment.status == "active"
+    )
+    return (await session.scalars(query.limit(1))).first() is not None
 
 
 async def facts(session: AsyncSession, customer_id: str) -> CustomerFact:
@@ -96,6 +112,26 @@ async def campaign(session: AsyncSession, campaign_id: str) -> Campaign | None:
 
 async def campaigns(session: AsyncSession) -> Sequence[Campaign]:
     return (await session.scalars(select(Campaign).order_by(Campaign.created_at))).all()
+
+
+async def not_yet_granted(
+    session: AsyncSession, campaign_id: str, members: Sequence[str]
+) -> list[str]:
+    query = select(CampaignMemberGrant.member_id).where(
+        CampaignMemberGrant.campaign_id == campaign_id,
+        CampaignMemberGrant.member_id.in_(members),
+    )
+    granted = set((await session.scalars(query)).all())
+    return sorted({m for m in members if m not in granted})
+
+
+async def record_granted(
+    session: AsyncSession, campaign_id: str, members: Sequence[str], grant_id: str, at: datetime
+) -> None:
+    session.add_all(
+        CampaignMemberGrant(campaign_id=campaign_id, member_id=m, grant_id=grant_id, granted_at=at)
+        for m in members
+    )
 
 
 async def add_campaign_progress(

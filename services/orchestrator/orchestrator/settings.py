@@ -9,6 +9,8 @@ class OrchestratorSettings(ServiceSettings):
     service_name: str = "orchestrator"
     database_url: str = "sqlite+aiosqlite:///./run/data/orchestrator.db"
     task_queue: str = "orchestrator"
+    # The notifier's task queue: a chain's messages run there as DeliveryWorkflow children.
+    notifier_task_queue: str = "notifier"
     notifier_url: str = "http://127.0.0.1:8003"
     loyalty_url: str = "http://127.0.0.1:8001"
     segments_url: str = "http://127.0.0.1:8002"

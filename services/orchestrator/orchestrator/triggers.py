@@ -78,14 +78,18 @@ async def on_purchase(session: AsyncSession, runtime: Runtime, event: PurchaseCo
     facts = await repository.facts(session, event.customer_id)
     facts.purchase_count += 1
     facts.last_purchase_at = purchase.purchased_at
-    await analytics.record_conversions(session, event)
-    signal_ = PurchaseSignalV2(
-        purchase_id=purchase.txid,
-        occurred_at=purchase.purchased_at,
-        amount=purchase.paid_amount,
-        redeemed_points=purchase.redeemed_points,
-    )
-    await signal_all(session, runtime.temporal, event.customer_id, "purchase", signal_)
+    earliest = analytics.lookback_from(purchase.purchased_at)
+    candidates = await repository.purchase_candidates(session, event.customer_id, earliest)
+    await analytics.record_conversions(session, event, candidates)
+    running = [e for e, _ in candidates if e.status == "active"]
+    if running:
+        signal_ = PurchaseSignalV2(
+            purchase_id=purchase.txid,
+            occurred_at=purchase.purchased_at,
+            amount=purchase.paid_amount,
+            redeemed_points=purchase.redeemed_points,
+        )
+        await signal_all(session, runtime.temporal, event.customer_id, "purchase", signal_, running)
     await start_chains(session, runtime, event, {"purchase_count": facts.purchase_count})
 
 
@@ -98,9 +102,10 @@ async def on_message(
     if source is None or event.customer_id is None:
         return
     chain_id, _, step = source
+    workflow_id = chain_workflow_id(chain_id, event.customer_id)
+    if not await repository.is_running(session, workflow_id):
+        return  # the enrollment has ended: nothing to wake, no call to Temporal
     heard = MessageEventV1(
         event_type=event.type, delivery_id=message.delivery_id, channel=message.channel, step=step
     )
-    await signal(
-        runtime.temporal, chain_workflow_id(chain_id, event.customer_id), "message_event", heard
-    )
+    await signal(runtime.temporal, workflow_id, "message_event", heard)

@@ -35,9 +35,7 @@ async def chain_worker(
         segments = await stack.enter_async_context(internal_client(settings.segments_url, 10))
         chains = ChainActivities(notifier, loyalty, segments, sessions)
         campaigns = CampaignActivities(chains, segments, sessions, settings.campaign_concurrency)
-        launches = LaunchActivities(
-            sessions, chains.customer_profile, settings.task_queue, settings.search_attributes
-        )
+        launches = LaunchActivities(sessions, chains.customer_profile, settings)
         worker = Worker(
             temporal,
             task_queue=settings.task_queue,

@@ -1,7 +1,10 @@
-"""What a campaign batch does for each member, with keys from the campaign and the member."""
+"""What a campaign batch does: one bulk grant for the members not granted yet, then a message
+to each member, keyed by campaign and member."""
 
 import asyncio
+import hashlib
 from collections.abc import Coroutine
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
@@ -11,14 +14,29 @@ from temporalio.exceptions import ApplicationError
 from kit.clock import utcnow
 from kit.db import SessionFactory, unit_of_work
 from orchestrator import repository
-from orchestrator.campaigns.messages import Batch, Page, PageRequest, Progress
-from orchestrator.workflows.messages import GrantRequest, GrantResult, SendMessage, SendResult
+from orchestrator.campaigns.messages import (
+    Batch,
+    BulkGrant,
+    BulkGranted,
+    Page,
+    PageRequest,
+    Progress,
+)
+from orchestrator.workflows.messages import SendMessage, SendResult
+
+
+@dataclass(frozen=True)
+class Granted:
+    member_ids: list[str] = field(default_factory=list)
+    grant_id: str = ""
+    granted: int = 0
+    skipped: int = 0
 
 
 class SideEffects(Protocol):
-    """The chain activities a campaign reuses: keyed grants and sends."""
+    """What a campaign asks of loyalty and the notifier, through the chain activities' clients."""
 
-    async def grant_bonus(self, grant: GrantRequest) -> GrantResult: ...
+    async def bulk_grant(self, grant: BulkGrant) -> BulkGranted: ...
 
     async def send_message(self, message: SendMessage) -> SendResult: ...
 
@@ -50,15 +68,28 @@ class CampaignActivities:
 
     @activity.defn(name="campaign_batch")
     async def campaign_batch(self, batch: Batch) -> Progress:
+        grant = await self._grant(batch) if batch.grant else None
+        granted, skipped = (grant.granted, grant.skipped) if grant else (0, 0)
         limit = asyncio.Semaphore(self.concurrency)
 
-        async def one(member: str) -> Progress:
+        async def one(member: str) -> bool:
             async with limit:
-                return await self._member(batch, member)
+                return await self._send(batch, member)
 
-        results = await asyncio.gather(*(one(member) for member in batch.members))
-        progress = sum(results, Progress())
+        sent = await asyncio.gather(*(one(m) for m in batch.members)) if batch.message else []
+        progress = Progress(
+            processed=len(batch.members),
+            granted=granted,
+            sent=sum(sent),
+            failed=skipped + len(sent) - sum(sent),
+        )
         async with unit_of_work(self.sessions) as session:
+            if grant and grant.member_ids:
+                # Recorded with the progress, once the batch is done: a batch retried before
+                # asks loyalty again with the same key and members, and counts the same.
+                await repository.record_granted(
+                    session, batch.campaign_id, grant.member_ids, grant.grant_id, utcnow()
+                )
             await repository.add_campaign_progress(
                 session,
                 batch.campaign_id,
@@ -76,28 +107,28 @@ class CampaignActivities:
             if found is not None:
                 found.status, found.updated_at = "completed", utcnow()
 
-    async def _member(self, batch: Batch, member: str) -> Progress:
-        granted = sent = failed = 0
-        if batch.grant:
-            ok = await self._grant(batch, member)
-            granted, failed = int(ok), int(not ok)
-        if batch.message and not failed:
-            ok = await self._send(batch, member)
-            sent, failed = int(ok), int(not ok)
-        return Progress(processed=1, granted=granted, sent=sent, failed=failed)
+    async def _grant(self, batch: Batch) -> "Granted":
+        """One `/grants/bulk` for the batch's members this campaign has not granted yet.
 
-    async def _grant(self, batch: Batch, member: str) -> bool:
+        The key is the campaign's and the exact member set's: a retried batch asks loyalty
+        again with the same key and body (loyalty answers as the first time), and a re-run
+        over a segment that changed skips everyone granted before."""
         assert batch.grant is not None
-        grant = GrantRequest(
-            idempotency_key=f"campaign/{batch.campaign_id}/grant/{member}",
-            member_id=member,
+        async with unit_of_work(self.sessions) as session:
+            fresh = await repository.not_yet_granted(session, batch.campaign_id, batch.members)
+        if not fresh:
+            return Granted()
+        digest = hashlib.sha256("\n".join(fresh).encode()).hexdigest()[:32]
+        request = BulkGrant(
+            idempotency_key=f"campaign/{batch.campaign_id}/grant/{digest}",
+            member_ids=fresh,
             amount=batch.grant.amount,
             lifetime_days=batch.grant.lifetime_days,
-            source="campaign",
             reference=f"campaign:{batch.campaign_id}",
             restrictions=batch.grant.restrictions,
         )
-        return await _final_answer(self.chains.grant_bonus(grant))
+        answer = await self.chains.bulk_grant(request)
+        return Granted(fresh, answer.grant_id, answer.granted, answer.skipped)
 
     async def _send(self, batch: Batch, member: str) -> bool:
         assert batch.message is not None

@@ -40,6 +40,24 @@ class Progress(_Frozen):
         )
 
 
+class BulkGrant(_Frozen):
+    """loyalty `POST /grants/bulk`: one lot per member, one idempotency key for the batch."""
+
+    idempotency_key: str
+    member_ids: list[str]
+    amount: int
+    lifetime_days: int
+    source: Literal["campaign"] = "campaign"
+    reference: str | None = None
+    restrictions: dict[str, Any] | None = None
+
+
+class BulkGranted(_Frozen):
+    grant_id: str
+    granted: int
+    skipped: int  # members loyalty does not know
+
+
 class CampaignInput(_Frozen):
     campaign_id: str
     segment: str

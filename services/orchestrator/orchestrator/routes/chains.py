@@ -1,16 +1,18 @@
 import uuid
 
 from fastapi import APIRouter
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from kit.web import SessionDep
-from orchestrator import chains, enrollments, repository
+from orchestrator import audiences, chains, enrollments, repository
 from orchestrator.definitions.builtin import BUILT_IN
 from orchestrator.definitions.model import ChainDefinition
+from orchestrator.enrollments import Runtime
 from orchestrator.errors import ChainNotActive, EnrollmentNotFound, EnrollmentRefused
-from orchestrator.routes.deps import RuntimeDep
-from orchestrator.schedules.service import ensure_schedule
+from orchestrator.routes.deps import RuntimeDep, SegmentsDep
+from orchestrator.schedules.service import ensure_schedule, follow_lifecycle
 from orchestrator.schemas import (
     ChainOut,
     EnrollmentCreate,
@@ -31,9 +33,17 @@ async def templates() -> list[ChainDefinition]:
     return list(BUILT_IN.values())
 
 
-@router.post("/templates/{template_id}/copy", status_code=201, response_model=ChainOut)
-async def copy_template(template_id: str, body: TemplateCopy, session: SessionDep) -> ChainOut:
-    return ChainOut.model_validate(await chains.copy_template(session, template_id, body.id))
+@router.post(
+    "/templates/{template_id}/copy",
+    status_code=201,
+    response_model=ChainOut,
+    summary="Copy a built-in chain as a draft (its audience segment is made to exist)",
+)
+async def copy_template(
+    template_id: str, body: TemplateCopy, session: SessionDep, segments: SegmentsDep
+) -> ChainOut:
+    copy = await audiences.with_audience(segments, chains.template_copy(template_id, body.id))
+    return ChainOut.model_validate(await chains.create(session, copy))
 
 
 @router.post("/validate", response_model=Validated, summary="Check a definition, save nothing")
@@ -63,25 +73,43 @@ async def edit_chain(chain_id: str, body: ChainDefinition, session: SessionDep) 
 
 
 @router.post("/{chain_id}/publish", response_model=VersionOut, summary="Draft → new version")
-async def publish(chain_id: str, session: SessionDep, runtime: RuntimeDep) -> VersionOut:
+async def publish(
+    chain_id: str, session: SessionDep, runtime: RuntimeDep, segments: SegmentsDep
+) -> VersionOut:
+    draft = ChainDefinition.model_validate((await chains.get(session, chain_id)).draft)
+    ensured = await audiences.with_audience(segments, draft)
+    if ensured != draft:
+        await chains.edit(session, chain_id, ensured)
     published = await chains.publish(session, chain_id)
-    await ensure_schedule(runtime.temporal, chains.definition_of(published), runtime.task_queue)
+    paused = (await chains.get(session, chain_id)).status == "paused"
+    definition = chains.definition_of(published)
+    await ensure_schedule(runtime.temporal, definition, runtime.task_queue, paused)
     return VersionOut.model_validate(published)
 
 
 @router.post("/{chain_id}/pause", response_model=ChainOut, summary="Stop new enrollments")
-async def pause(chain_id: str, session: SessionDep) -> ChainOut:
-    return ChainOut.model_validate(await chains.transition(session, chain_id, "pause"))
+async def pause(chain_id: str, session: SessionDep, runtime: RuntimeDep) -> ChainOut:
+    return await _transition(session, runtime, chain_id, "pause")
 
 
 @router.post("/{chain_id}/resume", response_model=ChainOut, summary="Enroll again")
-async def resume(chain_id: str, session: SessionDep) -> ChainOut:
-    return ChainOut.model_validate(await chains.transition(session, chain_id, "resume"))
+async def resume(chain_id: str, session: SessionDep, runtime: RuntimeDep) -> ChainOut:
+    return await _transition(session, runtime, chain_id, "resume")
 
 
 @router.post("/{chain_id}/archive", response_model=ChainOut, summary="Retire for good")
-async def archive(chain_id: str, session: SessionDep) -> ChainOut:
-    return ChainOut.model_validate(await chains.transition(session, chain_id, "archive"))
+async def archive(chain_id: str, session: SessionDep, runtime: RuntimeDep) -> ChainOut:
+    return await _transition(session, runtime, chain_id, "archive")
+
+
+async def _transition(
+    session: AsyncSession, runtime: Runtime, chain_id: str, action: str
+) -> ChainOut:
+    """The chain's new status, and its schedule (if it has one) follows it."""
+    chain = await chains.transition(session, chain_id, action)
+    if chain.trigger_key == "schedule":
+        await follow_lifecycle(runtime.temporal, chain_id, chain.status)
+    return ChainOut.model_validate(chain)
 
 
 @router.get("/{chain_id}/versions", response_model=list[VersionOut])

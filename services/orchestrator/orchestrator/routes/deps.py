@@ -1,8 +1,11 @@
+from collections.abc import AsyncIterator
 from typing import Annotated
 
+import httpx
 from fastapi import Depends, Request
 
-from orchestrator.enrollments import Runtime
+from kit.http import internal_client
+from orchestrator.enrollments import Runtime, runtime_from
 from orchestrator.settings import OrchestratorSettings
 
 
@@ -14,8 +17,15 @@ def settings_of(request: Request) -> OrchestratorSettings:
 async def runtime_of(request: Request) -> Runtime:
     settings = settings_of(request)
     temporal = await request.app.state.resources.temporal()
-    return Runtime(temporal, settings.task_queue, settings.search_attributes)
+    return runtime_from(settings, temporal)
+
+
+async def segments_of(request: Request) -> AsyncIterator[httpx.AsyncClient]:
+    """Segments' API, for the few routes that ask it something (copy, publish)."""
+    async with internal_client(settings_of(request).segments_url, 10) as client:
+        yield client
 
 
 SettingsDep = Annotated[OrchestratorSettings, Depends(settings_of)]
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
+SegmentsDep = Annotated[httpx.AsyncClient, Depends(segments_of)]

@@ -11,9 +11,10 @@ from kit.db import SessionFactory, unit_of_work
 from orchestrator import repository
 from orchestrator.definitions.localtime import zone
 from orchestrator.definitions.model import ChainDefinition, ScheduleTrigger
-from orchestrator.enrollments import Runtime, enroll
+from orchestrator.enrollments import Runtime, enroll, runtime_from
 from orchestrator.schedules.calendar import birthday_due
 from orchestrator.schedules.messages import LaunchBatch, Launched
+from orchestrator.settings import OrchestratorSettings
 from orchestrator.workflows.messages import CustomerEventV1, CustomerFacts
 
 Facts = Callable[[str], Awaitable[CustomerFacts]]
@@ -21,12 +22,11 @@ Facts = Callable[[str], Awaitable[CustomerFacts]]
 
 class LaunchActivities:
     def __init__(
-        self, sessions: SessionFactory, facts: Facts, task_queue: str, search_attributes: bool
+        self, sessions: SessionFactory, facts: Facts, settings: OrchestratorSettings
     ) -> None:
         self.sessions = sessions
         self.facts = facts
-        self.task_queue = task_queue
-        self.search_attributes = search_attributes
+        self.settings = settings
 
     @activity.defn(name="launch_batch")
     async def launch_batch(self, batch: LaunchBatch) -> Launched:
@@ -34,7 +34,7 @@ class LaunchActivities:
         if found is None:
             return Launched(enrolled=0, segment=None)
         chain, version = found
-        runtime = Runtime(activity.client(), self.task_queue, self.search_attributes)
+        runtime = runtime_from(self.settings, activity.client())
         enrolled = 0
         for member in batch.members:
             enrolled += await self._enroll_if_due(runtime, chain, version, member, batch.day)

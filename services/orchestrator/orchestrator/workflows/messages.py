@@ -103,6 +103,8 @@ class ChainInput(_Frozen):
     # Well under Temporal's 50 000-event limit: a long loop of waits rolls over before it.
     history_limit: int = 5_000
     carried: EnrollmentState | None = None
+    # Where the notifier's DeliveryWorkflow runs: deliveries are child workflows there.
+    notifier_task_queue: str = "notifier"
 
 
 class ChainResult(_Frozen):
@@ -150,6 +152,17 @@ class SendResult(_Frozen):
     status: str
     channel: str | None = None
     reason: str | None = None
+
+
+class DeliveryOutcome(BaseModel):
+    """The notifier's `DeliveryResult`, as the chain reads it: the delivery's final status
+    (`sent`, `delivered`, `opened`, `clicked`, or `failed` when no channel took it)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    delivery_id: str
+    status: str
+    channel: str | None = None
 
 
 class GrantRequest(_Frozen):

@@ -11,7 +11,11 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.definitions.model import SendStep
     from orchestrator.workflows.context import StepContext
     from orchestrator.workflows.messages import SendMessage, SendResult
+    from orchestrator.workflows.steps.delivery import deliver_as_child
 
+# Deliveries became child workflows of the notifier's DeliveryWorkflow; enrollments that sent
+# through the `send_message` activity before keep doing so (see `_by_activity`).
+PATCH_DELIVERY_CHILD = "delivery-child-workflow"
 UNDELIVERABLE = frozenset({"failed", "skipped", "undeliverable"})
 LEFT = frozenset({"sent", "delivered", "opened", "clicked"})
 # A delivery the notifier accepted but has not finished: its message.* event decides.
@@ -33,9 +37,14 @@ async def run_send(ctx: StepContext, step: SendStep) -> str | None:
         suffix: list[str] = [channel] if len(step.channels) > 1 else []
         message = _message(ctx, step, channel, cascade=False, key_parts=suffix)
         fallback_left = position + 1 < len(step.channels)
-        if await _deliver(ctx, step, message, fallback_left):
+        if await _deliver(ctx, step, message, fallback_left) or _ended(ctx):
             break
     return ctx.next_of(step)
+
+
+def _ended(ctx: StepContext) -> bool:
+    """The chain exited during the send: no next channel (the code before the patch tried)."""
+    return ctx.state.exit_reason is not None and workflow.patched(PATCH_DELIVERY_CHILD)
 
 
 def _touch_limit_reached(ctx: StepContext) -> bool:
@@ -72,20 +81,31 @@ async def _deliver(
     ctx: StepContext, step: SendStep, message: SendMessage, fallback_left: bool = False
 ) -> bool:
     """True when the message left; an undeliverable channel is remembered as message.failed."""
-    try:
-        result = await ctx.activity("send_message", message, SendResult)
-    except ActivityError as exc:
-        workflow.logger.warning("send %s failed for good: %s", message.idempotency_key, exc.cause)
-        ctx.state.see("message.failed", step.id)
-        return False
-    ctx.state.deliveries[result.delivery_id] = step.id
-    status = await _outcome(ctx, result) if fallback_left else result.status
+    if workflow.patched(PATCH_DELIVERY_CHILD):
+        status = await deliver_as_child(ctx, step.id, message)
+    else:
+        status = await _by_activity(ctx, step, message, fallback_left)
     if status in UNDELIVERABLE:
         ctx.state.see("message.failed", step.id)
         return False
     ctx.state.touches += 1
     ctx.state.last_touch_at = ctx.now()
     return True
+
+
+async def _by_activity(
+    ctx: StepContext, step: SendStep, message: SendMessage, fallback_left: bool
+) -> str:
+    """Before the patch: `POST /deliveries`, then the delivery's first message.* event.
+
+    Kept, command for command, for enrollments that started on that code."""
+    try:
+        result = await ctx.activity("send_message", message, SendResult)
+    except ActivityError as exc:
+        workflow.logger.warning("send %s failed for good: %s", message.idempotency_key, exc.cause)
+        return "failed"
+    ctx.state.deliveries[result.delivery_id] = step.id
+    return await _outcome(ctx, result) if fallback_left else result.status
 
 
 async def _outcome(ctx: StepContext, result: SendResult) -> str:
