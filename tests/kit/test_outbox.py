@@ -2,7 +2,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.bus import EventBus, Subscription, consume
@@ -10,7 +10,14 @@ from kit.consumers import idempotent
 from kit.contracts import MemberRegistered, MemberRegisteredPayload
 from kit.db import SessionFactory, new_metadata, unit_of_work
 from kit.events import Event
-from kit.outbox import Outbox, OutboxRelay, outbox_table, processed_events_table
+from kit.outbox import (
+    LISTENER_NAME,
+    Outbox,
+    OutboxRelay,
+    outbox_table,
+    processed_events_table,
+    wakeup_trigger_ddl,
+)
 from kit.testing import tables_in, wait_for
 
 metadata = new_metadata()
@@ -99,3 +106,49 @@ async def test_a_failing_handler_leaves_no_trace_and_can_be_retried(
     await handler(event)
     await handler(event)
     assert len(calls) == 2
+
+
+async def test_an_idle_relay_is_woken_by_the_commit_and_survives_a_lost_listener(
+    sessions: SessionFactory, bus: EventBus, database_url: str
+) -> None:
+    on_postgres = not database_url.startswith("sqlite")
+    if on_postgres:
+        async with unit_of_work(sessions) as session:
+            for statement in wakeup_trigger_ddl():
+                await session.execute(text(statement))
+    # On PostgreSQL nothing polls within the test: only the wakeup can deliver in time.
+    poll_seconds, idle_check_seconds = (600.0, 600.0) if on_postgres else (0.05, 600.0)
+    stop = asyncio.Event()
+    relay = OutboxRelay(outbox.table, sessions, bus)
+    task = asyncio.create_task(relay.run(stop, poll_seconds, idle_check_seconds))
+    try:
+        for _ in range(2):
+            async with unit_of_work(sessions) as session:
+                await outbox.add(session, registered())
+            await wait_for(lambda: nothing_pending(sessions), "the event relayed")
+            if on_postgres:
+                await wait_for(lambda: listeners(sessions), "the relay listening")
+                async with unit_of_work(sessions) as session:
+                    await session.execute(
+                        text(
+                            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                            " WHERE application_name = :name AND datname = current_database()"
+                        ),
+                        {"name": LISTENER_NAME},
+                    )
+    finally:
+        stop.set()
+        await task
+
+
+async def nothing_pending(sessions: SessionFactory) -> bool:
+    return await pending(sessions) == 0
+
+
+async def listeners(sessions: SessionFactory) -> int:
+    async with unit_of_work(sessions) as session:
+        query = text(
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE application_name = :name AND datname = current_database()"
+        )
+        return int((await session.execute(query, {"name": LISTENER_NAME})).scalar_one())

@@ -9,7 +9,12 @@ from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection, make_url
 
 from kit.db import create_engine, is_sqlite
-from kit.outbox import outbox_table, processed_events_table
+from kit.outbox import (
+    drop_wakeup_trigger_ddl,
+    outbox_table,
+    processed_events_table,
+    wakeup_trigger_ddl,
+)
 
 
 def _config(script_location: str, url: str) -> Config:
@@ -65,3 +70,16 @@ def create_plumbing_tables() -> None:
 def drop_plumbing_tables() -> None:
     op.drop_table("processed_events")
     op.drop_table("outbox")
+
+
+def add_outbox_wakeup() -> None:
+    """PostgreSQL only: the trigger that wakes an idle outbox relay at commit."""
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in wakeup_trigger_ddl():
+            op.execute(statement)
+
+
+def drop_outbox_wakeup() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in drop_wakeup_trigger_ddl():
+            op.execute(statement)

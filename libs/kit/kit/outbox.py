@@ -6,6 +6,7 @@ import logging
 import os
 from typing import Any
 
+import asyncpg
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.bus import EventBus
@@ -31,6 +33,27 @@ log = logging.getLogger(__name__)
 CRASH_AFTER_PUBLISH_ENV = "KIT_OUTBOX_CRASH_AFTER_PUBLISH"
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
+
+# On PostgreSQL a trigger on the outbox wakes the relay at commit (``wakeup_trigger_ddl``), so
+# an idle relay does not poll; this is how often it still looks, in case a wakeup was missed.
+WAKEUP_CHANNEL = "outbox_written"
+IDLE_CHECK_SECONDS = 5.0
+LISTENER_NAME = "outbox-relay"
+
+
+def wakeup_trigger_ddl(table: str = "outbox") -> tuple[str, ...]:
+    """PostgreSQL: notify the relay once per inserting statement (delivered at commit)."""
+    return (
+        f"""CREATE OR REPLACE FUNCTION {table}_wakeup() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_notify('{WAKEUP_CHANNEL}', ''); RETURN NULL; END $$""",
+        f"DROP TRIGGER IF EXISTS {table}_wakeup ON {table}",
+        f"""CREATE TRIGGER {table}_wakeup AFTER INSERT ON {table}
+        FOR EACH STATEMENT EXECUTE FUNCTION {table}_wakeup()""",
+    )
+
+
+def drop_wakeup_trigger_ddl(table: str = "outbox") -> tuple[str, ...]:
+    return (f"DROP TRIGGER IF EXISTS {table}_wakeup ON {table}", f"DROP FUNCTION {table}_wakeup()")
 
 
 def outbox_table(metadata: MetaData) -> Table:
@@ -107,14 +130,85 @@ class OutboxRelay:
         query = select(c.seq, c.event_id, c.subject, c.data).where(c.published_at.is_(None))
         return query.order_by(c.seq).limit(self.batch).with_for_update(skip_locked=True)
 
-    async def run(self, stop: asyncio.Event, poll_seconds: float = 0.05) -> None:
-        while not stop.is_set():
-            try:
-                published = await self.relay_once()
-            except Exception:
-                log.exception("outbox relay failed; retrying")
-                published = 0
-                await asyncio.sleep(1)
-            if published == 0:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), poll_seconds)
+    async def run(
+        self,
+        stop: asyncio.Event,
+        poll_seconds: float = 0.05,
+        idle_check_seconds: float = IDLE_CHECK_SECONDS,
+    ) -> None:
+        """Relays until ``stop``; idle, it waits for a wakeup (PostgreSQL) or polls."""
+        wakeups = _Wakeups(self.sessions)
+        try:
+            while not stop.is_set():
+                wakeups.clear()
+                try:
+                    published = await self.relay_once()
+                except Exception:
+                    log.exception("outbox relay failed; retrying")
+                    published = 0
+                    await asyncio.sleep(1)
+                if published == 0:
+                    listening = await wakeups.listening()
+                    await wakeups.wait(stop, idle_check_seconds if listening else poll_seconds)
+        finally:
+            await wakeups.close()
+
+
+class _Wakeups:
+    """A LISTEN connection on PostgreSQL, reopened when lost; nothing on SQLite."""
+
+    def __init__(self, sessions: SessionFactory) -> None:
+        bind = sessions.kw.get("bind")
+        url = bind.url if bind is not None else None
+        self.dsn = None
+        if url is not None and url.get_backend_name() == "postgresql":
+            plain = make_url(url).set(drivername="postgresql")
+            self.dsn = plain.render_as_string(hide_password=False)
+        self.conn: asyncpg.Connection | None = None
+        self.woken = asyncio.Event()
+        self.retry_at = 0.0
+
+    def clear(self) -> None:
+        self.woken.clear()
+
+    async def listening(self) -> bool:
+        if self.dsn is None:
+            return False
+        if self.conn is not None and not self.conn.is_closed():
+            return True
+        now = asyncio.get_running_loop().time()
+        if now < self.retry_at:
+            return False
+        try:
+            self.conn = await asyncpg.connect(
+                self.dsn, timeout=5, server_settings={"application_name": LISTENER_NAME}
+            )
+            await self.conn.add_listener(WAKEUP_CHANNEL, self._notified)
+            # A lost connection wakes the relay too, which then reconnects.
+            self.conn.add_termination_listener(self._notified)
+        except (OSError, TimeoutError, asyncpg.PostgresError):
+            log.warning("outbox relay cannot listen for wakeups; polling meanwhile")
+            self.retry_at = now + IDLE_CHECK_SECONDS
+            await self.close()
+            return False
+        # Rows committed before LISTEN took effect woke nobody: look once more.
+        self.woken.set()
+        return True
+
+    def _notified(self, *_args: Any) -> None:
+        self.woken.set()
+
+    async def wait(self, stop: asyncio.Event, seconds: float) -> None:
+        stopped = asyncio.ensure_future(stop.wait())
+        woken = asyncio.ensure_future(self.woken.wait())
+        try:
+            await asyncio.wait((stopped, woken), timeout=seconds, return_when="FIRST_COMPLETED")
+        finally:
+            stopped.cancel()
+            woken.cancel()
+
+    async def close(self) -> None:
+        if self.conn is not None:
+            with contextlib.suppress(OSError, TimeoutError, asyncpg.PostgresError):
+                await self.conn.close(timeout=2)
+            self.conn = None
