@@ -203,5 +203,6 @@ async def run(env: BenchEnv) -> dict[str, Any]:
         },
         "daily_recompute_to_group_by_ratio": round(daily_median / baseline_median, 1),
         "target_seconds": 10,
+        "recompute_parallelism": SegmentConfig().parallelism,
         "segment_sizes": sizes,
     }

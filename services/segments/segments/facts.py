@@ -24,6 +24,7 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.ddl import CreateTableAs
@@ -31,6 +32,7 @@ from sqlalchemy.sql.ddl import CreateTableAs
 from segments.domain import recency, rfm
 from segments.domain.rules import Attribute, Rule, attributes_read
 from segments.rulesql import PROFILES, PURCHASES, Measures, RuleCompiler, Scope, cut_points
+from segments.slices import Unlogged
 
 FACTS = "segment_facts"
 METRICS = ("recency", "frequency", "monetary")
@@ -77,17 +79,13 @@ def facts_query(
 ) -> Select[Any]:
     p = PURCHASES.c
     in_window = p.purchased_at >= rfm_start
-    bought = (
-        select(
-            p.customer_id,
-            func.count().filter(in_window).label("rfm_frequency"),
-            func.sum(p.net_amount).filter(in_window).label("rfm_monetary"),
-            *measures.purchase_columns(scope),
-        )
-        .where(p.net_amount > 0)
-        .group_by(p.customer_id)
-        .subquery("bought")
-    )
+    bought_rows = select(
+        p.customer_id,
+        func.count().filter(in_window).label("rfm_frequency"),
+        func.sum(p.net_amount).filter(in_window).label("rfm_monetary"),
+        *measures.purchase_columns(scope),
+    ).where(p.net_amount > 0)
+    bought = scope.narrow(bought_rows, p.customer_id).group_by(p.customer_id).subquery("bought")
     profile = PROFILES.c
     days = scope.today_day(profile.time_zone) - profile.last_purchase_day
     outputs: list[Any] = [
@@ -103,51 +101,66 @@ def facts_query(
         joined = joined.outerjoin(categories, categories.c.customer_id == profile.customer_id)
         flags = [column for column in categories.c if column.key != "customer_id"]
         outputs += [func.coalesce(flag, false()).label(flag.key) for flag in flags]
-    return select(*outputs).select_from(joined)
+    return scope.narrow(select(*outputs).select_from(joined), profile.customer_id)
 
 
 async def build(
-    session: AsyncSession, scope: Scope, rules: Sequence[Rule], rfm_window_days: int
+    session: AsyncSession,
+    scope: Scope,
+    rules: Sequence[Rule],
+    rfm_window_days: int,
+    name: str = FACTS,
+    temporary: bool = True,
 ) -> FactsTable:
-    """Writes the facts table (temporary, this connection only) and fetches the RFM cuts."""
+    """Writes the facts of ``scope``'s customers: a temporary table (this connection only), or
+    an unlogged one that the other connections of a sliced recompute can read."""
     measures = Measures(rules)
     rfm_start = scope.now - timedelta(days=rfm_window_days)
     query = facts_query(scope, measures, rfm_start, profile_columns(rules))
-    await drop(session)
-    create = CreateTableAs(query, FACTS, temporary=True)
+    await drop(session, name)
+    create = CreateTableAs(query, name, temporary=True) if temporary else Unlogged(query, name)
     await session.execute(create)
-    facts = FactsTable(create.table, measures, rfm_start)
     if session.get_bind().dialect.name == "postgresql":
-        await session.execute(text(f"ANALYZE {FACTS}"))
-    facts.cuts = await _rfm_cuts(session, facts)
-    return facts
+        await session.execute(text(f"ANALYZE {name}"))
+    return FactsTable(create.table, measures, rfm_start)
 
 
-async def drop(session: AsyncSession) -> None:
-    await session.execute(text(f"DROP TABLE IF EXISTS {FACTS}"))
+async def drop(session: AsyncSession, name: str = FACTS) -> None:
+    await session.execute(text(f"DROP TABLE IF EXISTS {name}"))
 
 
-def _goodness(facts: FactsTable) -> dict[str, Any]:
+def _goodness(c: Any) -> dict[str, Any]:
     """Each RFM metric oriented so that more is better."""
-    c = facts.c
     return {"recency": -c.days, "frequency": c.rfm_frequency, "monetary": c.rfm_monetary}
 
 
-async def _rfm_cuts(session: AsyncSession, facts: FactsTable) -> dict[str, list[Any]]:
-    """The values at positions ceil(k * n / 5) of each sorted metric, k = 1..4."""
-    scored = facts.c.rfm_frequency > 0
-    metrics = _goodness(facts)
+async def add_rfm_cuts(session: AsyncSession, tables: Sequence[FactsTable]) -> None:
+    """The values at positions ceil(k * n / 5) of each sorted metric, k = 1..4, over the
+    customers of every table, kept on each table."""
+    parts = [
+        select(*(value.label(name) for name, value in _goodness(t.c).items())).where(
+            t.c.rfm_frequency > 0
+        )
+        for t in tables
+    ]
+    scored = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("scored")
+    cuts = await _cuts(session, scored.c, scored)
+    for table in tables:
+        table.cuts = cuts
+
+
+async def _cuts(session: AsyncSession, metrics: Any, scored: Any) -> dict[str, list[Any]]:
     if session.get_bind().dialect.name == "postgresql":
-        query = select(*(cut_points(metrics[name]).label(name) for name in METRICS)).where(scored)
+        query = select(*(cut_points(metrics[name]).label(name) for name in METRICS))
         row = (await session.execute(query)).one()
         return {name: list(row._mapping[name] or []) for name in METRICS}
-    scored_count = (await session.execute(select(func.count()).where(scored))).scalar_one()
+    scored_count = (await session.execute(select(func.count()).select_from(scored))).scalar_one()
     cuts: dict[str, list[Any]] = {}
     for name in METRICS:
         values = []
         for k in range(1, 5):
             position = max(1, math.ceil(k * scored_count / 5))
-            ordered = select(metrics[name]).where(scored).order_by(metrics[name])
+            ordered = select(metrics[name]).order_by(metrics[name])
             value = (await session.execute(ordered.offset(position - 1).limit(1))).scalar()
             values.append(value)
         cuts[name] = values
@@ -165,7 +178,7 @@ def rfm_segment(facts: FactsTable) -> Any:
     """The named RFM segment id, or NULL for a customer who never bought."""
     if not all(facts.cuts.get(name) for name in METRICS):
         return case((facts.c.before_rfm_window.is_(True), rfm.PREFIX + "lost"), else_=None)
-    metrics = _goodness(facts)
+    metrics = _goodness(facts.c)
     scores = {name: _above(metrics[name], facts.cuts[name]) for name in METRICS}
     cell = scores["recency"] * 10 + (scores["frequency"] + scores["monetary"]) // 2
     named = case(

@@ -35,7 +35,8 @@ from kit.db import UtcDateTime
 from kit.events import Event
 from segments import repository
 from segments.models import Membership, outbox, table_of
-from segments.rulesql import Scope
+from segments.rulesql import Scope, Slice
+from segments.slices import Slicer, Unlogged
 
 MEMBERSHIPS = table_of(Membership)
 EVENT_BATCH = 5000
@@ -144,14 +145,61 @@ async def _sync_in_bulk(
     lap: Callable[[str], None],
 ) -> Counts:
     """Set-based: the difference lands in a temporary table, then is applied in two statements."""
+    await _into_changes(session, query)
+    lap("compare")
+    return await apply_changes(session, segments, now, lap)
+
+
+async def _into_changes(session: AsyncSession, query: Select[Any]) -> None:
     await session.execute(_CREATE_CHANGES)
     await session.execute(delete(CHANGES))
-    columns = ["segment_id", "customer_id", "entered"]
-    await session.execute(insert(CHANGES).from_select(columns, query))
-    lap("compare")
+    await session.execute(
+        insert(CHANGES).from_select(["segment_id", "customer_id", "entered"], query)
+    )
+
+
+async def write_changes(
+    session: AsyncSession, desired: Select[Any], segment_ids: Sequence[str], scope: Scope
+) -> None:
+    """The differences for ``scope``'s customers: into ``membership_changes`` for
+    ``apply_changes``, or for a slice into its own unlogged table (``gather_changes``)."""
+    query = changes_query(desired, segment_ids, scope)
+    if scope.slice is None:
+        await _into_changes(session, query)
+        return
+    name = Slicer.table_name(CHANGES.name, scope.slice)
+    await session.execute(text(f"DROP TABLE IF EXISTS {name}"))
+    await session.execute(Unlogged(query, name))
+
+
+async def gather_changes(session: AsyncSession, slices: Sequence[Slice | None]) -> None:
+    """Every slice's differences into this connection's ``membership_changes``."""
+    names = [Slicer.table_name(CHANGES.name, part) for part in slices if part is not None]
+    if not names:
+        return
+    await session.execute(_CREATE_CHANGES)
+    await session.execute(delete(CHANGES))
+    parts = " UNION ALL ".join(f"SELECT segment_id, customer_id, entered FROM {n}" for n in names)
+    await session.execute(text(f"INSERT INTO {CHANGES.name} {parts}"))
+    for name in names:
+        await session.execute(text(f"DROP TABLE {name}"))
+
+
+async def apply_changes(
+    session: AsyncSession,
+    segments: Sequence[SegmentRef],
+    now: datetime,
+    lap: Callable[[str], None] = _no_lap,
+) -> Counts:
+    """Writes the differences held in ``membership_changes``: rows, then one event each."""
     await repository.plan_for_few_rows(session)
     c = CHANGES.c
-    entered = select(c.segment_id, c.customer_id, literal(now, UtcDateTime())).where(c.entered)
+    # In key order, so the index of memberships is written page after page.
+    entered = (
+        select(c.segment_id, c.customer_id, literal(now, UtcDateTime()))
+        .where(c.entered)
+        .order_by(c.segment_id, c.customer_id)
+    )
     await session.execute(
         insert(MEMBERSHIPS).from_select(["segment_id", "customer_id", "entered_at"], entered)
     )
@@ -170,6 +218,12 @@ async def _sync_in_bulk(
     lap("events")
     return counts
 
+
+# A version 7 UUID: 48 bits of Unix milliseconds, then random bits. Ids written together then
+# sit side by side in the outbox's unique index instead of on random pages all over it.
+TIME_ORDERED_UUID = """CAST(overlay(overlay(replace(gen_random_uuid()::text, '-', '')
+    PLACING lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000)::bigint), 12, '0')
+    FROM 1 FOR 12) PLACING '7' FROM 13 FOR 1) AS uuid)"""
 
 # The same envelope ``Event.encode`` writes, built by PostgreSQL: a first materialization of a
 # segment over a million customers then costs one statement instead of a million Python objects.
@@ -193,9 +247,9 @@ _EVENTS_IN_SQL = text(
                )
            )::text, 'UTF8'),
            :now
-    FROM (SELECT gen_random_uuid() AS id, * FROM membership_changes) AS e
+    FROM (SELECT {TIME_ORDERED_UUID} AS id, * FROM membership_changes) AS e
     JOIN segments AS s ON s.id = e.segment_id
-    """
+    """.replace("{TIME_ORDERED_UUID}", TIME_ORDERED_UUID)
 )
 
 

@@ -24,10 +24,22 @@ from segments.domain.rules import (
     segment_references,
 )
 from segments.facts import recency_bucket
-from segments.memberships import Change, Counts, SegmentRef, apply, count, emit_changes, sync
+from segments.memberships import (
+    Change,
+    Counts,
+    SegmentRef,
+    apply,
+    apply_changes,
+    count,
+    emit_changes,
+    gather_changes,
+    sync,
+    write_changes,
+)
 from segments.models import Segment
-from segments.rulesql import PROFILES, RuleCompiler, Scope
+from segments.rulesql import PROFILES, RuleCompiler, Scope, Slice
 from segments.settings import SegmentsSettings
+from segments.slices import Slicer
 
 log = logging.getLogger(__name__)
 # The inputs an event changed, by name (``domain.rules.inputs_read``); None: any of them.
@@ -38,10 +50,14 @@ Inputs = frozenset[str] | None
 class SegmentConfig:
     recency_edges_days: tuple[int, ...] = (30, 60, 90, 121)
     rfm_window_days: int = 365
+    # Connections the full recompute works on side by side (PostgreSQL); one per core.
+    parallelism: int = 2
 
     @classmethod
     def of(cls, settings: SegmentsSettings) -> "SegmentConfig":
-        return cls(settings.recency_edges_days, settings.rfm_window_days)
+        return cls(
+            settings.recency_edges_days, settings.rfm_window_days, settings.recompute_parallelism
+        )
 
 
 @dataclass(frozen=True)
@@ -192,7 +208,9 @@ async def recompute_all(
 
     One pass writes the per-customer facts (``segments.facts``); what every segment should
     contain is then compared with what it contains in one statement, and only the difference
-    is written, with one event per change.
+    is written, with one event per change. Both passes run over ``config.parallelism`` slices
+    of the customers side by side (``segments.slices``); the RFM cut points between them are
+    taken over everyone, and the difference is written here, in this transaction.
     """
     clock = _Stages(timings)
     await repository.lock_memberships(session, exclusive=True)
@@ -200,15 +218,40 @@ async def recompute_all(
     scope = Scope(now, await repository.known_time_zones(session))
     segments = await repository.list_segments(session)
     rules = in_dependency_order(segments)
-    table = await facts.build(session, scope, [r.rule for r in rules], config.rfm_window_days)
+    refs = _builtin(segments, (*recency.SEGMENT_IDS, *rfm.SEGMENT_IDS)) + [r.ref for r in rules]
+    slicer = Slicer(session, config.parallelism)
+    await slicer.split()
+
+    async def write_facts(slice_session: AsyncSession, part: Slice | None) -> facts.FactsTable:
+        name = Slicer.table_name(facts.FACTS, part)
+        rule_list = [r.rule for r in rules]
+        return await facts.build(
+            slice_session,
+            scope.of_slice(part),
+            rule_list,
+            config.rfm_window_days,
+            name,
+            part is None,
+        )
+
+    tables = await slicer.each(write_facts)
+    await facts.add_rfm_cuts(session, tables)
     clock.lap("facts")
-    desired = facts.desired_memberships(
-        table, scope, config.recency_edges_days, {r.ref.id: r.rule for r in rules}
-    )
-    refs = _builtin(segments, (*recency.SEGMENT_IDS, *rfm.SEGMENT_IDS))
-    counts = await sync(session, desired, refs + [r.ref for r in rules], scope, clock.lap)
-    await facts.drop(session)
-    return counts
+
+    async def find_changes(slice_session: AsyncSession, part: Slice | None) -> None:
+        sliced = scope.of_slice(part)
+        table = tables[0 if part is None else part.index]
+        desired = facts.desired_memberships(
+            table, sliced, config.recency_edges_days, {r.ref.id: r.rule for r in rules}
+        )
+        await write_changes(slice_session, desired, [r.id for r in refs], sliced)
+
+    await slicer.each(find_changes)
+    await gather_changes(session, slicer.slices)
+    for part in slicer.slices:
+        await facts.drop(session, Slicer.table_name(facts.FACTS, part))
+    clock.lap("compare")
+    return await apply_changes(session, refs, now, clock.lap)
 
 
 class _Stages:

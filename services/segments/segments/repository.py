@@ -39,10 +39,13 @@ async def plan_for_everyone(session: AsyncSession, work_memory_mb: int = 256) ->
 
     Every join then touches most customers, so hashing beats index probes: nested loops and
     plain index scans (random heap reads in customer order) are turned off, bitmap scans stay,
-    and sorts and hashes get the memory to stay off disk.
+    and sorts and hashes get the memory to stay off disk. The recompute splits its work over
+    connections itself (``segments.slices``), so PostgreSQL's own parallel workers would only
+    compete with it for the same cores.
     """
     if _is_postgres(session):
         await session.execute(text(f"SET LOCAL work_mem = '{int(work_memory_mb)}MB'"))
+        await session.execute(text("SET LOCAL max_parallel_workers_per_gather = 0"))
         await session.execute(text("SET LOCAL enable_nestloop = off"))
         await session.execute(text("SET LOCAL enable_indexscan = off"))
 

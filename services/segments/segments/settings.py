@@ -19,6 +19,9 @@ class SegmentsSettings(ServiceSettings):
     recompute_cron: str = "15 2 * * *"
     recompute_schedule_id: str = "segments-daily-recompute"
     task_queue: str = "segments"
+    # Connections the full recompute works on side by side (PostgreSQL only): one per core
+    # the database can spare at that hour; 1 runs it on a single connection.
+    recompute_parallelism: int = 2
 
     def _namespaced(self, name: str) -> str:
         # Platforms sharing one Temporal (tests, benchmarks) must not share a schedule or queue.
@@ -38,6 +41,13 @@ class SegmentsSettings(ServiceSettings):
         if edges[0] < 1 or any(a >= b for a, b in pairwise(edges)):
             raise ValueError("recency edges must be positive and strictly increasing")
         return edges
+
+    @field_validator("recompute_parallelism")
+    @classmethod
+    def _at_least_one(cls, parallelism: int) -> int:
+        if not 1 <= parallelism <= 32:
+            raise ValueError("the recompute's parallelism must be between 1 and 32")
+        return parallelism
 
     @field_validator("rfm_window_days")
     @classmethod
