@@ -1,3 +1,4 @@
+import gc
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -156,3 +157,10 @@ async def test_a_lost_database_connection_is_a_503_then_the_pool_recovers(
         again = await client.get("/backend")
         assert again.status_code == 200
         assert again.json()["pid"] != first.json()["pid"]
+
+
+async def test_what_startup_built_is_kept_out_of_the_collectors_full_passes(
+    client: httpx.AsyncClient,
+) -> None:
+    assert (await client.get("/healthz")).status_code == 200
+    assert gc.get_freeze_count() > 0
