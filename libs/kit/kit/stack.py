@@ -237,7 +237,8 @@ def postgres_proc(port: int, data: Path) -> Proc:
         if done.returncode != 0:
             raise StackError(f"initdb failed: {done.stderr.strip()}")
     settings = ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]
-    settings += ["-c", "max_connections=400", "-c", "shared_buffers=256MB"]
+    # The production cluster's sizing (k8s/dependencies/postgres-cluster.yaml).
+    settings += ["-c", "max_connections=400", "-c", "shared_buffers=1GB"]
     argv = [postgres_bin("postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1"]
     argv += ["-k", str(data), *settings]
     return Proc("postgres", argv, ready=lambda: port_open(port), user=user)
