@@ -19,6 +19,7 @@ from urllib.parse import quote
 
 import aiohttp
 from fastapi import Depends, FastAPI, Request, Response
+from pydantic import BaseModel
 from yarl import URL
 
 from gateway.idempotency import current_idempotency_key
@@ -62,8 +63,12 @@ class UpstreamClient:
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:  # made on first use, inside the running event loop
             connector = aiohttp.TCPConnector(limit=200, ttl_dns_cache=300)
+            # No cookie jar: one session serves every caller, and no service sets cookies.
             self._session = aiohttp.ClientSession(
-                connector=connector, timeout=self.timeout, auto_decompress=False
+                connector=connector,
+                timeout=self.timeout,
+                auto_decompress=False,
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session
 
@@ -72,8 +77,13 @@ class UpstreamClient:
 
     async def request(self, method: str, path: str, json: object | None = None) -> Answer:
         headers = _headers()
+        if isinstance(json, BaseModel):  # pydantic writes its JSON without a dict in between
+            headers["Content-Type"] = "application/json"
+            data, json = json.model_dump_json().encode(), None
+        else:
+            data = None
         async with self.session.request(
-            method, self.url(path), json=json, headers=headers
+            method, self.url(path), data=data, json=json, headers=headers
         ) as answer:
             content = await answer.read()
             return Answer(answer.status, answer.headers.get("content-type", ""), content)

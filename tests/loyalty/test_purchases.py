@@ -1,6 +1,9 @@
 """The POS contract against PostgreSQL: quotes, reservations, confirmations, tiers."""
 
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event
 
 from kit.clock import utcnow
 from loyalty.domain.rules import ProgramRules, add_months, end_of_day
@@ -17,6 +20,28 @@ async def test_calculate_caps_points_at_a_fifth_and_has_no_side_effects(till: Ti
     assert quote["payable"] == 60_000 - 120 * 100
     assert quote["accrued"] == sum(line["accrued"] for line in quote["lines"])
     assert (await till.balance(member))["available"] == 1_000
+
+
+async def test_a_quote_is_one_statement_outside_any_transaction(till: Till) -> None:
+    member = await till.member()
+    await till.grant(member, 1_000)
+    engine = till.sessions.kw["bind"].sync_engine
+    isolation_levels: list[str | None] = []  # one per statement
+
+    def seen(conn: Any, *_rest: Any) -> None:
+        isolation_levels.append(conn.get_execution_options().get("isolation_level"))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        quote = await till.calculate(member, sofa(), points="max")
+        missing = await till.http.post(
+            "/purchases/calculate", json=till.receipt("no-such-member", sofa())
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert (quote["redeemed"], quote["tier"]) == (100, "base")
+    assert missing.status_code == 404
+    assert isolation_levels == ["AUTOCOMMIT", "AUTOCOMMIT"]  # no BEGIN and COMMIT round trips
 
 
 async def test_no_redeem_lines_and_numbers_asked_for_are_honoured(till: Till) -> None:

@@ -40,7 +40,7 @@ def _problem(status: int, code: str) -> dict[int | str, dict[str, Any]]:
     responses=_problem(404, "member_not_found"),
 )
 async def calculate(body: Receipt, _key: Pos, client: Loyalty) -> Response:
-    return await forward(client, "POST", "/purchases/calculate", body.model_dump(mode="json"))
+    return await forward(client, "POST", "/purchases/calculate", body)
 
 
 @router.post(
@@ -54,7 +54,7 @@ async def calculate(body: Receipt, _key: Pos, client: Loyalty) -> Response:
     },
 )
 async def reserve(body: ReserveRequest, _key: Pos, client: Loyalty) -> Response:
-    return await forward(client, "POST", "/purchases", body.model_dump(mode="json"))
+    return await forward(client, "POST", "/purchases", body)
 
 
 @router.post(
@@ -72,8 +72,7 @@ async def confirm(
     client: Loyalty,
     body: StepRequest | None = None,
 ) -> Response:
-    payload = (body or StepRequest()).model_dump(mode="json")
-    return await forward(client, "POST", f"/purchases/{txid}/confirm", payload)
+    return await forward(client, "POST", f"/purchases/{txid}/confirm", body or StepRequest())
 
 
 @router.post(
@@ -88,8 +87,7 @@ async def cancel(
     client: Loyalty,
     body: StepRequest | None = None,
 ) -> Response:
-    payload = (body or StepRequest()).model_dump(mode="json")
-    return await forward(client, "POST", f"/purchases/{txid}/cancel", payload)
+    return await forward(client, "POST", f"/purchases/{txid}/cancel", body or StepRequest())
 
 
 @router.post(
@@ -108,5 +106,4 @@ async def return_items(
     _key: Pos,
     client: Loyalty,
 ) -> Response:
-    payload = body.model_dump(mode="json")
-    return await forward(client, "POST", f"/purchases/{txid}/returns", payload)
+    return await forward(client, "POST", f"/purchases/{txid}/returns", body)

@@ -5,20 +5,59 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import (
+    BigInteger,
+    Row,
+    Table,
+    and_,
+    bindparam,
+    func,
+    insert,
+    inspect,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from kit.db import UtcDateTime
 from loyalty.domain.receipt import LotView, Restrictions
-from loyalty.models import JournalEntry, Lot, Member, Operation, Purchase
+from loyalty.models import JournalEntry, Lot, Member, Operation, Purchase, RedemptionAllocation
 
 
 def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
+_MEMBER = (
+    select(Member)
+    .where(Member.id == bindparam("member_id"))
+    .execution_options(populate_existing=True)
+)
+_MEMBER_AND_PURCHASE = (
+    select(Member, Purchase)
+    .join(Purchase, Purchase.member_id == Member.id)
+    .where(Purchase.txid == bindparam("txid"))
+    .execution_options(populate_existing=True)
+)
+_LOCKED = {
+    "member": _MEMBER.with_for_update(),
+    "member_and_purchase": _MEMBER_AND_PURCHASE.with_for_update(of=[Member, Purchase]),
+}
+_UNLOCKED = {"member": _MEMBER, "member_and_purchase": _MEMBER_AND_PURCHASE}
+
+
+def _locking(session: AsyncSession, name: str) -> Any:
+    """The statement ``name`` with FOR UPDATE on PostgreSQL (SQLite is locked by a write)."""
+    return (_LOCKED if _dialect(session) == "postgresql" else _UNLOCKED)[name]
+
+
 async def lock_member(session: AsyncSession, member_id: str) -> Member | None:
     """Serialises every balance-changing operation of one member (row lock, or SQLite's)."""
-    return await _lock(session, Member.id == member_id)
+    if _dialect(session) == "sqlite":
+        await _take_sqlite_lock(session, Member.id == member_id)
+    found = await session.execute(_locking(session, "member"), {"member_id": member_id})
+    return found.scalars().first()
 
 
 async def lock_member_with_purchase(
@@ -32,27 +71,14 @@ async def lock_member_with_purchase(
     if _dialect(session) == "sqlite":
         owner = select(Purchase.member_id).where(Purchase.txid == txid).scalar_subquery()
         await _take_sqlite_lock(session, Member.id == owner)
-    query = select(Member, Purchase).join(Purchase, Purchase.member_id == Member.id)
-    query = query.where(Purchase.txid == txid)
-    if _dialect(session) == "postgresql":
-        query = query.with_for_update(of=[Member, Purchase])
-    found = (await session.execute(query.execution_options(populate_existing=True))).first()
+    statement = _locking(session, "member_and_purchase")
+    found = (await session.execute(statement, {"txid": txid})).first()
     return (found[0], found[1]) if found else (None, None)
 
 
 async def _take_sqlite_lock(session: AsyncSession, condition: Any) -> None:
     # A write as the first statement takes SQLite's database lock for the transaction.
     await session.execute(update(Member).where(condition).values(lock_seq=Member.lock_seq + 1))
-
-
-async def _lock(session: AsyncSession, condition: Any) -> Member | None:
-    if _dialect(session) == "sqlite":
-        await _take_sqlite_lock(session, condition)
-    query = select(Member).where(condition)
-    if _dialect(session) == "postgresql":
-        query = query.with_for_update()
-    query = query.execution_options(populate_existing=True)
-    return (await session.execute(query)).scalars().first()
 
 
 @dataclass
@@ -90,66 +116,108 @@ class Journal:
         if not self.entries:
             return
         operation = await session.execute(
-            insert(Operation)
-            .values(
-                kind=self.kind,
-                member_id=self.member_id,
-                reference=self.reference,
-                created_at=self.now,
-            )
-            .returning(Operation.id)
+            NEW_OPERATION,
+            {
+                "kind": self.kind,
+                "member_id": self.member_id,
+                "reference": self.reference,
+                "created_at": self.now,
+            },
         )
         operation_id = operation.scalar_one()
         await session.execute(
-            insert(JOURNAL),  # a plain executemany: no ORM bulk machinery
+            NEW_JOURNAL_ENTRY,  # a plain executemany: no ORM bulk machinery
             [{**e, "operation_id": operation_id} for e in self.entries],
         )
         self.entries.clear()
 
 
+# The hot statements are built once, on the tables rather than the mapped classes: each call
+# then skips building and keying the statement and the ORM's bulk machinery, while
+# `session.execute` still flushes pending ORM changes first, as before.
 JOURNAL = cast(Table, JournalEntry.__table__)
+LOTS = cast(Table, Lot.__table__)
+PURCHASES = cast(Table, Purchase.__table__)
+NEW_OPERATION = insert(cast(Table, Operation.__table__)).returning(Operation.__table__.c.id)
+NEW_JOURNAL_ENTRY = insert(JOURNAL)
 
 
-def restrictions_of(lot: Lot) -> Restrictions:
-    raw = lot.restrictions or {}
+def restrictions_of(raw: dict[str, Any] | None) -> Restrictions:
+    raw = raw or {}
     return Restrictions(**{key: tuple(raw.get(key) or ()) for key in Restrictions.__annotations__})
 
 
-def view(lot: Lot) -> LotView:
-    return LotView(
-        lot.id, lot.remaining - lot.reserved, lot.expires_at, lot.created_at, restrictions_of(lot)
-    )
+# Built once: a statement object keeps its cache key, so each call skips building and keying it.
+_NOW = bindparam("now", type_=UtcDateTime())
+_SPENDABLE = (Lot.active_from <= _NOW, Lot.expires_at >= _NOW, Lot.remaining > Lot.reserved)
+_LOT_VIEW = (Lot.id, Lot.remaining, Lot.reserved, Lot.expires_at, Lot.created_at, Lot.restrictions)
+SPENDABLE_LOTS = select(*_LOT_VIEW).where(Lot.member_id == bindparam("member_id"), *_SPENDABLE)
+TIER_AND_SPENDABLE_LOTS = (
+    select(Member.tier, *_LOT_VIEW)
+    .outerjoin(Lot, and_(Lot.member_id == Member.id, *_SPENDABLE))
+    .where(Member.id == bindparam("member_id"))
+)
+
+
+def view(row: Row[Any]) -> LotView:
+    free = row.remaining - row.reserved
+    return LotView(row.id, free, row.expires_at, row.created_at, restrictions_of(row.restrictions))
 
 
 async def spendable_lots(session: AsyncSession, member_id: str, now: datetime) -> list[LotView]:
-    query = select(Lot).where(
-        Lot.member_id == member_id,
-        Lot.active_from <= now,
-        Lot.expires_at >= now,
-        Lot.remaining > Lot.reserved,
+    """The member's lots as they are now: the caller holds the member's lock."""
+    connection = await session.connection()
+    rows = await connection.execute(SPENDABLE_LOTS, {"member_id": member_id, "now": now})
+    return [view(row) for row in rows]
+
+
+async def tier_and_spendable_lots(
+    connection: AsyncConnection, member_id: str, now: datetime
+) -> tuple[str, list[LotView]] | None:
+    """A member's tier and spendable lots in one statement (one snapshot); None: no member."""
+    rows = (
+        await connection.execute(TIER_AND_SPENDABLE_LOTS, {"member_id": member_id, "now": now})
+    ).all()
+    if not rows:
+        return None
+    return rows[0].tier, [view(row) for row in rows if row.id is not None]
+
+
+_POINTS = bindparam("points", type_=BigInteger())
+_HELD = bindparam("held", type_=BigInteger())
+HOLD = (
+    update(LOTS)
+    .where(
+        LOTS.c.id == bindparam("lot_id"),
+        LOTS.c.remaining - LOTS.c.reserved >= _POINTS,
+        LOTS.c.expires_at >= _NOW,
     )
-    query = query.execution_options(populate_existing=True)
-    return [view(lot) for lot in (await session.execute(query)).scalars()]
+    .values(reserved=LOTS.c.reserved + _POINTS)
+)
+CHANGE_LOT = (
+    update(LOTS)
+    .where(LOTS.c.id == bindparam("lot_id"))
+    .values(remaining=LOTS.c.remaining + _POINTS, reserved=LOTS.c.reserved + _HELD)
+)
 
 
 async def hold(session: AsyncSession, lot_id: str, points: int, now: datetime) -> bool:
     """Reserves points of a lot if they are still free and alive; False otherwise."""
-    result = await session.execute(
-        update(Lot)
-        .where(Lot.id == lot_id, Lot.remaining - Lot.reserved >= points, Lot.expires_at >= now)
-        .values(reserved=Lot.reserved + points)
-        .execution_options(synchronize_session=False)
-    )
+    result = await session.execute(HOLD, {"lot_id": lot_id, "points": points, "now": now})
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def change_lot(session: AsyncSession, lot_id: str, points: int = 0, held: int = 0) -> None:
-    await session.execute(
-        update(Lot)
-        .where(Lot.id == lot_id)
-        .values(remaining=Lot.remaining + points, reserved=Lot.reserved + held)
-        .execution_options(synchronize_session=False)
-    )
+    await session.execute(CHANGE_LOT, {"lot_id": lot_id, "points": points, "held": held})
+
+
+NEW_LOT = insert(LOTS)
+
+
+async def insert_lot(session: AsyncSession, lot: Lot) -> None:
+    """Writes a new, unsaved lot with one INSERT of the columns it sets, outside the ORM."""
+    given = inspect(lot).dict
+    await session.execute(NEW_LOT, {c.key: given[c.key] for c in LOTS.columns if c.key in given})
 
 
 def new_lot(
@@ -177,32 +245,66 @@ def new_lot(
     )
 
 
+_UNTIL = bindparam("until", type_=UtcDateTime())
+EXTEND_PURCHASE_LOTS = (
+    update(LOTS)
+    .where(
+        LOTS.c.member_id == bindparam("owner"),  # a column's own name is taken in an UPDATE
+        LOTS.c.source == "purchase",
+        LOTS.c.remaining > 0,
+        LOTS.c.expires_at >= _NOW,
+        LOTS.c.expires_at < _UNTIL,
+    )
+    .values(expires_at=_UNTIL, expiring_notified_at=None)
+)
+TRAILING_SPEND = select(
+    func.coalesce(func.sum(PURCHASES.c.paid_amount - PURCHASES.c.refunded_amount), 0)
+).where(
+    PURCHASES.c.member_id == bindparam("member_id"),
+    PURCHASES.c.status == "confirmed",
+    PURCHASES.c.confirmed_at >= bindparam("since", type_=UtcDateTime()),
+    PURCHASES.c.txid != bindparam("excluding"),
+)
+ALLOCATIONS = cast(Table, RedemptionAllocation.__table__)
+NEW_ALLOCATION = insert(ALLOCATIONS)
+_NEW_PURCHASE = {
+    "postgresql": postgresql.insert(PURCHASES).on_conflict_do_nothing(),
+    "sqlite": sqlite.insert(PURCHASES).on_conflict_do_nothing(),
+}
+ALLOCATED_POINTS = (
+    select(ALLOCATIONS.c.lot_id, ALLOCATIONS.c.points)
+    .where(ALLOCATIONS.c.txid == bindparam("txid"))
+    .order_by(ALLOCATIONS.c.id)
+)
+
+
 async def extend_purchase_lots(
     session: AsyncSession, member_id: str, until: datetime, now: datetime
 ) -> None:
     """A purchase keeps the member's open purchase-earned points alive until ``until``."""
-    await session.execute(
-        update(Lot)
-        .where(
-            Lot.member_id == member_id,
-            Lot.source == "purchase",
-            Lot.remaining > 0,
-            Lot.expires_at >= now,
-            Lot.expires_at < until,
-        )
-        .values(expires_at=until, expiring_notified_at=None)
-        .execution_options(synchronize_session=False)
-    )
+    params = {"owner": member_id, "until": until, "now": now}
+    await session.execute(EXTEND_PURCHASE_LOTS, params)
 
 
-async def trailing_spend(session: AsyncSession, member_id: str, since: datetime) -> int:
-    query = select(func.coalesce(func.sum(Purchase.paid_amount - Purchase.refunded_amount), 0))
-    query = query.where(
-        Purchase.member_id == member_id,
-        Purchase.status == "confirmed",
-        Purchase.confirmed_at >= since,
-    )
-    return int((await session.execute(query)).scalar_one())
+async def trailing_spend(
+    session: AsyncSession, member_id: str, since: datetime, excluding: str = ""
+) -> int:
+    """Confirmed spend since ``since``, leaving out the purchase ``excluding`` (txids are never
+    empty, so the default leaves out nothing)."""
+    params = {"member_id": member_id, "since": since, "excluding": excluding}
+    return int((await session.execute(TRAILING_SPEND, params)).scalar_one())
+
+
+async def insert_purchase(session: AsyncSession, row: dict[str, Any]) -> bool:
+    """Claims the row's txid: False when another purchase holds it already."""
+    result = await session.execute(_NEW_PURCHASE[_dialect(session)], row)
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def allocated_points(session: AsyncSession, txid: str) -> list[tuple[str, int]]:
+    """(lot id, points) of each allocation of a reservation, in the order they were made."""
+    rows = await session.execute(ALLOCATED_POINTS, {"txid": txid})
+    return [(row.lot_id, row.points) for row in rows]
 
 
 async def member_lots(session: AsyncSession, member_id: str) -> list[Lot]:

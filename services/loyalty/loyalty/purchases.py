@@ -5,13 +5,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import and_, bindparam, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from kit.clock import utcnow
 from kit.contracts.loyalty import PurchaseConfirmed, PurchaseConfirmedPayload, PurchaseLine
-from kit.db import insert_ignoring_conflict
-from loyalty import ledger, repository
+from kit.db import UtcDateTime
+from loyalty import ledger
 from loyalty.domain import allocation
 from loyalty.domain.receipt import Line, Receipt
 from loyalty.domain.rules import MINOR_UNITS_PER_POINT, ProgramRules
@@ -28,7 +28,7 @@ from loyalty.errors import (
 )
 from loyalty.idempotency import fingerprint, remember, replay
 from loyalty.ledger import Journal
-from loyalty.models import Member, Purchase, RedemptionAllocation, outbox
+from loyalty.models import Lot, Member, Purchase, RedemptionAllocation, outbox
 from loyalty.purchase_schemas import (
     CancellationOut,
     ConfirmationOut,
@@ -59,7 +59,7 @@ async def _quote(
     return allocation.quote(to_receipt(body), lots, wanted, rules, rules.tier(member.tier))
 
 
-def quote_out(member: Member, quote: allocation.Quote) -> QuoteOut:
+def quote_out(member_id: str, tier: str, quote: allocation.Quote) -> QuoteOut:
     lines = [
         LineQuoteOut(
             sku=q.line.sku,
@@ -72,22 +72,25 @@ def quote_out(member: Member, quote: allocation.Quote) -> QuoteOut:
         for q in quote.lines
     ]
     return QuoteOut(
-        customer_id=member.id,
+        customer_id=member_id,
         total_amount=quote.total,
         max_redeemable=quote.max_redeemable,
         redeemed=quote.redeemed,
         accrued=quote.accrued,
         payable=quote.payable,
-        tier=member.tier,
+        tier=tier,
         lines=lines,
     )
 
 
-async def calculate(session: AsyncSession, rules: ProgramRules, body: ReceiptIn) -> QuoteOut:
-    member = await repository.get_member(session, body.customer_id)
-    if member is None:
+async def calculate(connection: AsyncConnection, rules: ProgramRules, body: ReceiptIn) -> QuoteOut:
+    """Reads one snapshot of the member and their lots: no transaction, no lock."""
+    found = await ledger.tier_and_spendable_lots(connection, body.customer_id, utcnow())
+    if found is None:
         raise MemberNotFound()
-    return quote_out(member, await _quote(session, rules, member, body, utcnow()))
+    tier, lots = found
+    quote = allocation.quote(to_receipt(body), lots, body.points_wanted(), rules, rules.tier(tier))
+    return quote_out(body.customer_id, tier, quote)
 
 
 async def reserve(
@@ -109,7 +112,7 @@ async def reserve(
     await _hold(session, member.id, body.txid, quote.allocations, now)
     reserved_until = now + rules.reservation_ttl
     answer = ReservationOut(
-        **quote_out(member, quote).model_dump(),
+        **quote_out(member.id, member.tier, quote).model_dump(),
         txid=body.txid,
         status="reserved",
         reserved_until=reserved_until,
@@ -117,23 +120,34 @@ async def reserve(
     purchase_row = _new_purchase(body, member, quote, reserved_until, now)
     purchase_row["fingerprints"] = {"reserve": print_}
     purchase_row["answers"] = {"reserve": answer.model_dump(mode="json")}
-    if not await insert_ignoring_conflict(session, Purchase.__table__, purchase_row):
+    if not await ledger.insert_purchase(session, purchase_row):
         raise TxidReused()  # another member's till took the same new txid a moment earlier
     await remember(session, key, print_, answer, 201)
     return answer
+
+
+_SAME_TXID_OR_LAPSED = (
+    select(Purchase)
+    .where(
+        or_(
+            Purchase.txid == bindparam("txid"),
+            and_(
+                Purchase.member_id == bindparam("member_id"),
+                Purchase.status == "reserved",
+                Purchase.reserved_until < bindparam("now", type_=UtcDateTime()),
+            ),
+        )
+    )
+    .execution_options(populate_existing=True)
+)
 
 
 async def _same_txid_and_lapsed(
     session: AsyncSession, txid: str, member_id: str, now: datetime
 ) -> tuple[Purchase | None, list[Purchase]]:
     """A purchase already under ``txid`` (a retry), and the member's lapsed reservations."""
-    lapsed = and_(
-        Purchase.member_id == member_id,
-        Purchase.status == "reserved",
-        Purchase.reserved_until < now,
-    )
-    query = select(Purchase).where(or_(Purchase.txid == txid, lapsed))
-    found = list((await session.execute(query.execution_options(populate_existing=True))).scalars())
+    params = {"txid": txid, "member_id": member_id, "now": now}
+    found = list((await session.execute(_SAME_TXID_OR_LAPSED, params)).scalars())
     existing = next((purchase for purchase in found if purchase.txid == txid), None)
     return existing, [purchase for purchase in found if purchase.txid != txid]
 
@@ -170,7 +184,7 @@ async def _hold(
         for a in allocations
     ]
     if rows:
-        await session.execute(insert(RedemptionAllocation), rows)
+        await session.execute(ledger.NEW_ALLOCATION, rows)
     await journal.write(session)
 
 
@@ -236,18 +250,22 @@ async def confirm(
         return ConfirmationOut(**_replayed(purchase, "confirm", print_))
     _still_reserved(purchase, now)
     journal = Journal("confirm", member.id, txid, now)
-    allocations = await allocations_of(session, txid)
-    for lot_id, points in _per_lot((a.lot_id, a.points) for a in allocations).items():
+    for lot_id, points in _per_lot(await ledger.allocated_points(session, txid)).items():
         await ledger.change_lot(session, lot_id, points=-points, held=-points)
         journal.add("capture", member.id, lot_id, points=-points, held=-points)
-    answer = await _accrue(session, rules, member, purchase, journal, now)
-    await journal.write(session)
+    # The accrual follows the tier the member had when buying.
+    expires_at = rules.purchase_lot_expiry(now, rules.tier(member.tier))
+    await ledger.extend_purchase_lots(session, member.id, expires_at, now)
+    await refresh_tier(session, rules, member, now, confirming=purchase)
+    answer, lot = _accrue(rules, member, purchase, journal, expires_at, now)
     purchase.status, purchase.confirmed_at = "confirmed", now
-    await refresh_tier(session, rules, member, now)
-    answer.tier = member.tier
-    await outbox.add(session, _confirmed_event(purchase, now))
     purchase.fingerprints = {**purchase.fingerprints, "confirm": print_}
     purchase.answers = {**purchase.answers, "confirm": answer.model_dump(mode="json")}
+    # The member and purchase changes above are written in one flush, before the next statement.
+    if lot is not None:
+        await ledger.insert_lot(session, lot)
+    await journal.write(session)
+    await outbox.add(session, _confirmed_event(purchase, now))
     await remember(session, key, print_, answer)
     return answer
 
@@ -259,19 +277,17 @@ def _still_reserved(purchase: Purchase, now: datetime) -> None:
         raise ReservationLapsed()
 
 
-async def _accrue(
-    session: AsyncSession,
+def _accrue(
     rules: ProgramRules,
     member: Member,
     purchase: Purchase,
     journal: Journal,
+    expires_at: datetime,
     now: datetime,
-) -> ConfirmationOut:
-    """The purchase's accrual lot (after repaying any debt) and longer life for older ones."""
-    tier = rules.tier(member.tier)
-    expires_at = rules.purchase_lot_expiry(now, tier)
-    await ledger.extend_purchase_lots(session, member.id, expires_at, now)
+) -> tuple[ConfirmationOut, Lot | None]:
+    """The answer and the purchase's accrual lot (still to be written), after repaying debt."""
     accrued, repaid, active_from = purchase.accrued_points, 0, None
+    lot: Lot | None = None
     if accrued > 0:
         active_from = rules.accrual_active_from(now)
         lot = ledger.new_lot(member.id, accrued, "purchase", active_from, expires_at, now)
@@ -279,12 +295,11 @@ async def _accrue(
         repaid = min(member.debt, accrued)
         lot.remaining -= repaid
         member.debt -= repaid
-        session.add(lot)
         purchase.accrual_lot_id = lot.id
         journal.add("accrue", member.id, lot.id, points=accrued)
         if repaid:
             journal.add("adjust", member.id, lot.id, points=-repaid, debt=-repaid)
-    return ConfirmationOut(
+    answer = ConfirmationOut(
         txid=purchase.txid,
         status="confirmed",
         customer_id=member.id,
@@ -297,6 +312,7 @@ async def _accrue(
         tier=member.tier,
         confirmed_at=now,
     )
+    return answer, lot
 
 
 def _confirmed_event(purchase: Purchase, now: datetime) -> PurchaseConfirmed:
@@ -351,10 +367,10 @@ async def release(session: AsyncSession, purchase: Purchase, status: str, now: d
     if purchase.status != "reserved":
         return 0
     journal = Journal(status, purchase.member_id, purchase.txid, now)
-    allocations = await allocations_of(session, purchase.txid)
-    for lot_id, points in _per_lot((a.lot_id, a.points) for a in allocations).items():
+    allocated = await ledger.allocated_points(session, purchase.txid)
+    for lot_id, points in _per_lot(allocated).items():
         await ledger.change_lot(session, lot_id, held=-points)
         journal.add("release", purchase.member_id, lot_id, held=-points)
     await journal.write(session)
     purchase.status = status
-    return sum(a.points for a in allocations)
+    return sum(points for _lot_id, points in allocated)

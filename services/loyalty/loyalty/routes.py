@@ -1,6 +1,8 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response, status
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kit.web import SessionDep
 from loyalty import balance, grants, purchases, returns, service
@@ -30,6 +32,11 @@ router = APIRouter(prefix="/members", tags=["members"])
 grants_router = APIRouter(prefix="/grants", tags=["grants"])
 purchases_router = APIRouter(prefix="/purchases", tags=["purchases"])
 IdempotencyKey = Annotated[str | None, Header(max_length=200)]
+
+
+def json_answer(answer: BaseModel, status_code: int = status.HTTP_200_OK) -> Response:
+    """The answer's JSON as it is: a returned model would be validated a second time."""
+    return Response(answer.model_dump_json(), status_code, media_type="application/json")
 
 
 def rules_of(request: Request) -> ProgramRules:
@@ -72,8 +79,11 @@ async def bulk_grant(
 
 
 @purchases_router.post("/calculate", response_model=QuoteOut)
-async def calculate(body: Receipt, request: Request, session: SessionDep) -> QuoteOut:
-    return await purchases.calculate(session, rules_of(request), body)
+async def calculate(body: Receipt, request: Request) -> Response:
+    reader: AsyncEngine = request.app.state.reader
+    async with reader.connect() as connection:
+        quote = await purchases.calculate(connection, rules_of(request), body)
+    return json_answer(quote)
 
 
 @purchases_router.post("", status_code=status.HTTP_201_CREATED, response_model=ReservationOut)
@@ -82,8 +92,9 @@ async def reserve(
     request: Request,
     session: SessionDep,
     idempotency_key: IdempotencyKey = None,
-) -> ReservationOut:
-    return await purchases.reserve(session, rules_of(request), body, idempotency_key)
+) -> Response:
+    answer = await purchases.reserve(session, rules_of(request), body, idempotency_key)
+    return json_answer(answer, status.HTTP_201_CREATED)
 
 
 @purchases_router.post("/{txid}/confirm", response_model=ConfirmationOut)
@@ -93,9 +104,10 @@ async def confirm(
     session: SessionDep,
     body: StepRequest | None = None,
     idempotency_key: IdempotencyKey = None,
-) -> ConfirmationOut:
+) -> Response:
     step = body or StepRequest()
-    return await purchases.confirm(session, rules_of(request), txid, step, idempotency_key)
+    answer = await purchases.confirm(session, rules_of(request), txid, step, idempotency_key)
+    return json_answer(answer)
 
 
 @purchases_router.post("/{txid}/cancel", response_model=CancellationOut)
@@ -104,8 +116,9 @@ async def cancel(
     session: SessionDep,
     body: StepRequest | None = None,
     idempotency_key: IdempotencyKey = None,
-) -> CancellationOut:
-    return await purchases.cancel(session, txid, body or StepRequest(), idempotency_key)
+) -> Response:
+    answer = await purchases.cancel(session, txid, body or StepRequest(), idempotency_key)
+    return json_answer(answer)
 
 
 @purchases_router.post(
