@@ -19,7 +19,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.bus import EventBus
@@ -85,16 +84,16 @@ class Outbox:
 
     def __init__(self, table: Table) -> None:
         self.table = table
+        self.insert = table.insert()  # built once: executions reuse its compiled form
 
     async def add(self, session: AsyncSession, event: Event) -> None:
-        await session.execute(
-            self.table.insert().values(
-                event_id=str(event.id),
-                subject=event.subject(),
-                data=event.encode(),
-                created_at=utcnow(),
-            )
-        )
+        row = {
+            "event_id": str(event.id),
+            "subject": event.subject(),
+            "data": event.encode(),
+            "created_at": utcnow(),
+        }
+        await session.execute(self.insert, row)
 
 
 class OutboxRelay:
@@ -158,12 +157,12 @@ class _Wakeups:
     """A LISTEN connection on PostgreSQL, reopened when lost; nothing on SQLite."""
 
     def __init__(self, sessions: SessionFactory) -> None:
-        bind = sessions.kw.get("bind")
-        url = bind.url if bind is not None else None
-        self.dsn = None
-        if url is not None and url.get_backend_name() == "postgresql":
-            plain = make_url(url).set(drivername="postgresql")
-            self.dsn = plain.render_as_string(hide_password=False)
+        engine = sessions.kw.get("bind")
+        # The engine's own connection arguments (host, credentials, TLS), for a connection
+        # of its own outside the pool: it is held for as long as the relay runs.
+        self.connect_args: dict[str, Any] | None = None
+        if engine is not None and engine.dialect.name == "postgresql":
+            _, self.connect_args = engine.dialect.create_connect_args(engine.url)
         self.conn: asyncpg.Connection | None = None
         self.woken = asyncio.Event()
         self.retry_at = 0.0
@@ -172,7 +171,7 @@ class _Wakeups:
         self.woken.clear()
 
     async def listening(self) -> bool:
-        if self.dsn is None:
+        if self.connect_args is None:
             return False
         if self.conn is not None and not self.conn.is_closed():
             return True
@@ -181,7 +180,9 @@ class _Wakeups:
             return False
         try:
             self.conn = await asyncpg.connect(
-                self.dsn, timeout=5, server_settings={"application_name": LISTENER_NAME}
+                **self.connect_args,
+                timeout=5,
+                server_settings={"application_name": LISTENER_NAME},
             )
             await self.conn.add_listener(WAKEUP_CHANNEL, self._notified)
             # A lost connection wakes the relay too, which then reconnects.
