@@ -4,10 +4,10 @@ Open-loop load at a fixed rate (latency counted from each request's scheduled st
 slow server is not hidden by a waiting generator), then a closed loop for the most confirms
 per second: first with fresh customers (each first purchase also ends the customer's welcome
 chain), then again once every customer has bought (the ratio target is taken from the first,
-the second is reported beside it). The baseline is pgbench running the same writes as one reserve + confirm (member
-row lock, lot updates, operations, journal, purchase, allocation, accrual lot, outbox) on the
-same PostgreSQL. Targets on the 2-core machine: p99 <= 50 ms at 200 rps; confirms >= 30 % of
-the baseline.
+the second is reported beside it). The baseline is pgbench running the same writes as one
+reserve + confirm (member row lock, lot updates, operations, journal, purchase, allocation,
+accrual lot, outbox) on the same PostgreSQL. Targets on the 2-core machine: p99 <= 50 ms at
+200 rps; confirms >= 30 % of the baseline.
 """
 
 import asyncio
