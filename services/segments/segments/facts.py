@@ -31,7 +31,15 @@ from sqlalchemy.sql.ddl import CreateTableAs
 
 from segments.domain import recency, rfm
 from segments.domain.rules import Attribute, Rule, attributes_read
-from segments.rulesql import PROFILES, PURCHASES, Measures, RuleCompiler, Scope, cut_points
+from segments.rulesql import (
+    PROFILES,
+    PURCHASES,
+    Measures,
+    RuleCompiler,
+    Scope,
+    cut_points,
+    score_above,
+)
 from segments.slices import Unlogged
 
 FACTS = "segment_facts"
@@ -144,12 +152,13 @@ async def add_rfm_cuts(session: AsyncSession, tables: Sequence[FactsTable]) -> N
         for t in tables
     ]
     scored = (parts[0] if len(parts) == 1 else union_all(*parts)).subquery("scored")
-    cuts = await _cuts(session, scored.c, scored)
+    cuts = await _cuts(session, scored)
     for table in tables:
         table.cuts = cuts
 
 
-async def _cuts(session: AsyncSession, metrics: Any, scored: Any) -> dict[str, list[Any]]:
+async def _cuts(session: AsyncSession, scored: Any) -> dict[str, list[Any]]:
+    metrics = scored.c
     if session.get_bind().dialect.name == "postgresql":
         query = select(*(cut_points(metrics[name]).label(name) for name in METRICS))
         row = (await session.execute(query)).one()
@@ -179,7 +188,7 @@ def rfm_segment(facts: FactsTable) -> Any:
     if not all(facts.cuts.get(name) for name in METRICS):
         return case((facts.c.before_rfm_window.is_(True), rfm.PREFIX + "lost"), else_=None)
     metrics = _goodness(facts.c)
-    scores = {name: _above(metrics[name], facts.cuts[name]) for name in METRICS}
+    scores = {name: score_above(metrics[name], facts.cuts[name]) for name in METRICS}
     cell = scores["recency"] * 10 + (scores["frequency"] + scores["monetary"]) // 2
     named = case(
         {r * 10 + fm: rfm.PREFIX + name for r, row in rfm.GRID.items() for fm, name in _cells(row)},
@@ -196,22 +205,6 @@ def rfm_segment(facts: FactsTable) -> Any:
 
 def _cells(row: Sequence[str]) -> list[tuple[int, str]]:
     return list(enumerate(row, start=1))
-
-
-def _above(value: Any, cuts: Sequence[Any]) -> Any:
-    """1 plus the number of cut points the value is strictly above."""
-    total: Any = literal(1)
-    for cut in cuts:
-        total = total + case((value > cut, 1), else_=0)
-    return total
-
-
-@dataclass(frozen=True)
-class Evaluated:
-    """One segment's members as a condition over the facts table."""
-
-    segment_id: str
-    condition: ColumnElement[bool]
 
 
 def desired_memberships(

@@ -58,10 +58,9 @@ MEMBERSHIPS = table_of(Membership)
 
 @dataclass(frozen=True)
 class Slice:
-    """One of ``count`` disjoint ranges of customer ids: from ``low`` (inclusive) to ``high``."""
+    """One of disjoint ranges of customer ids: from ``low`` (inclusive) to ``high``."""
 
     index: int
-    count: int
     low: str | None = None
     high: str | None = None
 
@@ -338,7 +337,10 @@ def rfm_scores(scope: Scope, window_days: int, dialect: str = "postgresql") -> S
     metrics = tuple(zip(("recency", "frequency", "monetary"), goodness, strict=True))
     if dialect == "postgresql":
         cuts = select(*(cut_points(value).label(name) for name, value in metrics)).subquery("cuts")
-        columns = [_above(value, cuts.c[name]).label(name) for name, value in metrics]
+        columns = [
+            score_above(value, [cuts.c[name][i] for i in range(1, 5)]).label(name)
+            for name, value in metrics
+        ]
         scored = select(m.customer_id, *columns).select_from(measured.join(cuts, true()))
     else:
         scored = select(m.customer_id, *(_quintile(value).label(name) for name, value in metrics))
@@ -373,10 +375,12 @@ def cut_points(value: Any) -> Any:
     return type_coerce(func.percentile_disc(fractions).within_group(value), ARRAY(Numeric))
 
 
-def _above(value: Any, cuts: Any) -> ColumnElement[int]:
+def score_above(value: Any, cuts: Sequence[Any]) -> Any:
     """1 plus the number of cut points the value is strictly above."""
-    above = [case((value > cuts[i], 1), else_=0) for i in range(1, 5)]
-    return literal(1) + above[0] + above[1] + above[2] + above[3]
+    total: Any = literal(1)
+    for cut in cuts:
+        total = total + case((value > cut, 1), else_=0)
+    return total
 
 
 def _quintile(order: Any) -> ColumnElement[int]:

@@ -39,8 +39,7 @@ class Slicer:
             return
         edges: list[str | None] = [None, *bounds, None]
         self.slices = [
-            Slice(i, len(edges) - 1, low, high)
-            for i, (low, high) in enumerate(itertools.pairwise(edges))
+            Slice(i, low, high) for i, (low, high) in enumerate(itertools.pairwise(edges))
         ]
 
     @property
