@@ -1,13 +1,16 @@
 """The till's hot path through the gateway: calculate, and reserve + confirm.
 
 Open-loop load at a fixed rate (latency counted from each request's scheduled start, so a
-slow server is not hidden by a waiting generator), then a closed loop for the most confirms
-per second: first with fresh customers (each first purchase also ends the customer's welcome
-chain), then again once every customer has bought (the ratio target is taken from the first,
-the second is reported beside it). The baseline is pgbench running the same writes as one
-reserve + confirm (member row lock, lot updates, operations, journal, purchase, allocation,
-accrual lot, outbox) on the same PostgreSQL. Targets on the 2-core machine: p99 <= 50 ms at
-200 rps; confirms >= 30 % of the baseline.
+slow server is not hidden by a waiting generator), then closed loops for the most confirms per
+second: with fresh customers (each first purchase also ends the customer's welcome chain; the
+ratio target is taken from this one), again once every customer has bought, and once more with
+the event consumers stopped (the till alone, as when they run on other machines).
+
+Two baselines run the same writes as one reserve + confirm (member row lock, lot updates,
+operations, journal, purchase, allocation, accrual lot, outbox; see ``bare_till``): pgbench on
+the same PostgreSQL, and a bare Python till, two bare ASGI hops over asyncpg, which is the floor
+of any Python till here. Targets on the 2-core machine: p99 <= 50 ms at 200 rps; confirms
+>= 30 % of the pgbench baseline.
 """
 
 import asyncio
@@ -17,16 +20,18 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import asyncpg
+import bare_till
 import httpx
 from harness import BenchEnv, cpu_between, cpu_by_group, latency_summary, settled
 
 from kit.migrations import upgrade_async
-from kit.stack import Infra, Platform, postgres_bin
+from kit.stack import Infra, Platform, Proc, ProcessGroup, free_port, port_open, postgres_bin
 
 RATE = 200  # requests per second
 SECONDS = 8
@@ -144,72 +149,76 @@ def _summary(done: list[tuple[float, int]], elapsed: float) -> dict[str, Any]:
     }
 
 
-PGBENCH_SCRIPT = """
-\\set m random(1, {customers})
-\\set t random(1, 1000000000000000)
-BEGIN;
-SELECT id FROM members WHERE id = 'bench-' || :m FOR UPDATE;
-UPDATE lots SET reserved = reserved + 10 WHERE id = 'lot-' || :m;
-INSERT INTO operations (kind, member_id, reference, created_at)
-  VALUES ('reserve', 'bench-' || :m, 'pgbench', now()) RETURNING id AS reserve_op \\gset
-INSERT INTO journal (operation_id, member_id, lot_id, kind, points, held, debt, created_at)
-  VALUES (:reserve_op, 'bench-' || :m, 'lot-' || :m, 'reserve', 0, 10, 0, now());
-INSERT INTO purchases (txid, member_id, status, store_id, channel, lines, total_amount,
-  redeemed_points, accrued_points, paid_amount, refunded_amount, fingerprints, answers,
-  reserved_until, created_at)
-  VALUES ('pg-' || :client_id || '-' || :t, 'bench-' || :m, 'reserved', 's1', 'offline',
-  '[]', 30000, 10, 10, 29000, 0, '{{}}', '{{}}', now() + interval '15 minutes', now());
-INSERT INTO allocations (txid, lot_id, line_no, points, returned)
-  VALUES ('pg-' || :client_id || '-' || :t, 'lot-' || :m, 0, 10, 0);
-COMMIT;
-BEGIN;
-SELECT id FROM members WHERE id = 'bench-' || :m FOR UPDATE;
-UPDATE lots SET remaining = remaining - 10, reserved = reserved - 10 WHERE id = 'lot-' || :m;
-INSERT INTO operations (kind, member_id, reference, created_at)
-  VALUES ('confirm', 'bench-' || :m, 'pgbench', now()) RETURNING id AS confirm_op \\gset
-INSERT INTO lots (id, member_id, source, initial, remaining, reserved, active_from, expires_at,
-  created_at) VALUES (gen_random_uuid()::text, 'bench-' || :m, 'purchase', 10, 10, 0, now(),
-  now() + interval '6 months', now());
-INSERT INTO journal (operation_id, member_id, lot_id, kind, points, held, debt, created_at)
-  VALUES (:confirm_op, 'bench-' || :m, 'lot-' || :m, 'capture', -10, -10, 0, now()),
-         (:confirm_op, 'bench-' || :m, 'lot-' || :m, 'accrue', 10, 0, 0, now());
-UPDATE purchases SET status = 'confirmed', confirmed_at = now()
-  WHERE txid = 'pg-' || :client_id || '-' || :t;
-UPDATE members SET trailing_spend = trailing_spend + 29000 WHERE id = 'bench-' || :m;
-INSERT INTO outbox (event_id, subject, data, created_at) VALUES (gen_random_uuid()::text,
-  'loyalty.purchase_confirmed.v1', convert_to(repeat('x', 600), 'UTF8'), now());
-COMMIT;
-"""
-
-
-async def pgbench_baseline(infra: Infra) -> dict[str, Any]:
+async def _seeded_database(infra: Infra) -> str:
+    """A fresh loyalty database with CUSTOMERS members, each with one large lot."""
     database = f"bench_pos_{uuid.uuid4().hex[:8]}"
     await upgrade_async("loyalty:migrations", await infra.create_database(database))
     conn = await asyncpg.connect(
         host="127.0.0.1", port=infra.postgres_port, user="postgres", database=database
     )
     try:
-        await conn.execute(
-            """
-            INSERT INTO members (id, time_zone, consents, created_at)
-              SELECT 'bench-' || i, 'UTC', '{}', now() FROM generate_series(1, $1) AS i;
-            INSERT INTO lots (id, member_id, source, initial, remaining, reserved, active_from,
-                              expires_at, created_at)
-              SELECT 'lot-' || i, 'bench-' || i, 'manual', 1000000000, 1000000000, 0, now(),
-                     now() + interval '30 days', now() FROM generate_series(1, $1) AS i;
-            """.replace("$1", str(CUSTOMERS))
-        )
+        await conn.execute(bare_till.seed_sql(CUSTOMERS))
     finally:
         await conn.close()
+    return database
+
+
+async def pgbench_baseline(infra: Infra) -> dict[str, Any]:
+    database = await _seeded_database(infra)
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "reserve_confirm.sql"
-        script.write_text(PGBENCH_SCRIPT.format(customers=CUSTOMERS))
+        script.write_text(bare_till.pgbench_script(CUSTOMERS))
         argv = [postgres_bin("pgbench"), "-h", "127.0.0.1", "-p", str(infra.postgres_port)]
         argv += ["-U", "postgres", "-n", "-c", str(CONCURRENCY), "-j", "2", "-T", str(SECONDS)]
         argv += ["-f", str(script), database]
         done = await asyncio.to_thread(subprocess.run, argv, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     return {"tps": _tps(done.stdout), "clients": CONCURRENCY, "seconds": SECONDS}
+
+
+async def bare_till_baseline(infra: Infra, workdir: Path) -> dict[str, Any]:
+    """The same writes behind two bare Python HTTP hops, driven like the platform's till."""
+    database = await _seeded_database(infra)
+    ports = {"service": free_port(), "proxy": free_port()}
+    env = {
+        "BARE_TILL_DSN": f"postgresql://postgres@127.0.0.1:{infra.postgres_port}/{database}",
+        "BARE_TILL_UPSTREAM": f"http://127.0.0.1:{ports['service']}",
+        "PYTHONPATH": str(Path(__file__).parent),
+    }
+    group = ProcessGroup(workdir / f"bare-till-{database}")
+    procs = []
+    for name, port in ports.items():
+        argv = ["uvicorn", f"bare_till:{name}", "--factory", "--lifespan", "on"]
+        argv += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
+        argv += ["--log-level", "warning"]
+        procs.append(Proc(f"bare-till-{name}", argv, env=env, ready=partial(port_open, port)))
+    try:
+        group.start_all_and_wait(procs)
+        connector = aiohttp.TCPConnector(limit=400)
+        timeout = aiohttp.ClientTimeout(total=10)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
+            till = BareTill(client, f"http://127.0.0.1:{ports['proxy']}")
+            await closed_loop(till.reserve_confirm, CONCURRENCY, 1)  # warm-up
+            figures = await measured(closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS), True)
+    finally:
+        group.stop_all()
+    return {**figures, "confirms_per_second": figures["requests_per_second"] / 2}
+
+
+class BareTill:
+    def __init__(self, client: aiohttp.ClientSession, base: str) -> None:
+        self.client = client
+        self.base = base
+
+    async def post(self, path: str, body: dict[str, Any]) -> tuple[float, int]:
+        started = time.perf_counter()
+        async with self.client.post(self.base + path, json=body) as response:
+            await response.read()
+        return time.perf_counter() - started, response.status
+
+    async def reserve_confirm(self, n: int) -> list[tuple[float, int]]:
+        body = {"customer": n % CUSTOMERS + 1, "txid": uuid.uuid4().hex}
+        return [await self.post("/reserve", body), await self.post("/confirm", body)]
 
 
 def _tps(output: str) -> float:
@@ -226,6 +235,27 @@ async def measured(run: Awaitable[dict[str, Any]], pairs: bool = False) -> dict[
     if pairs:  # a reserve and its confirm
         done = figures["count"] / 2 or 1
         figures["cpu_ms_per_confirm"] = {k: round(v * 1000 / done, 1) for k, v in spent.items()}
+    return figures
+
+
+CONSUMERS = ("segments", "orchestrator", "notifier")
+
+
+async def till_alone(platform: Platform, till: Till) -> dict[str, Any]:
+    """A closed loop with the event consumers stopped, as if they ran on other machines.
+
+    The confirms' events wait in JetStream meanwhile; the consumers take them up on restart,
+    and the next phase starts once they are through.
+    """
+    for package in CONSUMERS:
+        platform.stop_worker(package)
+    try:
+        await closed_loop(till.reserve_confirm, CONCURRENCY, 1)  # warm-up after the pause
+        figures = await measured(closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS), True)
+    finally:
+        for package in CONSUMERS:
+            platform.start_worker(package)
+    await settled()
     return figures
 
 
@@ -250,10 +280,14 @@ async def run(env: BenchEnv) -> dict[str, Any]:
         # A reserve and its confirm are two requests: RATE requests per second in all.
         pairs = open_loop(till.reserve_confirm, RATE / 2, SECONDS)
         reserve_confirm = await measured(pairs, pairs=True)
+        await settled()
+        alone = await till_alone(platform, till)
     print({"calculate": calculate, "reserve_confirm": reserve_confirm, "closed": most}, flush=True)
     repeat_per_second = repeat["requests_per_second"] / 2
     baseline = await pgbench_baseline(await env.infra())
+    bare = await bare_till_baseline(await env.infra(), env.workdir)
     confirms_per_second = most["requests_per_second"] / 2
+    alone_per_second = alone["requests_per_second"] / 2
     return {
         "machine_cores_busy_before": busy_before,
         "calculate_at_200_rps": calculate,
@@ -263,8 +297,17 @@ async def run(env: BenchEnv) -> dict[str, Any]:
             **repeat,
             "confirms_per_second": repeat_per_second,
         },
+        "reserve_confirm_closed_loop_till_alone": {
+            **alone,
+            "confirms_per_second": alone_per_second,
+        },
         "pgbench_same_writes": baseline,
+        "bare_python_till_same_writes": bare,
         "confirm_throughput_ratio_to_pgbench": round(confirms_per_second / baseline["tps"], 3),
         "repeat_customers_ratio_to_pgbench": round(repeat_per_second / baseline["tps"], 3),
+        "till_alone_ratio_to_pgbench": round(alone_per_second / baseline["tps"], 3),
+        "bare_python_till_ratio_to_pgbench": round(
+            bare["confirms_per_second"] / baseline["tps"], 3
+        ),
         "targets": "p99 <= 50 ms at 200 rps; ratio >= 0.3",
     }

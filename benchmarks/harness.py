@@ -68,6 +68,7 @@ CPU_GROUPS = (
     ("nats", "nats-server"),
     ("redis", "redis-server"),
     ("load generator", "benchmarks/run.py"),
+    ("bare python till", "bare_till:"),
 )
 
 

@@ -88,14 +88,16 @@ class Ledger(RuleBasedStateMachine):
         amount=st.integers(1, 300),
         days=st.integers(1, 60),
         category=st.none() | st.sampled_from(CATEGORIES),
+        delay=st.sampled_from((0, 0, 1, 7)),
     )
-    def grant(self, who: int, amount: int, days: int, category: str | None) -> None:
+    def grant(self, who: int, amount: int, days: int, category: str | None, delay: int) -> None:
         restrictions = {"categories": [category]} if category else None
         body = GrantRequest(
             idempotency_key=uuid.uuid4().hex,
             member_id=self.members[who],
             amount=amount,
             lifetime_days=days,
+            active_from=utcnow() + timedelta(days=delay) if delay else None,
             source="promo",
             restrictions=restrictions,
         )

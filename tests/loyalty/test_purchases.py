@@ -3,10 +3,13 @@
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import delete, event, select
 
 from kit.clock import utcnow
+from kit.db import unit_of_work
 from loyalty.domain.rules import ProgramRules, add_months, end_of_day
+from loyalty.models import JournalEntry, Lot
+from loyalty.reconcile import breaches
 from tests.loyalty.till import Till, days_from_now, events, lamp, sofa
 
 RULES = ProgramRules()
@@ -71,6 +74,36 @@ async def test_delayed_points_are_pending_until_their_window_opens(till: Till) -
     balance = await till.balance(member)
     assert (balance["available"], balance["pending"]) == (0, 70)
     assert (await till.calculate(member, sofa(), points="max"))["redeemed"] == 0
+
+
+async def test_a_delayed_activation_is_journalled_once_when_its_time_comes(
+    any_till: Till,
+) -> None:
+    till = any_till
+    member = await till.member()
+    opens = utcnow() + timedelta(days=3)
+    window = {"active_from": opens.isoformat(), "expires_at": days_from_now(14)}
+    lot_id = (await till.grant(member, 70, **window))["lot_id"]
+    await till.grant(member, 5)  # spendable at once: no activation entry
+    assert (await till.sweep()).activated_lots == 0
+    assert await activations(till, member) == []
+    assert (await till.sweep(opens + timedelta(seconds=1))).activated_lots == 1
+    assert (await till.sweep(opens + timedelta(days=1))).activated_lots == 0
+    [(entry_lot, points)] = await activations(till, member)
+    assert (entry_lot, points) == (lot_id, 0)  # a point in time: the amounts do not move
+    async with till.sessions() as session:  # never committed: the reconcile must notice
+        lot = await session.get(Lot, lot_id)
+        assert lot is not None and lot.activated_at == opens
+        await session.execute(delete(JournalEntry).where(JournalEntry.kind == "activate"))
+        assert (await breaches(session)) == {"activation not journalled exactly once": [lot_id]}
+
+
+async def activations(till: Till, member: str) -> list[tuple[str | None, int]]:
+    query = select(JournalEntry.lot_id, JournalEntry.points).where(
+        JournalEntry.member_id == member, JournalEntry.kind == "activate"
+    )
+    async with unit_of_work(till.sessions) as session:
+        return [(row.lot_id, row.points) for row in await session.execute(query)]
 
 
 async def test_reserve_holds_points_and_confirm_captures_them(till: Till) -> None:

@@ -434,6 +434,9 @@ class Platform:
         assert done.returncode == 0, done.stderr
         return done.stdout.strip()
 
+    def stop_worker(self, package: str) -> None:
+        self.group.stop(f"{package}-worker")
+
     def kill_worker(self, package: str) -> None:
         self.group.stop(f"{package}-worker", sig=signal.SIGKILL)
 

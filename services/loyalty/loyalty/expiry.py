@@ -1,4 +1,5 @@
-"""The ledger's scheduled work: expiring lots, warning before they burn, lapsing reservations.
+"""The ledger's scheduled work: journalling delayed activations, expiring lots, warning before
+they burn, lapsing reservations.
 
 Every step is safe to re-run and to run in several workers at once: rows are claimed with
 ``FOR UPDATE SKIP LOCKED`` on PostgreSQL and each step only acts on what is still due.
@@ -31,6 +32,7 @@ BATCH = 5_000
 
 @dataclass
 class SweepResult:
+    activated_lots: int = 0
     expired_points: int = 0
     expiring_notices: int = 0
     lapsed_reservations: int = 0
@@ -40,6 +42,36 @@ async def _begin_write(session: AsyncSession) -> None:
     """On SQLite, take the write lock before reading, so the read cannot go stale."""
     if session.get_bind().dialect.name == "sqlite":
         await session.execute(text("UPDATE lots SET reserved = reserved WHERE 1 = 0"))
+
+
+async def activate_batch(session: AsyncSession, now: datetime, batch: int = BATCH) -> int:
+    """Journals up to ``batch`` delayed lots whose points have become spendable; how many.
+
+    The balance reads ``active_from`` directly, so the points are spendable from that moment
+    whether or not the sweep has run; the entry records it, once per lot.
+    """
+    await _begin_write(session)
+    due = (
+        select(Lot.id, Lot.member_id, Lot.active_from)
+        .where(Lot.activated_at.is_(None), Lot.active_from <= now)
+        .order_by(Lot.active_from, Lot.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    rows = (await session.execute(due)).all()
+    if not rows:
+        return 0
+    await session.execute(
+        update(Lot)
+        .where(Lot.id.in_([row.id for row in rows]))
+        .values(activated_at=Lot.active_from)
+        .execution_options(synchronize_session=False)
+    )
+    journal = Journal("activate", None, None, now)
+    for row in rows:
+        journal.add("activate", row.member_id, row.id)
+    await journal.write(session)
+    return len(rows)
 
 
 async def expire_batch(session: AsyncSession, now: datetime, batch: int = BATCH) -> int:
@@ -135,6 +167,12 @@ async def sweep(
     """One pass of every scheduled step, each in batches of its own transactions."""
     now = now or utcnow()
     result = SweepResult(lapsed_reservations=await lapse_reservations(sessions, now))
+    while True:
+        async with unit_of_work(sessions) as session:
+            activated = await activate_batch(session, now)
+        if not activated:
+            break
+        result.activated_lots += activated
     while True:
         async with unit_of_work(sessions) as session:
             burnt = await expire_batch(session, now)

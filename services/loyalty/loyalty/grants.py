@@ -157,12 +157,13 @@ async def _bulk_portable(session: AsyncSession, template: Lot, member_ids: list[
 _BULK = text("""
 WITH new_lots AS (
     INSERT INTO lots (id, member_id, source, reference, grant_id, initial, remaining, reserved,
-                      active_from, expires_at, restrictions, created_at)
+                      active_from, expires_at, restrictions, created_at, activated_at)
     SELECT CAST(:lot_prefix AS text) || lpad(to_hex(wanted.n), 12, '0'), m.id,
            CAST(:source AS text), CAST(:reference AS text), CAST(:grant_id AS text),
            CAST(:amount AS bigint), CAST(:amount AS bigint), 0,
            CAST(:active_from AS timestamptz), CAST(:expires_at AS timestamptz),
-           CAST(:restrictions AS json), CAST(:now AS timestamptz)
+           CAST(:restrictions AS json), CAST(:now AS timestamptz),
+           CAST(:activated_at AS timestamptz)
     FROM unnest(CAST(:member_ids AS text[])) WITH ORDINALITY AS wanted(id, n)
     JOIN members m ON m.id = wanted.id
     RETURNING id, member_id
@@ -207,6 +208,7 @@ async def _bulk_postgres(session: AsyncSession, lot: Lot, member_ids: list[str])
             "amount": lot.initial,
             "active_from": lot.active_from,
             "expires_at": lot.expires_at,
+            "activated_at": lot.activated_at,
             "restrictions": json.dumps(lot.restrictions) if lot.restrictions else None,
             "member_ids": member_ids,
             "subject": BonusGranted.subject(),

@@ -241,6 +241,7 @@ def new_lot(
         active_from=active_from,
         expires_at=expires_at,
         created_at=now,
+        activated_at=active_from if active_from <= now else None,
         **extra,
     )
 

@@ -10,6 +10,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -53,6 +54,12 @@ class Lot(Base):
         Index("ix_lots_member_expiry", "member_id", "expires_at"),
         Index("ix_lots_expires_at", "expires_at"),
         Index("ix_lots_grant_id", "grant_id"),
+        Index(
+            "ix_lots_awaiting_activation",
+            "active_from",
+            postgresql_where=text("activated_at IS NULL"),
+            sqlite_where=text("activated_at IS NULL"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -68,6 +75,9 @@ class Lot(Base):
     restrictions: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expiring_notified_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # When the points became spendable: active_from, set at creation or by the sweep that
+    # journals a delayed activation. Null while the lot waits.
+    activated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Operation(Base):

@@ -3,7 +3,8 @@
 - 0 <= reserved <= remaining <= initial on every lot;
 - the journal sums to every lot's remaining and reserved, and to every member's debt;
 - every lot's reserved equals the points of open reservations allocated to it;
-- no allocation gives back more than it took; no member owes a negative debt.
+- no allocation gives back more than it took; no member owes a negative debt;
+- a lot that became spendable after it was created has one activation entry, any other none.
 """
 
 import asyncio
@@ -42,6 +43,14 @@ CHECKS = {
         WHERE COALESCE(open.points, 0) <> lots.reserved""",
     "allocation gave back more than it took": """
         SELECT id FROM allocations WHERE returned < 0 OR returned > points""",
+    "activation not journalled exactly once": """
+        SELECT lots.id FROM lots LEFT JOIN (
+            SELECT lot_id, COUNT(*) AS entries FROM journal WHERE kind = 'activate'
+            GROUP BY lot_id
+        ) a ON a.lot_id = lots.id
+        WHERE COALESCE(a.entries, 0) <> CASE
+            WHEN lots.activated_at IS NOT NULL AND lots.active_from > lots.created_at THEN 1
+            ELSE 0 END""",
 }
 
 
