@@ -8,7 +8,7 @@ from sqlalchemy import delete, event, select
 from kit.clock import utcnow
 from kit.db import unit_of_work
 from loyalty.domain.rules import ProgramRules, add_months, end_of_day
-from loyalty.models import JournalEntry, Lot
+from loyalty.models import JournalEntry, Lot, Member, Purchase
 from loyalty.reconcile import breaches
 from tests.loyalty.till import Till, days_from_now, events, lamp, sofa
 
@@ -180,6 +180,40 @@ async def test_tier_accrual_lifetime_and_expiry_extension(till: Till) -> None:
     expiries = {e["expires_at"]: e["amount"] for e in (await till.balance(member))["expiring"]}
     assert expiries[promo["expires_at"].replace("+00:00", "Z")] == 10  # promo keeps its date
     assert expiries[third["accrual_expires_at"]] == first["accrued"] + big["accrued"] + 7
+
+
+async def test_a_member_who_stops_buying_steps_down_when_the_spend_ages_out(
+    any_till: Till,
+) -> None:
+    till = any_till
+    member = await till.member()
+    big = await till.buy(member, sofa(price=150_000))  # silver
+    small = await till.buy(member, lamp(price=10_000, quantity=1))
+    assert small["tier"] == "silver"
+    first_at = datetime.fromisoformat(big["confirmed_at"])
+    bought_at = datetime.fromisoformat(small["confirmed_at"])
+    # As if the big purchase had been made 300 days ago: its date, and the member's review.
+    long_ago = first_at - timedelta(days=300)
+    async with unit_of_work(till.sessions) as session:
+        purchase = await session.get(Purchase, big["txid"])
+        assert purchase is not None
+        purchase.confirmed_at = long_ago
+        stored = await session.get(Member, member)
+        assert stored is not None and stored.tier_review_at == first_at + RULES.spend_window
+        stored.tier_review_at = long_ago + RULES.spend_window
+    assert (await till.sweep(bought_at + timedelta(days=64))).reviewed_tiers == 0
+    assert (await till.sweep(bought_at + timedelta(days=66))).reviewed_tiers == 1
+    assert (await till.sweep(bought_at + timedelta(days=67))).reviewed_tiers == 0  # next: a year
+    balance = await till.balance(member)
+    assert (balance["tier"], balance["trailing_spend"]) == ("base", 10_000)
+    [_up, down] = await events(till, "member.tier_changed")
+    assert down["payload"] == {"previous_tier": "silver", "tier": "base", "trailing_spend": 10_000}
+    assert (
+        await till.sweep(bought_at + RULES.spend_window + timedelta(days=1))
+    ).reviewed_tiers == 1
+    assert (await till.balance(member))["trailing_spend"] == 0
+    assert len(await events(till, "member.tier_changed")) == 2  # base stays base: no event
+    assert (await till.sweep(bought_at + 2 * RULES.spend_window)).reviewed_tiers == 0
 
 
 def _date(stamp: str) -> datetime:

@@ -1,7 +1,8 @@
 """`python -m loyalty.expire`: one pass of the ledger's scheduled work (cron-friendly).
 
-Expires lots past their end of day, sends `bonus.expiring` notices and releases lapsed
-reservations. Re-running never expires twice; the worker runs the same pass periodically.
+Releases lapsed reservations, journals delayed activations, reviews the tiers of members whose
+spend has left the window, expires lots past their end of day and sends `bonus.expiring`
+notices. Re-running never does anything twice; the worker runs the same pass periodically.
 """
 
 import asyncio
@@ -19,8 +20,10 @@ async def main() -> None:
     finally:
         await engine.dispose()
     print(
-        f"expired {result.expired_points} points, sent {result.expiring_notices} expiry notices,"
-        f" released {result.lapsed_reservations} lapsed reservations"
+        f"released {result.lapsed_reservations} lapsed reservations,"
+        f" journalled {result.activated_lots} activations,"
+        f" reviewed {result.reviewed_tiers} tiers,"
+        f" expired {result.expired_points} points, sent {result.expiring_notices} expiry notices"
     )
 
 

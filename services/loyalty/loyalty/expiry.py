@@ -1,5 +1,5 @@
-"""The ledger's scheduled work: journalling delayed activations, expiring lots, warning before
-they burn, lapsing reservations.
+"""The ledger's scheduled work: journalling delayed activations, reviewing the tiers of members
+whose spend has aged, expiring lots, warning before they burn, lapsing reservations.
 
 Every step is safe to re-run and to run in several workers at once: rows are claimed with
 ``FOR UPDATE SKIP LOCKED`` on PostgreSQL and each step only acts on what is still due.
@@ -25,14 +25,17 @@ from loyalty.domain.rules import ProgramRules
 from loyalty.ledger import Journal
 from loyalty.models import Lot, Purchase, outbox
 from loyalty.purchases import locked_purchase, release
+from loyalty.tiering import review_due
 
 log = logging.getLogger(__name__)
 BATCH = 5_000
+REVIEW_BATCH = 500  # a few statements per member
 
 
 @dataclass
 class SweepResult:
     activated_lots: int = 0
+    reviewed_tiers: int = 0
     expired_points: int = 0
     expiring_notices: int = 0
     lapsed_reservations: int = 0
@@ -173,6 +176,13 @@ async def sweep(
         if not activated:
             break
         result.activated_lots += activated
+    while True:
+        async with unit_of_work(sessions) as session:
+            await _begin_write(session)
+            reviewed = await review_due(session, rules, now, REVIEW_BATCH)
+        if not reviewed:
+            break
+        result.reviewed_tiers += reviewed
     while True:
         async with unit_of_work(sessions) as session:
             burnt = await expire_batch(session, now)

@@ -296,6 +296,22 @@ async def trailing_spend(
     return int((await session.execute(TRAILING_SPEND, params)).scalar_one())
 
 
+OLDEST_COUNTED_PURCHASE = select(func.min(PURCHASES.c.confirmed_at)).where(
+    PURCHASES.c.member_id == bindparam("member_id"),
+    PURCHASES.c.status == "confirmed",
+    PURCHASES.c.confirmed_at >= bindparam("since", type_=UtcDateTime()),
+)
+
+
+async def oldest_counted_purchase(
+    session: AsyncSession, member_id: str, since: datetime
+) -> datetime | None:
+    """When the member's oldest purchase confirmed since ``since`` was confirmed."""
+    params = {"member_id": member_id, "since": since}
+    found: datetime | None = (await session.execute(OLDEST_COUNTED_PURCHASE, params)).scalar()
+    return found
+
+
 async def insert_purchase(session: AsyncSession, row: dict[str, Any]) -> bool:
     """Claims the row's txid: False when another purchase holds it already."""
     result = await session.execute(_NEW_PURCHASE[_dialect(session)], row)

@@ -27,6 +27,14 @@ class Base(DeclarativeBase):
 
 class Member(Base):
     __tablename__ = "members"
+    __table_args__ = (
+        Index(
+            "ix_members_tier_review_at",
+            "tier_review_at",
+            postgresql_where=text("tier_review_at IS NOT NULL"),
+            sqlite_where=text("tier_review_at IS NOT NULL"),
+        ),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     phone: Mapped[str | None] = mapped_column(String(32), unique=True)
@@ -43,6 +51,9 @@ class Member(Base):
     debt: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Bumped to take the member's write lock on SQLite, which has no SELECT ... FOR UPDATE.
     lock_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the oldest spend still counted for the tier leaves the window: the sweep reviews the
+    # tier then. Null without counted spend.
+    tier_review_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Lot(Base):

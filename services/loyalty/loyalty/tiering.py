@@ -1,7 +1,13 @@
-"""Tiers follow the trailing 12-month spend; a change is announced."""
+"""Tiers follow the trailing 12-month spend; a change is announced.
+
+Spend counts for the tier at a purchase or a return, and again when it leaves the window: the
+member's ``tier_review_at`` is the moment its oldest counted purchase does, and the sweep
+reviews the tier then (``review_due``), so a member who stops buying steps down.
+"""
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.contracts.loyalty import MemberTierChanged, MemberTierChangedPayload
@@ -25,6 +31,8 @@ async def refresh_tier(
     else:
         spend = await ledger.trailing_spend(session, member.id, since, confirming.txid)
         spend += confirming.paid_amount - confirming.refunded_amount
+    if confirming is not None and member.tier_review_at is None:
+        member.tier_review_at = now + rules.spend_window  # later purchases leave it later
     tier = rules.tier_for_spend(spend)
     member.trailing_spend = spend
     if tier.name == member.tier:
@@ -36,3 +44,23 @@ async def refresh_tier(
     await outbox.add(
         session, MemberTierChanged(customer_id=member.id, occurred_at=now, payload=payload)
     )
+
+
+async def review_due(session: AsyncSession, rules: ProgramRules, now: datetime, batch: int) -> int:
+    """Reviews the tiers of up to ``batch`` members whose oldest counted spend has left the
+    window, and schedules each one's next review; how many were reviewed."""
+    due = (
+        select(Member)
+        .where(Member.tier_review_at < now)
+        .order_by(Member.tier_review_at, Member.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    )
+    members = list((await session.execute(due)).scalars())
+    for member in members:
+        await refresh_tier(session, rules, member, now)
+        since = now - rules.spend_window
+        oldest = await ledger.oldest_counted_purchase(session, member.id, since)
+        # Strictly later than now: ``oldest`` is still counted, so it is after ``since``.
+        member.tier_review_at = oldest + rules.spend_window if oldest else None
+    return len(members)

@@ -23,7 +23,7 @@ async def sweep_periodically(
     while not stop.is_set():
         try:
             result = await sweep(resources.sessions, rules)
-            if result.expired_points or result.expiring_notices or result.lapsed_reservations:
+            if any(vars(result).values()):
                 log.info("ledger sweep: %s", result)
         except Exception:
             log.exception("ledger sweep failed; retrying at the next interval")
