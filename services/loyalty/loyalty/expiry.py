@@ -7,11 +7,14 @@ Every step is safe to re-run and to run in several workers at once: rows are cla
 
 import logging
 from collections import defaultdict
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import ColumnElement, Row, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from kit.clock import utcnow
 from kit.contracts.loyalty import (
@@ -47,29 +50,45 @@ async def _begin_write(session: AsyncSession) -> None:
         await session.execute(text("UPDATE lots SET reserved = reserved WHERE 1 = 0"))
 
 
+async def _claim_lots(
+    session: AsyncSession,
+    columns: tuple[InstrumentedAttribute[Any], ...],
+    conditions: tuple[ColumnElement[bool], ...],
+    order: tuple[InstrumentedAttribute[Any], ...],
+    batch: int,
+    **values: Any,
+) -> Sequence[Row[Any]]:
+    """Locks up to ``batch`` due lots, skipping those another sweep holds, and sets ``values``
+    on them; returns their ``columns`` as they were."""
+    await _begin_write(session)
+    due = select(*columns).where(*conditions).order_by(*order).limit(batch)
+    rows = (await session.execute(due.with_for_update(skip_locked=True))).all()
+    if rows:
+        await session.execute(
+            update(Lot)
+            .where(Lot.id.in_([row.id for row in rows]))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    return rows
+
+
 async def activate_batch(session: AsyncSession, now: datetime, batch: int = BATCH) -> int:
     """Journals up to ``batch`` delayed lots whose points have become spendable; how many.
 
     The balance reads ``active_from`` directly, so the points are spendable from that moment
     whether or not the sweep has run; the entry records it, once per lot.
     """
-    await _begin_write(session)
-    due = (
-        select(Lot.id, Lot.member_id, Lot.active_from)
-        .where(Lot.activated_at.is_(None), Lot.active_from <= now)
-        .order_by(Lot.active_from, Lot.id)
-        .limit(batch)
-        .with_for_update(skip_locked=True)
+    rows = await _claim_lots(
+        session,
+        (Lot.id, Lot.member_id),
+        (Lot.activated_at.is_(None), Lot.active_from <= now),
+        (Lot.active_from, Lot.id),
+        batch,
+        activated_at=Lot.active_from,
     )
-    rows = (await session.execute(due)).all()
     if not rows:
         return 0
-    await session.execute(
-        update(Lot)
-        .where(Lot.id.in_([row.id for row in rows]))
-        .values(activated_at=Lot.active_from)
-        .execution_options(synchronize_session=False)
-    )
     journal = Journal("activate", None, None, now)
     for row in rows:
         journal.add("activate", row.member_id, row.id)
@@ -79,23 +98,16 @@ async def activate_batch(session: AsyncSession, now: datetime, batch: int = BATC
 
 async def expire_batch(session: AsyncSession, now: datetime, batch: int = BATCH) -> int:
     """Burns the free points of up to ``batch`` lots past their expiry; the points burnt."""
-    await _begin_write(session)
-    due = (
-        select(Lot.id, Lot.member_id, Lot.remaining, Lot.reserved)
-        .where(Lot.expires_at < now, Lot.remaining > Lot.reserved)
-        .order_by(Lot.id)
-        .limit(batch)
-        .with_for_update(skip_locked=True)
+    rows = await _claim_lots(
+        session,
+        (Lot.id, Lot.member_id, Lot.remaining, Lot.reserved),
+        (Lot.expires_at < now, Lot.remaining > Lot.reserved),
+        (Lot.id,),
+        batch,
+        remaining=Lot.reserved,
     )
-    rows = (await session.execute(due)).all()
     if not rows:
         return 0
-    await session.execute(
-        update(Lot)
-        .where(Lot.id.in_([row.id for row in rows]))
-        .values(remaining=Lot.reserved)
-        .execution_options(synchronize_session=False)
-    )
     journal = Journal("expire", None, None, now)
     per_member: dict[str, int] = defaultdict(int)
     for row in rows:
@@ -112,29 +124,22 @@ async def notify_expiring_batch(
     session: AsyncSession, rules: ProgramRules, now: datetime, batch: int = BATCH
 ) -> int:
     """Warns each member once per lot that points burn within the notice period."""
-    await _begin_write(session)
     horizon = now + timedelta(days=rules.expiring_notice_days)
-    due = (
-        select(Lot.id, Lot.member_id, Lot.remaining, Lot.reserved, Lot.expires_at)
-        .where(
+    rows = await _claim_lots(
+        session,
+        (Lot.id, Lot.member_id, Lot.remaining, Lot.reserved, Lot.expires_at),
+        (
             Lot.expires_at >= now,
             Lot.expires_at <= horizon,
             Lot.remaining > Lot.reserved,
             Lot.expiring_notified_at.is_(None),
-        )
-        .order_by(Lot.id)
-        .limit(batch)
-        .with_for_update(skip_locked=True)
+        ),
+        (Lot.id,),
+        batch,
+        expiring_notified_at=now,
     )
-    rows = (await session.execute(due)).all()
     if not rows:
         return 0
-    await session.execute(
-        update(Lot)
-        .where(Lot.id.in_([row.id for row in rows]))
-        .values(expiring_notified_at=now)
-        .execution_options(synchronize_session=False)
-    )
     notices: dict[str, tuple[int, datetime]] = {}
     for row in rows:
         amount, soonest = notices.get(row.member_id, (0, row.expires_at))
@@ -164,35 +169,34 @@ async def lapse_reservations(sessions: SessionFactory, now: datetime, batch: int
     return lapsed
 
 
+async def review_tiers_batch(session: AsyncSession, rules: ProgramRules, now: datetime) -> int:
+    await _begin_write(session)
+    return await review_due(session, rules, now, REVIEW_BATCH)
+
+
+Step = Callable[[AsyncSession], Awaitable[int]]
+
+
+async def _in_batches(sessions: SessionFactory, step: Step) -> int:
+    """Runs ``step`` in a transaction of its own each time until it finds nothing left."""
+    total = 0
+    while True:
+        async with unit_of_work(sessions) as session:
+            done = await step(session)
+        if not done:
+            return total
+        total += done
+
+
 async def sweep(
     sessions: SessionFactory, rules: ProgramRules, now: datetime | None = None
 ) -> SweepResult:
     """One pass of every scheduled step, each in batches of its own transactions."""
-    now = now or utcnow()
-    result = SweepResult(lapsed_reservations=await lapse_reservations(sessions, now))
-    while True:
-        async with unit_of_work(sessions) as session:
-            activated = await activate_batch(session, now)
-        if not activated:
-            break
-        result.activated_lots += activated
-    while True:
-        async with unit_of_work(sessions) as session:
-            await _begin_write(session)
-            reviewed = await review_due(session, rules, now, REVIEW_BATCH)
-        if not reviewed:
-            break
-        result.reviewed_tiers += reviewed
-    while True:
-        async with unit_of_work(sessions) as session:
-            burnt = await expire_batch(session, now)
-        if not burnt:
-            break
-        result.expired_points += burnt
-    while True:
-        async with unit_of_work(sessions) as session:
-            notified = await notify_expiring_batch(session, rules, now)
-        if not notified:
-            break
-        result.expiring_notices += notified
-    return result
+    at = now or utcnow()
+    return SweepResult(
+        lapsed_reservations=await lapse_reservations(sessions, at),
+        activated_lots=await _in_batches(sessions, lambda s: activate_batch(s, at)),
+        reviewed_tiers=await _in_batches(sessions, lambda s: review_tiers_batch(s, rules, at)),
+        expired_points=await _in_batches(sessions, lambda s: expire_batch(s, at)),
+        expiring_notices=await _in_batches(sessions, lambda s: notify_expiring_batch(s, rules, at)),
+    )
