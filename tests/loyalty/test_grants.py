@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from kit.clock import utcnow
 from kit.db import unit_of_work
 from loyalty.models import JournalEntry, Lot
-from tests.loyalty.till import Till, days_from_now, events, sofa
+from tests.loyalty.till import Till, days_from_now, events, lamp, sofa
 
 
 async def test_a_grant_answers_once_per_key_and_refuses_a_changed_body(till: Till) -> None:
@@ -89,3 +89,39 @@ async def test_expiry_burns_once_and_warns_before(till: Till) -> None:
         assert (await session.execute(burnt)).scalar_one() == -30
         lots = (await session.execute(select(Lot.remaining).order_by(Lot.initial))).scalars()
         assert list(lots) == [0, 40]
+
+
+async def test_own_city_grants_follow_each_member_to_their_city(any_till: Till) -> None:
+    till = any_till
+    berlin, munich = await till.member(city="Berlin"), await till.member(city="Munich")
+    nowhere = await till.member()
+    own_sofas = {"own_city": True, "categories": ["sofas"]}
+    single = {"amount": 40, "lifetime_days": 10, "source": "campaign", "restrictions": own_sofas}
+    granted = await till.http.post(
+        "/grants", json={**single, "idempotency_key": uuid.uuid4().hex, "member_id": berlin}
+    )
+    assert granted.status_code == 201, granted.text
+    refused = await till.http.post(
+        "/grants", json={**single, "idempotency_key": uuid.uuid4().hex, "member_id": nowhere}
+    )
+    assert (refused.status_code, refused.json()["code"]) == (409, "member_city_unknown")
+    bulk = await till.http.post(
+        "/grants/bulk",
+        json={**single, "idempotency_key": uuid.uuid4().hex, "member_ids": [munich, nowhere]},
+    )
+    assert (bulk.json()["granted"], bulk.json()["skipped"]) == (1, 1)
+    assert [(await till.balance(m))["available"] for m in (berlin, munich, nowhere)] == [40, 40, 0]
+
+    async def redeemable(member: str, city: str, line: dict[str, object]) -> int:
+        return int((await till.calculate(member, line, points="max", city=city))["redeemed"])
+
+    assert await redeemable(berlin, "Berlin", sofa()) == 40
+    assert await redeemable(berlin, "Munich", sofa()) == 0
+    assert await redeemable(munich, "Munich", sofa()) == 40
+    assert await redeemable(munich, "Berlin", sofa()) == 0
+    assert await redeemable(munich, "Munich", lamp()) == 0  # the other restrictions still hold
+    both = {**single, "restrictions": {"own_city": True, "cities": ["Berlin"]}}
+    clash = await till.http.post(
+        "/grants", json={**both, "idempotency_key": uuid.uuid4().hex, "member_id": berlin}
+    )
+    assert clash.status_code == 422

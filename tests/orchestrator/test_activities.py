@@ -64,8 +64,9 @@ async def real(infra: Infra) -> AsyncIterator[Real]:
         yield Real(activities, loyalty, notifier, segments, ActivityEnvironment())
 
 
-async def member(real: Real) -> str:
-    answer = await real.loyalty.post("/members", json={"email": f"{uuid.uuid4().hex}@example.com"})
+async def member(real: Real, **fields: str) -> str:
+    body = {"email": f"{uuid.uuid4().hex}@example.com", **fields}
+    answer = await real.loyalty.post("/members", json=body)
     assert answer.status_code == 201, answer.text
     return str(answer.json()["id"])
 
@@ -89,6 +90,26 @@ async def test_a_retried_grant_is_granted_once(real: Real) -> None:
     with pytest.raises(ApplicationError) as refused:
         await real.run.run(real.activities.grant_bonus, changed)
     assert (refused.value.type, refused.value.non_retryable) == ("idempotency_key_reused", True)
+
+
+async def test_an_own_city_grant_skips_a_customer_without_a_city(real: Real) -> None:
+    in_berlin, nowhere = await member(real, city="Berlin"), await member(real)
+
+    def grant(customer: str) -> GrantRequest:
+        return GrantRequest(
+            idempotency_key=f"chain/city/{customer}/e1/grant",
+            member_id=customer,
+            amount=50,
+            lifetime_days=7,
+            restrictions={"own_city": True},
+        )
+
+    granted = await real.run.run(real.activities.grant_bonus, grant(in_berlin))
+    skipped = await real.run.run(real.activities.grant_bonus, grant(nowhere))
+    assert (granted.amount, granted.grant_id is not None) == (50, True)
+    assert (skipped.amount, skipped.grant_id) == (0, None)
+    balance = (await real.loyalty.get(f"/members/{in_berlin}/balance")).json()
+    assert balance["available"] == 50
 
 
 async def test_a_retried_send_is_one_delivery(real: Real) -> None:

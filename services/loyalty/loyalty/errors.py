@@ -6,6 +6,11 @@ class MemberNotFound(NotFound):
     title = "No member with this id"
 
 
+class MemberCityUnknown(Conflict):
+    code = "member_city_unknown"
+    title = "The grant is for the member's own city, and the member has no city on file"
+
+
 class MemberExists(Conflict):
     code = "member_exists"
     title = "A member with this phone or email already exists"

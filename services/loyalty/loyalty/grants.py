@@ -13,7 +13,7 @@ from kit.contracts.loyalty import BonusGranted, BonusGrantedPayload
 from kit.db import insert_ignoring_conflict
 from loyalty import repository
 from loyalty.domain.rules import ProgramRules
-from loyalty.errors import IdempotencyKeyReused, MemberNotFound
+from loyalty.errors import IdempotencyKeyReused, MemberCityUnknown, MemberNotFound
 from loyalty.idempotency import fingerprint
 from loyalty.ledger import Journal, new_lot
 from loyalty.models import Grant, Lot, outbox
@@ -54,10 +54,15 @@ async def grant(
     claimed = await _claim(session, body.idempotency_key, fingerprint("grant", body), now)
     if isinstance(claimed, Grant):
         return GrantOut(**(claimed.answer or {})), False
-    if await repository.get_member(session, body.member_id) is None:
+    member = await repository.get_member(session, body.member_id)
+    if member is None:
         raise MemberNotFound()
     active_from, expires_at = window(rules, body, now)
-    restrictions = body.restrictions.model_dump(exclude_none=True) if body.restrictions else None
+    restrictions = body.restrictions.for_lots() if body.restrictions else None
+    if body.restrictions and body.restrictions.own_city:
+        if not member.city:
+            raise MemberCityUnknown()
+        restrictions = _in_city(restrictions, member.city)
     lot = new_lot(
         body.member_id,
         body.amount,
@@ -67,7 +72,7 @@ async def grant(
         now,
         reference=body.reference,
         grant_id=claimed,
-        restrictions=restrictions or None,
+        restrictions=restrictions,
     )
     session.add(lot)
     journal = Journal("grant", body.member_id, claimed, now)
@@ -106,7 +111,6 @@ async def bulk_grant(
     if isinstance(claimed, Grant):
         return BulkGrantOut(**(claimed.answer or {})), False
     active_from, expires_at = window(rules, body, now)
-    restrictions = body.restrictions.model_dump(exclude_none=True) if body.restrictions else None
     lot = new_lot(
         "",
         body.amount,
@@ -116,23 +120,35 @@ async def bulk_grant(
         now,
         reference=body.reference,
         grant_id=claimed,
-        restrictions=restrictions or None,
+        restrictions=body.restrictions.for_lots() if body.restrictions else None,
     )
     member_ids = list(dict.fromkeys(body.member_ids))
+    own_city = bool(body.restrictions and body.restrictions.own_city)
     if session.get_bind().dialect.name == "postgresql":
-        granted = await _bulk_postgres(session, lot, member_ids)
+        granted = await _bulk_postgres(session, lot, member_ids, own_city)
     else:
-        granted = await _bulk_portable(session, lot, member_ids)
+        granted = await _bulk_portable(session, lot, member_ids, own_city)
     answer = BulkGrantOut(grant_id=claimed, granted=granted, skipped=len(body.member_ids) - granted)
     await _store_answer(session, claimed, answer.model_dump(mode="json"))
     return answer, True
 
 
-async def _bulk_portable(session: AsyncSession, template: Lot, member_ids: list[str]) -> int:
+def _in_city(restrictions: dict[str, Any] | None, city: str) -> dict[str, Any]:
+    return {**(restrictions or {}), "cities": [city]}
+
+
+async def _bulk_portable(
+    session: AsyncSession, template: Lot, member_ids: list[str], own_city: bool
+) -> int:
     """One member at a time in Python: the SQLite path, for development-sized lists."""
-    known = await repository.existing_member_ids(session, member_ids)
+    cities = await repository.member_cities(session, member_ids)
+    if own_city:
+        cities = {member_id: city for member_id, city in cities.items() if city}
     journal = Journal("bulk_grant", None, template.grant_id, template.created_at)
-    for member_id in known:
+    for member_id, city in cities.items():
+        restrictions = template.restrictions
+        if own_city and city:
+            restrictions = _in_city(restrictions, city)
         lot = new_lot(
             member_id,
             template.initial,
@@ -142,13 +158,13 @@ async def _bulk_portable(session: AsyncSession, template: Lot, member_ids: list[
             template.created_at,
             reference=template.reference,
             grant_id=template.grant_id,
-            restrictions=template.restrictions,
+            restrictions=restrictions,
         )
         session.add(lot)
         journal.add("accrue", member_id, lot.id, points=lot.initial)
         await outbox.add(session, _granted_event(template.grant_id or "", lot))
     await journal.write(session)
-    return len(known)
+    return len(cities)
 
 
 # PostgreSQL: one set-based statement whatever the number of members. Lot and event ids are a
@@ -162,10 +178,14 @@ WITH new_lots AS (
            CAST(:source AS text), CAST(:reference AS text), CAST(:grant_id AS text),
            CAST(:amount AS bigint), CAST(:amount AS bigint), 0,
            CAST(:active_from AS timestamptz), CAST(:expires_at AS timestamptz),
-           CAST(:restrictions AS json), CAST(:now AS timestamptz),
-           CAST(:activated_at AS timestamptz)
+           CASE WHEN CAST(:own_city AS boolean)
+                THEN CAST(COALESCE(CAST(:restrictions AS jsonb), '{}')
+                          || jsonb_build_object('cities', jsonb_build_array(m.city)) AS json)
+                ELSE CAST(:restrictions AS json) END,
+           CAST(:now AS timestamptz), CAST(:activated_at AS timestamptz)
     FROM unnest(CAST(:member_ids AS text[])) WITH ORDINALITY AS wanted(id, n)
     JOIN members m ON m.id = wanted.id
+    WHERE NOT CAST(:own_city AS boolean) OR m.city <> ''
     RETURNING id, member_id
 ), operation AS (
     INSERT INTO operations (kind, reference, created_at)
@@ -195,10 +215,13 @@ def _id_prefix() -> str:
     return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-"
 
 
-async def _bulk_postgres(session: AsyncSession, lot: Lot, member_ids: list[str]) -> int:
+async def _bulk_postgres(
+    session: AsyncSession, lot: Lot, member_ids: list[str], own_city: bool
+) -> int:
     granted = await session.execute(
         _BULK,
         {
+            "own_city": own_city,
             "grant_id": lot.grant_id,
             "now": lot.created_at,
             "lot_prefix": _id_prefix(),

@@ -27,11 +27,10 @@ async def add_member(session: AsyncSession, member: Member) -> bool:
     return await add_unless_duplicate(session, member)
 
 
-async def existing_member_ids(session: AsyncSession, member_ids: list[str]) -> list[str]:
-    found: set[str] = set()
+async def member_cities(session: AsyncSession, member_ids: list[str]) -> dict[str, str | None]:
+    """Each known member's city (None without one), in the order given; unknown ids left out."""
+    found: dict[str, str | None] = {}
     for start in range(0, len(member_ids), 500):
-        chunk = member_ids[start : start + 500]
-        found |= set(
-            (await session.execute(select(Member.id).where(Member.id.in_(chunk)))).scalars()
-        )
-    return [member_id for member_id in member_ids if member_id in found]
+        query = select(Member.id, Member.city).where(Member.id.in_(member_ids[start : start + 500]))
+        found.update((row.id, row.city) for row in await session.execute(query))
+    return {member_id: found[member_id] for member_id in member_ids if member_id in found}

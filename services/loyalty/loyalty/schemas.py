@@ -132,6 +132,21 @@ class GrantRestrictions(BaseModel):
     store_channels: list[StoreChannel] | None = None
     store_ids: list[str] | None = None
     cities: list[str] | None = None
+    own_city: bool = Field(
+        default=False,
+        description="usable only in the member's city on file when granted; a member without "
+        "one is refused (409 member_city_unknown) or, in a bulk grant, skipped",
+    )
+
+    @model_validator(mode="after")
+    def one_city_rule(self) -> Self:
+        if self.own_city and self.cities:
+            raise ValueError("give cities or own_city, not both")
+        return self
+
+    def for_lots(self) -> dict[str, Any] | None:
+        """What each lot stores, before the member's own city joins it."""
+        return self.model_dump(exclude_none=True, exclude={"own_city"}) or None
 
 
 GRANT_EXAMPLE: dict[str, Any] = {

@@ -55,7 +55,10 @@ class ChainActivities:
     @activity.defn(name="grant_bonus")
     async def grant_bonus(self, grant: GrantRequest) -> GrantResult:
         body = grant.model_dump(mode="json", exclude_none=True)
-        answer = _answer(await self.loyalty.post("/grants", json=body))
+        response = await self.loyalty.post("/grants", json=body)
+        if response.status_code == 409 and _problem_code(response) == "member_city_unknown":
+            return GrantResult(grant_id=None, amount=0)  # the chain goes on without the grant
+        answer = _answer(response)
         return GrantResult(grant_id=str(answer["grant_id"]), amount=int(answer["amount"]))
 
     async def bulk_grant(self, grant: BulkGrant) -> BulkGranted:

@@ -49,6 +49,11 @@ def test_schema_errors_name_the_field() -> None:
     sms_twice = {"kind": "send", "id": "s", "template": "t", "channels": ["sms", "sms"]}
     assert "repeat" in schema_errors(definition(steps=[sms_twice]))[0][1]
 
+    both = {"own_city": True, "cities": ["Berlin"]}
+    grant = {"kind": "grant_bonus", "id": "g", "amount": 5, "lifetime_days": 3}
+    [(field, message)] = schema_errors(definition(steps=[{**grant, "restrictions": both}]))
+    assert field.endswith("restrictions") and "own_city" in message
+
 
 def test_checks_find_dangling_jumps_unreachable_steps_and_timerless_loops() -> None:
     chain = ChainDefinition.model_validate(

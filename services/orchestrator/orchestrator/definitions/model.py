@@ -165,6 +165,14 @@ class Restrictions(_Data):
     store_channels: list[StoreChannel] | None = None
     store_ids: list[str] | None = None
     cities: list[str] | None = None
+    # Only in the customer's own city; a customer without one on file is granted nothing.
+    own_city: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_city_rule(self) -> "Restrictions":
+        if self.own_city and self.cities:
+            raise ValueError("give cities or own_city, not both")
+        return self
 
 
 class GrantBonusStep(_Step):

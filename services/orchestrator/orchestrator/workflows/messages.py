@@ -177,7 +177,7 @@ class GrantRequest(_Frozen):
 
 
 class GrantResult(_Frozen):
-    grant_id: str
+    grant_id: str | None  # None: nothing granted (an own-city grant, and no city on file)
     amount: int
 
 
