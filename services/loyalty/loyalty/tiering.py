@@ -61,6 +61,7 @@ async def review_due(session: AsyncSession, rules: ProgramRules, now: datetime, 
         await refresh_tier(session, rules, member, now)
         since = now - rules.spend_window
         oldest = await ledger.oldest_counted_purchase(session, member.id, since)
-        # Strictly later than now: ``oldest`` is still counted, so it is after ``since``.
+        # Not before now (``oldest`` is still counted), and due means before now: a member is
+        # reviewed once per sweep.
         member.tier_review_at = oldest + rules.spend_window if oldest else None
     return len(members)
