@@ -3,19 +3,27 @@
 The loyalty API runs in process on its own PostgreSQL database of the benchmark's servers,
 so the million `bonus.granted` events it stores in its outbox are not relayed during the run.
 The baseline is PostgreSQL alone inserting the same million lots with one INSERT ... SELECT.
+
+Then the scheduled work at that scale: a second campaign for everyone, usable from tomorrow,
+and the ledger sweep run as of tomorrow (a million activations to journal, two million lots
+burning within the notice period), then once more, which must find nothing left to do.
 """
 
 import time
 import uuid
+from dataclasses import asdict
+from datetime import timedelta
 
 import asyncpg
 import httpx
-from harness import BenchEnv
+from harness import BenchEnv, Stopwatch
 
+from kit.clock import utcnow
 from kit.migrations import upgrade_async
 from kit.stack import Infra
 from kit.testing import app_client
 from loyalty.app import create_app
+from loyalty.expiry import sweep
 from loyalty.settings import LoyaltySettings
 
 MEMBERS = 1_000_000
@@ -84,12 +92,22 @@ async def run(env: BenchEnv) -> dict[str, object]:
         "reference": "bench",
         "restrictions": {"store_channels": ["offline"]},
     }
-    async with app_client(create_app(settings)) as client:
+    app = create_app(settings)
+    async with app_client(app) as client:
         client.timeout = httpx.Timeout(600)
         started = time.perf_counter()
         response = await client.post("/grants/bulk", json=body)
         seconds = time.perf_counter() - started
-    assert response.status_code == 201, response.text[:500]
+        assert response.status_code == 201, response.text[:500]
+        tomorrow = utcnow() + timedelta(days=1)
+        later = {"idempotency_key": uuid.uuid4().hex, "active_from": tomorrow.isoformat()}
+        delayed = await client.post("/grants/bulk", json={**body, **later})
+        assert delayed.status_code == 201, delayed.text[:500]
+        sweeps = []
+        for _ in range(2):
+            with Stopwatch() as watch:
+                done = await sweep(app.state.resources.sessions, settings.program_rules(), tomorrow)
+            sweeps.append({**asdict(done), "seconds": round(watch.seconds, 2)})
     baseline = await _baseline(infra, database)
     return {
         "members": MEMBERS,
@@ -99,4 +117,6 @@ async def run(env: BenchEnv) -> dict[str, object]:
         "baseline_insert_select_lots_only_seconds": round(baseline, 2),
         "ratio_to_baseline": round(seconds / baseline, 2),
         "writes": "1M lots + 1M journal entries + 1M outbox events, one transaction",
+        "sweep_as_of_tomorrow": sweeps[0],
+        "sweep_again": sweeps[1],
     }

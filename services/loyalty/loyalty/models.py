@@ -21,6 +21,10 @@ from kit.outbox import Outbox, outbox_table, processed_events_table
 SERIAL = BigInteger().with_variant(Integer, "sqlite")
 
 
+def _partial(name: str, column: str, where: str) -> Index:
+    return Index(name, column, postgresql_where=text(where), sqlite_where=text(where))
+
+
 class Base(DeclarativeBase):
     metadata = new_metadata()
 
@@ -28,12 +32,7 @@ class Base(DeclarativeBase):
 class Member(Base):
     __tablename__ = "members"
     __table_args__ = (
-        Index(
-            "ix_members_tier_review_at",
-            "tier_review_at",
-            postgresql_where=text("tier_review_at IS NOT NULL"),
-            sqlite_where=text("tier_review_at IS NOT NULL"),
-        ),
+        _partial("ix_members_tier_review_at", "tier_review_at", "tier_review_at IS NOT NULL"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -63,13 +62,14 @@ class Lot(Base):
             "0 <= reserved AND reserved <= remaining AND remaining <= initial", "amounts"
         ),
         Index("ix_lots_member_expiry", "member_id", "expires_at"),
-        Index("ix_lots_expires_at", "expires_at"),
         Index("ix_lots_grant_id", "grant_id"),
-        Index(
-            "ix_lots_awaiting_activation",
-            "active_from",
-            postgresql_where=text("activated_at IS NULL"),
-            sqlite_where=text("activated_at IS NULL"),
+        # The sweep's: each holds only the lots a step may still act on, so spent, burnt,
+        # warned and activated lots drop out. No predicate names `reserved`, which a
+        # reservation changes: holds stay heap-only updates.
+        _partial("ix_lots_awaiting_activation", "active_from", "activated_at IS NULL"),
+        _partial("ix_lots_burnable", "expires_at", "remaining > 0"),
+        _partial(
+            "ix_lots_unwarned", "expires_at", "expiring_notified_at IS NULL AND remaining > 0"
         ),
     )
 

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kit.contracts.segments import SegmentEntered, SegmentExited, SegmentMembershipPayload
 from kit.db import UtcDateTime
 from kit.events import Event
+from kit.outbox import outbox_row
 from segments import repository
 from segments.models import Membership, outbox, table_of
 from segments.rulesql import Scope, Slice
@@ -290,21 +291,12 @@ async def emit_changes(
         event = membership_event(
             segments[change.segment_id], change.customer_id, change.entered, now
         )
-        batch.append(_outbox_row(event, now))
+        batch.append(outbox_row(event, now))
         if len(batch) >= EVENT_BATCH:
             await session.execute(insert(outbox.table), batch)
             batch = []
     if batch:
         await session.execute(insert(outbox.table), batch)
-
-
-def _outbox_row(event: Event, now: datetime) -> dict[str, Any]:
-    return {
-        "event_id": str(event.id),
-        "subject": event.subject(),
-        "data": event.encode(),
-        "created_at": now,
-    }
 
 
 def count(changes: Sequence[Change]) -> Counts:
