@@ -65,9 +65,7 @@ async def admin(settings: GatewaySettings, *args: str) -> Done:
 def settings_for(infra: Infra, database_url: str, **overrides: Any) -> GatewaySettings:
     values: dict[str, Any] = {
         "database_url": database_url,
-        "nats_url": infra.nats_url,
-        "redis_url": infra.redis_url,
-        "temporal_address": infra.temporal_address,
+        **infra.servers,
         "event_namespace": unique("t"),
         **overrides,
     }

@@ -49,9 +49,7 @@ def settings_for(infra: Infra, database_url: str, **overrides: str) -> ServiceSe
     values = {
         "service_name": "test",
         "database_url": database_url,
-        "nats_url": infra.nats_url,
-        "redis_url": infra.redis_url,
-        "temporal_address": infra.temporal_address,
+        **infra.servers,
         **overrides,
     }
     return ServiceSettings(**values)  # type: ignore[arg-type]

@@ -118,12 +118,7 @@ class Till:
 
 def settings_for(infra: Infra, database_url: str, namespace: str, **extra: Any) -> LoyaltySettings:
     return LoyaltySettings(
-        database_url=database_url,
-        nats_url=infra.nats_url,
-        redis_url=infra.redis_url,
-        temporal_address=infra.temporal_address,
-        event_namespace=namespace,
-        **extra,
+        database_url=database_url, event_namespace=namespace, **infra.servers, **extra
     )
 
 

@@ -166,8 +166,7 @@ def notifier_settings(
 ) -> NotifierSettings:
     values: dict[str, Any] = {
         "database_url": database_url,
-        "nats_url": infra.nats_url,
-        "redis_url": infra.redis_url,
+        **infra.servers,
         "temporal_address": temporal_address,
         "event_namespace": unique("t"),
         "task_queue": unique("notifier-"),

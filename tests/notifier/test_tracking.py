@@ -10,26 +10,17 @@ import httpx
 import pytest
 
 from gateway.app import create_app as create_gateway
-from gateway.settings import GatewaySettings
-from kit.migrations import upgrade_async
 from kit.stack import Infra
-from kit.testing import app_client, unique, wait_for
+from kit.testing import app_client, migrated_database, unique, wait_for
 from notifier.signing import callback_signature
+from tests.gateway.conftest import settings_for as gateway_settings
 from tests.notifier.conftest import SECRET, Notifier, click_token
 
 
 @pytest.fixture
 async def gateway(infra: Infra, notifier: Notifier) -> AsyncIterator[httpx.AsyncClient]:
-    database = await infra.create_database(unique("t_"))
-    await upgrade_async("gateway:migrations", database)
-    settings = GatewaySettings(
-        database_url=database,
-        nats_url=infra.nats_url,
-        redis_url=infra.redis_url,
-        temporal_address=infra.temporal_address,
-        event_namespace=unique("t"),
-        notifier_url=str(notifier.api.base_url),
-    )
+    database = await migrated_database(infra, "gateway")
+    settings = gateway_settings(infra, database, notifier_url=str(notifier.api.base_url))
     async with app_client(create_gateway(settings)) as client:
         yield client
 

@@ -15,7 +15,7 @@ from kit.migrations import upgrade_async
 from kit.resources import open_resources
 from kit.stack import Infra, free_port
 from kit.temporal import connect_temporal
-from kit.testing import app_client, unique, wait_for
+from kit.testing import app_client, migrated_database, unique, wait_for
 from kit.worker import relay_and_consumers
 from orchestrator.activities import ChainActivities
 from orchestrator.app import create_app
@@ -50,10 +50,8 @@ def settings_for(
     segments_url: str = "http://127.0.0.1:9",
 ) -> OrchestratorSettings:
     return OrchestratorSettings(
+        **infra.servers,
         database_url=database_url,
-        nats_url=infra.nats_url,
-        redis_url=infra.redis_url,
-        temporal_address=infra.temporal_address,
         event_namespace=namespace,
         task_queue=unique("orchestrator-"),
         notifier_task_queue=notifier_task_queue,
@@ -87,14 +85,10 @@ async def live_notifier(infra: Infra, sinks: Sinks) -> AsyncIterator[Notifier]:
 @asynccontextmanager
 async def serving_segments(infra: Infra) -> AsyncIterator[str]:
     """The real segments API on its own database, listening on a loopback port."""
-    database = await infra.create_database(unique("t_segments_"))
-    await upgrade_async("segments:migrations", database)
     settings = SegmentsSettings(
-        database_url=database,
-        nats_url=infra.nats_url,
-        redis_url=infra.redis_url,
-        temporal_address=infra.temporal_address,
+        database_url=await migrated_database(infra, "segments"),
         event_namespace=unique("t"),
+        **infra.servers,
     )
     port = free_port()
     config = uvicorn.Config(

@@ -21,9 +21,8 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from kit.db import SessionFactory, create_engine, session_factory, unit_of_work
-from kit.migrations import upgrade_async
 from kit.stack import Infra, ProcessGroup, free_port, provider_sink_proc, smtp_sink_proc
-from kit.testing import app_client, unique
+from kit.testing import app_client, migrated_database, unique
 from notifier.activities import DeliveryActivities
 from notifier.app import create_app
 from notifier.models import Attempt, Delivery
@@ -182,10 +181,8 @@ def _phone() -> str:
 @asynccontextmanager
 async def running_notifier(infra: Infra, sinks: Sinks, temporal: Client) -> AsyncIterator[Notifier]:
     """The notifier's API (in process) and its delivery worker on `temporal`, own database."""
-    database = await infra.create_database(unique("notifier_"))
-    await upgrade_async("notifier:migrations", database)
     settings = NotifierSettings(
-        database_url=database,
+        database_url=await migrated_database(infra, "notifier"),
         nats_url=infra.nats_url,
         redis_url=infra.redis_url,
         temporal_address=temporal.service_client.config.target_host,
@@ -195,7 +192,7 @@ async def running_notifier(infra: Infra, sinks: Sinks, temporal: Client) -> Asyn
         provider_url=sinks.provider_url,
         provider_backoff_seconds=0.01,
     )
-    engine = create_engine(database)
+    engine = create_engine(settings.database_url)
     redis = Redis.from_url(settings.redis_url)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(engine.dispose)

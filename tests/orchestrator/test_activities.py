@@ -15,7 +15,7 @@ from temporalio.testing import ActivityEnvironment
 from kit.db import create_engine, session_factory
 from kit.migrations import upgrade_async
 from kit.stack import Infra
-from kit.testing import app_client, unique
+from kit.testing import app_client, migrated_database, unique
 from loyalty.app import create_app as loyalty_app
 from loyalty.settings import LoyaltySettings
 from notifier.app import create_app as notifier_app
@@ -40,13 +40,9 @@ class Real:
 async def service(
     stack: AsyncExitStack, infra: Infra, name: str, kind: Any, app: Any
 ) -> httpx.AsyncClient:
-    url = await infra.create_database(unique(f"t_{name}_"))
-    await upgrade_async(f"{name}:migrations", url)
     settings = kind(
-        database_url=url,
-        nats_url=infra.nats_url,
-        redis_url=infra.redis_url,
-        temporal_address=infra.temporal_address,
+        database_url=await migrated_database(infra, name),
+        **infra.servers,
         event_namespace=unique("t"),
         **({"task_queue": unique("notifier-")} if name == "notifier" else {}),
     )

@@ -21,11 +21,7 @@ async def client(
     infra: Infra, postgres_url: str, sessions: SessionFactory, event_namespace: str
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = SegmentsSettings(
-        database_url=postgres_url,
-        nats_url=infra.nats_url,
-        redis_url=infra.redis_url,
-        temporal_address=infra.temporal_address,
-        event_namespace=event_namespace,
+        database_url=postgres_url, event_namespace=event_namespace, **infra.servers
     )
     async with app_client(create_app(settings)) as http:
         yield http

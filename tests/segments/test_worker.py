@@ -26,11 +26,7 @@ from tests.segments.conftest import memberships_of, purchase, registered
 @pytest.fixture
 def settings(infra: Infra, postgres_url: str, event_namespace: str) -> SegmentsSettings:
     return SegmentsSettings(
-        database_url=postgres_url,
-        nats_url=infra.nats_url,
-        redis_url=infra.redis_url,
-        temporal_address=infra.temporal_address,
-        event_namespace=event_namespace,
+        database_url=postgres_url, event_namespace=event_namespace, **infra.servers
     )
 
 

@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import ExitStack, asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import asyncpg
 
@@ -338,6 +339,12 @@ def start_platform(
 # --- whole environments, for the tests and the benchmarks -------------------------------------
 
 
+class Servers(TypedDict):
+    nats_url: str
+    redis_url: str
+    temporal_address: str
+
+
 @dataclass(frozen=True)
 class Infra:
     """Where this session's servers listen."""
@@ -360,6 +367,15 @@ class Infra:
     @property
     def temporal_address(self) -> str:
         return f"127.0.0.1:{self.temporal_port}"
+
+    @property
+    def servers(self) -> Servers:
+        """Where a service's settings point for NATS, Redis and Temporal."""
+        return Servers(
+            nats_url=self.nats_url,
+            redis_url=self.redis_url,
+            temporal_address=self.temporal_address,
+        )
 
     def postgres_url(self, database: str) -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.postgres_port}/{database}"

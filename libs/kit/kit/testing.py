@@ -22,6 +22,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from kit.bus import EventBus, connect_nats
 from kit.db import SessionFactory, create_engine, session_factory
+from kit.migrations import upgrade_async
 from kit.stack import (
     ROOT,
     Infra,
@@ -57,6 +58,13 @@ async def postgres_url(infra: Infra) -> str:
 
 
 @pytest.fixture
+async def migrated_database(infra: Infra, package: str) -> str:
+    """A fresh PostgreSQL database with ``package``'s migrations applied; its URL."""
+    url = await infra.create_database(unique(f"t_{package}_"))
+    await upgrade_async(f"{package}:migrations", url)
+    return url
+
+
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
 
