@@ -57,7 +57,6 @@ async def postgres_url(infra: Infra) -> str:
     return await infra.create_database(unique("t_"))
 
 
-@pytest.fixture
 async def migrated_database(infra: Infra, package: str) -> str:
     """A fresh PostgreSQL database with ``package``'s migrations applied; its URL."""
     url = await infra.create_database(unique(f"t_{package}_"))
@@ -65,6 +64,7 @@ async def migrated_database(infra: Infra, package: str) -> str:
     return url
 
 
+@pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
 
