@@ -59,6 +59,16 @@ class PurchaseLine(Payload):
     accrued_points: int = 0
 
 
+class LotPoints(Payload):
+    """Points of one lot that paid for a purchase (or came back to it on a return)."""
+
+    lot_id: str
+    points: int
+    source: str  # purchase, promo, birthday, campaign, manual
+    grant_id: str | None = None  # the grant that made the lot, as the grant's answer named it
+    reference: str | None = None
+
+
 class PurchaseConfirmedPayload(Payload):
     txid: str
     store_id: str
@@ -70,6 +80,7 @@ class PurchaseConfirmedPayload(Payload):
     redeemed_points: int
     accrued_points: int
     purchased_at: datetime
+    redeemed_lots: list[LotPoints] = []  # which lots the redeemed points came from
 
 
 class PurchaseConfirmed(Event):
@@ -93,6 +104,7 @@ class PurchaseReturnedPayload(Payload):
     reversed_points: int
     restored_points: int
     returned_at: datetime
+    restored_lots: list[LotPoints] = []  # which lots the restored points went back to
 
 
 class PurchaseReturned(Event):
