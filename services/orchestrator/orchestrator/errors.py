@@ -76,3 +76,8 @@ class ChainNotActive(Conflict):
 class SegmentsUnavailable(ServiceUnavailable):
     code = "segments_unavailable"
     title = "Segments did not answer: the chain's audience segment could not be ensured"
+
+
+class LoyaltyUnavailable(ServiceUnavailable):
+    code = "loyalty_unavailable"
+    title = "Loyalty did not answer: redeemed points cannot be valued without its programme"
