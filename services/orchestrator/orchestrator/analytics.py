@@ -19,7 +19,13 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.contracts.loyalty import BonusGranted, LotPoints, PurchaseConfirmed, PurchaseReturned
+from kit.contracts.loyalty import (
+    BonusGranted,
+    LotPoints,
+    MemberRegistered,
+    PurchaseConfirmed,
+    PurchaseReturned,
+)
 from kit.contracts.notifier import MessagePayload
 from orchestrator import analytics_repository as store
 from orchestrator import repository
@@ -33,6 +39,7 @@ from orchestrator.stats import (
     mde_mean,
     mde_proportion,
     moments,
+    scaled,
     uplift,
     welch,
 )
@@ -108,6 +115,12 @@ async def record_grant(session: AsyncSession, event: BonusGranted) -> None:
     await store.add_grant(session, values)
 
 
+async def record_member(session: AsyncSession, event: MemberRegistered) -> None:
+    """The programme knows the customer from now: he counts in the months that follow."""
+    if event.customer_id is not None:
+        await store.add_member(session, event.customer_id, event.occurred_at)
+
+
 def lookback_from(at: datetime) -> datetime:
     """The earliest enrollment a purchase at `at` can convert."""
     return at - _LONGEST_LOOKBACK
@@ -125,6 +138,8 @@ async def record_purchase(session: AsyncSession, event: PurchaseConfirmed) -> No
         "refunded": 0,
     }
     await store.add_purchase(session, values)
+    if event.customer_id is not None:
+        await store.add_member(session, event.customer_id, purchase.purchased_at)
     await _record_lots(session, purchase.txid, purchase.redeemed_lots, 1)
 
 
@@ -384,8 +399,8 @@ def figures(outcomes: Outcomes, costs: Costs, valuation: Valuation) -> dict[str,
     message_cost = sum(entry["cost"] for entry in costs.by_channel.values())
     points_cost = costs.points_redeemed * valuation.point_value
     cost = message_cost + points_cost
-    incremental = _incremental(plain, treated.size)
-    incremental_cuped = _incremental(cuped, treated.size)
+    incremental = scaled(plain, treated.size)
+    incremental_cuped = scaled(cuped, treated.size)
     return {
         "enrolled": treated.size + holdout.size,
         "treated": treated.size,
@@ -420,21 +435,6 @@ def figures(outcomes: Outcomes, costs: Costs, valuation: Valuation) -> dict[str,
             ),
             "revenue_per_customer": mde_mean(moments(treated.revenue), moments(holdout.revenue)),
         },
-    }
-
-
-def _incremental(difference: Any, treated: int) -> dict[str, int | None] | None:
-    """(treated - holdout revenue per customer) x treated customers, with its interval."""
-    if difference is None:
-        return None
-
-    def scaled(x: float | None) -> int | None:
-        return None if x is None else round(x * treated)
-
-    return {
-        "estimate": round(difference.difference * treated),
-        "ci95_low": scaled(difference.ci95_low),
-        "ci95_high": scaled(difference.ci95_high),
     }
 
 

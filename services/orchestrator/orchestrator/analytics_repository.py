@@ -12,9 +12,11 @@ from orchestrator.models import (
     ChainGrant,
     ChainMessage,
     ChainRedemption,
+    ControlGroupShare,
     Conversion,
     CustomerPurchase,
     Enrollment,
+    ProgrammeMember,
 )
 
 NOT_ENROLLED = "not_in_audience"
@@ -140,3 +142,32 @@ async def redeemed_totals(session: AsyncSession, chain_id: str) -> dict[int, int
         .group_by(ChainRedemption.version)
     )
     return {version: int(points) for version, points in (await session.execute(query)).all()}
+
+
+async def add_member(session: AsyncSession, customer_id: str, seen_at: datetime) -> bool:
+    values = {"customer_id": customer_id, "first_seen_at": seen_at}
+    return await insert_ignoring_conflict(session, ProgrammeMember.__table__, values)
+
+
+async def programme_members(session: AsyncSession) -> list[tuple[str, datetime]]:
+    query = select(ProgrammeMember.customer_id, ProgrammeMember.first_seen_at)
+    return [(c, at) for c, at in (await session.execute(query)).all()]
+
+
+async def purchases_since(session: AsyncSession, since: datetime) -> Sequence[Any]:
+    query = select(
+        CustomerPurchase.customer_id,
+        CustomerPurchase.purchased_at,
+        CustomerPurchase.paid_amount - CustomerPurchase.refunded,
+    ).where(CustomerPurchase.purchased_at >= since)
+    return (await session.execute(query)).all()
+
+
+async def control_shares(session: AsyncSession) -> list[tuple[datetime, int]]:
+    query = select(ControlGroupShare.effective_from, ControlGroupShare.share_bp)
+    rows = await session.execute(query.order_by(ControlGroupShare.effective_from))
+    return [(at, share) for at, share in rows.all()]
+
+
+async def add_control_share(session: AsyncSession, at: datetime, share_bp: int) -> None:
+    session.add(ControlGroupShare(effective_from=at, share_bp=share_bp))

@@ -19,7 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from kit.clock import utcnow
 from kit.contracts import ChainEnrolled, ChainEnrolledPayload
 from kit.contracts.orchestrator import ChainExited, ChainExitedPayload
-from orchestrator import repository
+from orchestrator import control, repository
 from orchestrator.chains import published_definition
 from orchestrator.definitions.facts import in_holdout
 from orchestrator.definitions.model import Audience, ChainDefinition
@@ -83,6 +83,8 @@ async def enroll(
         return None
     if last is not None and not reentry_allowed(chain.audience, last, utcnow()):
         return None
+    if await control.excluded(session, customer_id, utcnow()):
+        return None  # the global control group gets no marketing
     holdout = in_holdout(chain.id, customer_id, chain.holdout_share)
     chain_input = ChainInput(
         chain=chain,

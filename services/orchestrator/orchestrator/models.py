@@ -146,6 +146,25 @@ class CustomerPurchase(Base):
     refunded: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
+class ControlGroupShare(Base):
+    """The global control group's share from `effective_from` on; rows are only appended, with
+    `effective_from` the moment of the change, so no past month is ever re-drawn."""
+
+    __tablename__ = "control_group_shares"
+
+    effective_from: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
+    share_bp: Mapped[int] = mapped_column(Integer)
+
+
+class ProgrammeMember(Base):
+    """A customer the programme knows (registered or bought), from when it first knew him."""
+
+    __tablename__ = "programme_members"
+
+    customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 class Campaign(Base):
     __tablename__ = "campaigns"
 

@@ -183,3 +183,19 @@ def incremental_roi(incremental_revenue: float, margin_bp: int, cost: int) -> fl
         return None
     profit = incremental_revenue * margin_bp / 10_000
     return round((profit - cost) / cost, _DIGITS)
+
+
+def scaled(difference: MeanDifference | None, count: int) -> dict[str, int | None] | None:
+    """A difference per customer times `count` customers (an incremental total), with its
+    interval, in whole minor units."""
+    if difference is None:
+        return None
+
+    def times(x: float | None) -> int | None:
+        return None if x is None else round(x * count)
+
+    return {
+        "estimate": round(difference.difference * count),
+        "ci95_low": times(difference.ci95_low),
+        "ci95_high": times(difference.ci95_high),
+    }
