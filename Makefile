@@ -34,6 +34,10 @@ lint: bootstrap ## ruff format check, ruff, mypy, and the Dockerfile linters
 bench: bootstrap-test ## Run the benchmarks (BENCH="pos segments" for some) and write results/
 	@uv run --frozen python benchmarks/run.py $(BENCH)
 
+.PHONY: simulate
+simulate: ## A known population through the chain analytics: truth, estimate, interval, ROI (CUSTOMERS=10000 ARGS=--in-memory)
+	@uv run --frozen python -m orchestrator.simulate --customers $(or $(CUSTOMERS),10000) $(ARGS)
+
 format: ## Format the code and apply safe fixes
 	uv run --frozen ruff format $(PY_DIRS)
 	uv run --frozen ruff check --fix $(PY_DIRS)
