@@ -34,8 +34,8 @@ async def run(_env: BenchEnv) -> dict[str, Any]:
         "in_memory_customers": IN_MEMORY,
         "in_memory_seconds": round(memory_seconds, 1),
         "uplift_covered": result.covers("uplift", result.truth_conversion),
-        "large_incremental_roi": large.figures["incremental_roi"],
-        "large_true_roi": round(large.truth_roi or 0, 3),
+        "in_memory_incremental_roi": large.figures["incremental_roi"],
+        "in_memory_true_roi": round(large.truth_roi or 0, 3),
     }
 
 
