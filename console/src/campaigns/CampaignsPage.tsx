@@ -34,7 +34,7 @@ export function CampaignsPage() {
                   <th scope="col">Campaign</th>
                   <th scope="col">Segment</th>
                   <th scope="col">Status</th>
-                  <th scope="col">Customers reached</th>
+                  <th scope="col" className="number">Customers reached</th>
                   <th scope="col">Progress</th>
                 </tr>
               </thead>

@@ -52,6 +52,11 @@ export function ChainGraph({ graph }: { graph: Graph }) {
     () => graph.edges.map((edge) => ({ ...edge, type: 'smoothstep' })),
     [graph],
   )
+  // Open on the trigger and the first steps at a readable size; the rest is a pan away.
+  const opening = useMemo(
+    () => ({ nodes: graph.nodes.slice(0, 8).map(({ id }) => ({ id })), maxZoom: 1 }),
+    [graph],
+  )
   return (
     <div className="graph" role="figure" aria-label="The chain as a graph">
       <ReactFlow
@@ -59,6 +64,7 @@ export function ChainGraph({ graph }: { graph: Graph }) {
         edges={edges}
         nodeTypes={NODE_TYPES}
         fitView
+        fitViewOptions={opening}
         minZoom={0.2}
         nodesConnectable={false}
         proOptions={{ hideAttribution: true }}

@@ -45,11 +45,11 @@ export function ChainsPage() {
                 <tr>
                   <th scope="col">Chain</th>
                   <th scope="col">Status</th>
-                  <th scope="col">Live version</th>
-                  <th scope="col">Enrolled</th>
-                  <th scope="col">Active</th>
+                  <th scope="col" className="number">Live version</th>
+                  <th scope="col" className="number">Enrolled</th>
+                  <th scope="col" className="number">Active</th>
                   <th scope="col">Conversion uplift</th>
-                  <th scope="col">ROI</th>
+                  <th scope="col" className="number">ROI</th>
                 </tr>
               </thead>
               <tbody>

@@ -18,12 +18,17 @@ export function RfmHeatMap({ counts }: { counts: Record<string, number> }) {
       grid: { left: 70, right: 20, top: 10, bottom: 70 },
       xAxis: { type: 'category', data: SCORES, name: 'Frequency + monetary', nameLocation: 'middle', nameGap: 30 },
       yAxis: { type: 'category', data: SCORES, name: 'Recency', nameLocation: 'middle', nameGap: 40 },
-      visualMap: { min: 0, max: most, show: false, inRange: { color: ['#eef3fb', '#1f4e99'] } },
+      visualMap: { min: 0, max: most, dimension: 2, show: false, inRange: { color: ['#dfe7f4', '#1f4e99'] } },
       series: [
         {
           type: 'heatmap',
           data: cells.map((c) => [c.fm - 1, c.recency - 1, c.customers, c.segment]),
+          itemStyle: { borderColor: '#fff', borderWidth: 2 },
           label: {
+            lineHeight: 14,
+            color: '#1b1f24',
+            textBorderColor: '#fff',
+            textBorderWidth: 2,
             show: true,
             formatter: (p: { data: [number, number, number, string] }) =>
               `${NAMES[p.data[3]]}\n${p.data[2]}`,
