@@ -8,7 +8,6 @@ every screen with axe checks and saves the screenshots the docs embed.
 import asyncio
 import json
 import os
-import shutil
 import uuid
 from pathlib import Path
 from typing import Any
@@ -112,11 +111,20 @@ async def walk(env: dict[str, str]) -> tuple[int, str, str]:
     return process.returncode or 0, out.decode(), err.decode()
 
 
+def check_prerequisites() -> None:
+    assert (CONSOLE / "dist" / "index.html").is_file(), "build the console: make bootstrap-test"
+    assert CHROMIUM.is_file(), "install Chromium: make bootstrap-test"
+
+
+def check_screenshots(shots: Path) -> None:
+    for name in ("sign-in", "chains", "chain-graph", "segments", "campaigns"):
+        assert (shots / f"{name}.png").stat().st_size > 10_000, name
+
+
 async def test_a_marketer_signs_in_and_walks_every_screen(
     platform: Platform, tmp_path: Path
 ) -> None:
-    assert (CONSOLE / "dist" / "index.html").is_file(), "build the console: make bootstrap-test"
-    assert CHROMIUM.is_file(), "install Chromium: make bootstrap-test"
+    check_prerequisites()
     marketer, pos = bearer(platform.create_key("marketer")), bearer(platform.pos_key)
     async with httpx.AsyncClient(base_url=platform.gateway, timeout=30) as gateway:
         chain_id = await published_chain(gateway, marketer)
@@ -148,7 +156,4 @@ async def test_a_marketer_signs_in_and_walks_every_screen(
     print("console walk:", measured)
     # The bar is 1 s on an idle machine; the margin keeps a busy CI machine from failing.
     assert measured["first_load_ms"] < 5000
-    for name in ("sign-in", "chains", "chain-graph", "segments", "campaigns"):
-        assert (shots / f"{name}.png").stat().st_size > 10_000
-    if not SCREENSHOTS:
-        shutil.rmtree(shots, ignore_errors=True)
+    check_screenshots(shots)
