@@ -9,5 +9,5 @@ export default defineConfig({
   plugins: [react()],
   server: { proxy: { '/v1': 'http://127.0.0.1:8000' } },
   build: { sourcemap: false, chunkSizeWarningLimit: 1500 },
-  test: { environment: 'jsdom', include: ['src/**/*.test.{ts,tsx}'] },
+  test: { environment: 'node', include: ['src/**/*.test.{ts,tsx}'] },
 })

@@ -107,7 +107,7 @@ async def walk(env: dict[str, str]) -> tuple[int, str, str]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(), timeout=240)
+    out, err = await asyncio.wait_for(process.communicate(), timeout=420)
     return process.returncode or 0, out.decode(), err.decode()
 
 
@@ -147,6 +147,7 @@ async def test_a_marketer_signs_in_and_walks_every_screen(
             "POS_KEY": platform.pos_key,
             "CHAIN_ID": chain_id,
             "CAMPAIGN_NAME": campaign,
+            "BUYER": customers[1],
             "SCREENSHOTS": str(shots),
             "CHROMIUM": str(CHROMIUM),
         }
