@@ -83,6 +83,12 @@ async function chainsList(page) {
   check(!cookies.includes('rp_session'), 'the session cookie must be HttpOnly')
   await accessible(page, 'chains')
   await shoot(page, 'chains')
+  // Pause and resume, each confirmed: writes that pass the gateway's CSRF check.
+  page.on('dialog', (dialog) => dialog.accept())
+  await row.getByRole('button', { name: /^pause/ }).click()
+  await row.getByText('paused', { exact: true }).waitFor(WAIT)
+  await row.getByRole('button', { name: /^resume/ }).click()
+  await row.getByText('active', { exact: true }).waitFor(WAIT)
 }
 
 /** A purchase at the till, as the POS makes it, through the gateway. */

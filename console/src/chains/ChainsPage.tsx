@@ -3,11 +3,12 @@ import { count } from '../common/format'
 import { chainHref } from '../common/route'
 import { Status } from '../common/Status'
 import { useApi } from '../common/useApi'
+import { ChainActions } from './ChainActions'
 import { chainAnalytics, listChains } from './chains'
 import { liveFigures } from './figures'
 import { UpliftBar } from './UpliftBar'
 
-function ChainRow({ chain }: { chain: Chain }) {
+function ChainRow({ chain, onChanged }: { chain: Chain; onChanged: () => void }) {
   const analytics = useApi(() => chainAnalytics(chain.id), [chain.id])
   const figures = analytics.state === 'ready' ? liveFigures(analytics.data, chain.active_version) : null
   return (
@@ -26,6 +27,9 @@ function ChainRow({ chain }: { chain: Chain }) {
         <UpliftBar uplift={figures?.uplift ?? null} />
       </td>
       <td className="number">{figures?.roi == null ? '—' : figures.roi.toFixed(2)}</td>
+      <td>
+        <ChainActions chain={chain} onDone={onChanged} />
+      </td>
     </tr>
   )
 }
@@ -50,11 +54,12 @@ export function ChainsPage() {
                   <th scope="col" className="number">Active</th>
                   <th scope="col">Conversion uplift</th>
                   <th scope="col" className="number">ROI</th>
+                  <th scope="col">Actions</th>
                 </tr>
               </thead>
               <tbody>
                 {list.map((chain) => (
-                  <ChainRow key={chain.id} chain={chain} />
+                  <ChainRow key={chain.id} chain={chain} onChanged={chains.reload} />
                 ))}
               </tbody>
             </table>

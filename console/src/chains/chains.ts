@@ -22,3 +22,22 @@ export function chainAnalytics(chainId: string): Promise<ChainAnalytics> {
     api.GET('/v1/analytics/chains/{chain_id}', { params: { path: { chain_id: chainId } } }),
   )
 }
+
+export type ChainAction = 'pause' | 'resume' | 'archive'
+
+/** A write: the client adds the session's X-CSRF-Token header. */
+export function chainAction(chainId: string, action: ChainAction): Promise<Chain> {
+  return unwrap(
+    api.POST('/v1/chains/{chain_id}/{action}', {
+      params: { path: { chain_id: chainId, action } },
+    }),
+  )
+}
+
+/** What a marketer may do with a chain in its status. */
+export function actionsFor(status: string): ChainAction[] {
+  if (status === 'active') return ['pause', 'archive']
+  if (status === 'paused') return ['resume', 'archive']
+  if (status === 'draft') return ['archive']
+  return []
+}

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ChainAnalytics, VersionFigures } from '../api/types'
+import { actionsFor } from './chains'
 import { liveFigures } from './figures'
 
 function version(number: number, enrolled: number): VersionFigures {
@@ -31,5 +32,13 @@ describe('liveFigures', () => {
 
   it('has nothing for a chain that never ran', () => {
     expect(liveFigures({ chain_id: 'c', versions: [] }, null)).toBeNull()
+  })
+})
+
+describe('actionsFor', () => {
+  it('offers what the chain status allows', () => {
+    expect(actionsFor('active')).toEqual(['pause', 'archive'])
+    expect(actionsFor('paused')).toEqual(['resume', 'archive'])
+    expect(actionsFor('archived')).toEqual([])
   })
 })
