@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from gateway import hygiene, ownership
+from gateway import hygiene, ownership, session
 from gateway.keys import Caller, KeyDirectory, Scope, require_scope
 from gateway.ratelimit import Policy, RateLimited, RateLimiter, is_costly
 from gateway.settings import GatewaySettings
@@ -42,7 +42,10 @@ async def spend_rate_limit(request: Request, key: Caller) -> None:
 def scoped(*allowed: Scope) -> Callable[..., Awaitable[Caller]]:
     async def dependency(request: Request, credentials: Credentials) -> Caller:
         directory: KeyDirectory = request.app.state.key_directory
-        caller = await directory.authenticate(credentials.credentials if credentials else None)
+        if credentials is None and session.has_cookie(request):
+            caller = await session.authenticate(request)
+        else:
+            caller = await directory.authenticate(credentials.credentials if credentials else None)
         request.state.caller = caller
         require_scope(caller, allowed)
         await hygiene.refuse_nul(request)
