@@ -6,7 +6,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
 
 from kit.clock import utcnow
 from kit.web import ResourcesDep, SessionDep
-from notifier import deliveries, repository, service, tracking
+from notifier import deliveries, previews, repository, service, tracking
 from notifier.schemas import (
     AttemptOut,
     ClickOut,
@@ -19,6 +19,8 @@ from notifier.schemas import (
     DeliveryRequest,
     PolicyIn,
     PolicyOut,
+    PreviewIn,
+    PreviewOut,
     PushTokenIn,
     TemplateIn,
     TemplateOut,
@@ -100,8 +102,19 @@ async def put_template(
 async def get_template(
     name: str, channel: Channel, session: SessionDep, settings: SettingsDep
 ) -> TemplateOut:
-    template = await service.get_template(session, name, channel)
-    return service.describe_template(template, settings)
+    return await service.template_out(session, name, channel, settings)
+
+
+@router.post(
+    "/templates/{name}/{channel}/preview",
+    response_model=PreviewOut,
+    tags=["templates"],
+    summary="The template rendered for a customer, in their language, with SMS segments and cost",
+)
+async def preview_template(
+    name: str, channel: Channel, body: PreviewIn, session: SessionDep, settings: SettingsDep
+) -> PreviewOut:
+    return await previews.preview(session, name, channel, body, settings)
 
 
 @router.put("/policies/{scope}", response_model=PolicyOut, tags=["policies"])
