@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -17,6 +18,7 @@ from kit.stack import Infra, free_port
 from kit.temporal import connect_temporal
 from kit.testing import app_client, migrated_database, unique, wait_for
 from kit.worker import relay_and_consumers
+from notifier.app import create_app as notifier_app
 from orchestrator.activities import ChainActivities
 from orchestrator.app import create_app
 from orchestrator.campaigns.activities import CampaignActivities
@@ -90,13 +92,17 @@ async def serving_segments(infra: Infra) -> AsyncIterator[str]:
         event_namespace=unique("t"),
         **infra.servers,
     )
+    async with serving(segments_app(settings)) as url:
+        yield url
+
+
+@asynccontextmanager
+async def serving(app: FastAPI) -> AsyncIterator[str]:
+    """`app` under uvicorn on a loopback port, for a service that calls it by URL."""
     port = free_port()
-    config = uvicorn.Config(
-        segments_app(settings), host="127.0.0.1", port=port, log_level="warning"
-    )
-    server = uvicorn.Server(config)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     task = asyncio.create_task(server.serve())
-    await wait_for(lambda: server.started or task.done(), "the segments API to listen")
+    await wait_for(lambda: server.started or task.done(), "the API to listen")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -122,9 +128,19 @@ async def orchestrator(
     """The API in process on PostgreSQL and the dev server, with a chain worker beside the real
     notifier's delivery worker; loyalty and segments activities record (those services run in
     tests/e2e) and the enrollment bookkeeping is the real one."""
-    settings = settings_for(
-        infra, postgres_url, event_namespace, live_notifier.task_queue, segments_url
-    )
+    async with serving(notifier_app(live_notifier.settings)) as notifier_url:
+        settings = settings_for(
+            infra, postgres_url, event_namespace, live_notifier.task_queue, segments_url
+        ).model_copy(update={"notifier_url": notifier_url})
+        async with running_orchestrator(infra, settings, live_notifier) as running:
+            yield running
+
+
+@asynccontextmanager
+async def running_orchestrator(
+    infra: Infra, settings: OrchestratorSettings, live_notifier: Notifier
+) -> AsyncIterator[Orchestrator]:
+    postgres_url = settings.database_url
     await upgrade_async("orchestrator:migrations", postgres_url)
     engine = create_engine(postgres_url)
     temporal = await connect_temporal(infra.temporal_address)

@@ -8,7 +8,7 @@ tests/orchestrator/test_activities.py. Campaigns record their sends here too.
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio import activity
@@ -82,7 +82,10 @@ class Services:
         self.grant_attempts.append(grant)
         self.grants.setdefault(grant.idempotency_key, grant)
         self._lose_the_answer()
-        return GrantResult(grant_id=grant.idempotency_key, amount=grant.amount)
+        # As loyalty answers: the lot burns `lifetime_days` after it becomes active.
+        active = grant.active_from or datetime.now(UTC)
+        expires = active + timedelta(days=grant.lifetime_days or 0)
+        return GrantResult(grant_id=grant.idempotency_key, amount=grant.amount, expires_at=expires)
 
     async def bulk_grant(self, grant: BulkGrant) -> BulkGranted:
         """loyalty `/grants/bulk`: the same key answers as the first time."""

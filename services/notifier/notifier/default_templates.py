@@ -10,8 +10,7 @@ a marketer's edit (upgrades change only the defaults nobody replaced).
 Each message is worded three ways: a subject (the email subject and the push title), a short
 text (push, SMS, messenger) and a long text (the email body). The variables a chain passes:
 `points` and `points_expire_at` after a `grant_bonus` step, `amount` and `expires_at` from a
-`bonus.expiring` trigger, `cart` (the items) and `total` from a `cart.updated` trigger,
-`accrued_points` from a `purchase.confirmed` trigger.
+`bonus.expiring` trigger, `cart` (the items) and `total` from a `cart.updated` trigger.
 """
 
 from dataclasses import dataclass
@@ -99,15 +98,14 @@ MESSAGES: dict[str, DefaultMessage] = {
     "second_purchase_thanks": _message(
         _en(
             "Thank you for your purchase",
-            "Thank you, {{ name }}! Your purchase earned {{ accrued_points }} points.",
-            "thank you for your purchase. It earned you {{ accrued_points }} bonus points.",
+            "Thank you, {{ name }}! Your purchase earned you bonus points.",
+            "thank you for your purchase. It earned you bonus points for the next one.",
         ),
         _ru(
             "Спасибо за покупку",
-            "Спасибо, {{ name }}! Покупка принесла {{ accrued_points }} баллов.",
-            "спасибо за покупку. Она принесла вам {{ accrued_points }} бонусных баллов.",
+            "Спасибо, {{ name }}! Покупка принесла вам баллы.",
+            "спасибо за покупку. Она принесла вам бонусные баллы на следующую.",
         ),
-        "accrued_points",
     ),
     "second_purchase_usage": _message(
         _en(
@@ -123,17 +121,15 @@ MESSAGES: dict[str, DefaultMessage] = {
     ),
     "second_purchase_bonus_reminder": _message(
         _en(
-            "Your {{ accrued_points }} points are waiting",
-            "{{ name }}, your {{ accrued_points }} points are waiting for your next purchase.",
-            "the {{ accrued_points }} points from your purchase are waiting: pay part of your "
-            "next purchase with them.",
+            "Your points are waiting",
+            "{{ name }}, your points are waiting for your next purchase.",
+            "the points from your purchase are waiting: pay part of your next purchase with them.",
         ),
         _ru(
-            "Ваши {{ accrued_points }} баллов ждут",
-            "{{ name }}, ваши {{ accrued_points }} баллов ждут следующей покупки.",
-            "{{ accrued_points }} баллов за покупку ждут вас: оплатите ими часть следующей.",
+            "Ваши баллы ждут",
+            "{{ name }}, ваши баллы ждут следующей покупки.",
+            "баллы за покупку ждут вас: оплатите ими часть следующей.",
         ),
-        "accrued_points",
     ),
     "second_purchase_recommendations": _message(
         _en(

@@ -18,13 +18,33 @@ class EnrollmentOut(BaseModel):
     exit_reason: str | None = None
 
 
-class EnrollmentList(BaseModel):
-    """From Temporal's visibility, by the ChainId search attribute."""
+class EnrollmentItem(BaseModel):
+    customer_id: str
+    workflow_id: str
+    version: int
+    holdout: bool
+    status: str = Field(description="`active` or `exited`")
+    step: str | None = Field(description="The step an active enrollment is at now")
+    touches: int
+    exit_reason: str | None
+    enrolled_at: datetime
+    exited_at: datetime | None
 
+
+class EnrollmentCounts(BaseModel):
+    """Over every enrollment of the chain, not only the page."""
+
+    total: int = 0
+    by_status: dict[str, int] = {}
+    by_version: dict[str, int] = {}
+    by_exit_reason: dict[str, int] = {}
+
+
+class EnrollmentPage(BaseModel):
     chain_id: str
-    running: int
-    total: int
-    running_workflow_ids: list[str]
+    counts: EnrollmentCounts
+    items: list[EnrollmentItem]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; None: last")
 
 
 class EnrollmentCreate(BaseModel):
