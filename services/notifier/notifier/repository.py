@@ -1,4 +1,4 @@
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.models import (
@@ -55,3 +55,15 @@ async def get_template(session: AsyncSession, name: str, channel: str) -> Templa
 
 async def get_policy(session: AsyncSession, scope: str) -> Policy | None:
     return await session.get(Policy, scope)
+
+
+async def delivery_outcomes(
+    session: AsyncSession, source: str
+) -> list[tuple[str, str | None, int]]:
+    """(status, reason, how many) over the deliveries of one source."""
+    query = (
+        select(Delivery.status, Delivery.reason, func.count())
+        .where(Delivery.source == source)
+        .group_by(Delivery.status, Delivery.reason)
+    )
+    return [(status, reason, n) for status, reason, n in (await session.execute(query)).all()]

@@ -2,11 +2,11 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
 
 from kit.clock import utcnow
 from kit.web import ResourcesDep, SessionDep
-from notifier import deliveries, previews, repository, service, tracking
+from notifier import deliveries, outcomes, previews, repository, service, tracking
 from notifier.schemas import (
     AttemptOut,
     ClickOut,
@@ -17,6 +17,7 @@ from notifier.schemas import (
     DecisionOut,
     DeliveryOut,
     DeliveryRequest,
+    OutcomesOut,
     PolicyIn,
     PolicyOut,
     PreviewIn,
@@ -137,6 +138,19 @@ async def deliver(
     delivery = await deliveries.open_delivery(session, body)
     await tracking.start_workflow(await resources.temporal(), settings.task_queue, body)
     return DeliveryOut.model_validate(delivery)
+
+
+@router.get(
+    "/outcomes",
+    response_model=OutcomesOut,
+    tags=["deliveries"],
+    summary="What became of one source's messages: sent, pending, deferred, failed, skipped",
+)
+async def get_outcomes(
+    source: Annotated[str, Query(min_length=1, max_length=200, examples=["campaign:c1"])],
+    session: SessionDep,
+) -> OutcomesOut:
+    return await outcomes.of_source(session, source)
 
 
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryOut, tags=["deliveries"])

@@ -204,6 +204,19 @@ class DeliveryOut(_Out):
     attempts: list[AttemptOut] = []
 
 
+class OutcomesOut(BaseModel):
+    """The deliveries of one source by what became of them; reasons as the policy and the
+    cascade recorded them (`daily_cap`, `quiet_hours`, `no_consent`, `invalid_token`, …)."""
+
+    source: str
+    total: int = 0
+    sent: int = Field(default=0, description="Left for the customer: sent, delivered, opened")
+    pending: int = Field(default=0, description="Not decided yet")
+    deferred: dict[str, int] = Field(default={}, description="Waiting, by reason")
+    failed: dict[str, int] = Field(default={}, description="A provider or a template failed")
+    skipped: dict[str, int] = Field(default={}, description="Not tried: consent, address, cap")
+
+
 class TrackingIn(BaseModel):
     token: str = Field(min_length=1, max_length=2000)
 

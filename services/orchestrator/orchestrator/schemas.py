@@ -2,7 +2,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from orchestrator.campaigns.messages import CampaignGrant, CampaignMessage, Progress
+from orchestrator.campaigns.messages import CampaignGrant, CampaignMessage
 from orchestrator.definitions.model import ChainDefinition, ChainId
 
 
@@ -102,6 +102,27 @@ class CampaignCreate(BaseModel):
         return self
 
 
+class CampaignProgress(BaseModel):
+    """What the campaign did itself: members processed, points granted, messages handed to
+    the notifier (or refused by it for good)."""
+
+    processed: int
+    granted: int
+    handed_over: int = Field(description="Messages the notifier accepted; see `messages`")
+    refused: int = Field(description="Members the notifier or loyalty refused for good")
+
+
+class MessageOutcomes(BaseModel):
+    """What became of the campaign's messages, from the notifier's deliveries."""
+
+    total: int
+    sent: int = Field(description="Left for the customer: sent, delivered, opened, clicked")
+    pending: int = Field(description="Accepted, not decided yet")
+    deferred: dict[str, int] = Field(description="Waiting, by reason: daily_cap, quiet_hours, …")
+    failed: dict[str, int] = Field(description="A provider or the template failed, by reason")
+    skipped: dict[str, int] = Field(description="Not tried, by reason: no_consent, daily_cap, …")
+
+
 class CampaignOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -114,6 +135,9 @@ class CampaignOut(BaseModel):
     batch_size: int
     status: str
     runs: int
-    progress: Progress
+    progress: CampaignProgress
+    messages: MessageOutcomes | None = Field(
+        default=None, description="On `GET /campaigns/{id}`; null if the notifier is down"
+    )
     created_at: datetime
     updated_at: datetime
