@@ -1,4 +1,6 @@
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from notifier.models import (
@@ -67,3 +69,35 @@ async def delivery_outcomes(
         .group_by(Delivery.status, Delivery.reason)
     )
     return [(status, reason, n) for status, reason, n in (await session.execute(query)).all()]
+
+
+async def templates_after(
+    session: AsyncSession, after: tuple[str, str] | None, limit: int
+) -> list[Template]:
+    """Saved templates in (name, channel) order, after the cursor's pair."""
+    query = select(Template).order_by(Template.name, Template.channel).limit(limit)
+    if after is not None:
+        query = query.where(tuple_(Template.name, Template.channel) > after)
+    return list((await session.scalars(query)).all())
+
+
+async def deliveries_of(
+    session: AsyncSession, customer_id: str, before: tuple[datetime, str] | None, limit: int
+) -> list[Delivery]:
+    """A customer's deliveries newest first, before the cursor's (created_at, id)."""
+    query = select(Delivery).where(Delivery.customer_id == customer_id)
+    if before is not None:
+        at, delivery_id = before
+        query = query.where(
+            or_(
+                Delivery.created_at < at,
+                and_(Delivery.created_at == at, Delivery.id < delivery_id),
+            )
+        )
+    query = query.order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def decisions_of_many(session: AsyncSession, delivery_ids: list[str]) -> list[PolicyDecision]:
+    query = select(PolicyDecision).where(PolicyDecision.delivery_id.in_(delivery_ids))
+    return list((await session.scalars(query.order_by(PolicyDecision.id))).all())

@@ -6,7 +6,7 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
 
 from kit.clock import utcnow
 from kit.web import ResourcesDep, SessionDep
-from notifier import deliveries, outcomes, previews, repository, service, tracking
+from notifier import deliveries, listings, outcomes, previews, repository, service, tracking
 from notifier.schemas import (
     AttemptOut,
     ClickOut,
@@ -16,6 +16,7 @@ from notifier.schemas import (
     ContactOut,
     DecisionOut,
     DeliveryOut,
+    DeliveryPage,
     DeliveryRequest,
     OutcomesOut,
     PolicyIn,
@@ -25,6 +26,7 @@ from notifier.schemas import (
     PushTokenIn,
     TemplateIn,
     TemplateOut,
+    TemplatePage,
     TrackingIn,
     UnsubscribeOut,
 )
@@ -40,6 +42,9 @@ def settings_of(request: Request) -> NotifierSettings:
 
 
 SettingsDep = Annotated[NotifierSettings, Depends(settings_of)]
+
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
+Cursor = Annotated[str | None, Query(max_length=400, description="`next_cursor` of a page")]
 
 
 # --- contacts and consents ----------------------------------------------------------------
@@ -76,6 +81,18 @@ async def consent_history(customer_id: str, session: SessionDep) -> list[Consent
     return [ConsentChangeOut.model_validate(change) for change in changes]
 
 
+@router.get(
+    "/contacts/{customer_id}/deliveries",
+    response_model=DeliveryPage,
+    tags=["contacts"],
+    summary="A customer's messages newest first, each with why it was sent, held back or dropped",
+)
+async def customer_deliveries(
+    customer_id: str, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+) -> DeliveryPage:
+    return await listings.deliveries(session, customer_id, limit, cursor)
+
+
 @router.post("/contacts/{customer_id}/push-tokens", response_model=ContactOut, tags=["contacts"])
 async def add_push_token(customer_id: str, body: PushTokenIn, session: SessionDep) -> ContactOut:
     return ContactOut.model_validate(await service.add_push_token(session, customer_id, body))
@@ -90,6 +107,18 @@ async def remove_push_token(customer_id: str, device_id: str, session: SessionDe
 
 
 # --- templates and policies ---------------------------------------------------------------
+
+
+@router.get(
+    "/templates",
+    response_model=TemplatePage,
+    tags=["templates"],
+    summary="Every template, saved or shipped as a default, by name and channel",
+)
+async def list_templates(
+    session: SessionDep, settings: SettingsDep, limit: Limit = 50, cursor: Cursor = None
+) -> TemplatePage:
+    return await listings.templates(session, settings, limit, cursor)
 
 
 @router.put("/templates/{name}/{channel}", response_model=TemplateOut, tags=["templates"])

@@ -202,6 +202,9 @@ class DeliveryOut(_Out):
     created_at: datetime
     sent_at: datetime | None
     attempts: list[AttemptOut] = []
+    decisions: list[DecisionOut] = Field(
+        default=[], description="Why it was sent, deferred or dropped (in a customer's list)"
+    )
 
 
 class OutcomesOut(BaseModel):
@@ -215,6 +218,16 @@ class OutcomesOut(BaseModel):
     deferred: dict[str, int] = Field(default={}, description="Waiting, by reason")
     failed: dict[str, int] = Field(default={}, description="A provider or a template failed")
     skipped: dict[str, int] = Field(default={}, description="Not tried: consent, address, cap")
+
+
+class TemplatePage(BaseModel):
+    items: list[TemplateOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last")
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last")
 
 
 class TrackingIn(BaseModel):

@@ -226,10 +226,26 @@ async def save_policy(session: AsyncSession, scope: str, body: PolicyIn) -> Poli
 
 
 async def get_policy(session: AsyncSession, scope: str) -> Policy:
+    """The saved policy; for the programme, the defaults until one is saved."""
+    _check_scope(scope)
     policy = await repository.get_policy(session, scope)
+    if policy is None and scope == PROGRAM:
+        return _default_policy()
     if policy is None:
         raise PolicyNotFound()
     return policy
+
+
+def _default_policy() -> Policy:
+    limits = Limits()
+    return Policy(
+        scope=PROGRAM,
+        daily_cap=limits.daily_cap,
+        min_pause_seconds=limits.min_pause_seconds,
+        quiet_start=limits.quiet.start.strftime("%H:%M"),
+        quiet_end=limits.quiet.end.strftime("%H:%M"),
+        over_cap=limits.over_cap,
+    )
 
 
 async def limits_for(session: AsyncSession, source: str) -> Limits:

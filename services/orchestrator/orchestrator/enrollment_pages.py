@@ -6,42 +6,16 @@ for the rows of the page, so a page costs at most its size in queries.
 """
 
 import asyncio
-import base64
-import binascii
-from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from kit.errors import DomainError
+from kit.cursors import decode_time_cursor, encode_time_cursor
 from orchestrator import repository
 from orchestrator.models import Enrollment
 from orchestrator.schemas import EnrollmentCounts, EnrollmentItem, EnrollmentPage
 from orchestrator.workflows.messages import ChainStatus
-
-
-class InvalidCursor(DomainError):
-    code = "invalid_cursor"
-    status = 422
-    title = "The cursor is not one this list handed out"
-
-
-def encode_cursor(row: Enrollment) -> str:
-    raw = f"{row.enrolled_at.isoformat()}|{row.id}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        at, row_id = raw.split("|", 1)
-        moment = datetime.fromisoformat(at)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidCursor() from exc
-    if moment.tzinfo is None:
-        raise InvalidCursor()
-    return moment, row_id
 
 
 async def page(
@@ -52,7 +26,7 @@ async def page(
     cursor: str | None,
     status: str | None,
 ) -> EnrollmentPage:
-    after = decode_cursor(cursor) if cursor else None
+    after = decode_time_cursor(cursor) if cursor else None
     rows = await repository.enrollment_page(session, chain_id, limit + 1, after, status)
     more, rows = len(rows) > limit, rows[:limit]
     steps = await asyncio.gather(*(_step(temporal, row) for row in rows))
@@ -60,7 +34,7 @@ async def page(
         chain_id=chain_id,
         counts=counts(await repository.enrollment_counts(session, chain_id)),
         items=[_item(row, step) for row, step in zip(rows, steps, strict=True)],
-        next_cursor=encode_cursor(rows[-1]) if more else None,
+        next_cursor=encode_time_cursor(rows[-1].enrolled_at, rows[-1].id) if more else None,
     )
 
 
