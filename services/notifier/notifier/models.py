@@ -21,6 +21,8 @@ class Contact(Base):
     phone: Mapped[str | None] = mapped_column(String(32))
     time_zone: Mapped[str] = mapped_column(String(64))
     language: Mapped[str | None] = mapped_column(String(8))  # None: the default, English
+    # Staff who receive test sends of templates and chain steps; nobody else can.
+    test_recipient: Mapped[bool] = mapped_column(Boolean, default=False)
     # Current consent per channel; the history is in consent_changes.
     consents: Mapped[dict[str, Any]] = mapped_column(JSON)
     # {device_id: token}; a device registers again to replace its token.

@@ -6,7 +6,16 @@ from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
 
 from kit.clock import utcnow
 from kit.web import ResourcesDep, SessionDep
-from notifier import deliveries, listings, outcomes, previews, repository, service, tracking
+from notifier import (
+    deliveries,
+    listings,
+    outcomes,
+    previews,
+    repository,
+    service,
+    test_sends,
+    tracking,
+)
 from notifier.schemas import (
     AttemptOut,
     ClickOut,
@@ -27,6 +36,9 @@ from notifier.schemas import (
     TemplateIn,
     TemplateOut,
     TemplatePage,
+    TestRecipientIn,
+    TestSendIn,
+    TestSendOut,
     TrackingIn,
     UnsubscribeOut,
 )
@@ -67,6 +79,20 @@ async def put_consent(
     customer_id: str, channel: Channel, body: ConsentIn, session: SessionDep
 ) -> ContactOut:
     contact = await service.set_consent(session, customer_id, channel, body.granted, body.source)
+    return ContactOut.model_validate(contact)
+
+
+@router.put(
+    "/contacts/{customer_id}/test-recipient",
+    response_model=ContactOut,
+    tags=["contacts"],
+    summary="Flag (or unflag) a customer as a recipient of test sends",
+)
+async def put_test_recipient(
+    customer_id: str, body: TestRecipientIn, session: SessionDep
+) -> ContactOut:
+    contact = await service.get_contact(session, customer_id)
+    contact.test_recipient = body.test_recipient
     return ContactOut.model_validate(contact)
 
 
@@ -145,6 +171,19 @@ async def preview_template(
     name: str, channel: Channel, body: PreviewIn, session: SessionDep, settings: SettingsDep
 ) -> PreviewOut:
     return await previews.preview(session, name, channel, body, settings)
+
+
+@router.post(
+    "/templates/{name}/{channel}/test-send",
+    response_model=TestSendOut,
+    tags=["templates"],
+    summary="Send the template now to a test recipient, outside every quota and analytics",
+    responses={409: {"description": "`not_a_test_recipient`, `test_recipient_unreachable`"}},
+)
+async def test_send(
+    name: str, channel: Channel, body: TestSendIn, session: SessionDep, settings: SettingsDep
+) -> TestSendOut:
+    return await test_sends.test_send(session, settings, name, channel, body)
 
 
 @router.put("/policies/{scope}", response_model=PolicyOut, tags=["policies"])

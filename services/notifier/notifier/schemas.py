@@ -75,6 +75,7 @@ class ContactOut(_Out):
     phone: str | None
     time_zone: str
     language: str | None = None
+    test_recipient: bool = False
     consents: dict[str, bool]
     push_tokens: dict[str, str] | None
     updated_at: datetime
@@ -147,6 +148,27 @@ class PreviewOut(BaseModel):
     body: str
     sampled_variables: list[str] = Field(description="Variables shown with sample values")
     sms: SmsInfo | None = Field(default=None, description="Segments and cost of this text")
+
+
+class TestRecipientIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    test_recipient: bool
+
+
+class TestSendIn(PreviewIn):
+    """A test send: to a customer flagged as a test recipient, outside every quota."""
+
+
+class TestSendOut(BaseModel):
+    delivery_id: str
+    template: str
+    channel: str
+    customer_id: str
+    status: Literal["sent"]
+    subject: str | None
+    body: str
+    sampled_variables: list[str]
 
 
 class PolicyIn(BaseModel):

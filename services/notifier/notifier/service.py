@@ -52,7 +52,9 @@ async def record_contact(session: AsyncSession, event: MemberRegistered) -> None
 async def upsert_contact(session: AsyncSession, customer_id: str, body: ContactIn) -> Contact:
     contact = await repository.get_contact(session, customer_id)
     if contact is None:
-        contact = Contact(customer_id=customer_id, consents={}, push_tokens={})
+        contact = Contact(
+            customer_id=customer_id, consents={}, push_tokens={}, test_recipient=False
+        )
         session.add(contact)
     contact.name, contact.email, contact.phone = body.name, body.email, body.phone
     contact.time_zone, contact.language = body.time_zone, body.language
