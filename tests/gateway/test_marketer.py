@@ -102,6 +102,20 @@ async def test_a_marketer_edits_previews_and_follows_a_template_through_the_gate
         )
         assert (sms.json()["sms"]["encoding"], sms.json()["sms"]["segments"]) == ("gsm7", 1)
 
+        test_send = f"/v1/templates/{name}/email/test-send"
+        unflagged = await gateway.post(test_send, json={"customer_id": member}, headers=marketer)
+        assert (unflagged.status_code, unflagged.json()["code"]) == (409, "not_a_test_recipient")
+        flag = {"test_recipient": True}
+        flagged = await gateway.put(
+            f"/v1/customers/{member}/test-recipient", json=flag, headers=marketer
+        )
+        assert flagged.status_code == 200, flagged.text
+        tested = await gateway.post(
+            test_send, json={"customer_id": member, "variables": {"points": 300}}, headers=marketer
+        )
+        assert (tested.status_code, tested.json()["subject"]) == (200, "300 points, Dana")
+        assert tested.headers["ratelimit"].startswith('"costly"')  # it sends: the costly class
+
         program = await gateway.get("/v1/policies/program", headers=marketer)
         assert program.status_code == 200 and "daily_cap" in program.json()
         quiet_free = {"daily_cap": 3, "quiet_start": "00:00", "quiet_end": "00:00"}
@@ -114,6 +128,13 @@ async def test_a_marketer_edits_previews_and_follows_a_template_through_the_gate
             "/v1/chains/templates/reactivation/copy", json={"id": chain_id}, headers=marketer
         )
         assert copied.status_code == 201, copied.text
+        step_test = await gateway.post(
+            f"/v1/chains/{chain_id}/steps/offer/test-send",
+            json={"customer_id": member, "channel": "email"},
+            headers=marketer,
+        )
+        assert (step_test.status_code, step_test.json()["subject"]) == (200, "300 points for you")
+        assert step_test.headers["ratelimit"].startswith('"costly"')
         assert (
             await gateway.post(f"/v1/chains/{chain_id}/publish", headers=marketer)
         ).status_code == 200
@@ -129,6 +150,9 @@ async def test_a_marketer_edits_previews_and_follows_a_template_through_the_gate
             return sent or None
 
         (delivery, *_) = await wait_for(offered, "the reactivation offer", timeout=60)
+        # The test send is listed too, marked by its source.
+        listed = await gateway.get(f"/v1/customers/{member}/deliveries", headers=marketer)
+        assert f"test:{name}" in {d["source"] for d in listed.json()["items"]}
         assert delivery["source"] == f"chain:{chain_id}:v1:offer"
         assert ("send", "allowed") in [(d["action"], d["reason"]) for d in delivery["decisions"]]
         assert (

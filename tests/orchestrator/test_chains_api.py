@@ -194,3 +194,31 @@ async def test_enrollments_are_paged_with_a_cursor_and_counted(orchestrator: Orc
     assert (await api.get("/chains/paged/enrollments?cursor=bm9uc2Vuc2U")).json()["code"] == (
         "invalid_cursor"
     )
+
+
+async def test_a_draft_step_is_test_sent_with_what_the_chain_would_pass(
+    orchestrator: Orchestrator,
+) -> None:
+    api, notifier = orchestrator.api, orchestrator.notifier
+    chain_id = unique("trial_")
+    copied = await api.post("/chains/templates/reactivation/copy", json={"id": chain_id})
+    assert copied.status_code == 201, copied.text
+    tester = await notifier.customer()
+    path = f"/chains/{chain_id}/steps/offer/test-send"
+    refused = await api.post(path, json={"customer_id": tester, "channel": "email"})
+    assert (refused.status_code, refused.json()["code"]) == (409, "not_a_test_recipient")
+    flag = {"test_recipient": True}
+    assert (await notifier.api.put(f"/contacts/{tester}/test-recipient", json=flag)).is_success
+
+    sent = await api.post(path, json={"customer_id": tester, "channel": "email"})
+    assert sent.status_code == 200, sent.text
+    # The first grant of the draft (300 points, a week) is what the offer would name.
+    assert sent.json()["subject"] == "300 points for you"
+    assert sent.json()["sampled_variables"] == []
+    assert (sent.json()["step_id"], sent.json()["channel"]) == ("offer", "email")
+    wrong = await api.post(path, json={"customer_id": tester, "channel": "push"})
+    assert (wrong.status_code, wrong.json()["code"]) == (422, "channel_not_in_step")
+    missing = await api.post(
+        f"/chains/{chain_id}/steps/nowhere/test-send", json={"customer_id": tester}
+    )
+    assert (missing.status_code, missing.json()["code"]) == (404, "step_not_found")

@@ -167,3 +167,41 @@ class Delivery(BaseModel):
 class DeliveryPage(BaseModel):
     items: list[Delivery]
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last")
+
+
+class TestRecipientWrite(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"test_recipient": True}]}
+    )
+
+    test_recipient: bool
+
+
+class TestSent(BaseModel):
+    delivery_id: str
+    template: str
+    channel: str
+    customer_id: str
+    status: Literal["sent"]
+    subject: str | None
+    body: str
+    sampled_variables: list[str]
+
+
+class StepTestSendRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"customer_id": "5b0e9c1e-3f55-4c4a-9d0e-2f6f1c0a9b11", "channel": "sms"}]
+        },
+    )
+
+    customer_id: str = Field(min_length=1, max_length=36, description="A test recipient")
+    channel: Literal["email", "sms", "push", "messenger"] | None = Field(
+        default=None, description="One of the step's channels; its first when left out"
+    )
+
+
+class StepTestSent(TestSent):
+    chain_id: str
+    step_id: str

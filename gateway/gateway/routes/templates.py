@@ -14,12 +14,16 @@ from gateway.marketer.templates import (
     PolicyWrite,
     Preview,
     PreviewRequest,
+    StepTestSendRequest,
+    StepTestSent,
     TemplatePage,
     TemplateRead,
     TemplateWrite,
+    TestRecipientWrite,
+    TestSent,
 )
 from gateway.routes.problems import problems
-from gateway.upstreams import Notifier, forward
+from gateway.upstreams import Notifier, Orchestrator, forward
 
 router = APIRouter(prefix="/v1", tags=["templates and policies"])
 Marketer = Annotated[Caller, Depends(scoped("marketer"))]
@@ -87,6 +91,57 @@ async def preview(
 ) -> Response:
     path = f"/templates/{name}/{channel}/preview"
     return await forward(client, "POST", path, body.model_dump(mode="json"))
+
+
+@router.post(
+    "/templates/{name}/{channel}/test-send",
+    response_model=TestSent,
+    summary="Send the template now to a test recipient (outside quotas and analytics)",
+    responses=problems(
+        {
+            404: "`template_not_found`, `contact_not_found`",
+            409: "`not_a_test_recipient`, `test_recipient_unreachable`, `test_send_failed`",
+        }
+    ),
+    openapi_extra={"x-costly": True},
+)
+async def test_send(
+    name: str, channel: Channel, body: PreviewRequest, _key: Marketer, client: Notifier
+) -> Response:
+    path = f"/templates/{name}/{channel}/test-send"
+    return await forward(client, "POST", path, body.model_dump(mode="json"))
+
+
+@router.post(
+    "/chains/{chain_id}/steps/{step_id}/test-send",
+    response_model=StepTestSent,
+    summary="Send one step of a chain's draft now to a test recipient, as the chain would",
+    responses=problems(
+        {
+            404: "`chain_not_found`, `step_not_found`, `template_not_found`, `contact_not_found`",
+            409: "`not_a_test_recipient`, `test_recipient_unreachable`, `test_send_failed`",
+            422: "`channel_not_in_step`",
+        }
+    ),
+    openapi_extra={"x-costly": True},
+)
+async def test_send_step(
+    chain_id: str, step_id: str, body: StepTestSendRequest, _key: Marketer, client: Orchestrator
+) -> Response:
+    path = f"/chains/{chain_id}/steps/{step_id}/test-send"
+    return await forward(client, "POST", path, body.model_dump(mode="json", exclude_none=True))
+
+
+@router.put(
+    "/customers/{customer_id}/test-recipient",
+    summary="Flag a customer (a colleague) as a recipient of test sends, or unflag them",
+    responses=problems({404: "`contact_not_found`"}),
+)
+async def put_test_recipient(
+    customer_id: str, body: TestRecipientWrite, _key: Marketer, client: Notifier
+) -> Response:
+    path = f"/contacts/{customer_id}/test-recipient"
+    return await forward(client, "PUT", path, body.model_dump(mode="json"))
 
 
 @router.get(

@@ -2,6 +2,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kit.contracts.common import Channel
 from orchestrator.campaigns.messages import CampaignGrant, CampaignMessage
 from orchestrator.definitions.model import ChainDefinition, ChainId
 
@@ -52,6 +53,26 @@ class EnrollmentCreate(BaseModel):
 
     customer_id: str = Field(min_length=1, max_length=36)
     time_zone: str | None = None
+
+
+class StepTestSend(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: str = Field(min_length=1, max_length=36, description="A test recipient")
+    channel: Channel | None = Field(default=None, description="One of the step's; its first")
+
+
+class StepTestSent(BaseModel):
+    chain_id: str
+    step_id: str
+    delivery_id: str
+    template: str
+    channel: str
+    customer_id: str
+    status: str
+    subject: str | None
+    body: str
+    sampled_variables: list[str]
 
 
 class ChainOut(BaseModel):

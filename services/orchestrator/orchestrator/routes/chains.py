@@ -14,6 +14,7 @@ from orchestrator import (
     enrollments,
     publish_checks,
     repository,
+    step_tests,
 )
 from orchestrator.definitions.builtin import BUILT_IN
 from orchestrator.definitions.model import ChainDefinition
@@ -26,6 +27,8 @@ from orchestrator.schemas import (
     EnrollmentCreate,
     EnrollmentOut,
     EnrollmentPage,
+    StepTestSend,
+    StepTestSent,
     TemplateCopy,
     Validated,
     VersionOut,
@@ -106,6 +109,23 @@ async def publish(
     definition = chains.definition_of(published)
     await ensure_schedule(runtime.temporal, definition, runtime.task_queue, paused)
     return VersionOut.model_validate(published)
+
+
+@router.post(
+    "/{chain_id}/steps/{step_id}/test-send",
+    response_model=StepTestSent,
+    summary="Send one step's message of the draft now to a test recipient",
+    responses={
+        404: {"description": "`chain_not_found`, `step_not_found`, `template_not_found`"},
+        409: {"description": "`not_a_test_recipient`, `test_recipient_unreachable`"},
+        422: {"description": "`channel_not_in_step`"},
+    },
+)
+async def test_send_step(
+    chain_id: str, step_id: str, body: StepTestSend, session: SessionDep, notifier: NotifierDep
+) -> StepTestSent:
+    draft = ChainDefinition.model_validate((await chains.get(session, chain_id)).draft)
+    return StepTestSent.model_validate(await step_tests.test_send(notifier, draft, step_id, body))
 
 
 @router.post("/{chain_id}/pause", response_model=ChainOut, summary="Stop new enrollments")
