@@ -3,6 +3,9 @@
 import base64
 import binascii
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_
 
 from kit.errors import DomainError
 
@@ -46,3 +49,9 @@ def decode_time_cursor(cursor: str) -> tuple[datetime, str]:
     if moment.tzinfo is None:
         raise InvalidCursor()
     return moment, row_id
+
+
+def older_than(at: Any, row_id: Any, before: tuple[datetime, str]) -> ColumnElement[bool]:
+    """Rows after `before` in a newest-first list ordered by (`at` desc, `row_id` desc)."""
+    moment, last_id = before
+    return or_(at < moment, and_(at == moment, row_id < last_id))

@@ -1,8 +1,9 @@
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.cursors import older_than
 from notifier.models import (
     Attempt,
     ConsentChange,
@@ -87,13 +88,7 @@ async def deliveries_of(
     """A customer's deliveries newest first, before the cursor's (created_at, id)."""
     query = select(Delivery).where(Delivery.customer_id == customer_id)
     if before is not None:
-        at, delivery_id = before
-        query = query.where(
-            or_(
-                Delivery.created_at < at,
-                and_(Delivery.created_at == at, Delivery.id < delivery_id),
-            )
-        )
+        query = query.where(older_than(Delivery.created_at, Delivery.id, before))
     query = query.order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit)
     return list((await session.scalars(query)).all())
 

@@ -3,9 +3,10 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.cursors import older_than
 from orchestrator.models import (
     Campaign,
     CampaignMemberGrant,
@@ -59,13 +60,7 @@ async def enrollment_page(
     if status is not None:
         query = query.where(Enrollment.status == status)
     if after is not None:
-        at, row_id = after
-        query = query.where(
-            or_(
-                Enrollment.enrolled_at < at,
-                and_(Enrollment.enrolled_at == at, Enrollment.id < row_id),
-            )
-        )
+        query = query.where(older_than(Enrollment.enrolled_at, Enrollment.id, after))
     query = query.order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()).limit(limit)
     return list((await session.scalars(query)).all())
 
