@@ -91,7 +91,8 @@ def _problem_response(description: str) -> dict[str, Any]:
 def _decorate(method: str, operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     for status, description in PROBLEMS.items():
-        responses[status] = _problem_response(description)
+        own = responses.get(status, {}).get("description")  # the route's own codes, kept
+        responses[status] = _problem_response(f"{own}. {description}" if own else description)
     for status, response in responses.items():
         if status.startswith("2"):
             response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)

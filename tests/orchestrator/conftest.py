@@ -20,6 +20,7 @@ from kit.testing import app_client, migrated_database, unique, wait_for
 from kit.worker import relay_and_consumers
 from loyalty.app import create_app as loyalty_app
 from loyalty.settings import LoyaltySettings
+from notifier.app import create_app as notifier_app
 from orchestrator.activities import ChainActivities
 from orchestrator.app import create_app
 from orchestrator.campaigns.activities import CampaignActivities
@@ -146,9 +147,19 @@ async def orchestrator(
     """The API in process on PostgreSQL and the dev server, with a chain worker beside the real
     notifier's delivery worker; loyalty and segments activities record (those services run in
     tests/e2e) and the enrollment bookkeeping is the real one."""
-    settings = settings_for(
-        infra, postgres_url, event_namespace, live_notifier.task_queue, segments_url, loyalty_url
-    )
+    async with serving(notifier_app(live_notifier.settings), "notifier") as notifier_url:
+        settings = settings_for(
+            infra, postgres_url, event_namespace, live_notifier.task_queue, segments_url, loyalty_url
+        ).model_copy(update={"notifier_url": notifier_url})
+        async with running_orchestrator(infra, settings, live_notifier) as running:
+            yield running
+
+
+@asynccontextmanager
+async def running_orchestrator(
+    infra: Infra, settings: OrchestratorSettings, live_notifier: Notifier
+) -> AsyncIterator[Orchestrator]:
+    postgres_url = settings.database_url
     await upgrade_async("orchestrator:migrations", postgres_url)
     engine = create_engine(postgres_url)
     temporal = await connect_temporal(infra.temporal_address)

@@ -265,7 +265,9 @@ async def _send(
     contact: Contact,
     row: Attempt,
 ) -> None:
-    template = await service.find_template(session, delivery.template, row.channel)
+    template = await service.find_template(
+        session, delivery.template, row.channel, contact.language
+    )
     if template is None:
         row.status, row.reason = "skipped", "no_template"
         return

@@ -211,14 +211,3 @@ async def record_exit(session: AsyncSession, exited: EnrollmentExit) -> None:
         reason=exited.reason,
     )
     await outbox.add(session, ChainExited(customer_id=exited.customer_id, payload=payload))
-
-
-async def listed(temporal: Client, chain_id: str, limit: int = 50) -> tuple[int, int, list[str]]:
-    """Running and total enrollments of a chain, and the latest running ones (chain ids are
-    validated identifiers, safe inside the visibility query)."""
-    everything = f"ChainId = '{chain_id}'"
-    running = f"{everything} AND ExecutionStatus = 'Running'"
-    total = (await temporal.count_workflows(everything)).count
-    running_count = (await temporal.count_workflows(running)).count
-    ids = [w.id async for w in temporal.list_workflows(running, limit=limit)]
-    return running_count, total, ids

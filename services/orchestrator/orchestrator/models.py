@@ -47,6 +47,7 @@ class Enrollment(Base):
         UniqueConstraint("workflow_id", "trigger_event_id"),
         Index("ix_enrollments_customer_status", "customer_id", "status"),
         Index("ix_enrollments_chain_version", "chain_id", "version"),
+        Index("ix_enrollments_chain_enrolled", "chain_id", "enrolled_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -22,6 +22,7 @@ from orchestrator.campaigns.messages import (
     PageRequest,
     Progress,
 )
+from orchestrator.campaigns.outcomes import campaign_source
 from orchestrator.workflows.messages import SendMessage, SendResult
 
 
@@ -141,7 +142,7 @@ class CampaignActivities:
             idempotency_key=f"campaign/{batch.campaign_id}/send/{member}",
             customer_id=member,
             template=message.template,
-            source=f"campaign:{batch.campaign_id}",
+            source=campaign_source(batch.campaign_id),
             channel=message.channels[0],
             channels=list(message.channels) if cascade else None,
             reaction_window_seconds=message.reaction_window_seconds,
