@@ -149,7 +149,12 @@ async def orchestrator(
     tests/e2e) and the enrollment bookkeeping is the real one."""
     async with serving(notifier_app(live_notifier.settings), "notifier") as notifier_url:
         settings = settings_for(
-            infra, postgres_url, event_namespace, live_notifier.task_queue, segments_url, loyalty_url
+            infra,
+            postgres_url,
+            event_namespace,
+            live_notifier.task_queue,
+            segments_url,
+            loyalty_url,
         ).model_copy(update={"notifier_url": notifier_url})
         async with running_orchestrator(infra, settings, live_notifier) as running:
             yield running
