@@ -58,20 +58,25 @@ async def test_returning_more_than_bought_is_a_422(till: Till) -> None:
     assert again.json()["code"] == "return_exceeds_purchase"
 
 
-async def test_a_return_of_spent_accrual_leaves_a_debt_repaid_by_later_accruals(till: Till) -> None:
+async def test_a_return_of_spent_accrual_leaves_a_debt_that_every_credit_repays(
+    till: Till,
+) -> None:
     member = await till.member()
     await till.grant(member, 100)
     big = await till.buy(member, sofa(price=100_000))
     assert big["accrued"] == 50
-    spent = await till.buy(member, sofa(price=100_000), points=150)  # spends the accrual too
-    assert spent["redeemed"] == 150
+    spent = await till.buy(member, sofa(price=75_000), points=150)  # spends the accrual too
+    assert (spent["redeemed"], spent["accrued"]) == (150, 42)  # silver: 7 % of 600.00
     returned = (await till.return_items(big["txid"], ("SOFA", 1))).json()
     assert (returned["reversed_points"], returned["debt_points"]) == (50, 50)
+    assert returned["debt_repaid"] == 42  # the points the member still held pay at once
     balance = await till.balance(member)
-    assert (balance["debt"], balance["available"]) == (50, spent["accrued"])
+    assert (balance["debt"], balance["available"]) == (8, 0)
+    await till.grant(member, 5)
+    assert ((b := await till.balance(member))["debt"], b["available"]) == (3, 0)
     later = await till.buy(member, sofa(price=40_000))
-    assert (later["accrued"], later["debt_repaid"]) == (20, 20)
-    assert (await till.balance(member))["debt"] == 30
+    assert (later["accrued"], later["debt_repaid"]) == (20, 3)
+    assert ((b := await till.balance(member))["debt"], b["available"]) == (0, 17)
 
 
 async def test_points_from_lots_that_expired_meanwhile_are_not_restored(till: Till) -> None:

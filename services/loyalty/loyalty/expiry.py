@@ -181,9 +181,9 @@ async def lapse_reservations(sessions: SessionFactory, now: datetime, batch: int
     lapsed = 0
     for txid in txids:
         async with unit_of_work(sessions) as session:
-            _member, purchase = await locked_purchase(session, txid)
+            member, purchase = await locked_purchase(session, txid)
             if purchase.status == "reserved" and purchase.reserved_until < now:
-                await release(session, purchase, "lapsed", now)
+                await release(session, member, purchase, "lapsed", now)
                 lapsed += 1
     return lapsed
 

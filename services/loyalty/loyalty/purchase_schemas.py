@@ -223,6 +223,7 @@ class ReturnOut(BaseModel):
                     "refunded_amount": 39_000,
                     "reversed_points": 19,
                     "debt_points": 0,
+                    "debt_repaid": 0,
                     "restored_points": 109,
                     "not_restored_points": 0,
                     "note": None,
@@ -245,7 +246,14 @@ class ReturnOut(BaseModel):
     return_id: str
     refunded_amount: int
     reversed_points: int
-    debt_points: int = Field(description="accrued points already spent, now owed by the member")
+    debt_points: int = Field(
+        description="points: the reversed accrual the member had already spent (a debt)"
+    )
+    debt_repaid: int = Field(
+        default=0,
+        description="points: debt paid at once from the points the member holds or got back "
+        "(debt and spendable points never coexist)",
+    )
     restored_points: int
     not_restored_points: int = Field(description="redeemed points whose lots expired meanwhile")
     note: str | None

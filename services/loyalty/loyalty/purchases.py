@@ -106,7 +106,7 @@ async def reserve(
     if existing is not None:
         return ReservationOut(**_replayed(existing, "reserve", print_))
     for purchase in lapsed:
-        await release(session, purchase, "lapsed", now)
+        await release(session, member, purchase, "lapsed", now)
     quote = await _quote(session, rules, member, body, now)
     _check_quote(body, quote)
     await _hold(session, member.id, body.txid, quote.allocations, now)
@@ -346,14 +346,14 @@ async def cancel(
     session: AsyncSession, txid: str, body: StepRequest, key: str | None
 ) -> CancellationOut:
     now, print_ = utcnow(), fingerprint("cancel", txid, body)
-    _member, purchase = await locked_purchase(session, txid)
+    member, purchase = await locked_purchase(session, txid)
     if (stored := await replay(session, key, print_)) is not None:
         return CancellationOut(**stored)
     if purchase.status == "confirmed":
         raise PurchaseAlreadyConfirmed()
     if "cancel" in purchase.answers:
         return CancellationOut(**_replayed(purchase, "cancel", print_))
-    released = await release(session, purchase, "cancelled", now)
+    released = await release(session, member, purchase, "cancelled", now)
     purchase.status = "cancelled"
     answer = CancellationOut(txid=txid, status="cancelled", released_points=released)
     purchase.fingerprints = {**purchase.fingerprints, "cancel": print_}
@@ -362,8 +362,11 @@ async def cancel(
     return answer
 
 
-async def release(session: AsyncSession, purchase: Purchase, status: str, now: datetime) -> int:
-    """Gives a reservation's points back to its lots; the caller holds the member's lock."""
+async def release(
+    session: AsyncSession, member: Member, purchase: Purchase, status: str, now: datetime
+) -> int:
+    """Gives a reservation's points back to its lots (a credit: it settles open debt first);
+    the caller holds the member's lock."""
     if purchase.status != "reserved":
         return 0
     journal = Journal(status, purchase.member_id, purchase.txid, now)
@@ -371,6 +374,7 @@ async def release(session: AsyncSession, purchase: Purchase, status: str, now: d
     for lot_id, points in _per_lot(allocated).items():
         await ledger.change_lot(session, lot_id, held=-points)
         journal.add("release", purchase.member_id, lot_id, held=-points)
+    await ledger.settle_debt(session, member, journal, now)
     await journal.write(session)
     purchase.status = status
     return sum(points for _lot_id, points in allocated)

@@ -33,6 +33,7 @@ class Outcome:
     lines: list[ReturnedLineOut] = field(default_factory=list)
     reversed: int = 0
     debt: int = 0
+    repaid: int = 0
 
 
 async def return_items(
@@ -56,6 +57,7 @@ async def return_items(
     journal = Journal("return", member.id, f"{txid}/{body.return_id}", now)
     outcome = await _apply(session, purchase, body, journal, now)
     await _reverse_accrual(session, member, purchase, outcome, journal)
+    outcome.repaid = await ledger.settle_debt(session, member, journal, now)
     await journal.write(session)
     await refresh_tier(session, rules, member, now)
     answer = _answer(purchase, body.return_id, outcome)
@@ -194,6 +196,7 @@ def _answer(purchase: Purchase, return_id: str, outcome: Outcome) -> ReturnOut:
         refunded_amount=sum(line.refunded for line in outcome.lines),
         reversed_points=outcome.reversed,
         debt_points=outcome.debt,
+        debt_repaid=outcome.repaid,
         restored_points=restored,
         not_restored_points=lost,
         note=note,
