@@ -174,23 +174,31 @@ class Programme:
             purchase.accrual_lot = accrual.id
             self.add_lot(accrual, now)
 
-    def return_items(self, txid: str, sku: str, quantity: int, now: datetime) -> bool:
-        """False (and nothing changes) when more would be returned than is left."""
+    def return_items(self, txid: str, wanted: list[tuple[str, int]], now: datetime) -> bool:
+        """One return of (sku, quantity) pairs; False (nothing changes) when more would be
+        returned than is left of a sku, or the purchase is not confirmed."""
         purchase = self.purchases[txid]
-        left = sum(line.quantity - line.returned for line in purchase.lines if line.sku == sku)
-        if purchase.status != "confirmed" or quantity > left:
+        asked: dict[str, int] = {}
+        for sku, quantity in wanted:
+            asked[sku] = asked.get(sku, 0) + quantity
+        for sku, quantity in asked.items():
+            left = sum(line.quantity - line.returned for line in purchase.lines if line.sku == sku)
+            if quantity > left:
+                return False
+        if purchase.status != "confirmed":
             return False
         reversed_ = 0
-        for line in purchase.lines:
-            take = min(quantity, line.quantity - line.returned) if line.sku == sku else 0
-            if take <= 0:
-                continue
-            quantity -= take
-            before = line.kept()
-            reversed_before = line.accrued * line.returned // line.quantity
-            line.returned += take
-            reversed_ += line.accrued * line.returned // line.quantity - reversed_before
-            self._give_back(line, before - line.kept(), now)
+        for sku, quantity in wanted:
+            for line in purchase.lines:
+                take = min(quantity, line.quantity - line.returned) if line.sku == sku else 0
+                if take <= 0:
+                    continue
+                quantity -= take
+                before = line.kept()
+                reversed_before = line.accrued * line.returned // line.quantity
+                line.returned += take
+                reversed_ += line.accrued * line.returned // line.quantity - reversed_before
+                self._give_back(line, before - line.kept(), now)
         self._reverse(purchase, reversed_)
         self.settle(purchase.member, now)
         return True

@@ -54,6 +54,7 @@ lines = st.lists(
     min_size=1,
     max_size=3,
 )
+WHO = st.sampled_from((0, 0, 0, 1))  # mostly one member, so their history gets long
 points = st.one_of(st.just("max"), st.integers(0, 400))
 
 
@@ -90,7 +91,7 @@ class Ledger(RuleBasedStateMachine):
             self.model.add_member(member.id)
 
     @rule(
-        who=st.integers(0, 1),
+        who=WHO,
         amount=st.integers(1, 300),
         days=st.integers(1, 60),
         category=st.none() | st.sampled_from(CATEGORIES),
@@ -119,7 +120,7 @@ class Ledger(RuleBasedStateMachine):
         )
         self.model.add_lot(lot, utcnow())
 
-    @rule(who=st.integers(0, 1), items=lines, wanted=points)
+    @rule(who=WHO, items=lines, wanted=points)
     def calculate(self, who: int, items: list[ReceiptLine], wanted: int | str) -> None:
         member = self.members[who]
         top, per_lot = self.model.expected_spend(member, _lines(items), wanted, utcnow())
@@ -128,8 +129,11 @@ class Ledger(RuleBasedStateMachine):
         for line, quoted in zip(_lines(items), quote.lines, strict=True):
             assert quoted.redeemed <= quoted.max_redeemable <= line.cap
 
-    @rule(target=purchases, who=st.integers(0, 1), items=lines, wanted=points)
+    @rule(target=purchases, who=WHO, items=lines, wanted=points)
     def reserve(self, who: int, items: list[ReceiptLine], wanted: int | str) -> str:
+        return self.reserved(who, items, wanted)
+
+    def reserved(self, who: int, items: list[ReceiptLine], wanted: int | str) -> str:
         member, body = self.members[who], self.receipt(who, items, wanted)
         top, per_lot = self.model.expected_spend(member, _lines(items), wanted, utcnow())
         answer = self.attempt(purchases.reserve, RULES, body, None)
@@ -148,8 +152,18 @@ class Ledger(RuleBasedStateMachine):
         self.model.hold(model.Purchase(body.txid, member, bought, answer.reserved_until))
         return body.txid
 
+    @rule(target=purchases, who=WHO, items=lines, wanted=points)
+    def buy(self, who: int, items: list[ReceiptLine], wanted: int | str) -> str:
+        """Reserve and confirm at once, as most tills do: accruals to spend and to return."""
+        txid = self.reserved(who, items, wanted)
+        self.confirmed(txid)
+        return txid
+
     @rule(txid=purchases)
     def confirm(self, txid: str) -> None:
+        self.confirmed(txid)
+
+    def confirmed(self, txid: str) -> None:
         bought = self.model.purchases.get(txid)
         answer = self.attempt(purchases.confirm, RULES, txid, StepRequest(), None)
         if bought is None or bought.status in ("cancelled", "lapsed"):
@@ -200,8 +214,26 @@ class Ledger(RuleBasedStateMachine):
         )
         answer = self.attempt(returns.return_items, RULES, txid, body, None)
         accepted = txid in self.model.purchases and self.model.return_items(
-            txid, sku, quantity, utcnow()
+            txid, [(sku, quantity)], utcnow()
         )
+        assert isinstance(answer, DomainError) != accepted
+
+    @rule(txid=purchases)
+    def return_everything(self, txid: str) -> None:
+        """A whole receipt brought back: where debt comes from, and nothing may be left."""
+        bought = self.model.purchases.get(txid)
+        left: dict[str, int] = {}
+        for line in bought.lines if bought else []:
+            left[line.sku] = left.get(line.sku, 0) + line.quantity - line.returned
+        wanted = [(sku, n) for sku, n in left.items() if n] or [("A", 1)]
+        body = ReturnRequest.model_validate(
+            {
+                "return_id": uuid.uuid4().hex,
+                "lines": [{"sku": sku, "quantity": n} for sku, n in wanted],
+            }
+        )
+        answer = self.attempt(returns.return_items, RULES, txid, body, None)
+        accepted = bought is not None and self.model.return_items(txid, wanted, utcnow())
         assert isinstance(answer, DomainError) != accepted
 
     @rule(days=st.integers(0, 800))
