@@ -97,3 +97,32 @@ async def test_only_confirmed_purchases_can_be_returned(till: Till) -> None:
     txid = (await till.reserve(member, sofa())).json()["txid"]
     response = await till.return_items(txid, ("SOFA", 1))
     assert response.json()["code"] == "purchase_not_confirmed"
+
+
+async def test_events_name_the_lots_points_came_from_and_went_back_to(till: Till) -> None:
+    member = await till.member()
+    soon = await till.grant(member, 40, lifetime_days=3, reference="spring")
+    late = await till.grant(member, 500, lifetime_days=90)
+    bought = await till.buy(member, lamp(price=10_000, quantity=4), points="max")
+    [confirmed] = await events(till, "purchase.confirmed")
+    assert confirmed["payload"]["redeemed_lots"] == [
+        {
+            "lot_id": soon["lot_id"],
+            "points": 40,
+            "source": "promo",
+            "grant_id": soon["grant_id"],
+            "reference": "spring",
+        },
+        {
+            "lot_id": late["lot_id"],
+            "points": 40,
+            "source": "promo",
+            "grant_id": late["grant_id"],
+            "reference": None,
+        },
+    ]
+    await till.return_items(bought["txid"], ("LAMP", 1))
+    [returned] = await events(till, "purchase.returned")
+    restored = returned["payload"]["restored_lots"]
+    assert [(lot["lot_id"], lot["points"]) for lot in restored] == [(soon["lot_id"], 20)]
+    assert restored[0]["grant_id"] == soon["grant_id"]

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from kit.contracts.loyalty import LotPoints
 from kit.db import UtcDateTime
 from loyalty.domain.debt import settlement
 from loyalty.domain.receipt import LotView, Restrictions
@@ -357,3 +358,22 @@ async def settle_debt(
 async def members_in_debt(session: AsyncSession, member_ids: set[str]) -> list[str]:
     """Those of ``member_ids`` who owe points (a partial index keeps the scan to debtors)."""
     return [m for m in (await session.execute(IN_DEBT)).scalars() if m in member_ids]
+
+
+async def lot_points(session: AsyncSession, points: dict[str, int]) -> list[LotPoints]:
+    """Each lot's ``points`` with where the lot came from, as events name them."""
+    if not points:
+        return []
+    query = select(Lot.id, Lot.source, Lot.grant_id, Lot.reference).where(Lot.id.in_(points))
+    found = {row.id: row for row in await session.execute(query)}
+    return [
+        LotPoints(
+            lot_id=lot_id,
+            points=amount,
+            source=found[lot_id].source,
+            grant_id=found[lot_id].grant_id,
+            reference=found[lot_id].reference,
+        )
+        for lot_id, amount in points.items()
+        if lot_id in found
+    ]

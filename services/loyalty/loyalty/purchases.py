@@ -9,7 +9,12 @@ from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from kit.clock import utcnow
-from kit.contracts.loyalty import PurchaseConfirmed, PurchaseConfirmedPayload, PurchaseLine
+from kit.contracts.loyalty import (
+    LotPoints,
+    PurchaseConfirmed,
+    PurchaseConfirmedPayload,
+    PurchaseLine,
+)
 from kit.db import UtcDateTime
 from loyalty import ledger
 from loyalty.domain import allocation
@@ -250,7 +255,8 @@ async def confirm(
         return ConfirmationOut(**_replayed(purchase, "confirm", print_))
     _still_reserved(purchase, now)
     journal = Journal("confirm", member.id, txid, now)
-    for lot_id, points in _per_lot(await ledger.allocated_points(session, txid)).items():
+    captured = _per_lot(await ledger.allocated_points(session, txid))
+    for lot_id, points in captured.items():
         await ledger.change_lot(session, lot_id, points=-points, held=-points)
         journal.add("capture", member.id, lot_id, points=-points, held=-points)
     # The accrual follows the tier the member had when buying.
@@ -265,7 +271,8 @@ async def confirm(
     if lot is not None:
         await ledger.insert_lot(session, lot)
     await journal.write(session)
-    await outbox.add(session, _confirmed_event(purchase, now))
+    redeemed_lots = await ledger.lot_points(session, captured)
+    await outbox.add(session, _confirmed_event(purchase, redeemed_lots, now))
     await remember(session, key, print_, answer)
     return answer
 
@@ -315,7 +322,9 @@ def _accrue(
     return answer, lot
 
 
-def _confirmed_event(purchase: Purchase, now: datetime) -> PurchaseConfirmed:
+def _confirmed_event(
+    purchase: Purchase, redeemed_lots: list[LotPoints], now: datetime
+) -> PurchaseConfirmed:
     lines = [
         PurchaseLine(
             sku=line["sku"],
@@ -338,6 +347,7 @@ def _confirmed_event(purchase: Purchase, now: datetime) -> PurchaseConfirmed:
         redeemed_points=purchase.redeemed_points,
         accrued_points=purchase.accrued_points,
         purchased_at=now,
+        redeemed_lots=redeemed_lots,
     )
     return PurchaseConfirmed(customer_id=purchase.member_id, occurred_at=now, payload=payload)
 

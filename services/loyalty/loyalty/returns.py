@@ -8,7 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.clock import utcnow
-from kit.contracts.loyalty import PurchaseReturned, PurchaseReturnedPayload, ReturnedLine
+from kit.contracts.loyalty import (
+    LotPoints,
+    PurchaseReturned,
+    PurchaseReturnedPayload,
+    ReturnedLine,
+)
 from loyalty import ledger
 from loyalty.domain.returns import (
     BoughtLine,
@@ -34,6 +39,7 @@ class Outcome:
     reversed: int = 0
     debt: int = 0
     repaid: int = 0
+    restored: dict[str, int] = field(default_factory=dict)  # lot id -> points given back
 
 
 async def return_items(
@@ -70,7 +76,8 @@ async def return_items(
             created_at=now,
         )
     )
-    await outbox.add(session, _returned_event(purchase, answer, now))
+    restored_lots = await ledger.lot_points(session, outcome.restored)
+    await outbox.add(session, _returned_event(purchase, answer, restored_lots, now))
     await remember(session, key, print_, answer, 201)
     return answer
 
@@ -114,7 +121,9 @@ async def _apply(
             raise ReturnExceedsPurchase(str(exc)) from exc
         line["returned"] += quantity
         mine = [a for a in allocations if a.line_no == no]
-        restored = await _restore(session, purchase.member_id, mine, expired, share, journal)
+        restored = await _restore(
+            session, purchase.member_id, mine, expired, share, outcome, journal
+        )
         outcome.reversed += share.reversed_points
         outcome.lines.append(
             ReturnedLineOut(
@@ -150,6 +159,7 @@ async def _restore(
     allocations: list[RedemptionAllocation],
     expired: set[str],
     share: LineReturn,
+    outcome: Outcome,
     journal: Journal,
 ) -> int:
     spent = [Spent(a.id, a.lot_id, a.points - a.returned, a.lot_id in expired) for a in allocations]
@@ -160,6 +170,7 @@ async def _restore(
         if not step.lot_expired:
             await ledger.change_lot(session, step.lot_id, points=step.points)
             journal.add("restore", member_id, step.lot_id, points=step.points)
+            outcome.restored[step.lot_id] = outcome.restored.get(step.lot_id, 0) + step.points
             restored += step.points
     return restored
 
@@ -204,7 +215,9 @@ def _answer(purchase: Purchase, return_id: str, outcome: Outcome) -> ReturnOut:
     )
 
 
-def _returned_event(purchase: Purchase, answer: ReturnOut, now: datetime) -> PurchaseReturned:
+def _returned_event(
+    purchase: Purchase, answer: ReturnOut, restored_lots: list[LotPoints], now: datetime
+) -> PurchaseReturned:
     payload = PurchaseReturnedPayload(
         txid=purchase.txid,
         return_id=answer.return_id,
@@ -216,5 +229,6 @@ def _returned_event(purchase: Purchase, answer: ReturnOut, now: datetime) -> Pur
         reversed_points=answer.reversed_points,
         restored_points=answer.restored_points,
         returned_at=now,
+        restored_lots=restored_lots,
     )
     return PurchaseReturned(customer_id=purchase.member_id, occurred_at=now, payload=payload)
