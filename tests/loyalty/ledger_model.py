@@ -26,6 +26,11 @@ class Lot:
     categories: tuple[str, ...] = ()
     source: str = "promo"
     reserved: int = 0
+    stores: tuple[str, ...] = ()  # the machine's receipts are all in store s1
+
+    @property
+    def restricted(self) -> bool:
+        return bool(self.categories or self.stores)
 
     @property
     def free(self) -> int:
@@ -87,7 +92,7 @@ class Purchase:
 
 
 def spending_order(lots: list[Lot]) -> list[Lot]:
-    return sorted(lots, key=lambda lot: (not lot.categories, lot.expires_at, lot.order))
+    return sorted(lots, key=lambda lot: (not lot.restricted, lot.expires_at, lot.order))
 
 
 def most(lines: list[Line], lots: list[Lot]) -> int:

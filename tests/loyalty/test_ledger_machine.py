@@ -95,10 +95,16 @@ class Ledger(RuleBasedStateMachine):
         amount=st.integers(1, 300),
         days=st.integers(1, 60),
         category=st.none() | st.sampled_from(CATEGORIES),
+        store=st.booleans(),
         delay=st.sampled_from((0, 0, 1, 7)),
     )
-    def grant(self, who: int, amount: int, days: int, category: str | None, delay: int) -> None:
-        restrictions = {"categories": [category]} if category else None
+    def grant(
+        self, who: int, amount: int, days: int, category: str | None, store: bool, delay: int
+    ) -> None:
+        # A store-restricted lot is spent first yet may pay for any line: where greedy fails.
+        restrictions: dict[str, list[str]] = {"store_ids": ["s1"]} if store else {}
+        if category:
+            restrictions["categories"] = [category]
         body = GrantRequest(
             idempotency_key=uuid.uuid4().hex,
             member_id=self.members[who],
@@ -106,7 +112,7 @@ class Ledger(RuleBasedStateMachine):
             lifetime_days=days,
             active_from=utcnow() + timedelta(days=delay) if delay else None,
             source="promo",
-            restrictions=restrictions,
+            restrictions=restrictions or None,
         )
         answer, _new = self.run(self.in_transaction(grants.grant, RULES, body))
         lot = model.Lot(
@@ -117,6 +123,7 @@ class Ledger(RuleBasedStateMachine):
             answer.expires_at,
             0,
             (category,) if category else (),
+            stores=("s1",) if store else (),
         )
         self.model.add_lot(lot, utcnow())
 
@@ -156,6 +163,18 @@ class Ledger(RuleBasedStateMachine):
     def buy(self, who: int, items: list[ReceiptLine], wanted: int | str) -> str:
         """Reserve and confirm at once, as most tills do: accruals to spend and to return."""
         txid = self.reserved(who, items, wanted)
+        self.confirmed(txid)
+        return txid
+
+    @rule(target=purchases, who=WHO)
+    def spend_everything(self, who: int) -> str:
+        """A big receipt paid with every point it can take: accruals get spent, so returning
+        the purchases that earned them leaves debt."""
+        big = [
+            ReceiptLine(sku=sku, category=category, quantity=3, price=40_000)
+            for sku, category in (("A", "sofas"), ("B", "lamps"), ("C", "sofas"))
+        ]
+        txid = self.reserved(who, big, "max")
         self.confirmed(txid)
         return txid
 
