@@ -3,6 +3,10 @@ returns, and the most points a receipt can take under restrictions (SQLite and P
 
 from typing import Any
 
+from kit.clock import utcnow
+from kit.db import unit_of_work
+from loyalty.ledger import Journal
+from loyalty.models import Member
 from tests.loyalty.till import Till, lamp, sofa
 
 
@@ -89,3 +93,21 @@ async def test_the_quote_finds_the_most_points_restricted_lots_can_pay(any_till:
     bought = await till.buy(member, *receipt, points="max")
     assert bought["redeemed"] == 12
     assert store_lot["lot_id"] != sofa_lot["lot_id"]
+
+
+async def test_the_sweep_settles_a_debt_left_beside_spendable_points(any_till: Till) -> None:
+    till = any_till
+    member = await till.member()
+    await till.grant(member, 30)
+    async with unit_of_work(till.sessions) as session:  # as if a bulk grant raced a return
+        stored = await session.get(Member, member)
+        assert stored is not None
+        stored.debt = 12
+        journal = Journal("return", member, "raced", utcnow())
+        journal.add("reverse", member, None, debt=12)
+        await journal.write(session)
+    assert (await till.breaches()) != {}
+    assert (await till.sweep()).settled_debts == 1
+    balance = await till.balance(member)
+    assert (balance["debt"], balance["available"]) == (0, 18)
+    assert (await till.sweep()).settled_debts == 0
