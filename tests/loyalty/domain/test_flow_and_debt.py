@@ -66,7 +66,7 @@ lines_strategy = st.lists(
         Line,
         sku=st.just("X"),
         quantity=st.integers(1, 3),
-        price=st.integers(0, 30_000),
+        price=st.integers(0, 5_000),  # caps of a few points: lots and lines compete
         category=st.sampled_from(CATEGORIES),
         no_redeem=st.booleans(),
     ),
@@ -75,8 +75,8 @@ lines_strategy = st.lists(
 )
 lots_strategy = st.lists(
     st.tuples(
-        st.integers(1, 150),
-        st.integers(1, 60),
+        st.integers(1, 20),
+        st.integers(1, 5),
         st.lists(st.sampled_from(CATEGORIES), max_size=2),
         st.booleans(),
     ),
@@ -85,7 +85,7 @@ lots_strategy = st.lists(
 
 
 @settings(max_examples=1_000)  # pure and quick; blocking needs a store lot before a narrow one
-@given(lines=lines_strategy, lots=lots_strategy, budget=st.integers(0, 400))
+@given(lines=lines_strategy, lots=lots_strategy, budget=st.integers(0, 100))
 def test_the_allocation_is_a_maximum_flow_that_favours_the_spending_order(
     lines: list[Line], lots: list[tuple[int, int, list[str], bool]], budget: int
 ) -> None:
