@@ -1,7 +1,8 @@
-"""Random sequences of grant, calculate, reserve, confirm, cancel, return and expire.
+"""Random sequences of grant, calculate, reserve, confirm, cancel, return and expire, run side
+by side on the service (real PostgreSQL) and on the reference model (ledger_model.py).
 
-After every step: the reconcile checks pass, no balance is negative, and the reserved points
-are exactly those of the reservations the model believes open.
+After every step: the reconcile checks pass, and every member's available, pending and reserved
+points and debt, and every purchase line's points still redeemed, are the model's.
 """
 
 import asyncio
@@ -20,6 +21,7 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from sqlalchemy import func, select
 
 from kit.clock import utcnow
 from kit.db import SessionFactory, create_engine, session_factory, unit_of_work
@@ -28,10 +30,13 @@ from kit.migrations import upgrade_async
 from loyalty import balance, grants, purchases, returns
 from loyalty.domain.rules import ProgramRules
 from loyalty.expiry import sweep
-from loyalty.models import Member
+from loyalty.models import Lot as LotRow
+from loyalty.models import Member, RedemptionAllocation
+from loyalty.models import Purchase as PurchaseRow
 from loyalty.purchase_schemas import ReceiptLine, ReserveRequest, ReturnRequest, StepRequest
 from loyalty.reconcile import breaches
 from loyalty.schemas import BalanceOut, GrantRequest
+from tests.loyalty import ledger_model as model
 
 T = TypeVar("T")
 RULES = ProgramRules()
@@ -49,6 +54,7 @@ lines = st.lists(
     min_size=1,
     max_size=3,
 )
+WHO = st.sampled_from((0, 0, 0, 1))  # mostly one member, so their history gets long
 points = st.one_of(st.just("max"), st.integers(0, 400))
 
 
@@ -61,7 +67,7 @@ class Ledger(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.members: list[str] = []
-        self.open: dict[str, tuple[str, int]] = {}  # txid -> (member, points held)
+        self.model = model.Programme()
 
     def run(self, work: Awaitable[T]) -> T:
         return self.loop.run_until_complete(work)
@@ -82,16 +88,23 @@ class Ledger(RuleBasedStateMachine):
             member = Member(id=str(uuid.uuid4()), time_zone="UTC", consents={}, created_at=utcnow())
             self.run(self.in_transaction(_add, member))
             self.members.append(member.id)
+            self.model.add_member(member.id)
 
     @rule(
-        who=st.integers(0, 1),
+        who=WHO,
         amount=st.integers(1, 300),
         days=st.integers(1, 60),
         category=st.none() | st.sampled_from(CATEGORIES),
+        store=st.booleans(),
         delay=st.sampled_from((0, 0, 1, 7)),
     )
-    def grant(self, who: int, amount: int, days: int, category: str | None, delay: int) -> None:
-        restrictions = {"categories": [category]} if category else None
+    def grant(
+        self, who: int, amount: int, days: int, category: str | None, store: bool, delay: int
+    ) -> None:
+        # A store-restricted lot is spent first yet may pay for any line: where greedy fails.
+        restrictions: dict[str, list[str]] = {"store_ids": ["s1"]} if store else {}
+        if category:
+            restrictions["categories"] = [category]
         body = GrantRequest(
             idempotency_key=uuid.uuid4().hex,
             member_id=self.members[who],
@@ -99,51 +112,154 @@ class Ledger(RuleBasedStateMachine):
             lifetime_days=days,
             active_from=utcnow() + timedelta(days=delay) if delay else None,
             source="promo",
-            restrictions=restrictions,
+            restrictions=restrictions or None,
         )
-        assert not isinstance(self.attempt(grants.grant, RULES, body), DomainError)
+        answer, _new = self.run(self.in_transaction(grants.grant, RULES, body))
+        lot = model.Lot(
+            answer.lot_id,
+            self.members[who],
+            amount,
+            answer.active_from,
+            answer.expires_at,
+            0,
+            (category,) if category else (),
+            stores=("s1",) if store else (),
+        )
+        self.model.add_lot(lot, utcnow())
 
-    @rule(who=st.integers(0, 1), items=lines, wanted=points)
+    @rule(who=WHO, items=lines, wanted=points)
     def calculate(self, who: int, items: list[ReceiptLine], wanted: int | str) -> None:
-        before = self.balance(who)
+        member = self.members[who]
+        top, per_lot = self.model.expected_spend(member, _lines(items), wanted, utcnow())
         quote = self.attempt(purchases.calculate, RULES, self.receipt(who, items, wanted))
-        assert quote.redeemed <= min(quote.max_redeemable, before.available)
-        assert self.balance(who) == before
+        assert (quote.max_redeemable, quote.redeemed) == (top, sum(per_lot.values()))
+        for line, quoted in zip(_lines(items), quote.lines, strict=True):
+            assert quoted.redeemed <= quoted.max_redeemable <= line.cap
 
-    @rule(target=purchases, who=st.integers(0, 1), items=lines, wanted=points)
+    @rule(target=purchases, who=WHO, items=lines, wanted=points)
     def reserve(self, who: int, items: list[ReceiptLine], wanted: int | str) -> str:
-        available = self.balance(who).available
-        body = self.receipt(who, items, wanted)
+        return self.reserved(who, items, wanted)
+
+    def reserved(self, who: int, items: list[ReceiptLine], wanted: int | str) -> str:
+        member, body = self.members[who], self.receipt(who, items, wanted)
+        top, per_lot = self.model.expected_spend(member, _lines(items), wanted, utcnow())
         answer = self.attempt(purchases.reserve, RULES, body, None)
-        if not isinstance(answer, DomainError):
-            assert answer.redeemed <= available
-            self.open[body.txid] = (self.members[who], answer.redeemed)
+        if wanted != "max" and int(wanted) > top:
+            assert getattr(answer, "code", None) == "insufficient_points"
+            return body.txid
+        assert answer.redeemed == sum(per_lot.values())
+        bought = _lines(items)
+        for lot_id, line_no, spent in self.run(_allocations(self.sessions, body.txid)):
+            bought[line_no].spent.append(model.Spent(lot_id, spent))
+            per_lot[lot_id] -= spent
+        assert set(per_lot.values()) <= {0}  # each lot paid what the spending order says
+        for line, quoted in zip(bought, answer.lines, strict=True):
+            assert line.redeemed == quoted.redeemed <= line.cap
+            line.accrued = quoted.accrued
+        self.model.hold(model.Purchase(body.txid, member, bought, answer.reserved_until))
         return body.txid
+
+    @rule(target=purchases, who=WHO, items=lines, wanted=points)
+    def buy(self, who: int, items: list[ReceiptLine], wanted: int | str) -> str:
+        """Reserve and confirm at once, as most tills do: accruals to spend and to return."""
+        txid = self.reserved(who, items, wanted)
+        self.confirmed(txid)
+        return txid
+
+    @rule(target=purchases, who=WHO)
+    def spend_everything(self, who: int) -> str:
+        """A big receipt paid with every point it can take: accruals get spent, so returning
+        the purchases that earned them leaves debt."""
+        big = [
+            ReceiptLine(sku=sku, category=category, quantity=3, price=40_000)
+            for sku, category in (("A", "sofas"), ("B", "lamps"), ("C", "sofas"))
+        ]
+        txid = self.reserved(who, big, "max")
+        self.confirmed(txid)
+        return txid
 
     @rule(txid=purchases)
     def confirm(self, txid: str) -> None:
+        self.confirmed(txid)
+
+    def confirmed(self, txid: str) -> None:
+        bought = self.model.purchases.get(txid)
         answer = self.attempt(purchases.confirm, RULES, txid, StepRequest(), None)
-        assert isinstance(answer, DomainError) != (txid in self.open or _confirmed(answer))
-        self.open.pop(txid, None)
+        if bought is None or bought.status in ("cancelled", "lapsed"):
+            assert isinstance(answer, DomainError)
+            return
+        assert not isinstance(answer, DomainError), answer
+        if bought.status == "confirmed":
+            return
+        self.run(self.extended_purchase_lots(bought.member))
+        accrual = None
+        if answer.accrued:
+            lot_id = self.run(_accrual_lot(self.sessions, txid))
+            accrual = model.Lot(
+                lot_id,
+                bought.member,
+                answer.accrued,
+                answer.accrual_active_from,
+                answer.accrual_expires_at,
+                0,
+                source="purchase",
+            )
+        self.model.confirm(txid, accrual, utcnow())
+
+    async def extended_purchase_lots(self, member: str) -> None:
+        """Expiry dates are the tiers' business: the model takes them from the service."""
+        query = select(LotRow.id, LotRow.expires_at).where(LotRow.member_id == member)
+        async with unit_of_work(self.sessions) as session:
+            for lot_id, expires_at in await session.execute(query):
+                if lot_id in self.model.lots:
+                    self.model.lots[lot_id].expires_at = expires_at
 
     @rule(txid=purchases)
     def cancel(self, txid: str) -> None:
-        self.attempt(purchases.cancel, txid, StepRequest(), None)
-        self.open.pop(txid, None)
+        bought = self.model.purchases.get(txid)
+        answer = self.attempt(purchases.cancel, txid, StepRequest(), None)
+        if bought is None or bought.status == "confirmed":
+            assert isinstance(answer, DomainError)
+        elif bought.status == "reserved":
+            assert answer.released_points == sum(line.redeemed for line in bought.lines)
+            self.model.release(txid, "cancelled", utcnow())
+        else:
+            bought.status = "cancelled"
 
     @rule(txid=purchases, sku=st.sampled_from(("A", "B", "C")), quantity=st.integers(1, 3))
     def return_items(self, txid: str, sku: str, quantity: int) -> None:
         body = ReturnRequest.model_validate(
             {"return_id": uuid.uuid4().hex, "lines": [{"sku": sku, "quantity": quantity}]}
         )
-        self.attempt(returns.return_items, RULES, txid, body, None)
+        answer = self.attempt(returns.return_items, RULES, txid, body, None)
+        accepted = txid in self.model.purchases and self.model.return_items(
+            txid, [(sku, quantity)], utcnow()
+        )
+        assert isinstance(answer, DomainError) != accepted
+
+    @rule(txid=purchases)
+    def return_everything(self, txid: str) -> None:
+        """A whole receipt brought back: where debt comes from, and nothing may be left."""
+        bought = self.model.purchases.get(txid)
+        left: dict[str, int] = {}
+        for line in bought.lines if bought else []:
+            left[line.sku] = left.get(line.sku, 0) + line.quantity - line.returned
+        wanted = [(sku, n) for sku, n in left.items() if n] or [("A", 1)]
+        body = ReturnRequest.model_validate(
+            {
+                "return_id": uuid.uuid4().hex,
+                "lines": [{"sku": sku, "quantity": n} for sku, n in wanted],
+            }
+        )
+        answer = self.attempt(returns.return_items, RULES, txid, body, None)
+        accepted = bought is not None and self.model.return_items(txid, wanted, utcnow())
+        assert isinstance(answer, DomainError) != accepted
 
     @rule(days=st.integers(0, 800))
     def expire(self, days: int) -> None:
         later = utcnow() + timedelta(days=days)
         self.run(sweep(self.sessions, RULES, later))
-        if days:  # a day later every reservation has lapsed
-            self.open.clear()
+        self.model.sweep(later)
 
     def receipt(self, who: int, items: list[ReceiptLine], wanted: int | str) -> ReserveRequest:
         return ReserveRequest(
@@ -164,23 +280,68 @@ class Ledger(RuleBasedStateMachine):
         assert self.run(self.in_transaction(breaches)) == {}
 
     @invariant()
-    def balances_are_never_negative_and_holds_match_open_reservations(self) -> None:
+    def balances_and_debt_are_the_models(self) -> None:
+        now = utcnow()
         for who, member in enumerate(self.members):
             current = self.balance(who)
-            assert min(current.available, current.pending, current.reserved, current.debt) >= 0
-            held = sum(points for owner, points in self.open.values() if owner == member)
-            assert current.reserved == held
+            seen = {
+                "available": current.available,
+                "pending": current.pending,
+                "reserved": current.reserved,
+                "debt": current.debt,
+            }
+            expected = self.model.balance(member, now)
+            assert seen == expected
+            assert expected["debt"] == 0 or expected["available"] + expected["pending"] == 0
+
+    @invariant()
+    def points_still_redeemed_per_line_are_the_models(self) -> None:
+        kept = self.run(_kept_per_line(self.sessions))
+        for txid, bought in self.model.purchases.items():
+            if bought.status not in ("reserved", "confirmed"):
+                continue
+            for no, line in enumerate(bought.lines):
+                assert kept.get((txid, no), 0) == sum(s.points - s.back for s in line.spent)
+                assert line.kept() <= model.cap_of(line, line.quantity - line.returned)
 
 
-def _confirmed(answer: object) -> bool:
-    return getattr(answer, "status", None) == "confirmed"
+def _lines(items: list[ReceiptLine]) -> list[model.Line]:
+    return [
+        model.Line(item.sku, item.quantity, item.price, item.category, item.no_redeem)
+        for item in items
+    ]
+
+
+async def _allocations(sessions: SessionFactory, txid: str) -> list[tuple[str, int, int]]:
+    query = select(
+        RedemptionAllocation.lot_id, RedemptionAllocation.line_no, RedemptionAllocation.points
+    ).where(RedemptionAllocation.txid == txid)
+    async with unit_of_work(sessions) as session:
+        return [(row.lot_id, row.line_no, row.points) for row in await session.execute(query)]
+
+
+async def _accrual_lot(sessions: SessionFactory, txid: str) -> str:
+    async with unit_of_work(sessions) as session:
+        found = await session.get(PurchaseRow, txid)
+        assert found is not None and found.accrual_lot_id is not None
+        return found.accrual_lot_id
+
+
+async def _kept_per_line(sessions: SessionFactory) -> dict[tuple[str, int], int]:
+    query = select(
+        RedemptionAllocation.txid,
+        RedemptionAllocation.line_no,
+        func.sum(RedemptionAllocation.points - RedemptionAllocation.returned),
+    ).group_by(RedemptionAllocation.txid, RedemptionAllocation.line_no)
+    async with unit_of_work(sessions) as session:
+        return {(txid, no): int(kept) for txid, no, kept in await session.execute(query)}
 
 
 async def _add(session: Any, member: Member) -> None:
     session.add(member)
 
 
-def test_every_invariant_holds_after_every_step(postgres_url: str) -> None:
+def test_service_and_model_agree_after_every_step(postgres_url: str) -> None:
     loop = asyncio.new_event_loop()
     loop.run_until_complete(upgrade_async("loyalty:migrations", postgres_url))
     engine = create_engine(postgres_url)

@@ -51,9 +51,12 @@ async def test_no_redeem_lines_and_numbers_asked_for_are_honoured(till: Till) ->
     member = await till.member()
     await till.grant(member, 1_000)
     gift_card = {"sku": "GIFT", "quantity": 1, "price": 50_000, "no_redeem": True}
-    quote = await till.calculate(member, gift_card, lamp(), points=40)
-    assert [line["redeemed"] for line in quote["lines"]] == [0, 40]
-    assert quote["lines"][0]["max_redeemable"] == 0
+    quote = await till.calculate(member, gift_card, lamp(), points=15)
+    assert [line["redeemed"] for line in quote["lines"]] == [0, 15]
+    assert [line["max_redeemable"] for line in quote["lines"]] == [0, 20]
+    # The gift card adds nothing to the cap: only the lamps' own fifth may be paid in points.
+    most = await till.calculate(member, gift_card, lamp(), points="max")
+    assert (most["max_redeemable"], most["redeemed"]) == (20, 20)
 
 
 async def test_category_and_offline_lots_pay_only_where_allowed(till: Till) -> None:

@@ -58,20 +58,25 @@ async def test_returning_more_than_bought_is_a_422(till: Till) -> None:
     assert again.json()["code"] == "return_exceeds_purchase"
 
 
-async def test_a_return_of_spent_accrual_leaves_a_debt_repaid_by_later_accruals(till: Till) -> None:
+async def test_a_return_of_spent_accrual_leaves_a_debt_that_every_credit_repays(
+    till: Till,
+) -> None:
     member = await till.member()
     await till.grant(member, 100)
     big = await till.buy(member, sofa(price=100_000))
     assert big["accrued"] == 50
-    spent = await till.buy(member, sofa(price=100_000), points=150)  # spends the accrual too
-    assert spent["redeemed"] == 150
+    spent = await till.buy(member, sofa(price=75_000), points=150)  # spends the accrual too
+    assert (spent["redeemed"], spent["accrued"]) == (150, 42)  # silver: 7 % of 600.00
     returned = (await till.return_items(big["txid"], ("SOFA", 1))).json()
     assert (returned["reversed_points"], returned["debt_points"]) == (50, 50)
+    assert returned["debt_repaid"] == 42  # the points the member still held pay at once
     balance = await till.balance(member)
-    assert (balance["debt"], balance["available"]) == (50, spent["accrued"])
+    assert (balance["debt"], balance["available"]) == (8, 0)
+    await till.grant(member, 5)
+    assert ((b := await till.balance(member))["debt"], b["available"]) == (3, 0)
     later = await till.buy(member, sofa(price=40_000))
-    assert (later["accrued"], later["debt_repaid"]) == (20, 20)
-    assert (await till.balance(member))["debt"] == 30
+    assert (later["accrued"], later["debt_repaid"]) == (20, 3)
+    assert ((b := await till.balance(member))["debt"], b["available"]) == (0, 17)
 
 
 async def test_points_from_lots_that_expired_meanwhile_are_not_restored(till: Till) -> None:
@@ -92,3 +97,32 @@ async def test_only_confirmed_purchases_can_be_returned(till: Till) -> None:
     txid = (await till.reserve(member, sofa())).json()["txid"]
     response = await till.return_items(txid, ("SOFA", 1))
     assert response.json()["code"] == "purchase_not_confirmed"
+
+
+async def test_events_name_the_lots_points_came_from_and_went_back_to(till: Till) -> None:
+    member = await till.member()
+    soon = await till.grant(member, 40, lifetime_days=3, reference="spring")
+    late = await till.grant(member, 500, lifetime_days=90)
+    bought = await till.buy(member, lamp(price=10_000, quantity=4), points="max")
+    [confirmed] = await events(till, "purchase.confirmed")
+    assert confirmed["payload"]["redeemed_lots"] == [
+        {
+            "lot_id": soon["lot_id"],
+            "points": 40,
+            "source": "promo",
+            "grant_id": soon["grant_id"],
+            "reference": "spring",
+        },
+        {
+            "lot_id": late["lot_id"],
+            "points": 40,
+            "source": "promo",
+            "grant_id": late["grant_id"],
+            "reference": None,
+        },
+    ]
+    await till.return_items(bought["txid"], ("LAMP", 1))
+    [returned] = await events(till, "purchase.returned")
+    restored = returned["payload"]["restored_lots"]
+    assert [(lot["lot_id"], lot["points"]) for lot in restored] == [(soon["lot_id"], 20)]
+    assert restored[0]["grant_id"] == soon["grant_id"]

@@ -9,7 +9,7 @@ from kit.clock import utcnow
 from loyalty import ledger, repository
 from loyalty.errors import MemberNotFound
 from loyalty.models import Lot
-from loyalty.schemas import BalanceOut, ExpiringPoints
+from loyalty.schemas import BalanceOut, ExpiringPoints, PendingPoints
 
 NEXT_EXPIRIES = 3
 
@@ -29,14 +29,34 @@ async def balance(session: AsyncSession, member_id: str) -> BalanceOut:
         debt=member.debt,
         tier=member.tier,
         trailing_spend=member.trailing_spend,
-        expiring=next_expiries(active, now),
+        expiring=next_expiries(lots, now),
+        pending_lots=next_activations(lots, now),
     )
 
 
 def next_expiries(lots: list[Lot], now: datetime) -> list[ExpiringPoints]:
-    by_date: dict[datetime, int] = defaultdict(int)
+    """Free points by expiry date, pending ones included (they burn too if never spent)."""
+    by_date: dict[datetime, list[int]] = defaultdict(lambda: [0, 0])
     for lot in lots:
         if lot.remaining > lot.reserved and lot.expires_at >= now:
-            by_date[lot.expires_at] += lot.remaining - lot.reserved
+            by_date[lot.expires_at][0] += lot.remaining - lot.reserved
+            if lot.active_from > now:
+                by_date[lot.expires_at][1] += lot.remaining - lot.reserved
     soonest = sorted(by_date.items())[:NEXT_EXPIRIES]
-    return [ExpiringPoints(amount=amount, expires_at=at) for at, amount in soonest]
+    return [
+        ExpiringPoints(amount=amount, expires_at=at, pending=pending)
+        for at, (amount, pending) in soonest
+    ]
+
+
+def next_activations(lots: list[Lot], now: datetime) -> list[PendingPoints]:
+    """Points not spendable yet, by the moment they become so (and the date they burn)."""
+    by_window: dict[tuple[datetime, datetime], int] = defaultdict(int)
+    for lot in lots:
+        if lot.active_from > now and lot.remaining > lot.reserved:
+            by_window[(lot.active_from, lot.expires_at)] += lot.remaining - lot.reserved
+    soonest = sorted(by_window.items())[:NEXT_EXPIRIES]
+    return [
+        PendingPoints(amount=amount, active_from=active_from, expires_at=expires_at)
+        for (active_from, expires_at), amount in soonest
+    ]

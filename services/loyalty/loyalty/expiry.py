@@ -1,5 +1,6 @@
 """The ledger's scheduled work: journalling delayed activations, reviewing the tiers of members
-whose spend has aged, expiring lots, warning before they burn, lapsing reservations.
+whose spend has aged, expiring lots, warning before they burn, lapsing reservations, settling
+any debt left beside spendable points.
 
 Every step is safe to re-run and to run in several workers at once: rows are claimed with
 ``FOR UPDATE SKIP LOCKED`` on PostgreSQL and each step only acts on what is still due.
@@ -24,6 +25,7 @@ from kit.contracts.loyalty import (
     BonusExpiringPayload,
 )
 from kit.db import SessionFactory, unit_of_work
+from loyalty import ledger
 from loyalty.domain.rules import ProgramRules
 from loyalty.ledger import Journal
 from loyalty.models import Lot, Purchase, outbox
@@ -42,6 +44,7 @@ class SweepResult:
     expired_points: int = 0
     expiring_notices: int = 0
     lapsed_reservations: int = 0
+    settled_debts: int = 0
 
 
 async def _begin_write(session: AsyncSession) -> None:
@@ -181,11 +184,28 @@ async def lapse_reservations(sessions: SessionFactory, now: datetime, batch: int
     lapsed = 0
     for txid in txids:
         async with unit_of_work(sessions) as session:
-            _member, purchase = await locked_purchase(session, txid)
+            member, purchase = await locked_purchase(session, txid)
             if purchase.status == "reserved" and purchase.reserved_until < now:
-                await release(session, purchase, "lapsed", now)
+                await release(session, member, purchase, "lapsed", now)
                 lapsed += 1
     return lapsed
+
+
+async def settle_debts(sessions: SessionFactory, now: datetime, batch: int = 500) -> int:
+    """Members who owe points while holding some (a bulk grant that raced the return that
+    made the debt): their points pay it, as every credit's would have. How many members."""
+    async with unit_of_work(sessions) as session:
+        debtors = list((await session.execute(ledger.IN_DEBT.limit(batch))).scalars())
+    settled = 0
+    for member_id in debtors:
+        async with unit_of_work(sessions) as session:
+            member = await ledger.lock_member(session, member_id)
+            if member is None:
+                continue
+            journal = Journal("settle", member_id, None, now)
+            settled += bool(await ledger.settle_debt(session, member, journal, now))
+            await journal.write(session)
+    return settled
 
 
 async def review_tiers_batch(session: AsyncSession, rules: ProgramRules, now: datetime) -> int:
@@ -214,6 +234,7 @@ async def sweep(
     at = now or utcnow()
     return SweepResult(
         lapsed_reservations=await lapse_reservations(sessions, at),
+        settled_debts=await settle_debts(sessions, at),
         activated_lots=await _in_batches(sessions, lambda s: activate_batch(s, at)),
         reviewed_tiers=await _in_batches(sessions, lambda s: review_tiers_batch(s, rules, at)),
         expired_points=await _in_batches(sessions, lambda s: expire_batch(s, at)),

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kit.clock import utcnow
 from kit.contracts.loyalty import BonusGranted, BonusGrantedPayload
 from kit.db import insert_ignoring_conflict
-from loyalty import repository
+from loyalty import ledger, repository
 from loyalty.domain.rules import ProgramRules
 from loyalty.errors import IdempotencyKeyReused, MemberCityUnknown, MemberNotFound
 from loyalty.idempotency import fingerprint
@@ -54,7 +54,7 @@ async def grant(
     claimed = await _claim(session, body.idempotency_key, fingerprint("grant", body), now)
     if isinstance(claimed, Grant):
         return GrantOut(**(claimed.answer or {})), False
-    member = await repository.get_member(session, body.member_id)
+    member = await ledger.lock_member(session, body.member_id)  # a credit may settle debt
     if member is None:
         raise MemberNotFound()
     active_from, expires_at = window(rules, body, now)
@@ -77,6 +77,7 @@ async def grant(
     session.add(lot)
     journal = Journal("grant", body.member_id, claimed, now)
     journal.add("accrue", body.member_id, lot.id, points=body.amount)
+    await ledger.settle_debt(session, member, journal, now)
     await journal.write(session)
     await outbox.add(session, _granted_event(claimed, lot))
     answer = GrantOut(
@@ -128,9 +129,22 @@ async def bulk_grant(
         granted = await _bulk_postgres(session, lot, member_ids, own_city)
     else:
         granted = await _bulk_portable(session, lot, member_ids, own_city)
+    await _settle_debtors(session, claimed, set(member_ids), now)
     answer = BulkGrantOut(grant_id=claimed, granted=granted, skipped=len(body.member_ids) - granted)
     await _store_answer(session, claimed, answer.model_dump(mode="json"))
     return answer, True
+
+
+async def _settle_debtors(
+    session: AsyncSession, grant_id: str, member_ids: set[str], now: datetime
+) -> None:
+    """The granted points of members who owe points pay their debt first."""
+    for member_id in await ledger.members_in_debt(session, member_ids):
+        member = await ledger.lock_member(session, member_id)
+        if member is not None:
+            journal = Journal("settle", member_id, grant_id, now)
+            await ledger.settle_debt(session, member, journal, now)
+            await journal.write(session)
 
 
 def _in_city(restrictions: dict[str, Any] | None, city: str) -> dict[str, Any]:

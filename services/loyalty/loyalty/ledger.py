@@ -20,7 +20,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
+from kit.contracts.loyalty import LotPoints
 from kit.db import UtcDateTime
+from loyalty.domain.debt import settlement
 from loyalty.domain.receipt import LotView, Restrictions
 from loyalty.models import JournalEntry, Lot, Member, Operation, Purchase, RedemptionAllocation
 
@@ -328,3 +330,50 @@ async def member_lots(session: AsyncSession, member_id: str) -> list[Lot]:
     query = select(Lot).where(Lot.member_id == member_id).order_by(Lot.expires_at)
     query = query.execution_options(populate_existing=True)
     return list((await session.execute(query)).scalars())
+
+
+# Free points of unexpired lots, pending ones included: what pays a debt (domain/debt.py).
+_UNEXPIRED_FREE = select(*_LOT_VIEW).where(
+    Lot.member_id == bindparam("member_id"), Lot.expires_at >= _NOW, Lot.remaining > Lot.reserved
+)
+IN_DEBT = select(Member.id).where(Member.debt > 0)
+
+
+async def settle_debt(
+    session: AsyncSession, member: Member, journal: Journal, now: datetime
+) -> int:
+    """Pays the locked member's debt from their free points; the points repaid."""
+    if member.debt <= 0:
+        return 0
+    rows = await session.execute(_UNEXPIRED_FREE, {"member_id": member.id, "now": now})
+    repaid = 0
+    for step in settlement(member.debt, [view(row) for row in rows]):
+        await change_lot(session, step.lot_id, points=-step.points)
+        journal.add("settle", member.id, step.lot_id, points=-step.points, debt=-step.points)
+        repaid += step.points
+    member.debt -= repaid
+    return repaid
+
+
+async def members_in_debt(session: AsyncSession, member_ids: set[str]) -> list[str]:
+    """Those of ``member_ids`` who owe points (a partial index keeps the scan to debtors)."""
+    return [m for m in (await session.execute(IN_DEBT)).scalars() if m in member_ids]
+
+
+async def lot_points(session: AsyncSession, points: dict[str, int]) -> list[LotPoints]:
+    """Each lot's ``points`` with where the lot came from, as events name them."""
+    if not points:
+        return []
+    query = select(Lot.id, Lot.source, Lot.grant_id, Lot.reference).where(Lot.id.in_(points))
+    found = {row.id: row for row in await session.execute(query)}
+    return [
+        LotPoints(
+            lot_id=lot_id,
+            points=amount,
+            source=found[lot_id].source,
+            grant_id=found[lot_id].grant_id,
+            reference=found[lot_id].reference,
+        )
+        for lot_id, amount in points.items()
+        if lot_id in found
+    ]

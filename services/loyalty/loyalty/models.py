@@ -33,6 +33,8 @@ class Member(Base):
     __tablename__ = "members"
     __table_args__ = (
         _partial("ix_members_tier_review_at", "tier_review_at", "tier_review_at IS NOT NULL"),
+        # Debtors only: a bulk grant and the sweep find the few members whose debt to settle.
+        _partial("ix_members_in_debt", "id", "debt > 0"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -46,7 +48,7 @@ class Member(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     tier: Mapped[str] = mapped_column(String(32), default="base", server_default="base")
     trailing_spend: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
-    # Points a return took back after they were spent; later accruals repay it first.
+    # Points a return took back after they were spent; every credit repays it first.
     debt: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     # Bumped to take the member's write lock on SQLite, which has no SELECT ... FOR UPDATE.
     lock_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -1,9 +1,9 @@
 """The POS contract: quotes, reservations, confirmations, cancellations and returns."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
 from kit.contracts.common import StoreChannel
 
@@ -21,6 +21,11 @@ RECEIPT_EXAMPLE: dict[str, Any] = {
     "lines": [LINE_EXAMPLE, {"sku": "GIFT-CARD", "quantity": 1, "price": 5_000, "no_redeem": True}],
     "points": "max",
 }
+# Sanity bounds: no till sells a line, or a receipt, of more than 10^12 minor units, and no
+# member holds a billion points; anything larger is a typo or an attack, not a purchase.
+MAX_AMOUNT = 10**12
+MAX_POINTS = 10**9
+Points = Annotated[StrictInt, Field(ge=0, le=MAX_POINTS)]
 
 
 class ReceiptLine(BaseModel):
@@ -28,10 +33,16 @@ class ReceiptLine(BaseModel):
 
     sku: str = Field(min_length=1, max_length=64)
     category: str | None = Field(default=None, max_length=64)
-    quantity: int = Field(gt=0, le=100_000)
-    price: int = Field(ge=0, le=10**10, description="minor units per item")
-    no_redeem: bool = Field(default=False, description="points may not pay for this line")
-    no_accrual: bool = Field(default=False, description="this line earns no points")
+    quantity: StrictInt = Field(gt=0, le=100_000, description="items")
+    price: StrictInt = Field(ge=0, le=MAX_AMOUNT, description="money, minor units per item")
+    no_redeem: StrictBool = Field(default=False, description="points may not pay for this line")
+    no_accrual: StrictBool = Field(default=False, description="this line earns no points")
+
+    @model_validator(mode="after")
+    def sane_amount(self) -> Self:
+        if self.quantity * self.price > MAX_AMOUNT:
+            raise ValueError(f"a line's amount (quantity times price) is at most {MAX_AMOUNT}")
+        return self
 
 
 class Receipt(BaseModel):
@@ -42,54 +53,64 @@ class Receipt(BaseModel):
     channel: StoreChannel
     city: str | None = Field(default=None, max_length=120)
     lines: list[ReceiptLine] = Field(min_length=1, max_length=500)
-    points: int | Literal["max"] = Field(
-        default=0, description='points the customer wants to spend: a number or "max"'
+    points: Points | Literal["max"] = Field(
+        default=0, description='points the customer wants to spend: a whole number ≥ 0 or "max"'
     )
 
+    @model_validator(mode="after")
+    def sane_total(self) -> Self:
+        if sum(line.quantity * line.price for line in self.lines) > MAX_AMOUNT:
+            raise ValueError(f"a receipt's total is at most {MAX_AMOUNT} minor units")
+        return self
+
     def points_wanted(self) -> int | str:
-        return self.points if isinstance(self.points, str) else max(0, self.points)
+        return self.points
 
 
 class ReserveRequest(Receipt):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{**RECEIPT_EXAMPLE, "txid": "till7-000123", "quoted_redeemed": 109}]
+            "examples": [{**RECEIPT_EXAMPLE, "txid": "till7-000123", "quoted_redeemed": 99}]
         },
     )
 
     txid: str = Field(min_length=1, max_length=64, description="the POS transaction id")
-    quoted_redeemed: int | None = Field(
+    quoted_redeemed: Points | None = Field(
         default=None,
-        description="the points the quote promised; a different outcome now is a 409 quote_changed",
+        description="points the quote promised; a different outcome now is a 409 quote_changed",
     )
 
 
 class LineQuoteOut(BaseModel):
     sku: str
-    amount: int
-    max_redeemable: int
-    redeemed: int
-    accrued: int
-    payable: int
+    amount: int = Field(description="money, minor units: quantity times price")
+    max_redeemable: int = Field(
+        description="points this line could take on its own: its cap (a fifth of its amount), "
+        "and no more than the lots that may pay for it hold; lines never sum past the receipt's "
+        "cap, and the receipt's max_redeemable is the figure to offer"
+    )
+    redeemed: int = Field(description="points paying for this line")
+    accrued: int = Field(description="points this line earns")
+    payable: int = Field(description="money, minor units: what is left to pay after the points")
 
 
 QUOTE_EXAMPLE: dict[str, Any] = {
     "customer_id": RECEIPT_EXAMPLE["customer_id"],
     "total_amount": 54_900,
-    "max_redeemable": 109,
-    "redeemed": 109,
-    "accrued": 21,
-    "payable": 44_000,
+    "max_redeemable": 99,
+    "redeemed": 99,
+    "accrued": 22,
+    "payable": 45_000,
     "tier": "base",
     "lines": [
         {
             "sku": "SOFA-1",
             "amount": 49_900,
-            "max_redeemable": 109,
-            "redeemed": 109,
-            "accrued": 19,
-            "payable": 39_000,
+            "max_redeemable": 99,
+            "redeemed": 99,
+            "accrued": 20,
+            "payable": 40_000,
         },
         {
             "sku": "GIFT-CARD",
@@ -107,11 +128,14 @@ class QuoteOut(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [QUOTE_EXAMPLE]})
 
     customer_id: str
-    total_amount: int
-    max_redeemable: int
-    redeemed: int
-    accrued: int
-    payable: int
+    total_amount: int = Field(description="money, minor units: the receipt's total")
+    max_redeemable: int = Field(
+        description="points: the most this receipt can take now, under the lots' restrictions "
+        "and each line's cap"
+    )
+    redeemed: int = Field(description="points paying for the receipt")
+    accrued: int = Field(description="points the receipt earns")
+    payable: int = Field(description="money, minor units: what is left to pay")
     tier: str
     lines: list[LineQuoteOut]
 
@@ -149,9 +173,9 @@ class ConfirmationOut(BaseModel):
                     "txid": "till7-000123",
                     "status": "confirmed",
                     "customer_id": RECEIPT_EXAMPLE["customer_id"],
-                    "redeemed": 109,
-                    "accrued": 21,
-                    "payable": 44_000,
+                    "redeemed": 99,
+                    "accrued": 22,
+                    "payable": 45_000,
                     "accrual_active_from": "2026-05-17T10:01:00Z",
                     "accrual_expires_at": "2026-11-17T23:59:59Z",
                     "debt_repaid": 0,
@@ -165,31 +189,33 @@ class ConfirmationOut(BaseModel):
     txid: str
     status: str
     customer_id: str
-    redeemed: int
-    accrued: int
-    payable: int
+    redeemed: int = Field(description="points captured")
+    accrued: int = Field(description="points earned")
+    payable: int = Field(description="money, minor units: paid after the points")
     accrual_active_from: datetime | None
     accrual_expires_at: datetime | None
-    debt_repaid: int
+    debt_repaid: int = Field(description="points of the accrual that paid the member's debt")
     tier: str
     confirmed_at: datetime
 
 
 class CancellationOut(BaseModel):
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"txid": "till7-000123", "status": "cancelled"}]}
+        json_schema_extra={
+            "examples": [{"txid": "till7-000123", "status": "cancelled", "released_points": 99}]
+        }
     )
 
     txid: str
     status: str
-    released_points: int
+    released_points: int = Field(description="points no longer held")
 
 
 class ReturnLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     sku: str = Field(min_length=1, max_length=64)
-    quantity: int = Field(gt=0, le=100_000)
+    quantity: StrictInt = Field(gt=0, le=100_000, description="items")
 
 
 class ReturnRequest(BaseModel):
@@ -206,11 +232,11 @@ class ReturnRequest(BaseModel):
 
 class ReturnedLineOut(BaseModel):
     sku: str
-    quantity: int
-    refunded: int
-    reversed_points: int
-    restored_points: int
-    not_restored_points: int
+    quantity: int = Field(description="items")
+    refunded: int = Field(description="money, minor units, given back")
+    reversed_points: int = Field(description="points: the accrual taken back")
+    restored_points: int = Field(description="points given back to the lots they came from")
+    not_restored_points: int = Field(description="points whose lots expired meanwhile")
 
 
 class ReturnOut(BaseModel):
@@ -220,19 +246,20 @@ class ReturnOut(BaseModel):
                 {
                     "txid": "till7-000123",
                     "return_id": "ret-0042",
-                    "refunded_amount": 39_000,
-                    "reversed_points": 19,
+                    "refunded_amount": 40_000,
+                    "reversed_points": 20,
                     "debt_points": 0,
-                    "restored_points": 109,
+                    "debt_repaid": 0,
+                    "restored_points": 99,
                     "not_restored_points": 0,
                     "note": None,
                     "lines": [
                         {
                             "sku": "SOFA-1",
                             "quantity": 1,
-                            "refunded": 39_000,
-                            "reversed_points": 19,
-                            "restored_points": 109,
+                            "refunded": 40_000,
+                            "reversed_points": 20,
+                            "restored_points": 99,
                             "not_restored_points": 0,
                         }
                     ],
@@ -243,10 +270,17 @@ class ReturnOut(BaseModel):
 
     txid: str
     return_id: str
-    refunded_amount: int
-    reversed_points: int
-    debt_points: int = Field(description="accrued points already spent, now owed by the member")
-    restored_points: int
-    not_restored_points: int = Field(description="redeemed points whose lots expired meanwhile")
+    refunded_amount: int = Field(description="money, minor units, given back")
+    reversed_points: int = Field(description="points: the accrual taken back")
+    debt_points: int = Field(
+        description="points: the reversed accrual the member had already spent (a debt)"
+    )
+    debt_repaid: int = Field(
+        default=0,
+        description="points: debt paid at once from the points the member holds or got back "
+        "(debt and spendable points never coexist)",
+    )
+    restored_points: int = Field(description="points given back to the lots they came from")
+    not_restored_points: int = Field(description="points whose lots expired meanwhile")
     note: str | None
     lines: list[ReturnedLineOut]

@@ -9,7 +9,12 @@ from sqlalchemy import and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from kit.clock import utcnow
-from kit.contracts.loyalty import PurchaseConfirmed, PurchaseConfirmedPayload, PurchaseLine
+from kit.contracts.loyalty import (
+    LotPoints,
+    PurchaseConfirmed,
+    PurchaseConfirmedPayload,
+    PurchaseLine,
+)
 from kit.db import UtcDateTime
 from loyalty import ledger
 from loyalty.domain import allocation
@@ -106,7 +111,7 @@ async def reserve(
     if existing is not None:
         return ReservationOut(**_replayed(existing, "reserve", print_))
     for purchase in lapsed:
-        await release(session, purchase, "lapsed", now)
+        await release(session, member, purchase, "lapsed", now)
     quote = await _quote(session, rules, member, body, now)
     _check_quote(body, quote)
     await _hold(session, member.id, body.txid, quote.allocations, now)
@@ -250,7 +255,8 @@ async def confirm(
         return ConfirmationOut(**_replayed(purchase, "confirm", print_))
     _still_reserved(purchase, now)
     journal = Journal("confirm", member.id, txid, now)
-    for lot_id, points in _per_lot(await ledger.allocated_points(session, txid)).items():
+    captured = _per_lot(await ledger.allocated_points(session, txid))
+    for lot_id, points in captured.items():
         await ledger.change_lot(session, lot_id, points=-points, held=-points)
         journal.add("capture", member.id, lot_id, points=-points, held=-points)
     # The accrual follows the tier the member had when buying.
@@ -265,7 +271,8 @@ async def confirm(
     if lot is not None:
         await ledger.insert_lot(session, lot)
     await journal.write(session)
-    await outbox.add(session, _confirmed_event(purchase, now))
+    redeemed_lots = await ledger.lot_points(session, captured)
+    await outbox.add(session, _confirmed_event(purchase, redeemed_lots, now))
     await remember(session, key, print_, answer)
     return answer
 
@@ -315,7 +322,9 @@ def _accrue(
     return answer, lot
 
 
-def _confirmed_event(purchase: Purchase, now: datetime) -> PurchaseConfirmed:
+def _confirmed_event(
+    purchase: Purchase, redeemed_lots: list[LotPoints], now: datetime
+) -> PurchaseConfirmed:
     lines = [
         PurchaseLine(
             sku=line["sku"],
@@ -338,6 +347,7 @@ def _confirmed_event(purchase: Purchase, now: datetime) -> PurchaseConfirmed:
         redeemed_points=purchase.redeemed_points,
         accrued_points=purchase.accrued_points,
         purchased_at=now,
+        redeemed_lots=redeemed_lots,
     )
     return PurchaseConfirmed(customer_id=purchase.member_id, occurred_at=now, payload=payload)
 
@@ -346,14 +356,14 @@ async def cancel(
     session: AsyncSession, txid: str, body: StepRequest, key: str | None
 ) -> CancellationOut:
     now, print_ = utcnow(), fingerprint("cancel", txid, body)
-    _member, purchase = await locked_purchase(session, txid)
+    member, purchase = await locked_purchase(session, txid)
     if (stored := await replay(session, key, print_)) is not None:
         return CancellationOut(**stored)
     if purchase.status == "confirmed":
         raise PurchaseAlreadyConfirmed()
     if "cancel" in purchase.answers:
         return CancellationOut(**_replayed(purchase, "cancel", print_))
-    released = await release(session, purchase, "cancelled", now)
+    released = await release(session, member, purchase, "cancelled", now)
     purchase.status = "cancelled"
     answer = CancellationOut(txid=txid, status="cancelled", released_points=released)
     purchase.fingerprints = {**purchase.fingerprints, "cancel": print_}
@@ -362,8 +372,11 @@ async def cancel(
     return answer
 
 
-async def release(session: AsyncSession, purchase: Purchase, status: str, now: datetime) -> int:
-    """Gives a reservation's points back to its lots; the caller holds the member's lock."""
+async def release(
+    session: AsyncSession, member: Member, purchase: Purchase, status: str, now: datetime
+) -> int:
+    """Gives a reservation's points back to its lots (a credit: it settles open debt first);
+    the caller holds the member's lock."""
     if purchase.status != "reserved":
         return 0
     journal = Journal(status, purchase.member_id, purchase.txid, now)
@@ -371,6 +384,7 @@ async def release(session: AsyncSession, purchase: Purchase, status: str, now: d
     for lot_id, points in _per_lot(allocated).items():
         await ledger.change_lot(session, lot_id, held=-points)
         journal.add("release", purchase.member_id, lot_id, held=-points)
+    await ledger.settle_debt(session, member, journal, now)
     await journal.write(session)
     purchase.status = status
     return sum(points for _lot_id, points in allocated)

@@ -5,15 +5,28 @@
 - every lot's reserved equals the points of open reservations allocated to it;
 - no allocation gives back more than it took; no member owes a negative debt;
 - a lot that became spendable after it was created has one activation entry, any other none.
+
+And the programme's economics (domain/debt.py, domain/allocation.py, domain/returns.py):
+- no member owes points while holding free points in an unexpired lot;
+- per purchase, the points still redeemed on the kept items are at most the cap of those items;
+- a fully returned purchase leaves no accrual and no redemption behind.
 """
 
 import asyncio
+import json
 import sys
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.db import create_engine, session_factory, unit_of_work
+from kit.clock import utcnow
+from kit.db import UtcDateTime, create_engine, session_factory, unit_of_work
+from loyalty.domain.allocation import line_cap
+from loyalty.domain.receipt import Line
+from loyalty.domain.rules import ProgramRules
+from loyalty.models import Lot, Member
 from loyalty.settings import LoyaltySettings
 
 CHECKS = {
@@ -54,21 +67,114 @@ CHECKS = {
 }
 
 
-async def breaches(session: AsyncSession) -> dict[str, list[str]]:
+DEBT_WITH_FREE_POINTS = (
+    select(Member.id)
+    .where(Member.debt > 0)
+    .where(
+        select(Lot.id)
+        .where(
+            Lot.member_id == Member.id,
+            Lot.remaining > Lot.reserved,
+            Lot.expires_at >= bindparam("now", type_=UtcDateTime()),
+        )
+        .exists()
+    )
+    .limit(10)
+)
+# Confirmed purchases that redeemed points or had a return, in pages ordered by txid.
+PURCHASES_TO_CHECK = text("""
+    SELECT txid, lines, accrued_points FROM purchases
+    WHERE status = 'confirmed' AND txid > :after
+      AND (redeemed_points > 0 OR txid IN (SELECT txid FROM returns))
+    ORDER BY txid LIMIT :page""")
+KEPT_REDEMPTION = text("""
+    SELECT txid, SUM(points - returned) FROM allocations
+    WHERE txid IN :txids GROUP BY txid""").bindparams(bindparam("txids", expanding=True))
+# The accrual a purchase's returns took back: from its lot, or as debt.
+REVERSED_ACCRUAL = text("""
+    SELECT returns.txid, SUM(journal.debt - journal.points) FROM returns
+    JOIN operations ON operations.reference = returns.txid || '/' || returns.return_id
+    JOIN journal ON journal.operation_id = operations.id AND journal.kind = 'reverse'
+    WHERE returns.txid IN :txids AND operations.kind = 'return'
+    GROUP BY returns.txid""").bindparams(bindparam("txids", expanding=True))
+PAGE = 1_000
+
+
+async def breaches(
+    session: AsyncSession, rules: ProgramRules | None = None, now: datetime | None = None
+) -> dict[str, list[str]]:
     """Each broken invariant with (up to ten of) the ids breaking it."""
     found: dict[str, list[str]] = {}
     for name, query in CHECKS.items():
         ids = [str(row[0]) for row in (await session.execute(text(query + " LIMIT 10"))).all()]
         if ids:
             found[name] = ids
+    in_debt = await session.execute(DEBT_WITH_FREE_POINTS, {"now": now or utcnow()})
+    if ids := [str(member_id) for member_id in in_debt.scalars()]:
+        found["member owes points while holding spendable points"] = ids
+    for name, txids in (await _purchase_breaches(session, rules or ProgramRules())).items():
+        found[name] = txids[:10]
     return found
 
 
+async def _purchase_breaches(session: AsyncSession, rules: ProgramRules) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    after = ""
+    while rows := (await session.execute(PURCHASES_TO_CHECK, {"after": after, "page": PAGE})).all():
+        txids = [row.txid for row in rows]
+        kept = await _sums(session, KEPT_REDEMPTION, txids)
+        reversed_ = await _sums(session, REVERSED_ACCRUAL, txids)
+        for row in rows:
+            for name in _purchase_faults(
+                rules,
+                _decoded(row.lines),
+                row.accrued_points,
+                kept.get(row.txid, 0),
+                reversed_.get(row.txid, 0),
+            ):
+                found.setdefault(name, []).append(row.txid)
+        after = txids[-1]
+    return found
+
+
+def _purchase_faults(
+    rules: ProgramRules, lines: list[dict[str, Any]], accrued: int, kept: int, reversed_: int
+) -> list[str]:
+    faults = []
+    if kept > sum(_kept_cap(rules, line) for line in lines):
+        faults.append("points redeemed on kept items exceed their cap")
+    if all(line["returned"] == line["quantity"] for line in lines) and (
+        kept or reversed_ != accrued
+    ):
+        faults.append("a fully returned purchase left accrual or redemption behind")
+    return faults
+
+
+def _kept_cap(rules: ProgramRules, line: dict[str, Any]) -> int:
+    kept = Line(
+        line["sku"],
+        line["quantity"] - line["returned"],
+        line["price"],
+        no_redeem=line.get("no_redeem", False),
+    )
+    return line_cap(kept, rules)
+
+
+async def _sums(session: AsyncSession, query: Any, txids: list[str]) -> dict[str, int]:
+    rows = await session.execute(query, {"txids": txids})
+    return {str(txid): int(total or 0) for txid, total in rows.all()}
+
+
+def _decoded(lines: Any) -> list[dict[str, Any]]:
+    return list(json.loads(lines) if isinstance(lines, str) else lines)
+
+
 async def main() -> int:
-    engine = create_engine(LoyaltySettings().database_url)
+    settings = LoyaltySettings()
+    engine = create_engine(settings.database_url)
     try:
         async with unit_of_work(session_factory(engine)) as session:
-            found = await breaches(session)
+            found = await breaches(session, settings.program_rules())
     finally:
         await engine.dispose()
     for name, ids in found.items():

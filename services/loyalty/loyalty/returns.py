@@ -8,7 +8,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.clock import utcnow
-from kit.contracts.loyalty import PurchaseReturned, PurchaseReturnedPayload, ReturnedLine
+from kit.contracts.loyalty import (
+    LotPoints,
+    PurchaseReturned,
+    PurchaseReturnedPayload,
+    ReturnedLine,
+)
 from loyalty import ledger
 from loyalty.domain.returns import (
     BoughtLine,
@@ -33,6 +38,8 @@ class Outcome:
     lines: list[ReturnedLineOut] = field(default_factory=list)
     reversed: int = 0
     debt: int = 0
+    repaid: int = 0
+    restored: dict[str, int] = field(default_factory=dict)  # lot id -> points given back
 
 
 async def return_items(
@@ -56,6 +63,7 @@ async def return_items(
     journal = Journal("return", member.id, f"{txid}/{body.return_id}", now)
     outcome = await _apply(session, purchase, body, journal, now)
     await _reverse_accrual(session, member, purchase, outcome, journal)
+    outcome.repaid = await ledger.settle_debt(session, member, journal, now)
     await journal.write(session)
     await refresh_tier(session, rules, member, now)
     answer = _answer(purchase, body.return_id, outcome)
@@ -68,7 +76,8 @@ async def return_items(
             created_at=now,
         )
     )
-    await outbox.add(session, _returned_event(purchase, answer, now))
+    restored_lots = await ledger.lot_points(session, outcome.restored)
+    await outbox.add(session, _returned_event(purchase, answer, restored_lots, now))
     await remember(session, key, print_, answer, 201)
     return answer
 
@@ -112,7 +121,9 @@ async def _apply(
             raise ReturnExceedsPurchase(str(exc)) from exc
         line["returned"] += quantity
         mine = [a for a in allocations if a.line_no == no]
-        restored = await _restore(session, purchase.member_id, mine, expired, share, journal)
+        restored = await _restore(
+            session, purchase.member_id, mine, expired, share, outcome, journal
+        )
         outcome.reversed += share.reversed_points
         outcome.lines.append(
             ReturnedLineOut(
@@ -148,6 +159,7 @@ async def _restore(
     allocations: list[RedemptionAllocation],
     expired: set[str],
     share: LineReturn,
+    outcome: Outcome,
     journal: Journal,
 ) -> int:
     spent = [Spent(a.id, a.lot_id, a.points - a.returned, a.lot_id in expired) for a in allocations]
@@ -158,6 +170,7 @@ async def _restore(
         if not step.lot_expired:
             await ledger.change_lot(session, step.lot_id, points=step.points)
             journal.add("restore", member_id, step.lot_id, points=step.points)
+            outcome.restored[step.lot_id] = outcome.restored.get(step.lot_id, 0) + step.points
             restored += step.points
     return restored
 
@@ -194,6 +207,7 @@ def _answer(purchase: Purchase, return_id: str, outcome: Outcome) -> ReturnOut:
         refunded_amount=sum(line.refunded for line in outcome.lines),
         reversed_points=outcome.reversed,
         debt_points=outcome.debt,
+        debt_repaid=outcome.repaid,
         restored_points=restored,
         not_restored_points=lost,
         note=note,
@@ -201,7 +215,9 @@ def _answer(purchase: Purchase, return_id: str, outcome: Outcome) -> ReturnOut:
     )
 
 
-def _returned_event(purchase: Purchase, answer: ReturnOut, now: datetime) -> PurchaseReturned:
+def _returned_event(
+    purchase: Purchase, answer: ReturnOut, restored_lots: list[LotPoints], now: datetime
+) -> PurchaseReturned:
     payload = PurchaseReturnedPayload(
         txid=purchase.txid,
         return_id=answer.return_id,
@@ -213,5 +229,6 @@ def _returned_event(purchase: Purchase, answer: ReturnOut, now: datetime) -> Pur
         reversed_points=answer.reversed_points,
         restored_points=answer.restored_points,
         returned_at=now,
+        restored_lots=restored_lots,
     )
     return PurchaseReturned(customer_id=purchase.member_id, occurred_at=now, payload=payload)

@@ -9,6 +9,8 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
+    StrictInt,
     field_validator,
     model_validator,
 )
@@ -87,7 +89,16 @@ class MemberOut(BaseModel):
 
 
 class ExpiringPoints(BaseModel):
-    amount: int
+    amount: int = Field(description="points that burn at expires_at unless spent")
+    expires_at: datetime
+    pending: int = Field(
+        default=0, description="points: the part of amount not spendable yet (see pending_lots)"
+    )
+
+
+class PendingPoints(BaseModel):
+    amount: int = Field(description="points that become spendable at active_from")
+    active_from: datetime
     expires_at: datetime
 
 
@@ -104,8 +115,15 @@ class BalanceOut(BaseModel):
                     "tier": "silver",
                     "trailing_spend": 132_500,
                     "expiring": [
-                        {"amount": 120, "expires_at": "2026-06-30T21:59:59Z"},
-                        {"amount": 220, "expires_at": "2027-01-31T22:59:59Z"},
+                        {"amount": 120, "expires_at": "2026-06-30T21:59:59Z", "pending": 0},
+                        {"amount": 245, "expires_at": "2027-01-31T22:59:59Z", "pending": 25},
+                    ],
+                    "pending_lots": [
+                        {
+                            "amount": 25,
+                            "active_from": "2026-06-01T00:00:00Z",
+                            "expires_at": "2027-01-31T22:59:59Z",
+                        }
                     ],
                 }
             ]
@@ -113,13 +131,23 @@ class BalanceOut(BaseModel):
     )
 
     customer_id: str
-    available: int = Field(description="spendable now: active, unexpired, not reserved")
-    pending: int = Field(description="earned or granted but not active yet")
-    reserved: int = Field(description="held by open POS reservations")
-    debt: int = Field(description="points owed after a return; later accruals repay it first")
+    available: int = Field(description="points spendable now: active, unexpired, not reserved")
+    pending: int = Field(description="points earned or granted but not active yet")
+    reserved: int = Field(description="points held by open POS reservations")
+    debt: int = Field(
+        description="points owed after a return; every credit repays it first, so a member "
+        "with debt has no points to spend"
+    )
     tier: str
-    trailing_spend: int
-    expiring: list[ExpiringPoints] = Field(description="the next expiring amounts, soonest first")
+    trailing_spend: int = Field(description="money, minor units: paid in the last 12 months")
+    expiring: list[ExpiringPoints] = Field(
+        description="the next expiry dates with the points that burn then, pending ones "
+        "included, soonest first"
+    )
+    pending_lots: list[PendingPoints] = Field(
+        default_factory=list,
+        description="the next points to become spendable, with when and until when",
+    )
 
 
 GrantSource = Literal["promo", "birthday", "campaign", "manual"]
@@ -132,7 +160,7 @@ class GrantRestrictions(BaseModel):
     store_channels: list[StoreChannel] | None = None
     store_ids: list[str] | None = None
     cities: list[str] | None = None
-    own_city: bool = Field(
+    own_city: StrictBool = Field(
         default=False,
         description="usable only in the member's city on file when granted; a member without "
         "one is refused (409 member_city_unknown) or, in a bulk grant, skipped",
@@ -165,8 +193,8 @@ class GrantFields(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     idempotency_key: str = Field(min_length=1, max_length=200)
-    amount: int = Field(gt=0, le=10**9)
-    lifetime_days: int | None = Field(default=None, gt=0, le=3_650)
+    amount: StrictInt = Field(gt=0, le=10**9, description="points")
+    lifetime_days: StrictInt | None = Field(default=None, gt=0, le=3_650, description="days")
     expires_at: AwareDatetime | None = None
     active_from: AwareDatetime | None = None
     source: GrantSource
@@ -208,12 +236,12 @@ class GrantOut(BaseModel):
     grant_id: str
     lot_id: str
     member_id: str
-    amount: int
+    amount: int = Field(description="points")
     active_from: datetime
     expires_at: datetime
 
 
 class BulkGrantOut(BaseModel):
     grant_id: str
-    granted: int
+    granted: int = Field(description="members granted")
     skipped: int = Field(description="member ids that are unknown or repeated")

@@ -35,11 +35,11 @@ def test_no_more_than_a_fifth_of_the_receipt_is_paid_with_points() -> None:
     assert result.payable == 40_000
 
 
-def test_the_cap_counts_the_whole_receipt_but_no_redeem_lines_take_no_points() -> None:
+def test_no_redeem_lines_take_no_points_and_add_nothing_to_the_cap() -> None:
     gift = Line("GIFT", 1, 50_000, no_redeem=True)
     result = quote(receipt(gift, LAMP), [lot("a", 10_000)], "max", RULES, BASE)
-    assert [q.redeemed for q in result.lines] == [0, 100]
-    assert result.lines[0].max_redeemable == 0
+    assert [q.redeemed for q in result.lines] == [0, LAMP.amount // 500]  # a fifth of the lamp
+    assert [q.max_redeemable for q in result.lines] == [0, LAMP.amount // 500]
 
 
 def test_no_accrual_lines_earn_nothing_and_accrual_counts_only_money() -> None:

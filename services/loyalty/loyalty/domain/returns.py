@@ -38,8 +38,20 @@ def return_line(bought: BoughtLine, quantity: int) -> LineReturn:
 
     paid_with_money = bought.amount - bought.redeemed * MINOR_UNITS_PER_POINT
     return LineReturn(
-        quantity, share(paid_with_money), share(bought.accrued), share(bought.redeemed)
+        quantity,
+        share(paid_with_money),
+        share(bought.accrued),
+        kept_redeemed(bought, bought.returned) - kept_redeemed(bought, after),
     )
+
+
+def kept_redeemed(bought: BoughtLine, returned: int) -> int:
+    """Points still paying for the items kept, rounded down (so restoring rounds up).
+
+    A line took at most the cap of its amount, so the points left on the kept items never
+    exceed the cap of what is kept, whatever sequence of partial returns led there.
+    """
+    return proportional(bought.redeemed, bought.quantity - returned, bought.quantity)
 
 
 @dataclass(frozen=True)
