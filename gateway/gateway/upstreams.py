@@ -24,6 +24,7 @@ from yarl import URL
 
 from gateway.idempotency import current_idempotency_key
 from gateway.ownership import belongs_to_other_customer
+from gateway.problems import public_problem
 from gateway.settings import GatewaySettings
 from kit.errors import PROBLEM_JSON, NotFound, ServiceUnavailable, problem
 from kit.logs import REQUEST_ID_HEADER, request_id_var
@@ -185,7 +186,10 @@ async def forward(
         raise UpstreamUnavailable(f"{client.name} answered {upstream.status_code}")
     if upstream.is_success and "json" in media_type and belongs_to_other_customer(upstream.content):
         raise NotYours()
-    return Response(upstream.content, status_code=upstream.status_code, media_type=media_type)
+    content = upstream.content
+    if PROBLEM_JSON in media_type:
+        content = public_problem(content)
+    return Response(content, status_code=upstream.status_code, media_type=media_type)
 
 
 async def _invalid_url(_request: Request, exc: Exception) -> Response:

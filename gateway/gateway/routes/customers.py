@@ -9,6 +9,9 @@ from loyalty.schemas import BalanceOut, MemberCreate, MemberOut
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 PosOrApp = Annotated[Caller, Depends(scoped("pos", "app"))]
+# Registration is the till's (or the shop's server's) job, where the customer gives consent in
+# person; an app key is bound to a customer who exists already and may not register others.
+Pos = Annotated[Caller, Depends(scoped("pos"))]
 
 
 @router.post(
@@ -16,9 +19,13 @@ PosOrApp = Annotated[Caller, Depends(scoped("pos", "app"))]
     status_code=201,
     response_model=MemberOut,
     summary="Register a customer",
+    description=(
+        "POS keys only: an app key is 403 `missing_scope`. A phone or email that is taken is "
+        "409 `member_exists`; the answer never names the customer who holds it."
+    ),
     responses={409: {"description": "A customer with this phone or email exists"}},
 )
-async def register_customer(body: MemberCreate, _key: PosOrApp, client: Loyalty) -> Response:
+async def register_customer(body: MemberCreate, _key: Pos, client: Loyalty) -> Response:
     return await forward(client, "POST", "/members", body.model_dump(mode="json"))
 
 
