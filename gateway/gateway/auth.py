@@ -23,7 +23,8 @@ Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 def policy_for(request: Request) -> Policy:
     settings: GatewaySettings = request.app.state.settings
     route = request.scope.get("route")
-    if is_costly(getattr(route, "path", ""), getattr(route, "openapi_extra", None)):
+    path, extra = getattr(route, "path", ""), getattr(route, "openapi_extra", None)
+    if is_costly(request.method, path, extra):
         return Policy(
             "costly", settings.costly_rate_limit_per_second, settings.costly_rate_limit_burst
         )
