@@ -20,6 +20,10 @@ class GatewaySettings(ServiceSettings):
     rate_limit_burst: int = 100
     costly_rate_limit_per_second: float = 1.0
     costly_rate_limit_burst: int = 10
+    # Failed authentications per client address; past the burst the address is blocked (429)
+    # from every key lookup that would read the database, until its budget refills.
+    failed_auth_per_second: float = 1.0
+    failed_auth_burst: int = 20
     max_body_bytes: int = 256 * 1024
     idempotency_ttl_seconds: int = 24 * 3600
     # How long a duplicate waits for the first request carrying its key before a 409.
