@@ -10,6 +10,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from gateway.paths import ID_PATTERN
+
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["type", "title", "status", "code", "detail"],
@@ -47,7 +49,10 @@ PROBLEMS = {
     "404": "Not found, or not this key's customer",
     "409": "Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress`",
     "413": "Body too large (`payload_too_large`)",
-    "422": "Invalid input; `errors` names each field (`validation_error`)",
+    "422": (
+        "Invalid input; `errors` names each field (`validation_error`); a path parameter that "
+        "is not a plain id (`invalid_path_parameter`)"
+    ),
     "429": "Rate limit exceeded (`rate_limited`); see `Retry-After`",
     "503": "An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`)",
 }
@@ -97,6 +102,9 @@ def _decorate(method: str, operation: dict[str, Any]) -> None:
             response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
     if method in ("post", "put", "patch"):
         operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "path" and parameter["schema"].get("type") == "string":
+            parameter["schema"]["pattern"] = ID_PATTERN  # checked for every route, paths.py
 
 
 def public_openapi(app: FastAPI) -> dict[str, Any]:
