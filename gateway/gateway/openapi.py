@@ -43,7 +43,10 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 PROBLEMS = {
-    "400": "Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`)",
+    "400": (
+        "Bad request: a body that is not JSON (`malformed_json`), a malformed Idempotency-Key "
+        "(`invalid_idempotency_key`)"
+    ),
     "401": "Missing, unknown, expired or revoked API key (`unauthorized`)",
     "403": "Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`)",
     "404": "Not found, or not this key's customer",

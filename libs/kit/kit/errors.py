@@ -91,6 +91,9 @@ def _cause(exc: BaseException) -> str:
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if any(err["type"] == "json_invalid" for err in exc.errors()):
+        detail = "The body is not valid JSON."
+        return problem(400, "malformed_json", "Malformed JSON", detail)
     errors = [
         {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"], "type": err["type"]}
         for err in exc.errors()

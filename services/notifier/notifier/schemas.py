@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from kit.schemas import StrictModel
 from notifier.workflows.messages import Channel, DeliveryRequest
 
 __all__ = ["DeliveryRequest"]
@@ -25,7 +26,7 @@ def normalized_phone(value: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-class ContactIn(BaseModel):
+class ContactIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, max_length=200)
@@ -50,14 +51,14 @@ class ContactIn(BaseModel):
         return value
 
 
-class ConsentIn(BaseModel):
+class ConsentIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     granted: bool
     source: str = Field(min_length=1, max_length=100)
 
 
-class PushTokenIn(BaseModel):
+class PushTokenIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     device_id: str = Field(min_length=1, max_length=100)
@@ -82,7 +83,7 @@ class ConsentChangeOut(_Out):
     changed_at: datetime
 
 
-class TemplateIn(BaseModel):
+class TemplateIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     subject: str | None = Field(default=None, max_length=300)
@@ -110,7 +111,7 @@ class TemplateOut(_Out):
     sms: SmsInfo | None = None
 
 
-class PolicyIn(BaseModel):
+class PolicyIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     daily_cap: int = Field(default=3, ge=0, le=100)
@@ -165,7 +166,7 @@ class DeliveryOut(_Out):
     attempts: list[AttemptOut] = []
 
 
-class TrackingIn(BaseModel):
+class TrackingIn(StrictModel):
     token: str = Field(min_length=1, max_length=2000)
 
 

@@ -2,6 +2,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kit.schemas import StrictModel
 from orchestrator.campaigns.messages import CampaignGrant, CampaignMessage, Progress
 from orchestrator.definitions.model import ChainDefinition, ChainId
 
@@ -27,7 +28,7 @@ class EnrollmentList(BaseModel):
     running_workflow_ids: list[str]
 
 
-class EnrollmentCreate(BaseModel):
+class EnrollmentCreate(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: str = Field(min_length=1, max_length=36)
@@ -55,7 +56,7 @@ class VersionOut(BaseModel):
     definition: ChainDefinition
 
 
-class TemplateCopy(BaseModel):
+class TemplateCopy(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     id: ChainId
@@ -65,7 +66,7 @@ class Validated(BaseModel):
     valid: bool
 
 
-class CampaignCreate(BaseModel):
+class CampaignCreate(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
