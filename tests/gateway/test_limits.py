@@ -53,5 +53,9 @@ async def test_a_nul_character_anywhere_is_a_422_problem(gateway: Gateway) -> No
     body = {"type": "product.viewed", "sku": "a\x00b", "customer_id": CUSTOMER}
     in_body = await gateway.client.post("/v1/events", json=body, headers=bearer(key))
     in_path = await gateway.client.get("/v1/customers/a%00b", headers=bearer(key))
-    for answer in (in_body, in_path):
+    marketer = await gateway.key("marketer")
+    in_query = await gateway.client.get("/v1/segments?kind=a%00b", headers=bearer(marketer))
+    for answer in (in_body, in_query):
         assert (answer.status_code, answer.json()["code"]) == (422, "invalid_characters")
+    # A path parameter is a plain id before anything else is looked at (gateway/paths.py).
+    assert (in_path.status_code, in_path.json()["code"]) == (422, "invalid_path_parameter")
