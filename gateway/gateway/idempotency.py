@@ -15,6 +15,7 @@ import base64
 import contextlib
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Awaitable
 from contextvars import ContextVar
@@ -35,6 +36,7 @@ METHODS = frozenset({"POST", "PUT", "PATCH"})
 KEPT_HEADERS = frozenset({b"content-type", b"location"})
 NOT_KEPT_STATUSES = frozenset({401, 408, 429})
 LEASE_SECONDS = 60
+log = logging.getLogger(__name__)
 
 # The key of the request being served; `forward` retries only requests that carry one.
 current_idempotency_key: ContextVar[str | None] = ContextVar("idempotency_key", default=None)
@@ -163,7 +165,8 @@ class Idempotency:
         )
         try:
             kept = await records.claim(fingerprint, self.wait_seconds)
-        except (RedisError, OSError):
+        except (RedisError, OSError) as exc:
+            log.warning("503 idempotency_store_unavailable: %s: %s", type(exc).__name__, exc)
             detail = "Idempotency records cannot be reached; retry shortly."
             await send_problem(send, 503, "idempotency_store_unavailable", "Unavailable", detail)
             return

@@ -11,6 +11,7 @@ and aiohttp's C parser costs a fraction of the CPU per call of a pure-Python cli
 
 import asyncio
 import json as jsonlib
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from kit.logs import REQUEST_ID_HEADER, request_id_var
 Upstream = Literal["loyalty", "segments", "notifier", "orchestrator"]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -198,6 +200,7 @@ async def _invalid_url(_request: Request, exc: Exception) -> Response:
 
 
 async def _transport_error(_request: Request, exc: Exception) -> Response:
+    log.warning("503 %s: %s: %s", UpstreamUnavailable.code, type(exc).__name__, exc)
     return problem(503, UpstreamUnavailable.code, UpstreamUnavailable.title, type(exc).__name__)
 
 
