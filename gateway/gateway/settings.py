@@ -15,6 +15,9 @@ class GatewaySettings(ServiceSettings):
     # Per attempt; an idempotent call is tried at most 1 + upstream_retries times.
     upstream_timeout_seconds: float = 5.0
     upstream_retries: int = 2
+    # A streamed answer (an export) has no total timeout: it fails when the service sends
+    # nothing for this long, and the client then sees a broken stream, never a short 200.
+    stream_idle_timeout_seconds: float = 30.0
     # Requests per second and burst, per API key; routes that send messages have their own.
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100

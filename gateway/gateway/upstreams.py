@@ -91,9 +91,15 @@ class UpstreamClient:
             content = await answer.read()
             return Answer(answer.status, answer.headers.get("content-type", ""), content)
 
-    async def open_stream(self, path: str) -> aiohttp.ClientResponse:
-        """A GET whose body is read by the caller, who then releases the response."""
-        return await self.session.get(self.url(path), headers=_headers())
+    async def open_stream(self, path: str, idle_seconds: float) -> aiohttp.ClientResponse:
+        """A GET whose body is read by the caller, who then releases the response.
+
+        The attempt's total timeout would cut a long body: a stream only has to keep moving.
+        """
+        timeout = aiohttp.ClientTimeout(
+            total=None, connect=self.timeout.connect, sock_read=idle_seconds
+        )
+        return await self.session.get(self.url(path), headers=_headers(), timeout=timeout)
 
     async def close(self) -> None:
         if self._session is not None:
