@@ -23,13 +23,18 @@ Pos = Annotated[Caller, Depends(scoped("pos"))]
         "POS keys only: an app key is 403 `missing_scope`. A phone or email that is taken is "
         "409 `member_exists`; the answer never names the customer who holds it."
     ),
-    responses={409: {"description": "A customer with this phone or email exists"}},
+    responses={409: {"description": "member_exists"}},
 )
 async def register_customer(body: MemberCreate, _key: Pos, client: Loyalty) -> Response:
     return await forward(client, "POST", "/members", body.model_dump(mode="json"))
 
 
-@router.get("/customers/{customer_id}", response_model=MemberOut, summary="Read a customer")
+@router.get(
+    "/customers/{customer_id}",
+    response_model=MemberOut,
+    summary="Read a customer",
+    responses={404: {"description": "customer_not_found"}},
+)
 async def get_customer(customer_id: str, _key: PosOrApp, client: Loyalty) -> Response:
     return await forward(client, "GET", f"/members/{customer_id}")
 
@@ -38,6 +43,7 @@ async def get_customer(customer_id: str, _key: PosOrApp, client: Loyalty) -> Res
     "/customers/{customer_id}/balance",
     response_model=BalanceOut,
     summary="Points available, pending, reserved, and the next expiring amounts with dates",
+    responses={404: {"description": "customer_not_found"}},
 )
 async def get_balance(customer_id: str, _key: PosOrApp, client: Loyalty) -> Response:
     return await forward(client, "GET", f"/members/{customer_id}/balance")
