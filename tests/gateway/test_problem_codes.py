@@ -17,8 +17,8 @@ LITERAL = re.compile(r'problem\(\s*(?:send,\s*)?[\w.]+,\s*"([a-z_]+)"')
 SOURCES = [*(ROOT / "gateway" / "gateway").rglob("*.py"), ROOT / "libs/kit/kit/errors.py"]
 
 
-def subclasses(cls: type) -> set[type]:
-    found = set(cls.__subclasses__())
+def subclasses(cls: type[DomainError]) -> set[type[DomainError]]:
+    found: set[type[DomainError]] = set(cls.__subclasses__())
     return found.union(*(subclasses(sub) for sub in found)) if found else found
 
 
