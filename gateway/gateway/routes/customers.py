@@ -3,9 +3,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from gateway.auth import scoped
+from gateway.customer_schemas import CustomerIn, CustomerOut
 from gateway.keys import Caller
 from gateway.upstreams import Loyalty, forward
-from loyalty.schemas import BalanceOut, MemberCreate, MemberOut
+from loyalty.schemas import BalanceOut
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 PosOrApp = Annotated[Caller, Depends(scoped("pos", "app"))]
@@ -17,7 +18,7 @@ Pos = Annotated[Caller, Depends(scoped("pos"))]
 @router.post(
     "/customers",
     status_code=201,
-    response_model=MemberOut,
+    response_model=CustomerOut,
     summary="Register a customer",
     description=(
         "POS keys only: an app key is 403 `missing_scope`. A phone or email that is taken is "
@@ -25,13 +26,16 @@ Pos = Annotated[Caller, Depends(scoped("pos"))]
     ),
     responses={409: {"description": "member_exists"}},
 )
-async def register_customer(body: MemberCreate, _key: Pos, client: Loyalty) -> Response:
-    return await forward(client, "POST", "/members", body.model_dump(mode="json"))
+async def register_customer(body: CustomerIn, _key: Pos, client: Loyalty) -> Response:
+    # Only what the caller sent: loyalty applies its own defaults.
+    return await forward(
+        client, "POST", "/members", body.model_dump(mode="json", exclude_unset=True)
+    )
 
 
 @router.get(
     "/customers/{customer_id}",
-    response_model=MemberOut,
+    response_model=CustomerOut,
     summary="Read a customer",
     responses={404: {"description": "customer_not_found"}},
 )
