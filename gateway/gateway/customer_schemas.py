@@ -14,13 +14,13 @@ from kit.contracts import Channel
 from kit.schemas import StrictModel
 
 CUSTOMER_EXAMPLE: dict[str, JsonValue] = {
-    "phone": "+4915123456789",
-    "email": "anna@example.com",
-    "name": "Anna",
-    "birthday": "1990-05-17",
-    "city": "Berlin",
-    "time_zone": "Europe/Berlin",
-    "consents": {"email": True, "sms": True, "push": False},
+    "phone": "+33612345678",
+    "email": "louis@example.com",
+    "name": "Louis",
+    "birthday": "1985-11-02",
+    "city": "Lyon",
+    "time_zone": "Europe/Paris",
+    "consents": {"email": True, "push": True},
 }
 
 

@@ -6,9 +6,10 @@ from typing import Any, Literal
 import pytest
 from pydantic import BaseModel
 
-from gateway.customer_schemas import CustomerIn, CustomerOut
+from gateway.customer_schemas import CUSTOMER_EXAMPLE, CustomerIn, CustomerOut
 from gateway.schemas import CartClearedIn, CartUpdatedIn, EventAccepted, ProductViewedIn
 from loyalty.app import create_app as loyalty_app
+from loyalty.schemas import MemberCreate
 from loyalty.settings import LoyaltySettings
 
 # gateway schema -> the loyalty schema it forwards to or passes on
@@ -53,3 +54,7 @@ def test_each_example_is_valid_and_each_field_described(model: type[BaseModel]) 
     if model in COUNTERPARTS:
         undescribed = [n for n, f in model.model_fields.items() if not f.description]
         assert not undescribed, (model.__name__, undescribed)
+
+
+def test_the_registration_example_is_one_loyalty_accepts() -> None:
+    MemberCreate.model_validate(CUSTOMER_EXAMPLE)
