@@ -5,7 +5,7 @@ PY_DIRS := libs services gateway tools scripts tests k8s docker benchmarks
 
 include k8s/k8s.mk
 
-.PHONY: help bootstrap bootstrap-test run stop test lint format bench clean
+.PHONY: help bootstrap bootstrap-test run stop test lint format bench clean console-api console-lint
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -24,15 +24,21 @@ stop: ## Stop what `make run` started
 
 test: bootstrap-test k8s-check ## Check the k8s manifests, then run the whole test suite against real servers
 	@uv run --frozen pytest $(PYTEST_ARGS)
+	@cd console && npm test --silent
 
 lint: bootstrap ## ruff format check, ruff, mypy, and the Dockerfile linters
 	uv run --frozen ruff format --check $(PY_DIRS)
 	uv run --frozen ruff check $(PY_DIRS)
 	uv run --frozen mypy $(PY_DIRS)
 	@$(MAKE) --no-print-directory dockerfile-lint
+	@$(MAKE) --no-print-directory console-lint
 
 bench: bootstrap-test ## Run the benchmarks (BENCH="pos segments" for some) and write results/
 	@uv run --frozen python benchmarks/run.py $(BENCH)
+
+.PHONY: simulate
+simulate: ## A known population through the chain analytics: truth, estimate, interval, ROI (CUSTOMERS=10000 ARGS=--in-memory)
+	@uv run --frozen python -m orchestrator.simulate --customers $(or $(CUSTOMERS),10000) $(ARGS)
 
 format: ## Format the code and apply safe fixes
 	uv run --frozen ruff format $(PY_DIRS)
@@ -40,3 +46,11 @@ format: ## Format the code and apply safe fixes
 
 clean: ## Remove the run folder (data and logs of `make run`)
 	rm -rf run
+
+console-api: ## Export the gateway's OpenAPI to console/openapi.json and regenerate the console's client types
+	uv run --frozen python scripts/console_openapi.py
+	cd console && npm run --silent api
+
+console-lint: ## The console: committed OpenAPI and client types current, ESLint, TypeScript
+	uv run --frozen python scripts/console_openapi.py --check
+	cd console && npm run --silent api:check && npm run --silent lint && npm run --silent typecheck

@@ -2,6 +2,8 @@
 # Installs what the platform needs on this machine; every step is skipped once done.
 #   scripts/bootstrap.sh run    NATS, Redis, uv and the Python workspace, the Temporal CLI
 #   scripts/bootstrap.sh test   the same, plus PostgreSQL and the Temporal time-skipping test server
+#                               and Debian's Chromium for the console's browser tests
+# Both build the marketer console (console/: npm ci from the lock file, then vite build).
 set -euo pipefail
 mode=${1:-run}
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -19,6 +21,7 @@ install_debian_packages() {
     wanted+=(postgresql)
     command -v java >/dev/null || wanted+=(default-jre-headless)
     command -v mvn >/dev/null || wanted+=(maven)
+    wanted+=(chromium)
   fi
   for package in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
@@ -60,9 +63,38 @@ fetch_temporal_test_server() {
   touch "$lib/.complete"
 }
 
+node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+install_node() {
+  [ "$(node_major)" -ge 20 ] && return
+  say "installing Debian's Node.js and npm"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+  [ "$(node_major)" -ge 20 ] || { echo "the console needs Node.js 20.19 or newer (found $(node --version))" >&2; exit 1; }
+}
+
+build_console() {
+  local dir="$root/console" stamp="$root/console/node_modules/.lock-sha256" want
+  want=$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    say "installing the console's npm packages (package-lock.json)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    echo "$want" >"$stamp"
+  fi
+  # Rebuilt only when a source is newer than the last build.
+  if [ -f "$dir/dist/index.html" ] && [ -z "$(find "$dir/src" "$dir/index.html" "$dir/vite.config.ts" \
+      "$dir/package-lock.json" -newer "$dir/dist/index.html" -print -quit)" ]; then
+    return
+  fi
+  say "building the console (console/dist)"
+  (cd "$dir" && npm run --silent build)
+}
+
 install_debian_packages
+install_node
 install_uv
 sync_workspace
 build_temporal_cli
 [ "$mode" = test ] && fetch_temporal_test_server
+build_console
 say "bootstrap ($mode) done"

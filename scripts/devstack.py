@@ -86,7 +86,8 @@ def _owner(port: int) -> str:
 def urls(ports: Ports) -> str:
     local = "http://127.0.0.1"
     rows = [
-        ("gateway (public API)", f"{local}:{ports.gateway}   docs: {local}:{ports.gateway}/docs")
+        ("gateway (public API)", f"{local}:{ports.gateway}   docs: {local}:{ports.gateway}/docs"),
+        ("marketer console", f"{local}:{ports.gateway}/console/   (sign in with a marketer key)"),
     ]
     rows += [(f"{name} API", f"{local}:{ports.api(name)}/docs") for name in APIS[1:]]
     rows += [

@@ -1,6 +1,8 @@
 from fastapi import Depends, FastAPI
 from starlette.middleware import Middleware
 
+from gateway import session
+from gateway.console import mount_console
 from gateway.idempotency import Idempotency
 from gateway.keys import KeyDirectory
 from gateway.middleware import BodyLimit, RequestContext
@@ -46,12 +48,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             "key as `Authorization: Bearer rp_…`; errors are `application/problem+json` with a "
             "stable `code`; every write accepts an `Idempotency-Key`."
         ),
-        routers=ROUTERS,
+        routers=[*ROUTERS, session.router],
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         middleware=middleware,
         dependencies=[Depends(check_path_parameters)],
     )
     install_upstream_error_handlers(app)
+    mount_console(app, settings)
     app.openapi = lambda: public_openapi(app)  # type: ignore[method-assign]
     return app

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from gateway import hygiene, ownership
+from gateway import hygiene, ownership, session
 from gateway.keys import Caller, KeyDirectory, Scope, TooManyFailures, require_scope
 from gateway.ratelimit import Policy, RateLimited, RateLimiter, is_costly
 from gateway.settings import GatewaySettings
@@ -66,7 +66,10 @@ async def authenticate(request: Request, credentials: Credentials) -> Caller:
 
 def scoped(*allowed: Scope) -> Callable[..., Awaitable[Caller]]:
     async def dependency(request: Request, credentials: Credentials) -> Caller:
-        caller = await authenticate(request, credentials)
+        if credentials is None and session.has_cookie(request):
+            caller = await session.authenticate(request)
+        else:
+            caller = await authenticate(request, credentials)
         request.state.caller = caller
         require_scope(caller, allowed)
         await hygiene.refuse_nul(request)

@@ -76,6 +76,7 @@ GATEWAY_CODES: dict[str, tuple[str, ...]] = {
     ),
 }
 CODE_LIST = re.compile(r"^[a-z_]+(, [a-z_]+)*$")
+BACKTICKED = re.compile(r"`([a-z]+(?:_[a-z]+)+)`")
 
 
 RATE_LIMIT_HEADERS = {
@@ -117,12 +118,13 @@ def _problem_response(description: str, codes: list[str]) -> dict[str, Any]:
 
 
 def route_codes(response: dict[str, Any] | None) -> list[str]:
-    """The codes a route module declared for a status (`"code_a, code_b"` as description),
-    named as the public API names them."""
+    """The codes a route module declared for a status, as a bare list (`"code_a, code_b"`) or
+    in backticks within prose (`` "`code_a`; `limit` not 1..200" ``; a code has an
+    underscore), named as the public API names them."""
     description = (response or {}).get("description", "")
-    if not CODE_LIST.fullmatch(description):
-        return []
-    return [PUBLIC_CODES.get(code, code) for code in description.split(", ")]
+    found = description.split(", ") if CODE_LIST.fullmatch(description) else []
+    found += [code for code in BACKTICKED.findall(description) if code not in found]
+    return [PUBLIC_CODES.get(code, code) for code in found]
 
 
 def _decorate(method: str, operation: dict[str, Any]) -> None:
@@ -130,7 +132,12 @@ def _decorate(method: str, operation: dict[str, Any]) -> None:
     for status, description in PROBLEMS.items():
         own = route_codes(responses.get(status))
         codes = own + [code for code in GATEWAY_CODES[status] if code not in own]
-        responses[status] = _problem_response(description, codes)
+        # A route's own words about a status (unless a bare list of codes) come before ours.
+        said = responses.get(status, {}).get("description", "")
+        prose = None if CODE_LIST.fullmatch(said) else said
+        responses[status] = _problem_response(
+            f"{prose}. {description}" if prose else description, codes
+        )
     for status, response in responses.items():
         if status.startswith("2"):
             response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)

@@ -31,3 +31,8 @@ class GatewaySettings(ServiceSettings):
     idempotency_ttl_seconds: int = 24 * 3600
     # How long a duplicate waits for the first request carrying its key before a 409.
     idempotency_wait_seconds: float = 10.0
+    # Console sessions (gateway/session.py): fixed lifetime; Secure cookies behind TLS.
+    session_ttl_seconds: int = 3600
+    session_cookie_secure: bool = False
+    # The built console (console/dist); empty means the repository's own console/dist.
+    console_dist: str = ""

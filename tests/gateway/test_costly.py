@@ -21,10 +21,8 @@ from kit.stack import Infra, free_port
 from kit.testing import app_client
 from tests.gateway.conftest import Gateway, bearer, settings_for
 
-# What an operation's summary says when calling it sends messages or grants points.
-SENDS = re.compile(
-    r"\b(send|sends|deliver|delivers|enrol|enroll|grant|grants|start)\b", re.IGNORECASE
-)
+# An operation sends messages or grants points when its summary starts with such a verb.
+SENDS = re.compile(r"^(send|resend|deliver|enrol|enroll|grant|start|launch)\b", re.IGNORECASE)
 WRITES = ("post", "put", "patch")
 
 # Routes other modules may add later, classified by the rule without being named anywhere.
@@ -67,7 +65,7 @@ def operations(schema: dict[str, Any]) -> list[tuple[str, str, bool]]:
         for method, operation in items.items():
             if method not in WRITES or not operation.get("security"):
                 continue
-            sends = bool(SENDS.search(operation.get("summary", "")))
+            sends = bool(SENDS.match(operation.get("summary", "")))
             paths = [template]
             for param in operation.get("parameters", []):
                 if param["in"] != "path":

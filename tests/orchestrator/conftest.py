@@ -6,6 +6,7 @@ from dataclasses import dataclass
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -17,6 +18,9 @@ from kit.stack import Infra, free_port
 from kit.temporal import connect_temporal
 from kit.testing import app_client, migrated_database, unique, wait_for
 from kit.worker import relay_and_consumers
+from loyalty.app import create_app as loyalty_app
+from loyalty.settings import LoyaltySettings
+from notifier.app import create_app as notifier_app
 from orchestrator.activities import ChainActivities
 from orchestrator.app import create_app
 from orchestrator.campaigns.activities import CampaignActivities
@@ -48,6 +52,7 @@ def settings_for(
     namespace: str,
     notifier_task_queue: str = "notifier",
     segments_url: str = "http://127.0.0.1:9",
+    loyalty_url: str = "http://127.0.0.1:9",
 ) -> OrchestratorSettings:
     return OrchestratorSettings(
         **infra.servers,
@@ -56,6 +61,7 @@ def settings_for(
         task_queue=unique("orchestrator-"),
         notifier_task_queue=notifier_task_queue,
         segments_url=segments_url,
+        loyalty_url=loyalty_url,
     )
 
 
@@ -83,25 +89,30 @@ async def live_notifier(infra: Infra, sinks: Sinks) -> AsyncIterator[Notifier]:
 
 
 @asynccontextmanager
-async def serving_segments(infra: Infra) -> AsyncIterator[str]:
-    """The real segments API on its own database, listening on a loopback port."""
-    settings = SegmentsSettings(
-        database_url=await migrated_database(infra, "segments"),
-        event_namespace=unique("t"),
-        **infra.servers,
-    )
+async def serving(app: FastAPI, what: str) -> AsyncIterator[str]:
+    """A real service API listening on a loopback port."""
     port = free_port()
-    config = uvicorn.Config(
-        segments_app(settings), host="127.0.0.1", port=port, log_level="warning"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
-    await wait_for(lambda: server.started or task.done(), "the segments API to listen")
+    await wait_for(lambda: server.started or task.done(), f"the {what} API to listen")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         await task
+
+
+@asynccontextmanager
+async def serving_segments(infra: Infra) -> AsyncIterator[str]:
+    """The real segments API on its own database."""
+    settings = SegmentsSettings(
+        database_url=await migrated_database(infra, "segments"),
+        event_namespace=unique("t"),
+        **infra.servers,
+    )
+    async with serving(segments_app(settings), "segments") as url:
+        yield url
 
 
 @pytest.fixture
@@ -111,6 +122,19 @@ def segments_url() -> str:
     return "http://127.0.0.1:9"
 
 
+@pytest.fixture(scope="session")
+async def loyalty_url(infra: Infra) -> AsyncIterator[str]:
+    """The real loyalty API on its own database, shared by the session: the orchestrator only
+    reads its programme rules (the analytics value redeemed points with them)."""
+    settings = LoyaltySettings(
+        database_url=await migrated_database(infra, "loyalty"),
+        event_namespace=unique("t"),
+        **infra.servers,
+    )
+    async with serving(loyalty_app(settings), "loyalty") as url:
+        yield url
+
+
 @pytest.fixture
 async def orchestrator(
     infra: Infra,
@@ -118,13 +142,29 @@ async def orchestrator(
     event_namespace: str,
     live_notifier: Notifier,
     segments_url: str,
+    loyalty_url: str,
 ) -> AsyncIterator[Orchestrator]:
     """The API in process on PostgreSQL and the dev server, with a chain worker beside the real
     notifier's delivery worker; loyalty and segments activities record (those services run in
     tests/e2e) and the enrollment bookkeeping is the real one."""
-    settings = settings_for(
-        infra, postgres_url, event_namespace, live_notifier.task_queue, segments_url
-    )
+    async with serving(notifier_app(live_notifier.settings), "notifier") as notifier_url:
+        settings = settings_for(
+            infra,
+            postgres_url,
+            event_namespace,
+            live_notifier.task_queue,
+            segments_url,
+            loyalty_url,
+        ).model_copy(update={"notifier_url": notifier_url})
+        async with running_orchestrator(infra, settings, live_notifier) as running:
+            yield running
+
+
+@asynccontextmanager
+async def running_orchestrator(
+    infra: Infra, settings: OrchestratorSettings, live_notifier: Notifier
+) -> AsyncIterator[Orchestrator]:
+    postgres_url = settings.database_url
     await upgrade_async("orchestrator:migrations", postgres_url)
     engine = create_engine(postgres_url)
     temporal = await connect_temporal(infra.temporal_address)

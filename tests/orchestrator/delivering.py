@@ -113,8 +113,12 @@ class Notifier:
         return customer_id
 
     async def templates_for(self, chain: ChainDefinition) -> None:
-        """Every template the chain's send steps name, on every channel."""
-        await self.install(*(s.template for s in chain.steps if isinstance(s, SendStep)))
+        """Every template the chain's send steps name, on every channel, unless the notifier
+        has it already: built-in chains run on the notifier's own default templates."""
+        names = {s.template for s in chain.steps if isinstance(s, SendStep)}
+        for name in sorted(names):
+            if (await self.api.get(f"/templates/{name}/email")).status_code == 404:
+                await self.install(name)
 
     async def install(self, *names: str) -> None:
         for name in names:

@@ -8,7 +8,7 @@ tests/orchestrator/test_activities.py. Campaigns record their sends here too.
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from temporalio import activity
@@ -46,6 +46,7 @@ class Services:
     attempts: list[SendMessage] = field(default_factory=list)
     grants: dict[str, GrantRequest] = field(default_factory=dict)
     grant_attempts: list[GrantRequest] = field(default_factory=list)
+    granted_at: dict[str, datetime] = field(default_factory=dict)  # per grant key
     bulk_grants: dict[str, BulkGrant] = field(default_factory=dict)
     bulk_attempts: list[BulkGrant] = field(default_factory=list)
     exits: list[EnrollmentExit] = field(default_factory=list)
@@ -82,7 +83,12 @@ class Services:
         self.grant_attempts.append(grant)
         self.grants.setdefault(grant.idempotency_key, grant)
         self._lose_the_answer()
-        return GrantResult(grant_id=grant.idempotency_key, amount=grant.amount)
+        # As loyalty answers: the lot burns `lifetime_days` after it becomes active, and a
+        # repeated key answers with the first grant's date.
+        first = self.grants[grant.idempotency_key]
+        active = first.active_from or self.granted_at.setdefault(first.idempotency_key, _now())
+        expires = active + timedelta(days=first.lifetime_days or 0)
+        return GrantResult(grant_id=grant.idempotency_key, amount=grant.amount, expires_at=expires)
 
     async def bulk_grant(self, grant: BulkGrant) -> BulkGranted:
         """loyalty `/grants/bulk`: the same key answers as the first time."""
@@ -173,3 +179,7 @@ async def start_chain(
 
 def purchase() -> PurchaseSignalV1:
     return PurchaseSignalV1(purchase_id=str(uuid.uuid4()), occurred_at=datetime.now(UTC))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

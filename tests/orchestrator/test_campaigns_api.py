@@ -1,6 +1,9 @@
 """The campaigns API on the dev server: create, start, progress, re-run."""
 
+from functools import partial
 from typing import Any
+
+import httpx
 
 from kit.testing import wait_for
 from tests.orchestrator.conftest import Orchestrator
@@ -31,7 +34,8 @@ async def test_a_campaign_runs_to_completion_and_a_re_run_changes_nothing(
         return found if found["status"] == "completed" else None
 
     done = await wait_for(completed, "the campaign to complete")
-    assert done["progress"] == {"processed": 250, "granted": 250, "sent": 250, "failed": 0}
+    progress = {"processed": 250, "granted": 250, "handed_over": 250, "refused": 0}
+    assert done["progress"] == progress
     rerun = await api.post(f"/campaigns/{campaign_id}/start")
     assert rerun.json()["runs"] == 2
     await wait_for(completed, "the re-run to complete")
@@ -45,3 +49,41 @@ async def test_a_campaign_must_do_something(orchestrator: Orchestrator) -> None:
     assert answer.status_code == 422
     missing = await orchestrator.api.post("/campaigns/nope/start")
     assert missing.json()["code"] == "campaign_not_found"
+
+
+async def test_five_campaigns_to_one_customer_in_a_day_report_two_sent_three_deferred(
+    orchestrator: Orchestrator,
+) -> None:
+    """Each campaign's messages as the notifier decided them: the daily cap of two lets two
+    out and defers three to the next morning, and each campaign says which of its own."""
+    api, notifier = orchestrator.api, orchestrator.notifier
+    await notifier.install("flash_sale")
+    customer = await notifier.customer(channels=("email",))
+    body = {**BODY, "grant": None, "message": {"template": "flash_sale"}}
+    campaigns = [(await api.post("/campaigns", json=body)).json()["id"] for _ in range(5)]
+    for campaign_id in campaigns:
+        policy = {"daily_cap": 2, "quiet_start": "00:00", "quiet_end": "00:00"}
+        answer = await notifier.api.put(f"/policies/campaign:{campaign_id}", json=policy)
+        assert answer.status_code == 200, answer.text
+    for campaign_id in campaigns:  # what the campaign's batch hands the notifier, one by one
+        delivery = {
+            "idempotency_key": f"campaign/{campaign_id}/send/{customer}",
+            "customer_id": customer,
+            "template": "flash_sale",
+            "source": f"campaign:{campaign_id}",
+        }
+        assert (await notifier.api.post("/deliveries", json=delivery)).status_code == 201
+        messages = await wait_for(partial(decided, api, campaign_id), f"{campaign_id} decided")
+        assert (messages["total"], messages["pending"], messages["failed"]) == (1, 0, {})
+
+    reports = [(await api.get(f"/campaigns/{c}")).json()["messages"] for c in campaigns]
+    assert [m["sent"] for m in reports] == [1, 1, 0, 0, 0]
+    assert [m["deferred"] for m in reports] == [{}, {}] + [{"daily_cap": 1}] * 3
+    assert all(m["skipped"] == {} for m in reports)
+    listed = (await api.get("/campaigns")).json()
+    assert all(c["messages"] is None for c in listed)  # one campaign at a time asks the notifier
+
+
+async def decided(api: httpx.AsyncClient, campaign_id: str) -> dict[str, Any] | None:
+    found = (await api.get(f"/campaigns/{campaign_id}")).json()["messages"]
+    return found if found and found["total"] and not found["pending"] else None

@@ -3,7 +3,7 @@
 from functools import partial
 from typing import Any
 
-from kit.testing import wait_for
+from kit.testing import unique, wait_for
 from orchestrator.definitions.builtin import WELCOME
 from tests.orchestrator.conftest import Orchestrator
 
@@ -64,6 +64,7 @@ async def test_publishing_makes_immutable_versions_and_the_lifecycle_holds(
     orchestrator: Orchestrator,
 ) -> None:
     api = orchestrator.api
+    await orchestrator.notifier.install("first", "second")
     assert (await api.post("/chains", json=chain_body("promo"))).status_code == 201
     assert (await api.post("/chains", json=chain_body("promo"))).json()["code"] == "chain_exists"
     assert (await api.post("/chains/promo/pause")).json()["code"] == "invalid_transition"
@@ -86,10 +87,10 @@ async def test_publishing_makes_immutable_versions_and_the_lifecycle_holds(
 
 async def test_a_running_enrollment_stays_on_its_version(orchestrator: Orchestrator) -> None:
     api = orchestrator.api
-    await api.post("/chains", json=chain_body("pinned", template="v1_hello"))
-    await api.post("/chains/pinned/publish")
     notifier = orchestrator.notifier
     await notifier.install("v1_hello", "v2_hello")
+    await api.post("/chains", json=chain_body("pinned", template="v1_hello"))
+    await api.post("/chains/pinned/publish")
     early, late = await notifier.customer(), await notifier.customer()
     assert (
         await api.post("/chains/pinned/enrollments", json={"customer_id": early})
@@ -107,18 +108,117 @@ async def test_a_running_enrollment_stays_on_its_version(orchestrator: Orchestra
     assert (running["status"], running["version"]) == ("running", 1)
     assert (await api.get(f"/chains/pinned/enrollments/{late}")).json()["version"] == 2
 
-    async def listed() -> dict[str, Any] | None:
-        found = (await api.get("/chains/pinned/enrollments")).json()
-        return found if found["running"] == 2 else None
-
-    counted = await wait_for(listed, "both enrollments in Temporal's visibility")
-    assert set(counted["running_workflow_ids"]) == {f"chain/pinned/{early}", f"chain/pinned/{late}"}
+    listed = (await api.get("/chains/pinned/enrollments")).json()
+    assert listed["counts"]["by_status"] == {"active": 2}
+    assert listed["counts"]["by_version"] == {"1": 1, "2": 1}
+    assert [i["customer_id"] for i in listed["items"]] == [late, early]  # newest first
+    # Asked of each running workflow: the send (its delivery may still be open) or the wait.
+    assert {i["step"] for i in listed["items"]} <= {"hello", "pause"}
 
 
 async def test_a_paused_chain_enrolls_nobody(orchestrator: Orchestrator) -> None:
     api = orchestrator.api
+    await orchestrator.notifier.install("first")
     await api.post("/chains", json=chain_body("quiet"))
     await api.post("/chains/quiet/publish")
     await api.post("/chains/quiet/pause")
     refused = await api.post("/chains/quiet/enrollments", json={"customer_id": "c1"})
     assert (refused.status_code, refused.json()["code"]) == (409, "chain_not_active")
+
+
+async def test_publishing_refuses_a_send_step_whose_template_is_missing_on_a_channel(
+    orchestrator: Orchestrator,
+) -> None:
+    api, notifier = orchestrator.api, orchestrator.notifier
+    template = unique("spring_")  # the notifier outlives this test: a name no other test uses
+    body = chain_body("spring", template=template)
+    body["steps"][0]["channels"] = ["push", "messenger"]
+    assert (await api.post("/chains", json=body)).status_code == 201
+    refused = await api.post("/chains/spring/publish")
+    assert (refused.status_code, refused.json()["code"]) == (422, "template_missing")
+    assert refused.json()["missing"] == [
+        {"step": "hello", "template": template, "channel": "push"},
+        {"step": "hello", "template": template, "channel": "messenger"},
+    ]
+    assert f"step hello: {template} on push" in refused.json()["detail"]
+    await notifier.install(template)  # email, SMS and push: messenger is still missing
+    refused = await api.post("/chains/spring/publish")
+    assert [m["channel"] for m in refused.json()["missing"]] == ["messenger"]
+    assert (await api.get("/chains/spring")).json()["active_version"] is None
+    saved = {"body": "{{ name }}, spring is here"}
+    answer = await notifier.api.put(f"/templates/{template}/messenger", json=saved)
+    assert answer.status_code == 200
+    assert (await api.post("/chains/spring/publish")).json()["version"] == 1
+
+
+async def test_every_built_in_chain_publishes_on_the_default_templates(
+    orchestrator: Orchestrator,
+) -> None:
+    api = orchestrator.api
+    for template in ("second_purchase", "reactivation", "abandoned_cart", "burning_points"):
+        chain_id = f"copy_{template}"
+        copied = await api.post(f"/chains/templates/{template}/copy", json={"id": chain_id})
+        assert copied.status_code == 201, copied.text
+        published = await api.post(f"/chains/{chain_id}/publish")
+        assert published.status_code == 200, published.text
+
+
+async def test_enrollments_are_paged_with_a_cursor_and_counted(orchestrator: Orchestrator) -> None:
+    api, notifier = orchestrator.api, orchestrator.notifier
+    await notifier.install("first")
+    await api.post("/chains", json=chain_body("paged"))
+    await api.post("/chains/paged/publish")
+    customers = [await notifier.customer() for _ in range(3)]
+    for customer in customers:
+        enrolled = await api.post("/chains/paged/enrollments", json={"customer_id": customer})
+        assert enrolled.status_code == 201, enrolled.text
+    cancelled = await api.post(f"/chains/paged/enrollments/{customers[0]}/cancel")
+    assert cancelled.status_code == 202
+
+    async def exited() -> dict[str, Any] | None:
+        found = (await api.get("/chains/paged/enrollments?status=exited")).json()
+        return found if found["items"] else None
+
+    await wait_for(exited, "the cancelled enrollment recorded as exited")
+    first = (await api.get("/chains/paged/enrollments?limit=2")).json()
+    assert first["counts"]["total"] == 3
+    assert first["counts"]["by_status"] == {"active": 2, "exited": 1}
+    assert first["counts"]["by_exit_reason"] == {"cancelled": 1}
+    assert [i["customer_id"] for i in first["items"]] == customers[:0:-1]
+    rest = await api.get(f"/chains/paged/enrollments?limit=2&cursor={first['next_cursor']}")
+    assert [i["customer_id"] for i in rest.json()["items"]] == [customers[0]]
+    assert rest.json()["next_cursor"] is None
+    for bad in ("limit=0", "limit=201", "cursor=nonsense", "status=gone"):
+        refused = await api.get(f"/chains/paged/enrollments?{bad}")
+        assert refused.status_code == 422, bad
+    assert (await api.get("/chains/paged/enrollments?cursor=bm9uc2Vuc2U")).json()["code"] == (
+        "invalid_cursor"
+    )
+
+
+async def test_a_draft_step_is_test_sent_with_what_the_chain_would_pass(
+    orchestrator: Orchestrator,
+) -> None:
+    api, notifier = orchestrator.api, orchestrator.notifier
+    chain_id = unique("trial_")
+    copied = await api.post("/chains/templates/reactivation/copy", json={"id": chain_id})
+    assert copied.status_code == 201, copied.text
+    tester = await notifier.customer()
+    path = f"/chains/{chain_id}/steps/offer/test-send"
+    refused = await api.post(path, json={"customer_id": tester, "channel": "email"})
+    assert (refused.status_code, refused.json()["code"]) == (409, "not_a_test_recipient")
+    flag = {"test_recipient": True}
+    assert (await notifier.api.put(f"/contacts/{tester}/test-recipient", json=flag)).is_success
+
+    sent = await api.post(path, json={"customer_id": tester, "channel": "email"})
+    assert sent.status_code == 200, sent.text
+    # The first grant of the draft (300 points, a week) is what the offer would name.
+    assert sent.json()["subject"] == "300 points for you"
+    assert sent.json()["sampled_variables"] == []
+    assert (sent.json()["step_id"], sent.json()["channel"]) == ("offer", "email")
+    wrong = await api.post(path, json={"customer_id": tester, "channel": "push"})
+    assert (wrong.status_code, wrong.json()["code"]) == (422, "channel_not_in_step")
+    missing = await api.post(
+        f"/chains/{chain_id}/steps/nowhere/test-send", json={"customer_id": tester}
+    )
+    assert (missing.status_code, missing.json()["code"]) == (404, "step_not_found")

@@ -91,7 +91,7 @@ async def test_a_registration_starts_welcome_and_a_purchase_ends_it(
     assert (done["exit_reason"], done["touches"]) == ("purchase", 1)
     report = (await orchestrator.api.get("/analytics/chains/welcome")).json()["versions"][0]
     assert report["conversions"] == {"treated": 1, "holdout": 0}
-    assert report["revenue"] == 5000
+    assert report["attributed_revenue"] == 5000
     assert report["exited"] == {"purchase": 1}
 
 
@@ -201,4 +201,4 @@ async def test_uplift_over_the_holdout_with_a_confidence_interval(
     assert lift["treated_rate"] == round((len(buyers) - 1) / len(treated), 6)
     assert lift["holdout_rate"] == round(1 / len(holdout), 6)
     assert lift["ci95_low"] < lift["difference"] < lift["ci95_high"]
-    assert report["revenue"] == 2000 * (len(buyers) - 1)
+    assert report["attributed_revenue"] == 2000 * (len(buyers) - 1)

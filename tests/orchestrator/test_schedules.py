@@ -100,6 +100,7 @@ async def test_pausing_pauses_the_schedule_and_archiving_deletes_it(
         "audience": {"segment_id": "recency.active", "reentry": "after_exit"},
         "steps": [{"kind": "send", "id": "greeting", "template": "new_year"}],
     }
+    await orchestrator.notifier.install("new_year")
     assert (await api.post("/chains", json=body)).status_code == 201
     assert (await api.post(f"/chains/{chain_id}/publish")).status_code == 200
     schedule = orchestrator.temporal.get_schedule_handle(schedule_id(chain_id))
@@ -151,6 +152,7 @@ async def test_the_birthday_and_quarterly_templates_bring_their_segments_once(
         "audience": {"segment_id": "bought_last_quarter"},
         "steps": [{"kind": "send", "id": "hello", "template": "hello"}],
     }
+    await orchestrator.notifier.install("hello")
     assert (await api.post("/chains", json=body)).status_code == 201
     published = (await api.post(f"/chains/{body['id']}/publish")).json()
     assert published["definition"]["audience"]["segment_id"] == by_name["bought_last_quarter"]["id"]

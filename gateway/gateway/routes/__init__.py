@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from gateway.routes import customers, marketing, purchases, tracking
+from gateway.routes import customers, enrollments, marketing, purchases, templates, tracking
 from gateway.routes import events as app_events
 from gateway.routes import segments as segment_routes
 
@@ -11,6 +11,8 @@ ROUTERS: list[APIRouter] = [
     purchases.router,
     app_events.router,
     tracking.router,
+    enrollments.router,
+    templates.router,
     marketing.router,
     segment_routes.router,
 ]

@@ -6,7 +6,7 @@ problem+json errors (its OpenAPI at :8004/docs documents every shape).
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
 
 from gateway.auth import scoped
 from gateway.keys import Caller
@@ -136,3 +136,20 @@ for campaign_action in ("pause", "resume"):
 @router.get("/analytics/chains/{chain_id}", summary="A chain's figures per version and step")
 async def chain_analytics(chain_id: str, _key: Marketer, client: Orchestrator) -> Response:
     return await forward(client, "GET", f"/analytics/chains/{chain_id}")
+
+
+@router.get("/analytics/programme", summary="The programme against the global control group")
+async def programme_analytics(
+    _key: Marketer, client: Orchestrator, months: Annotated[int, Query(ge=1, le=36)] = 12
+) -> Response:
+    return await forward(client, "GET", f"/analytics/programme?months={months}")
+
+
+@router.get("/control-group", summary="The global control group's share and its changes")
+async def control_group(_key: Marketer, client: Orchestrator) -> Response:
+    return await forward(client, "GET", "/control-group")
+
+
+@router.put("/control-group", summary="Change the global control group's share from now on")
+async def change_control_group(body: JsonBody, _key: Marketer, client: Orchestrator) -> Response:
+    return await forward(client, "PUT", "/control-group", body)

@@ -4,9 +4,10 @@ from fastapi import APIRouter, Header, Request, Response, status
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from kit.contracts.programme import ProgrammeRules
 from kit.web import SessionDep
 from loyalty import balance, grants, purchases, returns, service
-from loyalty.domain.rules import ProgramRules
+from loyalty.domain.rules import MINOR_UNITS_PER_POINT, ProgramRules
 from loyalty.purchase_schemas import (
     CancellationOut,
     ConfirmationOut,
@@ -31,6 +32,7 @@ from loyalty.schemas import (
 router = APIRouter(prefix="/members", tags=["members"])
 grants_router = APIRouter(prefix="/grants", tags=["grants"])
 purchases_router = APIRouter(prefix="/purchases", tags=["purchases"])
+programme_router = APIRouter(prefix="/programme", tags=["programme"])
 IdempotencyKey = Annotated[str | None, Header(max_length=200)]
 
 
@@ -132,3 +134,16 @@ async def return_items(
     idempotency_key: IdempotencyKey = None,
 ) -> ReturnOut:
     return await returns.return_items(session, rules_of(request), txid, body, idempotency_key)
+
+
+# --- the programme's rules, read by other services (the orchestrator values points with them)
+
+
+@programme_router.get("", response_model=ProgrammeRules)
+async def programme(request: Request) -> ProgrammeRules:
+    rules = rules_of(request)
+    return ProgrammeRules(
+        minor_units_per_point=MINOR_UNITS_PER_POINT,
+        redemption_cap_bp=rules.redemption_cap_bp,
+        time_zone=rules.time_zone,
+    )

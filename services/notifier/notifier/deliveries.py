@@ -265,7 +265,9 @@ async def _send(
     contact: Contact,
     row: Attempt,
 ) -> None:
-    template = await service.find_template(session, delivery.template, row.channel)
+    template = await service.find_template(
+        session, delivery.template, row.channel, contact.language
+    )
     if template is None:
         row.status, row.reason = "skipped", "no_template"
         return
@@ -280,10 +282,12 @@ async def _send(
         row.status, row.reason = "failed", exc.reason
         return
     row.status, row.provider_message_id, row.sent_at = "sent", receipt_id, utcnow()
+    segments = 1
     if row.channel == "sms":
-        row.cost = sms.measure(rendered.body).cost(settings.sms_cost_per_segment)
+        length = sms.measure(rendered.body)
+        row.cost, segments = length.cost(settings.sms_cost_per_segment), length.segments
     delivery.channel, delivery.sent_at = row.channel, row.sent_at
-    await _advance(session, delivery, "sent")
+    await _advance(session, delivery, "sent", segments=segments)
 
 
 async def _deliver(
@@ -387,15 +391,23 @@ async def react(
 
 
 async def _advance(
-    session: AsyncSession, delivery: Delivery, status: str, channel: str | None = None
+    session: AsyncSession,
+    delivery: Delivery,
+    status: str,
+    channel: str | None = None,
+    segments: int = 1,
 ) -> None:
     if delivery.status != "failed" and _RANK[status] > _RANK.get(delivery.status, 0):
         delivery.status, delivery.reason = status, None
-    await outbox.add(session, _event(delivery, status, channel))
+    await outbox.add(session, _event(delivery, status, channel, segments=segments))
 
 
 def _event(
-    delivery: Delivery, status: str, channel: str | None = None, reason: str | None = None
+    delivery: Delivery,
+    status: str,
+    channel: str | None = None,
+    reason: str | None = None,
+    segments: int = 1,
 ) -> Event:
     payload = MessagePayload(
         delivery_id=delivery.id,
@@ -403,6 +415,7 @@ def _event(
         template=delivery.template,
         source_ref=delivery.source,
         reason=reason,
+        segments=segments,
     )
     event_class: Any = _EVENTS[status]
     event: Event = event_class(customer_id=delivery.customer_id, payload=payload)

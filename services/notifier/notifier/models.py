@@ -20,6 +20,9 @@ class Contact(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(32))
     time_zone: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str | None] = mapped_column(String(8))  # None: the default, English
+    # Staff who receive test sends of templates and chain steps; nobody else can.
+    test_recipient: Mapped[bool] = mapped_column(Boolean, default=False)
     # Current consent per channel; the history is in consent_changes.
     consents: Mapped[dict[str, Any]] = mapped_column(JSON)
     # {device_id: token}; a device registers again to replace its token.
@@ -47,6 +50,8 @@ class Template(Base):
     body: Mapped[str] = mapped_column(Text)
     category: Mapped[str] = mapped_column(String(16))  # marketing or transactional
     variables: Mapped[list[str]] = mapped_column(JSON)
+    # {language: {"subject": ..., "body": ...}}: the texts for customers of other languages.
+    translations: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -73,7 +78,7 @@ class Delivery(Base):
     customer_id: Mapped[str] = mapped_column(String(36), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     template: Mapped[str] = mapped_column(String(100))
-    source: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(200), index=True)  # outcomes per source
     status: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,6 +1,9 @@
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.cursors import older_than
 from notifier.models import (
     Attempt,
     ConsentChange,
@@ -55,3 +58,41 @@ async def get_template(session: AsyncSession, name: str, channel: str) -> Templa
 
 async def get_policy(session: AsyncSession, scope: str) -> Policy | None:
     return await session.get(Policy, scope)
+
+
+async def delivery_outcomes(
+    session: AsyncSession, source: str
+) -> list[tuple[str, str | None, int]]:
+    """(status, reason, how many) over the deliveries of one source."""
+    query = (
+        select(Delivery.status, Delivery.reason, func.count())
+        .where(Delivery.source == source)
+        .group_by(Delivery.status, Delivery.reason)
+    )
+    return [(status, reason, n) for status, reason, n in (await session.execute(query)).all()]
+
+
+async def templates_after(
+    session: AsyncSession, after: tuple[str, str] | None, limit: int
+) -> list[Template]:
+    """Saved templates in (name, channel) order, after the cursor's pair."""
+    query = select(Template).order_by(Template.name, Template.channel).limit(limit)
+    if after is not None:
+        query = query.where(tuple_(Template.name, Template.channel) > after)
+    return list((await session.scalars(query)).all())
+
+
+async def deliveries_of(
+    session: AsyncSession, customer_id: str, before: tuple[datetime, str] | None, limit: int
+) -> list[Delivery]:
+    """A customer's deliveries newest first, before the cursor's (created_at, id)."""
+    query = select(Delivery).where(Delivery.customer_id == customer_id)
+    if before is not None:
+        query = query.where(older_than(Delivery.created_at, Delivery.id, before))
+    query = query.order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def decisions_of_many(session: AsyncSession, delivery_ids: list[str]) -> list[PolicyDecision]:
+    query = select(PolicyDecision).where(PolicyDecision.delivery_id.in_(delivery_ids))
+    return list((await session.scalars(query.order_by(PolicyDecision.id))).all())

@@ -2,11 +2,20 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
 
 from kit.clock import utcnow
 from kit.web import ResourcesDep, SessionDep
-from notifier import deliveries, repository, service, tracking
+from notifier import (
+    deliveries,
+    listings,
+    outcomes,
+    previews,
+    repository,
+    service,
+    test_sends,
+    tracking,
+)
 from notifier.schemas import (
     AttemptOut,
     ClickOut,
@@ -16,12 +25,20 @@ from notifier.schemas import (
     ContactOut,
     DecisionOut,
     DeliveryOut,
+    DeliveryPage,
     DeliveryRequest,
+    OutcomesOut,
     PolicyIn,
     PolicyOut,
+    PreviewIn,
+    PreviewOut,
     PushTokenIn,
     TemplateIn,
     TemplateOut,
+    TemplatePage,
+    TestRecipientIn,
+    TestSendIn,
+    TestSendOut,
     TrackingIn,
     UnsubscribeOut,
 )
@@ -37,6 +54,9 @@ def settings_of(request: Request) -> NotifierSettings:
 
 
 SettingsDep = Annotated[NotifierSettings, Depends(settings_of)]
+
+Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
+Cursor = Annotated[str | None, Query(max_length=400, description="`next_cursor` of a page")]
 
 
 # --- contacts and consents ----------------------------------------------------------------
@@ -62,6 +82,20 @@ async def put_consent(
     return ContactOut.model_validate(contact)
 
 
+@router.put(
+    "/contacts/{customer_id}/test-recipient",
+    response_model=ContactOut,
+    tags=["contacts"],
+    summary="Flag (or unflag) a customer as a recipient of test sends",
+)
+async def put_test_recipient(
+    customer_id: str, body: TestRecipientIn, session: SessionDep
+) -> ContactOut:
+    contact = await service.get_contact(session, customer_id)
+    contact.test_recipient = body.test_recipient
+    return ContactOut.model_validate(contact)
+
+
 @router.get(
     "/contacts/{customer_id}/consents",
     response_model=list[ConsentChangeOut],
@@ -71,6 +105,18 @@ async def put_consent(
 async def consent_history(customer_id: str, session: SessionDep) -> list[ConsentChangeOut]:
     changes = await service.consent_history(session, customer_id)
     return [ConsentChangeOut.model_validate(change) for change in changes]
+
+
+@router.get(
+    "/contacts/{customer_id}/deliveries",
+    response_model=DeliveryPage,
+    tags=["contacts"],
+    summary="A customer's messages newest first, each with why it was sent, held back or dropped",
+)
+async def customer_deliveries(
+    customer_id: str, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+) -> DeliveryPage:
+    return await listings.deliveries(session, customer_id, limit, cursor)
 
 
 @router.post("/contacts/{customer_id}/push-tokens", response_model=ContactOut, tags=["contacts"])
@@ -89,6 +135,18 @@ async def remove_push_token(customer_id: str, device_id: str, session: SessionDe
 # --- templates and policies ---------------------------------------------------------------
 
 
+@router.get(
+    "/templates",
+    response_model=TemplatePage,
+    tags=["templates"],
+    summary="Every template, saved or shipped as a default, by name and channel",
+)
+async def list_templates(
+    session: SessionDep, settings: SettingsDep, limit: Limit = 50, cursor: Cursor = None
+) -> TemplatePage:
+    return await listings.templates(session, settings, limit, cursor)
+
+
 @router.put("/templates/{name}/{channel}", response_model=TemplateOut, tags=["templates"])
 async def put_template(
     name: str, channel: Channel, body: TemplateIn, session: SessionDep, settings: SettingsDep
@@ -100,8 +158,32 @@ async def put_template(
 async def get_template(
     name: str, channel: Channel, session: SessionDep, settings: SettingsDep
 ) -> TemplateOut:
-    template = await service.get_template(session, name, channel)
-    return service.describe_template(template, settings)
+    return await service.template_out(session, name, channel, settings)
+
+
+@router.post(
+    "/templates/{name}/{channel}/preview",
+    response_model=PreviewOut,
+    tags=["templates"],
+    summary="The template rendered for a customer, in their language, with SMS segments and cost",
+)
+async def preview_template(
+    name: str, channel: Channel, body: PreviewIn, session: SessionDep, settings: SettingsDep
+) -> PreviewOut:
+    return await previews.preview(session, name, channel, body, settings)
+
+
+@router.post(
+    "/templates/{name}/{channel}/test-send",
+    response_model=TestSendOut,
+    tags=["templates"],
+    summary="Send the template now to a test recipient, outside every quota and analytics",
+    responses={409: {"description": "`not_a_test_recipient`, `test_recipient_unreachable`"}},
+)
+async def test_send(
+    name: str, channel: Channel, body: TestSendIn, session: SessionDep, settings: SettingsDep
+) -> TestSendOut:
+    return await test_sends.test_send(session, settings, name, channel, body)
 
 
 @router.put("/policies/{scope}", response_model=PolicyOut, tags=["policies"])
@@ -124,6 +206,19 @@ async def deliver(
     delivery = await deliveries.open_delivery(session, body)
     await tracking.start_workflow(await resources.temporal(), settings.task_queue, body)
     return DeliveryOut.model_validate(delivery)
+
+
+@router.get(
+    "/outcomes",
+    response_model=OutcomesOut,
+    tags=["deliveries"],
+    summary="What became of one source's messages: sent, pending, deferred, failed, skipped",
+)
+async def get_outcomes(
+    source: Annotated[str, Query(min_length=1, max_length=200, examples=["campaign:c1"])],
+    session: SessionDep,
+) -> OutcomesOut:
+    return await outcomes.of_source(session, source)
 
 
 @router.get("/deliveries/{delivery_id}", response_model=DeliveryOut, tags=["deliveries"])

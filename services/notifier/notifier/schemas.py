@@ -11,6 +11,9 @@ from notifier.workflows.messages import Channel, DeliveryRequest
 __all__ = ["DeliveryRequest"]
 
 
+Language = Literal["en", "ru"]
+
+
 class _Out(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -33,6 +36,7 @@ class ContactIn(StrictModel):
     email: str | None = Field(default=None, max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     phone: str | None = None
     time_zone: str = "UTC"
+    language: Language | None = Field(default=None, description="None: English")
     consents: dict[Channel, bool] = {}
     source: str = Field(default="api", max_length=100)
 
@@ -71,6 +75,8 @@ class ContactOut(_Out):
     email: str | None
     phone: str | None
     time_zone: str
+    language: str | None = None
+    test_recipient: bool = False
     consents: dict[str, bool]
     push_tokens: dict[str, str] | None
     updated_at: datetime
@@ -83,6 +89,13 @@ class ConsentChangeOut(_Out):
     changed_at: datetime
 
 
+class TranslationIn(StrictModel):
+    model_config = ConfigDict(extra="forbid")
+
+    subject: str | None = Field(default=None, max_length=300)
+    body: str = Field(min_length=1, max_length=20_000)
+
+
 class TemplateIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -90,6 +103,9 @@ class TemplateIn(StrictModel):
     body: str = Field(min_length=1, max_length=20_000)
     category: Literal["marketing", "transactional"] = "marketing"
     variables: list[str] = Field(default=[], description="Names the caller will pass")
+    translations: dict[Language, TranslationIn] = Field(
+        default={}, description="The texts for customers of another language"
+    )
 
 
 class SmsInfo(BaseModel):
@@ -107,8 +123,53 @@ class TemplateOut(_Out):
     body: str
     category: str
     variables: list[str]
-    updated_at: datetime
+    translations: dict[str, TranslationIn] = {}
+    origin: Literal["default", "saved"] = Field(
+        default="saved", description="default: shipped with the platform, not edited yet"
+    )
+    updated_at: datetime | None
     sms: SmsInfo | None = None
+
+
+class PreviewIn(StrictModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: str = Field(min_length=1, max_length=36)
+    variables: dict[str, Any] = Field(
+        default={}, description="What the chain would pass; the others get sample values"
+    )
+
+
+class PreviewOut(BaseModel):
+    template: str
+    channel: str
+    customer_id: str
+    language: str
+    subject: str | None
+    body: str
+    sampled_variables: list[str] = Field(description="Variables shown with sample values")
+    sms: SmsInfo | None = Field(default=None, description="Segments and cost of this text")
+
+
+class TestRecipientIn(StrictModel):
+    model_config = ConfigDict(extra="forbid")
+
+    test_recipient: bool
+
+
+class TestSendIn(PreviewIn):
+    """A test send: to a customer flagged as a test recipient, outside every quota."""
+
+
+class TestSendOut(BaseModel):
+    delivery_id: str
+    template: str
+    channel: str
+    customer_id: str
+    status: Literal["sent"]
+    subject: str | None
+    body: str
+    sampled_variables: list[str]
 
 
 class PolicyIn(StrictModel):
@@ -164,6 +225,32 @@ class DeliveryOut(_Out):
     created_at: datetime
     sent_at: datetime | None
     attempts: list[AttemptOut] = []
+    decisions: list[DecisionOut] = Field(
+        default=[], description="Why it was sent, deferred or dropped (in a customer's list)"
+    )
+
+
+class OutcomesOut(BaseModel):
+    """The deliveries of one source by what became of them; reasons as the policy and the
+    cascade recorded them (`daily_cap`, `quiet_hours`, `no_consent`, `invalid_token`, …)."""
+
+    source: str
+    total: int = 0
+    sent: int = Field(default=0, description="Left for the customer: sent, delivered, opened")
+    pending: int = Field(default=0, description="Not decided yet")
+    deferred: dict[str, int] = Field(default={}, description="Waiting, by reason")
+    failed: dict[str, int] = Field(default={}, description="A provider or a template failed")
+    skipped: dict[str, int] = Field(default={}, description="Not tried: consent, address, cap")
+
+
+class TemplatePage(BaseModel):
+    items: list[TemplateOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last")
+
+
+class DeliveryPage(BaseModel):
+    items: list[DeliveryOut]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last")
 
 
 class TrackingIn(StrictModel):

@@ -9,13 +9,14 @@ from kit.clock import utcnow
 from kit.contracts import MemberRegistered
 from kit.errors import DomainError, NotFound
 from notifier import repository
+from notifier.default_templates import DEFAULT_LANGUAGE, LANGUAGES
 from notifier.domain import sms
 from notifier.domain.policy import PROGRAM, Limits, override_scope
 from notifier.domain.quiet_hours import QuietHours
 from notifier.models import ConsentChange, Contact, Policy, Template
 from notifier.schemas import ContactIn, PolicyIn, PushTokenIn, SmsInfo, TemplateIn, TemplateOut
 from notifier.settings import NotifierSettings
-from notifier.templates import BUILT_IN, MessageTemplate, TemplateNotFound, check_names
+from notifier.templates import MessageTemplate, TemplateNotFound, check_names, default_template
 
 
 class ContactNotFound(NotFound):
@@ -51,10 +52,12 @@ async def record_contact(session: AsyncSession, event: MemberRegistered) -> None
 async def upsert_contact(session: AsyncSession, customer_id: str, body: ContactIn) -> Contact:
     contact = await repository.get_contact(session, customer_id)
     if contact is None:
-        contact = Contact(customer_id=customer_id, consents={}, push_tokens={})
+        contact = Contact(
+            customer_id=customer_id, consents={}, push_tokens={}, test_recipient=False
+        )
         session.add(contact)
     contact.name, contact.email, contact.phone = body.name, body.email, body.phone
-    contact.time_zone = body.time_zone
+    contact.time_zone, contact.language = body.time_zone, body.language
     for channel, granted in body.consents.items():
         _set_consent(session, contact, str(channel), granted, body.source)
     contact.updated_at = utcnow()
@@ -122,54 +125,85 @@ async def remove_push_token(session: AsyncSession, customer_id: str, device_id: 
 async def save_template(
     session: AsyncSession, name: str, channel: str, body: TemplateIn, settings: NotifierSettings
 ) -> TemplateOut:
-    check_names([body.subject or "", body.body], body.variables)
+    texts = [body.subject or "", body.body]
+    texts += [part for t in body.translations.values() for part in (t.subject or "", t.body)]
+    check_names(texts, body.variables)
     template = await repository.get_template(session, name, channel)
     if template is None:
         template = Template(name=name, channel=channel)
         session.add(template)
     template.subject, template.body = body.subject, body.body
     template.category, template.variables = body.category, body.variables
+    template.translations = {lang: t.model_dump() for lang, t in body.translations.items()}
     template.updated_at = utcnow()
     return describe_template(template, settings)
 
 
-def describe_template(template: Template, settings: NotifierSettings) -> TemplateOut:
+def describe_template(
+    template: Template, settings: NotifierSettings, origin: str = "saved"
+) -> TemplateOut:
     out = TemplateOut.model_validate(template)
+    out.origin = "default" if origin == "default" else "saved"
     if template.channel == "sms":
-        length = sms.measure(template.body)
-        out.sms = SmsInfo(
-            encoding=length.encoding,
-            units=length.units,
-            segments=length.segments,
-            cost_per_send=length.cost(settings.sms_cost_per_segment),
-            warning=length.warning,
-        )
+        out.sms = sms_info(template.body, settings)
     return out
 
 
-async def find_template(session: AsyncSession, name: str, channel: str) -> MessageTemplate | None:
-    stored = await repository.get_template(session, name, channel)
-    if stored is not None:
-        return MessageTemplate(channel, stored.subject, stored.body, stored.category)
-    return BUILT_IN.get((name, channel))
+def sms_info(text: str, settings: NotifierSettings) -> SmsInfo:
+    length = sms.measure(text)
+    return SmsInfo(
+        encoding=length.encoding,
+        units=length.units,
+        segments=length.segments,
+        cost_per_send=length.cost(settings.sms_cost_per_segment),
+        warning=length.warning,
+    )
 
 
-async def get_template(session: AsyncSession, name: str, channel: str) -> Template:
+async def find_template(
+    session: AsyncSession, name: str, channel: str, language: str | None = None
+) -> MessageTemplate | None:
+    """The saved template (in the customer's language if it has it), else the default."""
     stored = await repository.get_template(session, name, channel)
     if stored is None:
-        built_in = BUILT_IN.get((name, channel))
-        if built_in is None:
-            raise TemplateNotFound()
-        return Template(
-            name=name,
-            channel=channel,
-            subject=built_in.subject,
-            body=built_in.body,
-            category=built_in.category,
-            variables=[],
-            updated_at=utcnow(),
-        )
-    return stored
+        return default_template(name, channel, language or DEFAULT_LANGUAGE)
+    text = (stored.translations or {}).get(language or "")
+    subject, body = (text["subject"], text["body"]) if text else (stored.subject, stored.body)
+    return MessageTemplate(channel, subject, body, stored.category, tuple(stored.variables))
+
+
+async def template_out(
+    session: AsyncSession, name: str, channel: str, settings: NotifierSettings
+) -> TemplateOut:
+    stored = await repository.get_template(session, name, channel)
+    if stored is not None:
+        return describe_template(stored, settings)
+    default = default_row(name, channel)
+    if default is None:
+        raise TemplateNotFound()
+    return describe_template(default, settings, origin="default")
+
+
+def default_row(name: str, channel: str) -> Template | None:
+    """A shipped default shown as a row that is not stored: English, other languages aside."""
+    english = default_template(name, channel, DEFAULT_LANGUAGE)
+    if english is None:
+        return None
+    others = (default_template(name, channel, lang) for lang in LANGUAGES[1:])
+    return Template(
+        name=name,
+        channel=channel,
+        subject=english.subject,
+        body=english.body,
+        category=english.category,
+        variables=list(english.variables),
+        translations={
+            lang: {"subject": t.subject, "body": t.body}
+            for lang, t in zip(LANGUAGES[1:], others, strict=True)
+            if t is not None
+        },
+        updated_at=None,
+    )
 
 
 # --- communication policies ---------------------------------------------------------------
@@ -194,10 +228,26 @@ async def save_policy(session: AsyncSession, scope: str, body: PolicyIn) -> Poli
 
 
 async def get_policy(session: AsyncSession, scope: str) -> Policy:
+    """The saved policy; for the programme, the defaults until one is saved."""
+    _check_scope(scope)
     policy = await repository.get_policy(session, scope)
+    if policy is None and scope == PROGRAM:
+        return _default_policy()
     if policy is None:
         raise PolicyNotFound()
     return policy
+
+
+def _default_policy() -> Policy:
+    limits = Limits()
+    return Policy(
+        scope=PROGRAM,
+        daily_cap=limits.daily_cap,
+        min_pause_seconds=limits.min_pause_seconds,
+        quiet_start=limits.quiet.start.strftime("%H:%M"),
+        quiet_end=limits.quiet.end.strftime("%H:%M"),
+        over_cap=limits.over_cap,
+    )
 
 
 async def limits_for(session: AsyncSession, source: str) -> Limits:

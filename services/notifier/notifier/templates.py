@@ -5,6 +5,7 @@ other name is refused when the template is saved, so nothing renders blank at se
 """
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
@@ -12,8 +13,25 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
 from kit.errors import DomainError, NotFound
+from notifier.default_templates import CHANNELS, DEFAULT_LANGUAGE, MESSAGES, parts
+
+
+def _date(value: str | datetime | date, pattern: str = "%d %b %Y") -> str:
+    """An ISO date or time (as events carry them) shown as a date."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.strftime(pattern)
+
+
+def _money(minor_units: int) -> str:
+    """Minor units as a decimal amount: 123450 -> 1234.50."""
+    units, cents = divmod(int(minor_units), 100)
+    return f"{units}.{cents:02d}"
+
 
 _env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+_env.filters["date"] = _date
+_env.filters["money"] = _money
 
 # Filled by the notifier for every message; the caller supplies the rest in `variables`.
 PROVIDED = frozenset({"name", "click_url", "unsubscribe_url"})
@@ -27,6 +45,7 @@ class MessageTemplate:
     subject: str | None  # the email subject or the push title
     body: str
     category: str = "marketing"  # transactional messages bypass the communication policy
+    variables: tuple[str, ...] = ()  # what the caller must pass beyond the vocabulary
 
 
 @dataclass(frozen=True)
@@ -35,29 +54,14 @@ class Rendered:
     body: str
 
 
-_WELCOME = "Hello {{ name }},\n\nwelcome to our rewards programme. "
-_WELCOME += "Every purchase now earns you bonus points.\n"
-_REMINDER = "Hello {{ name }},\n\nyour rewards are waiting: your first purchase earns points.\n"
-
-BUILT_IN: dict[tuple[str, str], MessageTemplate] = {
-    # A welcome answers the customer's own registration: transactional.
-    ("welcome", "email"): MessageTemplate(
-        "email", "Welcome, {{ name }}!", _WELCOME, "transactional"
-    ),
-    ("welcome", "push"): MessageTemplate(
-        "push", "Welcome!", "Welcome, {{ name }}!", "transactional"
-    ),
-    ("welcome", "sms"): MessageTemplate("sms", None, "Welcome, {{ name }}!", "transactional"),
-    ("welcome_reminder", "email"): MessageTemplate(
-        "email", "{{ name }}, your first purchase earns double", _REMINDER
-    ),
-    ("welcome_reminder", "push"): MessageTemplate(
-        "push", "Your rewards are waiting", "{{ name }}, your first purchase earns points."
-    ),
-    ("welcome_reminder", "sms"): MessageTemplate(
-        "sms", None, "{{ name }}, your first purchase earns points."
-    ),
-}
+def default_template(name: str, channel: str, language: str) -> MessageTemplate | None:
+    """The shipped default in the customer's language (else English), or None."""
+    message = MESSAGES.get(name)
+    if message is None or channel not in CHANNELS:
+        return None
+    wording = message.wording.get(language) or message.wording[DEFAULT_LANGUAGE]
+    subject, body = parts(wording, channel)
+    return MessageTemplate(channel, subject, body, message.category, message.variables)
 
 
 class TemplateNotFound(NotFound):
@@ -98,5 +102,7 @@ def render(template: MessageTemplate, variables: dict[str, Any]) -> Rendered:
         return Rendered(subject, _env.from_string(template.body).render(variables))
     except UndefinedError as exc:
         raise TemplateVariableMissing(str(exc)) from exc
+    except (TypeError, ValueError) as exc:  # a filter given the wrong kind of value
+        raise TemplateVariableMissing(f"a variable has the wrong type: {exc}") from exc
     except SecurityError as exc:
         raise TemplateInvalid(str(exc)) from exc

@@ -59,7 +59,11 @@ class ChainActivities:
         if response.status_code == 409 and _problem_code(response) == "member_city_unknown":
             return GrantResult(grant_id=None, amount=0)  # the chain goes on without the grant
         answer = _answer(response)
-        return GrantResult(grant_id=str(answer["grant_id"]), amount=int(answer["amount"]))
+        return GrantResult(
+            grant_id=str(answer["grant_id"]),
+            amount=int(answer["amount"]),
+            expires_at=answer.get("expires_at"),
+        )
 
     async def bulk_grant(self, grant: BulkGrant) -> BulkGranted:
         """One campaign batch in one call (a campaign's batch activity calls it)."""

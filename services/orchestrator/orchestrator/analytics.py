@@ -1,59 +1,102 @@
-"""Projections of purchases, messages and grants onto chains, and the report built from them.
+"""Projections of purchases, returns, messages and grants onto chains, and the report built
+from them.
 
 A conversion is an enrollment's first purchase after it started and no later than the goal's
 attribution window after its last touch (a holdout member's touches are the ones it would have
-had). Revenue is what converting purchases paid with money; cost is the chain's messages plus
-the points redeemed in those purchases, valued at `point_value` minor units each.
+had). While the enrollment runs its last touch is not known yet, so the window is applied in
+the report, against the touches the exit records: a purchase ends the enrollment within a
+second, so a late purchase (day 25 of a 30-day wait with a 14-day window) stops counting then.
+
+What a chain earns is measured against its holdout, never as gross revenue: see
+docs/orchestrator.md for every figure and formula.
 """
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.contracts.loyalty import BonusGranted, PurchaseConfirmed
+from kit.contracts.loyalty import (
+    BonusGranted,
+    LotPoints,
+    MemberRegistered,
+    PurchaseConfirmed,
+    PurchaseReturned,
+)
 from kit.contracts.notifier import MessagePayload
-from kit.db import insert_ignoring_conflict
+from orchestrator import analytics_repository as store
 from orchestrator import repository
+from orchestrator.analytics_repository import NOT_ENROLLED
 from orchestrator.chains import published_definition
-from orchestrator.models import ChainGrant, ChainMessage, Conversion, Enrollment
-from orchestrator.stats import roi, uplift
+from orchestrator.models import ChainMessage, Enrollment
+from orchestrator.stats import (
+    cuped_adjust,
+    cuped_theta,
+    incremental_roi,
+    mde_mean,
+    mde_proportion,
+    moments,
+    scaled,
+    uplift,
+    welch,
+)
 from orchestrator.workflows import parse_source
 
 STATUS_RANK = {"sent": 1, "delivered": 2, "opened": 3, "clicked": 4, "failed": 0}
-NOT_ENROLLED = "not_in_audience"
 # Enrollments older than this cannot be inside any window a chain may define.
 _LONGEST_LOOKBACK = timedelta(days=400)
+PRE_PERIOD = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class Valuation:
+    """What the report needs from outside the projections: loyalty's point value and the
+    margin the incremental revenue earns."""
+
+    point_value: int  # minor units one redeemed point pays for, from loyalty's programme
+    margin_bp: int = 10_000  # gross margin in basis points of revenue
+
+
+# --- projections --------------------------------------------------------------------------
 
 
 async def record_message(
     session: AsyncSession, event_type: str, message: MessagePayload, costs: dict[str, int]
 ) -> None:
+    """One row per attempt (delivery and channel); an SMS costs once per segment."""
     source = parse_source(message.source_ref)
     if source is None:
         return
     chain_id, version, step = source
     status = event_type.removeprefix("message.")
-    row = await session.get(ChainMessage, message.delivery_id)
+    row = await store.message(session, message.delivery_id, message.channel)
     if row is None:
-        row = ChainMessage(
-            delivery_id=message.delivery_id,
-            chain_id=chain_id,
-            version=version,
-            step=step,
-            channel=message.channel,
-            status=status,
-            cost=0,
-        )
+        row = _new_message(message, chain_id, version, step, status)
         session.add(row)
-    if status != "failed" and row.cost == 0:
-        row.cost, row.channel = costs.get(message.channel, 0), message.channel
+    if status != "failed":
+        row.segments = max(row.segments or 1, message.segments)
+        per_segment = row.segments if message.channel == "sms" else 1
+        row.cost = costs.get(message.channel, 0) * per_segment
     if STATUS_RANK.get(status, 0) >= STATUS_RANK.get(row.status, 0):
         row.status = status
+
+
+def _new_message(
+    message: MessagePayload, chain_id: str, version: int, step: str, status: str
+) -> ChainMessage:
+    return ChainMessage(
+        delivery_id=message.delivery_id,
+        channel=message.channel,
+        chain_id=chain_id,
+        version=version,
+        step=step,
+        status=status,
+        segments=1,
+        cost=0,
+    )
 
 
 async def record_grant(session: AsyncSession, event: BonusGranted) -> None:
@@ -69,12 +112,67 @@ async def record_grant(session: AsyncSession, event: BonusGranted) -> None:
         "customer_id": event.customer_id,
         "amount": event.payload.amount,
     }
-    await insert_ignoring_conflict(session, ChainGrant.__table__, values)
+    await store.add_grant(session, values)
+
+
+async def record_member(session: AsyncSession, event: MemberRegistered) -> None:
+    """The programme knows the customer from now: he counts in the months that follow."""
+    if event.customer_id is not None:
+        await store.add_member(session, event.customer_id, event.occurred_at)
 
 
 def lookback_from(at: datetime) -> datetime:
     """The earliest enrollment a purchase at `at` can convert."""
     return at - _LONGEST_LOOKBACK
+
+
+async def record_purchase(session: AsyncSession, event: PurchaseConfirmed) -> None:
+    """Every purchase (pre-period spend, the programme's revenue) and the chains' own points
+    that paid for it."""
+    purchase = event.payload
+    values = {
+        "txid": purchase.txid,
+        "customer_id": event.customer_id,
+        "purchased_at": purchase.purchased_at,
+        "paid_amount": purchase.paid_amount,
+        "refunded": 0,
+    }
+    await store.add_purchase(session, values)
+    if event.customer_id is not None:
+        await store.add_member(session, event.customer_id, purchase.purchased_at)
+    await _record_lots(session, purchase.txid, purchase.redeemed_lots, 1)
+
+
+async def record_return(session: AsyncSession, event: PurchaseReturned) -> None:
+    """Refunds come off revenue; points restored to a chain's lots come off its cost."""
+    returned = event.payload
+    await store.refund(session, returned.txid, returned.refunded_amount)
+    await _record_lots(session, returned.return_id, returned.restored_lots, -1)
+
+
+async def _record_lots(
+    session: AsyncSession, reference: str, lots: Sequence[LotPoints], sign: int
+) -> None:
+    """Only lots a chain granted count: matched by the grant id its grant answer named, or
+    by the chain reference loyalty kept on the lot."""
+    grants = await store.chain_grants(session, [lot.grant_id for lot in lots if lot.grant_id])
+    for lot in lots:
+        grant = grants.get(lot.grant_id or "")
+        if grant is not None:
+            origin: tuple[str, int] | None = (grant.chain_id, grant.version)
+        else:
+            parsed = parse_source(lot.reference or "")
+            origin = (parsed[0], parsed[1]) if parsed else None
+        if origin is None:
+            continue
+        values = {
+            "id": f"{reference}:{lot.lot_id}",
+            "grant_id": lot.grant_id or lot.lot_id,
+            "chain_id": origin[0],
+            "version": origin[1],
+            "points": sign * lot.points,
+        }
+        await store.add_redemption(session, values)
 
 
 async def record_conversions(
@@ -94,10 +192,11 @@ async def record_conversions(
             "holdout": enrollment.holdout,
             "purchase_id": purchase.txid,
             "revenue": purchase.paid_amount,
+            "refunded": 0,
             "redeemed_points": purchase.redeemed_points,
             "converted_at": purchase.purchased_at,
         }
-        converted += await insert_ignoring_conflict(session, Conversion.__table__, values)
+        converted += await store.add_conversion(session, values)
     return converted
 
 
@@ -105,136 +204,247 @@ async def _within_window(session: AsyncSession, enrollment: Enrollment, at: date
     if enrollment.enrolled_at > at or enrollment.exit_reason == NOT_ENROLLED:
         return False
     if enrollment.status == "active":
+        return True  # provisional: the report applies the window once the exit is recorded
+    windows = await _windows(session, enrollment.chain_id, {enrollment.version})
+    window = windows[enrollment.version]
+    return _counts(enrollment.status, enrollment.enrolled_at, enrollment.last_touch_at, at, window)
+
+
+async def _windows(
+    session: AsyncSession, chain_id: str, versions: set[int]
+) -> dict[int, timedelta | None]:
+    windows: dict[int, timedelta | None] = {}
+    for version in versions:
+        definition = await published_definition(session, chain_id, version)
+        windows[version] = definition.goal.attribution_window if definition else None
+    return windows
+
+
+def _counts(
+    status: str,
+    enrolled_at: datetime,
+    last_touch_at: datetime | None,
+    at: datetime,
+    window: timedelta | None,
+) -> bool:
+    if status == "active":
         return True
-    definition = await published_definition(session, enrollment.chain_id, enrollment.version)
-    if definition is None:
+    if window is None:
         return False
-    window = definition.goal.attribution_window
-    return at <= (enrollment.last_touch_at or enrollment.enrolled_at) + window
+    return at <= (last_touch_at or enrolled_at) + window
 
 
-async def report(session: AsyncSession, chain_id: str, point_value: int) -> dict[str, Any]:
-    versions = [v.version for v in await repository.versions(session, chain_id)]
-    rows = await _enrollment_counts(session, chain_id)
-    messages = await _messages(session, chain_id)
-    grants = await _grants(session, chain_id)
-    conversions = await _conversions(session, chain_id)
-    seen = sorted(set(versions) | {r[0] for r in rows} | set(messages) | set(conversions))
+# --- the report -----------------------------------------------------------------------------
+
+
+@dataclass
+class Group:
+    """Per enrollment of one group: converted or not, net revenue, pre-period spend."""
+
+    converted: list[bool] = field(default_factory=list)
+    revenue: list[float] = field(default_factory=list)
+    pre_spend: list[float] = field(default_factory=list)
+    attributed: int = 0
+    returned: int = 0
+
+    @property
+    def size(self) -> int:
+        return len(self.converted)
+
+
+@dataclass
+class Outcomes:
+    treated: Group = field(default_factory=Group)
+    holdout: Group = field(default_factory=Group)
+    active: int = 0
+    exited: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Costs:
+    by_channel: dict[str, dict[str, int]] = field(default_factory=dict)
+    sms_segments: int = 0
+    points_granted: int = 0
+    points_redeemed: int = 0
+    steps: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+async def report(session: AsyncSession, chain_id: str, valuation: Valuation) -> dict[str, Any]:
+    versions = {v.version for v in await repository.versions(session, chain_id)}
+    rows = await store.outcomes(session, chain_id)
+    versions |= {row.version for row in rows}
+    windows = await _windows(session, chain_id, versions)
+    pre = await _pre_spend(session, chain_id, rows)
+    outcomes = _outcomes(rows, windows, pre)
+    costs = await _costs(session, chain_id)
+    versions |= set(costs)
+    every = _merge_outcomes(list(outcomes.values()))
+    overall = _merge_costs(list(costs.values()))
     return {
         "chain_id": chain_id,
+        "point_value": valuation.point_value,
+        "margin_bp": valuation.margin_bp,
+        "total": figures(every, overall, valuation),
         "versions": [
-            _version_report(
-                v, rows, messages.get(v, []), grants.get(v, []), conversions.get(v, []), point_value
-            )
-            for v in seen
+            {
+                "version": v,
+                **figures(outcomes.get(v, Outcomes()), costs.get(v, Costs()), valuation),
+                "steps": costs.get(v, Costs()).steps,
+            }
+            for v in sorted(versions)
         ],
     }
 
 
-async def _enrollment_counts(session: AsyncSession, chain_id: str) -> Sequence[Any]:
-    query = (
-        select(
-            Enrollment.version,
-            Enrollment.holdout,
-            Enrollment.status,
-            Enrollment.exit_reason,
-            func.count(),
-        )
-        .where(Enrollment.chain_id == chain_id)
-        .group_by(Enrollment.version, Enrollment.holdout, Enrollment.status, Enrollment.exit_reason)
-    )
-    return (await session.execute(query)).all()
+async def _pre_spend(session: AsyncSession, chain_id: str, rows: Sequence[Any]) -> dict[str, float]:
+    if not rows:
+        return {}
+    since = min(row.enrolled_at for row in rows) - PRE_PERIOD
+    spend: dict[str, float] = defaultdict(float)
+    for enrollment_id, enrolled_at, purchased_at, amount in await store.prior_purchases(
+        session, chain_id, since
+    ):
+        if purchased_at >= enrolled_at - PRE_PERIOD:
+            spend[enrollment_id] += amount
+    return spend
 
 
-async def _messages(session: AsyncSession, chain_id: str) -> dict[int, list[ChainMessage]]:
-    found = await session.scalars(select(ChainMessage).where(ChainMessage.chain_id == chain_id))
-    return _by_version(found.all())
-
-
-async def _grants(session: AsyncSession, chain_id: str) -> dict[int, list[ChainGrant]]:
-    found = await session.scalars(select(ChainGrant).where(ChainGrant.chain_id == chain_id))
-    return _by_version(found.all())
-
-
-async def _conversions(session: AsyncSession, chain_id: str) -> dict[int, list[Conversion]]:
-    found = await session.scalars(select(Conversion).where(Conversion.chain_id == chain_id))
-    return _by_version(found.all())
-
-
-def _by_version(rows: Sequence[Any]) -> dict[int, list[Any]]:
-    grouped: dict[int, list[Any]] = defaultdict(list)
+def _outcomes(
+    rows: Sequence[Any], windows: dict[int, timedelta | None], pre: dict[str, float]
+) -> dict[int, Outcomes]:
+    found: dict[int, Outcomes] = defaultdict(Outcomes)
     for row in rows:
-        grouped[row.version].append(row)
-    return grouped
+        into = found[row.version]
+        group = into.holdout if row.holdout else into.treated
+        converted = row.converted_at is not None and _counts(
+            row.status, row.enrolled_at, row.last_touch_at, row.converted_at, windows[row.version]
+        )
+        net = (row.revenue - row.refunded) if converted else 0
+        group.converted.append(converted)
+        group.revenue.append(float(net))
+        group.pre_spend.append(pre.get(row.id, 0.0))
+        group.attributed += net
+        group.returned += row.refunded if converted else 0
+        if row.status == "active":
+            into.active += 1
+        else:
+            reason = row.exit_reason or "unknown"
+            into.exited[reason] = into.exited.get(reason, 0) + 1
+    return found
 
 
-def _version_report(
-    version: int,
-    enrollment_rows: Sequence[Any],
-    messages: list[ChainMessage],
-    grants: list[ChainGrant],
-    conversions: list[Conversion],
-    point_value: int,
-) -> dict[str, Any]:
-    counts = _counts(version, enrollment_rows)
-    treated_conversions = [c for c in conversions if not c.holdout]
-    revenue = sum(c.revenue for c in treated_conversions)
-    redeemed = sum(c.redeemed_points for c in treated_conversions)
-    message_cost = sum(m.cost for m in messages)
-    cost = message_cost + redeemed * point_value
-    lift = uplift(
-        len(treated_conversions),
-        counts["treated"],
-        len(conversions) - len(treated_conversions),
-        counts["holdout"],
+async def _costs(session: AsyncSession, chain_id: str) -> dict[int, Costs]:
+    found: dict[int, Costs] = defaultdict(Costs)
+    for version, step, channel, status, count, cost, segments in await store.message_totals(
+        session, chain_id
+    ):
+        costs, failed = found[version], status == "failed"
+        entry = costs.by_channel.setdefault(channel, {"sent": 0, "failed": 0, "cost": 0})
+        entry["failed" if failed else "sent"] += count
+        entry["cost"] += int(cost)
+        costs.sms_segments += int(segments) if channel == "sms" and not failed else 0
+        messages = _step(costs, step)["messages"]
+        messages[channel] = messages.get(channel, 0) + count
+    for version, step, amount in await store.grant_totals(session, chain_id):
+        found[version].points_granted += int(amount)
+        _step(found[version], step)["points_granted"] += int(amount)
+    for version, points in (await store.redeemed_totals(session, chain_id)).items():
+        found[version].points_redeemed += points
+    return found
+
+
+def _step(costs: Costs, step: str) -> dict[str, Any]:
+    return costs.steps.setdefault(step, {"messages": {}, "points_granted": 0})
+
+
+def _merge_outcomes(parts: list[Outcomes]) -> Outcomes:
+    merged = Outcomes()
+    for part in parts:
+        for mine, theirs in ((merged.treated, part.treated), (merged.holdout, part.holdout)):
+            mine.converted += theirs.converted
+            mine.revenue += theirs.revenue
+            mine.pre_spend += theirs.pre_spend
+            mine.attributed += theirs.attributed
+            mine.returned += theirs.returned
+        merged.active += part.active
+        for reason, count in part.exited.items():
+            merged.exited[reason] = merged.exited.get(reason, 0) + count
+    return merged
+
+
+def _merge_costs(parts: list[Costs]) -> Costs:
+    merged = Costs()
+    for part in parts:
+        for channel, entry in part.by_channel.items():
+            into = merged.by_channel.setdefault(channel, {"sent": 0, "failed": 0, "cost": 0})
+            for key, value in entry.items():
+                into[key] += value
+        merged.sms_segments += part.sms_segments
+        merged.points_granted += part.points_granted
+        merged.points_redeemed += part.points_redeemed
+    return merged
+
+
+def figures(outcomes: Outcomes, costs: Costs, valuation: Valuation) -> dict[str, Any]:
+    """Every figure of one chain, version (or any set of enrollments) against its holdout."""
+    treated, holdout = outcomes.treated, outcomes.holdout
+    converted_t, converted_h = sum(treated.converted), sum(holdout.converted)
+    lift = uplift(converted_t, treated.size, converted_h, holdout.size)
+    plain = welch(moments(treated.revenue), moments(holdout.revenue))
+    theta = cuped_theta(treated.revenue + holdout.revenue, treated.pre_spend + holdout.pre_spend)
+    adjusted = cuped_adjust(
+        treated.revenue + holdout.revenue, treated.pre_spend + holdout.pre_spend, theta
     )
+    cuped = welch(moments(adjusted[: treated.size]), moments(adjusted[treated.size :]))
+    message_cost = sum(entry["cost"] for entry in costs.by_channel.values())
+    points_cost = costs.points_redeemed * valuation.point_value
+    cost = message_cost + points_cost
+    incremental = scaled(plain, treated.size)
+    incremental_cuped = scaled(cuped, treated.size)
     return {
-        "version": version,
-        **counts,
-        "messages_by_channel": _by_channel(messages),
-        "points_granted": sum(g.amount for g in grants),
-        "points_redeemed": redeemed,
-        "conversions": {
-            "treated": len(treated_conversions),
-            "holdout": len(conversions) - len(treated_conversions),
-        },
-        "revenue": revenue,
-        "cost": cost,
-        "roi": roi(revenue, cost),
+        "enrolled": treated.size + holdout.size,
+        "treated": treated.size,
+        "holdout": holdout.size,
+        "active": outcomes.active,
+        "exited": outcomes.exited,
+        "conversions": {"treated": converted_t, "holdout": converted_h},
         "uplift": asdict(lift) if lift else None,
-        "steps": _steps(messages, grants),
+        "revenue_per_customer": asdict(plain) if plain else None,
+        "revenue_per_customer_cuped": {**asdict(cuped), "theta": round(theta, 6)}
+        if cuped
+        else None,
+        "incremental_revenue": incremental,
+        "incremental_revenue_cuped": incremental_cuped,
+        "attributed_revenue": treated.attributed,
+        "returned_revenue": treated.returned,
+        "messages_by_channel": costs.by_channel,
+        "points_granted": costs.points_granted,
+        "cost": {
+            "messages": message_cost,
+            "sms_segments": costs.sms_segments,
+            "points_redeemed": costs.points_redeemed,
+            "points": points_cost,
+            "total": cost,
+        },
+        "incremental_gross_profit": _profit(incremental, valuation),
+        "incremental_roi": _roi(incremental, valuation, cost),
+        "incremental_roi_cuped": _roi(incremental_cuped, valuation, cost),
+        "minimum_detectable_effect": {
+            "conversion": mde_proportion(
+                lift.holdout_rate if lift else 0.0, treated.size, holdout.size
+            ),
+            "revenue_per_customer": mde_mean(moments(treated.revenue), moments(holdout.revenue)),
+        },
     }
 
 
-def _counts(version: int, rows: Sequence[Any]) -> dict[str, Any]:
-    counts: dict[str, Any] = {"enrolled": 0, "treated": 0, "holdout": 0, "active": 0, "exited": {}}
-    for row_version, holdout, status, reason, count in rows:
-        if row_version != version or reason == NOT_ENROLLED:
-            continue
-        counts["enrolled"] += count
-        counts["holdout" if holdout else "treated"] += count
-        if status == "active":
-            counts["active"] += count
-        else:
-            counts["exited"][reason] = counts["exited"].get(reason, 0) + count
-    return counts
+def _profit(incremental: dict[str, Any] | None, valuation: Valuation) -> int | None:
+    if incremental is None:
+        return None
+    return round(incremental["estimate"] * valuation.margin_bp / 10_000)
 
 
-def _by_channel(messages: list[ChainMessage]) -> dict[str, dict[str, int]]:
-    channels: dict[str, dict[str, int]] = {}
-    for message in messages:
-        entry = channels.setdefault(message.channel, {"sent": 0, "failed": 0, "cost": 0})
-        entry["failed" if message.status == "failed" else "sent"] += 1
-        entry["cost"] += message.cost
-    return channels
-
-
-def _steps(messages: list[ChainMessage], grants: list[ChainGrant]) -> dict[str, dict[str, Any]]:
-    steps: dict[str, dict[str, Any]] = {}
-    for message in messages:
-        entry = steps.setdefault(message.step, {"messages": {}, "points_granted": 0})
-        entry["messages"][message.channel] = entry["messages"].get(message.channel, 0) + 1
-    for grant in grants:
-        entry = steps.setdefault(grant.step, {"messages": {}, "points_granted": 0})
-        entry["points_granted"] += grant.amount
-    return steps
+def _roi(incremental: dict[str, Any] | None, valuation: Valuation, cost: int) -> float | None:
+    if incremental is None:
+        return None
+    return incremental_roi(incremental["estimate"], valuation.margin_bp, cost)

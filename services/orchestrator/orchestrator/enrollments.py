@@ -19,7 +19,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from kit.clock import utcnow
 from kit.contracts import ChainEnrolled, ChainEnrolledPayload
 from kit.contracts.orchestrator import ChainExited, ChainExitedPayload
-from orchestrator import repository
+from orchestrator import control, repository
 from orchestrator.chains import published_definition
 from orchestrator.definitions.facts import in_holdout
 from orchestrator.definitions.model import Audience, ChainDefinition
@@ -83,6 +83,8 @@ async def enroll(
         return None
     if last is not None and not reentry_allowed(chain.audience, last, utcnow()):
         return None
+    if await control.excluded(session, customer_id, utcnow()):
+        return None  # the global control group gets no marketing
     holdout = in_holdout(chain.id, customer_id, chain.holdout_share)
     chain_input = ChainInput(
         chain=chain,
@@ -209,14 +211,3 @@ async def record_exit(session: AsyncSession, exited: EnrollmentExit) -> None:
         reason=exited.reason,
     )
     await outbox.add(session, ChainExited(customer_id=exited.customer_id, payload=payload))
-
-
-async def listed(temporal: Client, chain_id: str, limit: int = 50) -> tuple[int, int, list[str]]:
-    """Running and total enrollments of a chain, and the latest running ones (chain ids are
-    validated identifiers, safe inside the visibility query)."""
-    everything = f"ChainId = '{chain_id}'"
-    running = f"{everything} AND ExecutionStatus = 'Running'"
-    total = (await temporal.count_workflows(everything)).count
-    running_count = (await temporal.count_workflows(running)).count
-    ids = [w.id async for w in temporal.list_workflows(running, limit=limit)]
-    return running_count, total, ids

@@ -76,3 +76,19 @@ class ChainNotActive(Conflict):
 class SegmentsUnavailable(ServiceUnavailable):
     code = "segments_unavailable"
     title = "Segments did not answer: the chain's audience segment could not be ensured"
+
+
+class LoyaltyUnavailable(ServiceUnavailable):
+    code = "loyalty_unavailable"
+    title = "Loyalty did not answer: redeemed points cannot be valued without its programme"
+
+
+class TemplatesMissing(DomainError):
+    code = "template_missing"
+    status = 422
+    title = "A send step names a template the notifier does not have on one of its channels"
+
+
+class NotifierUnavailable(ServiceUnavailable):
+    code = "notifier_unavailable"
+    title = "The notifier did not answer: the chain's templates could not be checked"

@@ -33,9 +33,7 @@ from orchestrator.settings import OrchestratorSettings
 
 CONSUMER = "orchestrator"
 CUSTOMER_EVENTS: tuple[type[Event], ...] = (
-    MemberRegistered,
     MemberTierChanged,
-    PurchaseReturned,
     BonusExpiring,
     CartUpdated,
     CartCleared,
@@ -64,6 +62,14 @@ def subscriptions(resources: Resources, settings: OrchestratorSettings) -> list[
     async def on_message(session: AsyncSession, event: Event) -> None:
         await triggers.on_message(session, await runtime(), event, settings.channel_costs)
 
+    async def on_registered(session: AsyncSession, event: MemberRegistered) -> None:
+        await analytics.record_member(session, event)
+        await triggers.on_customer_event(session, await runtime(), event)
+
+    async def on_return(session: AsyncSession, event: PurchaseReturned) -> None:
+        await analytics.record_return(session, event)
+        await triggers.on_customer_event(session, await runtime(), event)
+
     async def on_grant(session: AsyncSession, event: BonusGranted) -> None:
         await analytics.record_grant(session, event)
 
@@ -71,6 +77,8 @@ def subscriptions(resources: Resources, settings: OrchestratorSettings) -> list[
         *((kind, on_customer_event) for kind in CUSTOMER_EVENTS),
         *((kind, on_message) for kind in MESSAGE_EVENTS),
         (PurchaseConfirmed, on_purchase),
+        (PurchaseReturned, on_return),
+        (MemberRegistered, on_registered),
         (BonusGranted, on_grant),
     ]
     return [

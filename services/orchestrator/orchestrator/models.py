@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import UtcDateTime, new_metadata
@@ -47,6 +47,7 @@ class Enrollment(Base):
         UniqueConstraint("workflow_id", "trigger_event_id"),
         Index("ix_enrollments_customer_status", "customer_id", "status"),
         Index("ix_enrollments_chain_version", "chain_id", "version"),
+        Index("ix_enrollments_chain_enrolled", "chain_id", "enrolled_at", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
@@ -75,17 +76,21 @@ class CustomerFact(Base):
 
 
 class ChainMessage(Base):
-    """A chain's delivery, projected from message.* events: its channel, fate and cost."""
+    """One channel a chain's delivery tried, projected from message.* events: its fate and cost.
+
+    A cascade (push, then email, then SMS) is one delivery and up to three rows: each attempt
+    that left costs what its channel costs, an SMS once per segment."""
 
     __tablename__ = "chain_messages"
 
     delivery_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     chain_id: Mapped[str] = mapped_column(String(100), index=True)
     version: Mapped[int] = mapped_column(Integer)
     step: Mapped[str] = mapped_column(String(50))
-    channel: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(20))
-    cost: Mapped[int] = mapped_column(Integer, default=0)  # minor units
+    segments: Mapped[int] = mapped_column(Integer, default=1)
+    cost: Mapped[int] = mapped_column(BigInteger, default=0)  # minor units
 
 
 class ChainGrant(Base):
@@ -96,7 +101,7 @@ class ChainGrant(Base):
     version: Mapped[int] = mapped_column(Integer)
     step: Mapped[str] = mapped_column(String(50))
     customer_id: Mapped[str] = mapped_column(String(36))
-    amount: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(BigInteger)
 
 
 class Conversion(Base):
@@ -108,10 +113,57 @@ class Conversion(Base):
     chain_id: Mapped[str] = mapped_column(String(100), index=True)
     version: Mapped[int] = mapped_column(Integer)
     holdout: Mapped[bool] = mapped_column(Boolean)
-    purchase_id: Mapped[str] = mapped_column(String(100))
-    revenue: Mapped[int] = mapped_column(Integer)  # minor units paid with money
-    redeemed_points: Mapped[int] = mapped_column(Integer)
+    purchase_id: Mapped[str] = mapped_column(String(100), index=True)
+    revenue: Mapped[int] = mapped_column(BigInteger)  # minor units paid with money
+    refunded: Mapped[int] = mapped_column(BigInteger, default=0)  # returned since, minor units
+    redeemed_points: Mapped[int] = mapped_column(BigInteger)
     converted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ChainRedemption(Base):
+    """Points of a lot a chain granted that paid for a purchase (positive) or came back to the
+    lot on a return (negative): the redeemed part of the chain's grants is its cost."""
+
+    __tablename__ = "chain_redemptions"
+
+    id: Mapped[str] = mapped_column(String(250), primary_key=True)  # txid or return, and lot
+    grant_id: Mapped[str] = mapped_column(String(36), index=True)
+    chain_id: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(BigInteger)
+
+
+class CustomerPurchase(Base):
+    """Every confirmed purchase, net of returns: the pre-period spend CUPED adjusts with and
+    the programme's revenue against the global control group."""
+
+    __tablename__ = "customer_purchases"
+    __table_args__ = (Index("ix_customer_purchases_customer_at", "customer_id", "purchased_at"),)
+
+    txid: Mapped[str] = mapped_column(String(100), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(36))
+    purchased_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    paid_amount: Mapped[int] = mapped_column(BigInteger)
+    refunded: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class ControlGroupShare(Base):
+    """The global control group's share from `effective_from` on; rows are only appended, with
+    `effective_from` the moment of the change, so no past month is ever re-drawn."""
+
+    __tablename__ = "control_group_shares"
+
+    effective_from: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
+    share_bp: Mapped[int] = mapped_column(Integer)
+
+
+class ProgrammeMember(Base):
+    """A customer the programme knows (registered or bought), from when it first knew him."""
+
+    __tablename__ = "programme_members"
+
+    customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    first_seen_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Campaign(Base):

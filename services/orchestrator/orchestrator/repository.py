@@ -3,9 +3,10 @@
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.cursors import older_than
 from orchestrator.models import (
     Campaign,
     CampaignMemberGrant,
@@ -45,6 +46,32 @@ async def active_versions_for(session: AsyncSession, trigger_key: str) -> Sequen
         .where(Chain.status == "active", Chain.trigger_key == trigger_key)
     )
     return (await session.scalars(query)).all()
+
+
+async def enrollment_page(
+    session: AsyncSession,
+    chain_id: str,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
+    status: str | None = None,
+) -> list[Enrollment]:
+    """Newest first; `after` is the (enrolled_at, id) of the last row of the previous page."""
+    query = select(Enrollment).where(Enrollment.chain_id == chain_id)
+    if status is not None:
+        query = query.where(Enrollment.status == status)
+    if after is not None:
+        query = query.where(older_than(Enrollment.enrolled_at, Enrollment.id, after))
+    query = query.order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def enrollment_counts(
+    session: AsyncSession, chain_id: str
+) -> list[tuple[str, int, str | None, int]]:
+    """(status, version, exit reason, how many) over every enrollment of the chain."""
+    columns = (Enrollment.status, Enrollment.version, Enrollment.exit_reason)
+    query = select(*columns, func.count()).where(Enrollment.chain_id == chain_id).group_by(*columns)
+    return [(s, v, r, n) for s, v, r, n in (await session.execute(query)).all()]
 
 
 async def last_enrollment(

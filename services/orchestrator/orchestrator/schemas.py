@@ -2,8 +2,9 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kit.contracts.common import Channel
 from kit.schemas import StrictModel
-from orchestrator.campaigns.messages import CampaignGrant, CampaignMessage, Progress
+from orchestrator.campaigns.messages import CampaignGrant, CampaignMessage
 from orchestrator.definitions.model import ChainDefinition, ChainId
 
 
@@ -19,13 +20,33 @@ class EnrollmentOut(BaseModel):
     exit_reason: str | None = None
 
 
-class EnrollmentList(BaseModel):
-    """From Temporal's visibility, by the ChainId search attribute."""
+class EnrollmentItem(BaseModel):
+    customer_id: str
+    workflow_id: str
+    version: int
+    holdout: bool
+    status: str = Field(description="`active` or `exited`")
+    step: str | None = Field(description="The step an active enrollment is at now")
+    touches: int
+    exit_reason: str | None
+    enrolled_at: datetime
+    exited_at: datetime | None
 
+
+class EnrollmentCounts(BaseModel):
+    """Over every enrollment of the chain, not only the page."""
+
+    total: int = 0
+    by_status: dict[str, int] = {}
+    by_version: dict[str, int] = {}
+    by_exit_reason: dict[str, int] = {}
+
+
+class EnrollmentPage(BaseModel):
     chain_id: str
-    running: int
-    total: int
-    running_workflow_ids: list[str]
+    counts: EnrollmentCounts
+    items: list[EnrollmentItem]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; None: last")
 
 
 class EnrollmentCreate(StrictModel):
@@ -33,6 +54,26 @@ class EnrollmentCreate(StrictModel):
 
     customer_id: str = Field(min_length=1, max_length=36)
     time_zone: str | None = None
+
+
+class StepTestSend(StrictModel):
+    model_config = ConfigDict(extra="forbid")
+
+    customer_id: str = Field(min_length=1, max_length=36, description="A test recipient")
+    channel: Channel | None = Field(default=None, description="One of the step's; its first")
+
+
+class StepTestSent(BaseModel):
+    chain_id: str
+    step_id: str
+    delivery_id: str
+    template: str
+    channel: str
+    customer_id: str
+    status: str
+    subject: str | None
+    body: str
+    sampled_variables: list[str]
 
 
 class ChainOut(BaseModel):
@@ -83,6 +124,27 @@ class CampaignCreate(StrictModel):
         return self
 
 
+class CampaignProgress(BaseModel):
+    """What the campaign did itself: members processed, points granted, messages handed to
+    the notifier (or refused by it for good)."""
+
+    processed: int
+    granted: int
+    handed_over: int = Field(description="Messages the notifier accepted; see `messages`")
+    refused: int = Field(description="Members the notifier or loyalty refused for good")
+
+
+class MessageOutcomes(BaseModel):
+    """What became of the campaign's messages, from the notifier's deliveries."""
+
+    total: int
+    sent: int = Field(description="Left for the customer: sent, delivered, opened, clicked")
+    pending: int = Field(description="Accepted, not decided yet")
+    deferred: dict[str, int] = Field(description="Waiting, by reason: daily_cap, quiet_hours, …")
+    failed: dict[str, int] = Field(description="A provider or the template failed, by reason")
+    skipped: dict[str, int] = Field(description="Not tried, by reason: no_consent, daily_cap, …")
+
+
 class CampaignOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -95,6 +157,9 @@ class CampaignOut(BaseModel):
     batch_size: int
     status: str
     runs: int
-    progress: Progress
+    progress: CampaignProgress
+    messages: MessageOutcomes | None = Field(
+        default=None, description="On `GET /campaigns/{id}`; null if the notifier is down"
+    )
     created_at: datetime
     updated_at: datetime

@@ -16,9 +16,11 @@ class OrchestratorSettings(ServiceSettings):
     segments_url: str = "http://127.0.0.1:8002"
     # Whether the Temporal server knows ChainId, ChainVersion, CustomerId, EnrollmentStatus.
     search_attributes: bool = True
-    # What one message costs, in minor units, for ROI; a point redeemed costs point_value.
+    # What one message costs, in minor units, for ROI (an SMS once per segment); a redeemed
+    # point costs what loyalty's programme says it pays for (GET /programme on loyalty).
     channel_costs: dict[str, int] = {"email": 1, "push": 1, "messenger": 2, "sms": 6}
-    point_value: int = 1
+    # Gross margin on incremental revenue, in basis points: 10 000 counts all of it as profit.
+    margin_bp: int = 10_000
     # Campaign pacing defaults.
     campaign_batch_size: int = 100
     campaign_concurrency: int = 10

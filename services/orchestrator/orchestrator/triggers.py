@@ -78,6 +78,7 @@ async def on_purchase(session: AsyncSession, runtime: Runtime, event: PurchaseCo
     facts = await repository.facts(session, event.customer_id)
     facts.purchase_count += 1
     facts.last_purchase_at = purchase.purchased_at
+    await analytics.record_purchase(session, event)
     earliest = analytics.lookback_from(purchase.purchased_at)
     candidates = await repository.purchase_candidates(session, event.customer_id, earliest)
     await analytics.record_conversions(session, event, candidates)

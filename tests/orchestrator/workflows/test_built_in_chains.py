@@ -4,6 +4,7 @@ Messages go to the real notifier's DeliveryWorkflow (child workflows on its queu
 is read from the notifier's deliveries."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from temporalio.client import WorkflowHandle
@@ -74,6 +75,9 @@ async def test_reactivation_grants_by_bucket_and_falls_back_when_the_push_bounce
         result: ChainResult = await handle.result()
     assert [g.amount for g in services.grants.values()] == [500]
     deliveries = await skipping_notifier.deliveries(customer)
+    # The default templates say how many points and until when: the chain passes both.
+    assert deliveries[0].variables["points"] == 500
+    assert datetime.fromisoformat(deliveries[0].variables["points_expire_at"]) > datetime.now(UTC)
     assert [(d.template, d.channel, d.status) for d in deliveries] == [
         ("reactivation_offer", "sms", "sent"),
         ("reactivation_reminder", "push", "failed"),  # the provider refused the token
@@ -113,15 +117,22 @@ async def test_the_holdout_is_enrolled_and_tracked_but_receives_nothing(
     assert services.exits[0].last_touch_at is not None  # when its touches would have been
 
 
+def cart(total: int) -> dict[str, Any]:
+    """A cart.updated payload: one line worth `total`."""
+    return {
+        "cart_id": "c1",
+        "items": [{"sku": "LAMP-01", "category": None, "quantity": 1, "price": total}],
+        "total": total,
+    }
+
+
 async def test_abandoned_cart_full_path_uses_the_refreshed_cart(
     time_skipping: WorkflowEnvironment, skipping_notifier: Notifier
 ) -> None:
     async with chain_worker(time_skipping, Services(), skipping_notifier) as chains:
-        handle = await chains.start(ABANDONED_CART, payload={"cart_id": "c1", "total": 1000})
+        handle = await chains.start(ABANDONED_CART, payload=cart(1000))
         await at_step(handle, "wait_first_touch")
-        refreshed = CustomerEventV1(
-            event_id="u2", event_type="cart.updated", payload={"cart_id": "c1", "total": 2500}
-        )
+        refreshed = CustomerEventV1(event_id="u2", event_type="cart.updated", payload=cart(2500))
         await handle.signal("customer_event", refreshed)
         result: ChainResult = await handle.result()
     sent = await skipping_notifier.sent(customer_of(handle))
@@ -132,6 +143,7 @@ async def test_abandoned_cart_full_path_uses_the_refreshed_cart(
         ("cart_last_call", "sms"),
     ]
     assert sent[0].variables["total"] == 2500
+    assert sent[0].variables["cart"] == cart(2500)["items"]
     assert result.exit_reason == "completed"
 
 

@@ -12,6 +12,7 @@ class MessagePayload(Payload):
     template: str
     source_ref: str  # who asked: e.g. chain:{chain_id}:v{version}:{step}
     reason: str | None = None  # why it failed, when it did
+    segments: int = 1  # an SMS attempt is billed once per segment of its rendered text
 
 
 MessageSentPayload = MessagePayload

@@ -13,7 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 from kit.clock import utcnow
 from kit.db import SessionFactory, unit_of_work
-from orchestrator import repository
+from orchestrator import control, repository
 from orchestrator.campaigns.messages import (
     Batch,
     BulkGrant,
@@ -22,6 +22,7 @@ from orchestrator.campaigns.messages import (
     PageRequest,
     Progress,
 )
+from orchestrator.campaigns.outcomes import campaign_source
 from orchestrator.workflows.messages import SendMessage, SendResult
 
 
@@ -68,6 +69,9 @@ class CampaignActivities:
 
     @activity.defn(name="campaign_batch")
     async def campaign_batch(self, batch: Batch) -> Progress:
+        async with unit_of_work(self.sessions) as session:
+            members = await control.marketable(session, batch.members, utcnow())
+        batch = batch.model_copy(update={"members": members})  # the control group: nothing
         grant = await self._grant(batch) if batch.grant else None
         granted, skipped = (grant.granted, grant.skipped) if grant else (0, 0)
         limit = asyncio.Semaphore(self.concurrency)
@@ -138,7 +142,7 @@ class CampaignActivities:
             idempotency_key=f"campaign/{batch.campaign_id}/send/{member}",
             customer_id=member,
             template=message.template,
-            source=f"campaign:{batch.campaign_id}",
+            source=campaign_source(batch.campaign_id),
             channel=message.channels[0],
             channels=list(message.channels) if cascade else None,
             reaction_window_seconds=message.reaction_window_seconds,

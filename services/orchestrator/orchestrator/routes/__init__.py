@@ -4,4 +4,9 @@ from fastapi import APIRouter
 
 from orchestrator.routes import analytics, campaigns, chains
 
-ROUTERS: list[APIRouter] = [chains.router, campaigns.router, analytics.router]
+ROUTERS: list[APIRouter] = [
+    chains.router,
+    campaigns.router,
+    analytics.router,
+    analytics.control_router,
+]

@@ -1,19 +1,69 @@
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
 
+from kit.clock import utcnow
 from kit.web import SessionDep
-from orchestrator import analytics, chains
-from orchestrator.routes.deps import SettingsDep
+from orchestrator import analytics, chains, control, programme
+from orchestrator.routes.deps import LoyaltyDep, SettingsDep
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
+control_router = APIRouter(prefix="/control-group", tags=["analytics"])
+
+
+class ControlGroupIn(BaseModel):
+    share: float = Field(ge=0.0, le=control.MAX_SHARE_BP / control.SCALE)
+
+
+class ControlGroupOut(BaseModel):
+    share: float  # in force now
+    changes: list[dict[str, Any]]  # every change, oldest first: effective_from, share
 
 
 @router.get(
     "/chains/{chain_id}",
-    summary="Per version and step: enrollments, exits, messages and cost, points, "
-    "conversions, revenue, ROI, uplift over the holdout with a 95 % interval",
+    summary="For the chain and per version: conversion uplift, revenue per customer and "
+    "incremental revenue against the holdout with 95 % intervals (plain and CUPED), cost by "
+    "channel, SMS segments and redeemed chain points, incremental ROI, attributed revenue, "
+    "minimum detectable effects; per step: messages and points",
 )
-async def chain_report(chain_id: str, session: SessionDep, settings: SettingsDep) -> dict[str, Any]:
+async def chain_report(
+    chain_id: str, session: SessionDep, settings: SettingsDep, loyalty: LoyaltyDep
+) -> dict[str, Any]:
     await chains.get(session, chain_id)
-    return await analytics.report(session, chain_id, settings.point_value)
+    rules = await programme.rules(loyalty)
+    valuation = analytics.Valuation(rules.minor_units_per_point, settings.margin_bp)
+    return await analytics.report(session, chain_id, valuation)
+
+
+@router.get(
+    "/programme",
+    summary="Per calendar month: revenue per member of the marketed programme against the "
+    "global control group, with Welch's interval, and the programme's incremental revenue",
+)
+async def programme_report(
+    session: SessionDep, months: Annotated[int, Query(ge=1, le=36)] = 12
+) -> dict[str, Any]:
+    return await control.programme_report(session, utcnow(), months)
+
+
+@control_router.get("", summary="The global control group's share now and its changes")
+async def control_group(session: SessionDep) -> ControlGroupOut:
+    return _described(await control.history(session))
+
+
+@control_router.put(
+    "",
+    summary="Change the global control group's share from now on (never back-dated)",
+)
+async def change_control_group(body: ControlGroupIn, session: SessionDep) -> ControlGroupOut:
+    share_bp = round(body.share * control.SCALE)
+    return _described(await control.change_share(session, share_bp, utcnow()))
+
+
+def _described(shares: control.ShareHistory) -> ControlGroupOut:
+    changes = [
+        {"effective_from": at.isoformat(), "share": bp / control.SCALE} for at, bp in shares.changes
+    ]
+    return ControlGroupOut(share=shares.at(utcnow()) / control.SCALE, changes=changes)

@@ -2,24 +2,33 @@ from fastapi import APIRouter
 
 from kit.web import SessionDep
 from orchestrator import repository
-from orchestrator.campaigns import service
+from orchestrator.campaigns import outcomes, service
 from orchestrator.campaigns.messages import Progress
 from orchestrator.models import Campaign
-from orchestrator.routes.deps import RuntimeDep, SettingsDep
-from orchestrator.schemas import CampaignCreate, CampaignOut
+from orchestrator.routes.deps import NotifierDep, RuntimeDep, SettingsDep
+from orchestrator.schemas import CampaignCreate, CampaignOut, CampaignProgress, MessageOutcomes
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
 
-def out(campaign: Campaign, live: Progress | None = None) -> CampaignOut:
-    stored = Progress(
+def out(
+    campaign: Campaign, live: Progress | None = None, messages: MessageOutcomes | None = None
+) -> CampaignOut:
+    progress = live or Progress(
         processed=campaign.processed,
         granted=campaign.granted,
         sent=campaign.sent,
         failed=campaign.failed,
     )
-    data = {c: getattr(campaign, c) for c in CampaignOut.model_fields if c != "progress"}
-    return CampaignOut.model_validate({**data, "progress": live or stored})
+    shown = CampaignProgress(
+        processed=progress.processed,
+        granted=progress.granted,
+        handed_over=progress.sent,
+        refused=progress.failed,
+    )
+    skip = {"progress", "messages"}
+    data = {c: getattr(campaign, c) for c in CampaignOut.model_fields if c not in skip}
+    return CampaignOut.model_validate({**data, "progress": shown, "messages": messages})
 
 
 @router.post("", status_code=201, response_model=CampaignOut, summary="Create a campaign")
@@ -33,10 +42,13 @@ async def list_campaigns(session: SessionDep) -> list[CampaignOut]:
 
 
 @router.get("/{campaign_id}", response_model=CampaignOut, summary="A campaign and its progress")
-async def get(campaign_id: str, session: SessionDep, runtime: RuntimeDep) -> CampaignOut:
+async def get(
+    campaign_id: str, session: SessionDep, runtime: RuntimeDep, notifier: NotifierDep
+) -> CampaignOut:
     campaign = await service.get(session, campaign_id)
     live = await service.live_status(runtime.temporal, campaign_id)
-    return out(campaign, live.progress if live else None)
+    messages = await outcomes.of_campaign(notifier, campaign_id)
+    return out(campaign, live.progress if live else None, messages)
 
 
 @router.post("/{campaign_id}/start", response_model=CampaignOut, summary="Start, or re-run")

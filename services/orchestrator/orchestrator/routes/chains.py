@@ -1,23 +1,34 @@
 import uuid
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from kit.web import SessionDep
-from orchestrator import audiences, chains, enrollments, repository
+from orchestrator import (
+    audiences,
+    chains,
+    enrollment_pages,
+    enrollments,
+    publish_checks,
+    repository,
+    step_tests,
+)
 from orchestrator.definitions.builtin import BUILT_IN
 from orchestrator.definitions.model import ChainDefinition
 from orchestrator.enrollments import Runtime
 from orchestrator.errors import ChainNotActive, EnrollmentNotFound, EnrollmentRefused
-from orchestrator.routes.deps import RuntimeDep, SegmentsDep
+from orchestrator.routes.deps import NotifierDep, RuntimeDep, SegmentsDep
 from orchestrator.schedules.service import ensure_schedule, follow_lifecycle
 from orchestrator.schemas import (
     ChainOut,
     EnrollmentCreate,
-    EnrollmentList,
     EnrollmentOut,
+    EnrollmentPage,
+    StepTestSend,
+    StepTestSent,
     TemplateCopy,
     Validated,
     VersionOut,
@@ -72,11 +83,24 @@ async def edit_chain(chain_id: str, body: ChainDefinition, session: SessionDep) 
     return ChainOut.model_validate(await chains.edit(session, chain_id, body))
 
 
-@router.post("/{chain_id}/publish", response_model=VersionOut, summary="Draft → new version")
+@router.post(
+    "/{chain_id}/publish",
+    response_model=VersionOut,
+    summary="Draft → new version",
+    responses={
+        422: {"description": "`template_missing`: a send step's template is missing on a channel"},
+        503: {"description": "`notifier_unavailable`: the templates could not be checked"},
+    },
+)
 async def publish(
-    chain_id: str, session: SessionDep, runtime: RuntimeDep, segments: SegmentsDep
+    chain_id: str,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    segments: SegmentsDep,
+    notifier: NotifierDep,
 ) -> VersionOut:
     draft = ChainDefinition.model_validate((await chains.get(session, chain_id)).draft)
+    await publish_checks.check_templates(notifier, draft)
     ensured = await audiences.with_audience(segments, draft)
     if ensured != draft:
         await chains.edit(session, chain_id, ensured)
@@ -85,6 +109,23 @@ async def publish(
     definition = chains.definition_of(published)
     await ensure_schedule(runtime.temporal, definition, runtime.task_queue, paused)
     return VersionOut.model_validate(published)
+
+
+@router.post(
+    "/{chain_id}/steps/{step_id}/test-send",
+    response_model=StepTestSent,
+    summary="Send one step's message of the draft now to a test recipient",
+    responses={
+        404: {"description": "`chain_not_found`, `step_not_found`, `template_not_found`"},
+        409: {"description": "`not_a_test_recipient`, `test_recipient_unreachable`"},
+        422: {"description": "`channel_not_in_step`"},
+    },
+)
+async def test_send_step(
+    chain_id: str, step_id: str, body: StepTestSend, session: SessionDep, notifier: NotifierDep
+) -> StepTestSent:
+    draft = ChainDefinition.model_validate((await chains.get(session, chain_id)).draft)
+    return StepTestSent.model_validate(await step_tests.test_send(notifier, draft, step_id, body))
 
 
 @router.post("/{chain_id}/pause", response_model=ChainOut, summary="Stop new enrollments")
@@ -156,15 +197,20 @@ async def enroll(
 
 @router.get(
     "/{chain_id}/enrollments",
-    response_model=EnrollmentList,
-    summary="Count and list a chain's enrollments (Temporal visibility, by search attribute)",
+    response_model=EnrollmentPage,
+    summary="A chain's enrollments newest first, a page at a time, with counts",
+    responses={422: {"description": "`invalid_cursor`, or a bad `limit` or `status`"}},
 )
 async def list_enrollments(
-    chain_id: str, session: SessionDep, runtime: RuntimeDep
-) -> EnrollmentList:
-    await chains.get(session, chain_id)  # only known, validated chain ids reach the query
-    running, total, ids = await enrollments.listed(runtime.temporal, chain_id)
-    return EnrollmentList(chain_id=chain_id, running=running, total=total, running_workflow_ids=ids)
+    chain_id: str,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    status: Literal["active", "exited"] | None = None,
+) -> EnrollmentPage:
+    await chains.get(session, chain_id)
+    return await enrollment_pages.page(session, runtime.temporal, chain_id, limit, cursor, status)
 
 
 @router.get("/{chain_id}/enrollments/{customer_id}", response_model=EnrollmentOut)

@@ -26,6 +26,20 @@ async def segments_of(request: Request) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+async def loyalty_of(request: Request) -> AsyncIterator[httpx.AsyncClient]:
+    """Loyalty's API, for the programme rules the analytics value points with."""
+    async with internal_client(settings_of(request).loyalty_url, 10) as client:
+        yield client
+
+
+async def notifier_of(request: Request) -> AsyncIterator[httpx.AsyncClient]:
+    """The notifier's API, asked at publish time whether the chain's templates exist."""
+    async with internal_client(settings_of(request).notifier_url, 10) as client:
+        yield client
+
+
 SettingsDep = Annotated[OrchestratorSettings, Depends(settings_of)]
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 SegmentsDep = Annotated[httpx.AsyncClient, Depends(segments_of)]
+LoyaltyDep = Annotated[httpx.AsyncClient, Depends(loyalty_of)]
+NotifierDep = Annotated[httpx.AsyncClient, Depends(notifier_of)]

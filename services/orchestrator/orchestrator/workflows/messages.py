@@ -73,6 +73,7 @@ class EnrollmentState(BaseModel):
     deliveries: dict[str, str] = {}  # delivery id -> step id
     outcomes: dict[str, str] = {}  # delivery id -> the last message.* event heard
     granted_points: int = 0
+    points_expire_at: datetime | None = None  # when the latest grant burns: messages say so
     exit_reason: str | None = None
     started_at: datetime | None = None
     last_touch_at: datetime | None = None
@@ -179,6 +180,7 @@ class GrantRequest(_Frozen):
 class GrantResult(_Frozen):
     grant_id: str | None  # None: nothing granted (an own-city grant, and no city on file)
     amount: int
+    expires_at: datetime | None = None  # None in histories recorded before it was kept
 
 
 class CustomerFacts(_Frozen):

@@ -25,4 +25,5 @@ async def run_grant(ctx: StepContext, step: GrantBonusStep) -> str | None:
     )
     granted = await ctx.activity("grant_bonus", request, GrantResult)
     ctx.state.granted_points += granted.amount
+    ctx.state.points_expire_at = granted.expires_at or ctx.state.points_expire_at
     return ctx.next_of(step)

@@ -69,12 +69,25 @@ def _message(
         channels=list(step.channels) if cascade else None,
         reaction_window_seconds=int(window.total_seconds()) if cascade and window else None,
         sms_only_if_no_other_channel=step.sms_only_if_no_other_channel,
-        variables={**_scalars(ctx.state.trigger), **step.variables},
+        variables={**_scalars(ctx.state.trigger), **_chain_variables(ctx), **step.variables},
     )
 
 
 def _scalars(payload: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in payload.items() if isinstance(v, str | int | float | bool)}
+
+
+def _chain_variables(ctx: StepContext) -> dict[str, object]:
+    """What the default templates personalise with: the chain's points and the cart."""
+    found: dict[str, object] = {}
+    if ctx.state.granted_points:
+        found["points"] = ctx.state.granted_points
+    if ctx.state.points_expire_at is not None:
+        found["points_expire_at"] = ctx.state.points_expire_at.isoformat()
+    items = ctx.state.trigger.get("items")
+    if isinstance(items, list):  # a cart.updated trigger: the items the cart holds now
+        found["cart"] = items
+    return found
 
 
 async def _deliver(

@@ -1,0 +1,228 @@
+// A marketer's walk through the console in Debian's Chromium, against a running platform.
+// Started by tests/console/test_console.py, which creates the data through the API first.
+//   CONSOLE_URL   http://127.0.0.1:<gateway port>/console/
+//   MARKETER_KEY  a marketer key; POS_KEY a POS key (which must not sign in)
+//   CHAIN_ID      a published chain with enrollments; CAMPAIGN_NAME a started campaign
+//   BUYER         a customer enrolled in the chain, who buys while the graph is open
+//   SCREENSHOTS   where to save the screenshots (docs/console/ when run for the docs)
+// Prints one JSON line of measurements; exits non-zero on the first failed check.
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { join } from 'node:path'
+import { chromium } from 'playwright-core'
+
+const env = (name) => {
+  const value = process.env[name]
+  if (!value) throw new Error(`${name} is not set`)
+  return value
+}
+const consoleUrl = env('CONSOLE_URL')
+const screenshots = env('SCREENSHOTS')
+const chainId = env('CHAIN_ID')
+const marketerKey = env('MARKETER_KEY')
+// Generous: the platform shares a small machine with other test sessions.
+const WAIT = { timeout: 60_000 }
+const origin = new URL(consoleUrl).origin
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
+const measured = {}
+const foreign = []
+
+function check(condition, message) {
+  if (!condition) throw new Error(`check failed: ${message}`)
+}
+
+async function shoot(page, name) {
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true })
+}
+
+/** axe-core in the page; serious or critical violations fail the walk. */
+async function accessible(page, screen) {
+  // Evaluated through the DevTools protocol, so the console's CSP stays on while it runs.
+  await page.evaluate(axeSource)
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] })
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
+  })
+  check(violations.length === 0, `${screen} has serious axe violations: ${violations.join('; ')}`)
+}
+
+async function signIn(page, key) {
+  await page.getByLabel('Marketer key').fill(key)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+}
+
+async function firstLoad(page) {
+  const started = Date.now()
+  await page.goto(consoleUrl)
+  await page.getByLabel('Marketer key').waitFor(WAIT)
+  measured.first_load_ms = Date.now() - started
+  measured.navigation_ms = await page.evaluate(() => {
+    const [nav] = performance.getEntriesByType('navigation')
+    return Math.round(nav.loadEventEnd - nav.startTime)
+  })
+}
+
+async function refusesPosKey(page) {
+  await signIn(page, env('POS_KEY'))
+  await page.getByText('only marketer keys open the console').waitFor(WAIT)
+  await accessible(page, 'sign-in')
+  await shoot(page, 'sign-in')
+}
+
+async function chainsList(page) {
+  await signIn(page, marketerKey)
+  const row = page.getByRole('row').filter({ hasText: chainId })
+  await row.waitFor(WAIT)
+  await row.getByText('active', { exact: true }).waitFor(WAIT)
+  // The key went to the gateway once: nothing in storage, and the session cookie is HttpOnly.
+  const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }))
+  check(!stored.includes(marketerKey), 'the key must not be kept in web storage')
+  const cookies = await page.evaluate(() => document.cookie)
+  check(!cookies.includes('rp_session'), 'the session cookie must be HttpOnly')
+  await accessible(page, 'chains')
+  await shoot(page, 'chains')
+  // Pause and resume, each confirmed: writes that pass the gateway's CSRF check.
+  page.on('dialog', (dialog) => dialog.accept())
+  await row.getByRole('button', { name: /^pause/ }).click()
+  await row.getByText('paused', { exact: true }).waitFor(WAIT)
+  await row.getByRole('button', { name: /^resume/ }).click()
+  await row.getByText('active', { exact: true }).waitFor(WAIT)
+}
+
+/** A purchase at the till, as the POS makes it, through the gateway. */
+async function purchase(customerId) {
+  const txid = `walk-${Date.now()}`
+  const headers = { authorization: `Bearer ${env('POS_KEY')}`, 'content-type': 'application/json' }
+  const receipt = {
+    customer_id: customerId,
+    store_id: 'berlin-01',
+    channel: 'offline',
+    lines: [{ sku: 'LAMP', category: 'lamps', quantity: 1, price: 5000 }],
+    txid,
+  }
+  const reserved = await fetch(`${origin}/v1/purchases`, { method: 'POST', headers, body: JSON.stringify(receipt) })
+  check(reserved.status === 201, `the purchase is reserved (${reserved.status})`)
+  const confirmed = await fetch(`${origin}/v1/purchases/${txid}/confirm`, { method: 'POST', headers, body: '{}' })
+  check(confirmed.status === 200, `the purchase is confirmed (${confirmed.status})`)
+}
+
+async function chainGraph(page) {
+  await page.getByRole('row').filter({ hasText: chainId }).getByRole('link').click()
+  await page.locator('.react-flow__node').first().waitFor(WAIT)
+  const nodes = await page.locator('.react-flow__node').count()
+  check(nodes >= 11, `the reactivation graph has its trigger and ten steps (saw ${nodes})`)
+  await page.locator('.react-flow__node').filter({ hasText: 'enrolled' }).waitFor(WAIT)
+  await page.locator('.react-flow__node').filter({ hasText: 'Left: purchase' }).waitFor(WAIT)
+  await page.locator('.react-flow__edge path').first().waitFor({ ...WAIT, state: 'attached' })
+  const drawn = await page.$$eval('.react-flow__edge path.react-flow__edge-path', (paths) =>
+    paths.filter((path) => (path.getAttribute('d') ?? '').length > 0).length,
+  )
+  check(drawn >= nodes - 1, `every step is reached by a drawn edge (${drawn} edges)`)
+  measured.graph_nodes = nodes
+  measured.graph_edges = drawn
+  await accessible(page, 'chain graph')
+  await shoot(page, 'chain-graph')
+  // The page polls every 5 s: a purchase while it is open moves a customer to the exit.
+  const exit = page.locator('.react-flow__node').filter({ hasText: 'Left: purchase' })
+  await exit.getByText('1 left', { exact: true }).waitFor(WAIT)
+  const bought = Date.now()
+  await purchase(env('BUYER'))
+  await exit.getByText('2 left', { exact: true }).waitFor({ timeout: 60_000 })
+  measured.purchase_to_graph_ms = Date.now() - bought
+}
+
+async function segments(page) {
+  await page.getByRole('link', { name: 'Segments' }).click()
+  const heatMap = page.getByRole('img', { name: /^RFM heat map/ })
+  await heatMap.waitFor(WAIT)
+  await heatMap.locator('svg').waitFor(WAIT)
+  const cells = await heatMap.locator('text').allTextContents()
+  check(cells.some((t) => t.includes('Champions')), 'the heat map names its segments')
+  const recency = page.getByRole('img', { name: /^Recency buckets/ })
+  await recency.locator('svg').waitFor(WAIT)
+  await page.getByRole('row').filter({ hasText: 'recency.never_bought' }).waitFor(WAIT)
+  await accessible(page, 'segments')
+  await shoot(page, 'segments')
+}
+
+async function campaigns(page) {
+  await page.getByRole('link', { name: 'Campaigns' }).click()
+  const row = page.getByRole('row').filter({ hasText: env('CAMPAIGN_NAME') })
+  await row.waitFor(WAIT)
+  await row.getByRole('progressbar').first().waitFor(WAIT)
+  await accessible(page, 'campaigns')
+  await shoot(page, 'campaigns')
+}
+
+async function signOut(page) {
+  await page.getByRole('button', { name: 'Sign out' }).click()
+  await page.getByLabel('Marketer key').waitFor(WAIT)
+  const status = await page.evaluate(async () => (await fetch('/v1/session')).status)
+  check(status === 401, `after sign-out the session is gone (got ${status})`)
+  await page.reload()
+  await page.getByLabel('Marketer key').waitFor(WAIT)
+}
+
+async function keyboard(page) {
+  // The sign-in form is usable without a mouse: Tab to the field, type, Enter.
+  await page.keyboard.press('Tab')
+  const focused = await page.evaluate(() => document.activeElement?.id)
+  check(focused === 'key', `Tab reaches the key field first (focused ${focused})`)
+  await page.keyboard.type(marketerKey)
+  await page.keyboard.press('Enter')
+  await page.getByRole('button', { name: 'Sign out' }).waitFor(WAIT)
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: [
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+})
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
+  // Works offline on a shop's network: any request off the gateway's origin fails the walk.
+  await context.route('**/*', (route) => {
+    const url = route.request().url()
+    if (url.startsWith(origin) || url.startsWith('data:') || url.startsWith('blob:')) {
+      return route.continue()
+    }
+    foreign.push(url)
+    return route.abort()
+  })
+  const page = await context.newPage()
+  const errors = []
+  const answers = []
+  page.on('pageerror', (error) => errors.push(String(error)))
+  page.on('response', (r) => r.url().includes('/v1/') && answers.push(`${r.status()} ${r.request().method()} ${r.url()}`))
+  try {
+    await firstLoad(page)
+    await refusesPosKey(page)
+    await chainsList(page)
+    await chainGraph(page)
+    await segments(page)
+    await campaigns(page)
+    await signOut(page)
+    await keyboard(page)
+  } catch (error) {
+    // What the marketer saw and what the API answered, for the failure report.
+    await shoot(page, 'failure').catch(() => {})
+    console.error(await page.locator('body').innerText().catch(() => ''))
+    console.error(answers.slice(-20).join('\n'))
+    throw error
+  }
+  check(foreign.length === 0, `requests left the gateway's origin: ${foreign.join(', ')}`)
+  check(errors.length === 0, `the page threw: ${errors.join('; ')}`)
+  console.log(JSON.stringify(measured))
+} finally {
+  await browser.close()
+}

@@ -1,0 +1,54 @@
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react'
+import { CampaignsPage } from './campaigns/CampaignsPage'
+import { ChainsPage } from './chains/ChainsPage'
+import { useRoute, type Route } from './common/route'
+import { Shell } from './layout/Shell'
+import { SessionEnded } from './session/context'
+import { currentSession, signOut } from './session/session'
+import { SignIn } from './session/SignIn'
+
+// The graph and chart libraries load with the screens that draw them, not on sign-in.
+const ChainPage = lazy(() => import('./chains/ChainPage'))
+const SegmentsPage = lazy(() => import('./segments/SegmentsPage'))
+
+type Session = 'checking' | 'signed-out' | 'signed-in'
+
+function Screen({ route }: { route: Route }) {
+  switch (route.screen) {
+    case 'chain':
+      return <ChainPage chainId={route.chainId} />
+    case 'segments':
+      return <SegmentsPage />
+    case 'campaigns':
+      return <CampaignsPage />
+    default:
+      return <ChainsPage />
+  }
+}
+
+export function App() {
+  const [session, setSession] = useState<Session>('checking')
+  const route = useRoute()
+  const ended = useCallback(() => setSession('signed-out'), [])
+
+  useEffect(() => {
+    currentSession().then((found) => setSession(found ? 'signed-in' : 'signed-out'))
+  }, [])
+
+  async function leave() {
+    await signOut()
+    setSession('signed-out')
+  }
+
+  if (session === 'checking') return <p role="status">Loading…</p>
+  if (session === 'signed-out') return <SignIn onSignedIn={() => setSession('signed-in')} />
+  return (
+    <SessionEnded.Provider value={ended}>
+      <Shell route={route} onSignOut={leave}>
+        <Suspense fallback={<p role="status">Loading…</p>}>
+          <Screen route={route} />
+        </Suspense>
+      </Shell>
+    </SessionEnded.Provider>
+  )
+}

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest'
+import type { ChainDefinition, VersionFigures } from '../api/types'
+import { chainGraph, TRIGGER_ID } from './graph'
+
+const reactivation: ChainDefinition = {
+  id: 'reactivation',
+  name: 'Reactivation',
+  trigger: { kind: 'segment_entered', segments: ['recency.at_risk'] },
+  steps: [
+    { id: 'grant', kind: 'grant_bonus', amount: 300, lifetime_days: 14 },
+    { id: 'tell', kind: 'send', template: 'reactivation', channels: ['push', 'email'] },
+    {
+      id: 'wait_click',
+      kind: 'wait',
+      wait: { type: 'event', event: 'message.clicked', timeout: 'P3D', on_timeout: 'remind' },
+      next: 'done',
+    },
+    { id: 'remind', kind: 'send', template: 'reactivation_reminder', channels: ['sms'] },
+    { id: 'done', kind: 'exit', reason: 'completed' },
+  ],
+}
+
+const figures: VersionFigures = {
+  version: 1,
+  enrolled: 12,
+  treated: 10,
+  holdout: 2,
+  active: 5,
+  exited: { completed: 3, purchase: 4 },
+  revenue: 0,
+  cost: 0,
+  roi: null,
+  uplift: null,
+  steps: { grant: { messages: {}, points_granted: 3000 }, tell: { messages: { push: 8, email: 2 }, points_granted: 0 } },
+}
+
+describe('chainGraph', () => {
+  const graph = chainGraph(reactivation, figures)
+  const targets = (source: string) =>
+    graph.edges.filter((e) => e.source === source).map((e) => e.target)
+
+  it('starts at the trigger and follows the steps in order', () => {
+    expect(targets(TRIGGER_ID)).toEqual(['grant'])
+    expect(targets('grant')).toEqual(['tell'])
+  })
+
+  it('draws both ways out of a wait for an event', () => {
+    expect(targets('wait_click').sort()).toEqual(['done', 'remind'])
+  })
+
+  it('ends at exits and draws condition exits with their counts', () => {
+    expect(targets('done')).toEqual([])
+    const purchase = graph.nodes.find((n) => n.id === '__left_purchase')
+    expect(purchase?.figures).toEqual(['4 left'])
+    expect(graph.nodes.find((n) => n.id === 'done')?.figures).toEqual(['3 left here'])
+  })
+
+  it('puts the figures of each step on its node', () => {
+    expect(graph.nodes.find((n) => n.id === TRIGGER_ID)?.figures).toContain('12 enrolled')
+    expect(graph.nodes.find((n) => n.id === 'tell')?.figures).toEqual(['8 push, 2 email sent'])
+    expect(graph.nodes.find((n) => n.id === 'grant')?.figures).toEqual(['3000 points granted'])
+  })
+
+  it('lays a step below the one that leads to it', () => {
+    const y = (id: string) => graph.nodes.find((n) => n.id === id)!.position.y
+    expect(y('grant')).toBeGreaterThan(y(TRIGGER_ID))
+    expect(y('tell')).toBeGreaterThan(y('grant'))
+  })
+
+  it('lays out fifty steps quickly', () => {
+    const steps = Array.from({ length: 50 }, (_, i) => ({
+      id: `s${i}`,
+      kind: 'send' as const,
+      template: 't',
+      channels: ['email' as const],
+    }))
+    const started = performance.now()
+    const big = chainGraph({ ...reactivation, steps })
+    expect(big.nodes).toHaveLength(52)
+    expect(performance.now() - started).toBeLessThan(100)
+  })
+})

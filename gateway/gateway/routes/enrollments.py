@@ -1,0 +1,36 @@
+"""A chain's enrollments for marketers: a page at a time with counts, from the orchestrator."""
+
+from typing import Annotated, Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from gateway.auth import scoped
+from gateway.keys import Caller
+from gateway.marketer.enrollments import EnrollmentPage
+from gateway.routes.problems import problems
+from gateway.upstreams import Orchestrator, forward
+
+router = APIRouter(prefix="/v1", tags=["marketing"])
+Marketer = Annotated[Caller, Depends(scoped("marketer"))]
+
+
+@router.get(
+    "/chains/{chain_id}/enrollments",
+    response_model=EnrollmentPage,
+    summary="A chain's enrollments newest first, with counts by status, version and exit reason",
+    responses=problems({404: "chain_not_found", 422: "invalid_cursor, or `limit` outside 1..200"}),
+)
+async def list_enrollments(
+    chain_id: str,
+    _key: Marketer,
+    client: Orchestrator,
+    limit: Annotated[int, Query(ge=1, le=200, description="Page size")] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page")
+    ] = None,
+    status: Literal["active", "exited"] | None = None,
+) -> Response:
+    query = {"limit": limit, "cursor": cursor, "status": status}
+    params = urlencode({k: v for k, v in query.items() if v is not None})
+    return await forward(client, "GET", f"/chains/{chain_id}/enrollments?{params}")

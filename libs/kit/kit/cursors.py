@@ -1,0 +1,57 @@
+"""Opaque cursors for lists paged by a key (keyset pagination): the last row's key, encoded."""
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_
+
+from kit.errors import DomainError
+
+_SEPARATOR = "\x1f"  # a unit separator: never part of an id, a name or a timestamp
+
+
+class InvalidCursor(DomainError):
+    code = "invalid_cursor"
+    status = 422
+    title = "The cursor is not one this list handed out"
+
+
+def encode_cursor(*parts: str) -> str:
+    raw = _SEPARATOR.join(parts).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, count: int) -> list[str]:
+    """The `count` parts `encode_cursor` was given; anything else is `InvalidCursor`."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidCursor() from exc
+    parts = raw.split(_SEPARATOR)
+    if len(parts) != count:
+        raise InvalidCursor()
+    return parts
+
+
+def encode_time_cursor(at: datetime, row_id: str) -> str:
+    """For lists newest first: the last row's time and id."""
+    return encode_cursor(at.isoformat(), row_id)
+
+
+def decode_time_cursor(cursor: str) -> tuple[datetime, str]:
+    at, row_id = decode_cursor(cursor, 2)
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError as exc:
+        raise InvalidCursor() from exc
+    if moment.tzinfo is None:
+        raise InvalidCursor()
+    return moment, row_id
+
+
+def older_than(at: Any, row_id: Any, before: tuple[datetime, str]) -> ColumnElement[bool]:
+    """Rows after `before` in a newest-first list ordered by (`at` desc, `row_id` desc)."""
+    moment, last_id = before
+    return or_(at < moment, and_(at == moment, row_id < last_id))

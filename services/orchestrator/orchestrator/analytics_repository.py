@@ -1,0 +1,173 @@
+"""Every query the analytics make: the projections they write and the report's reads."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.db import insert_ignoring_conflict
+from orchestrator.models import (
+    ChainGrant,
+    ChainMessage,
+    ChainRedemption,
+    ControlGroupShare,
+    Conversion,
+    CustomerPurchase,
+    Enrollment,
+    ProgrammeMember,
+)
+
+NOT_ENROLLED = "not_in_audience"
+
+
+async def add_purchase(session: AsyncSession, values: dict[str, Any]) -> bool:
+    return await insert_ignoring_conflict(session, CustomerPurchase.__table__, values)
+
+
+async def add_conversion(session: AsyncSession, values: dict[str, Any]) -> bool:
+    return await insert_ignoring_conflict(session, Conversion.__table__, values)
+
+
+async def add_grant(session: AsyncSession, values: dict[str, Any]) -> bool:
+    return await insert_ignoring_conflict(session, ChainGrant.__table__, values)
+
+
+async def add_redemption(session: AsyncSession, values: dict[str, Any]) -> bool:
+    return await insert_ignoring_conflict(session, ChainRedemption.__table__, values)
+
+
+async def refund(session: AsyncSession, txid: str, amount: int) -> None:
+    """A return takes its refund off the purchase and off any conversion it made."""
+    await session.execute(
+        update(CustomerPurchase)
+        .where(CustomerPurchase.txid == txid)
+        .values(refunded=CustomerPurchase.refunded + amount)
+    )
+    await session.execute(
+        update(Conversion)
+        .where(Conversion.purchase_id == txid)
+        .values(refunded=Conversion.refunded + amount)
+    )
+
+
+async def chain_grants(session: AsyncSession, grant_ids: Sequence[str]) -> dict[str, ChainGrant]:
+    if not grant_ids:
+        return {}
+    found = await session.scalars(select(ChainGrant).where(ChainGrant.grant_id.in_(grant_ids)))
+    return {g.grant_id: g for g in found.all()}
+
+
+async def message(session: AsyncSession, delivery_id: str, channel: str) -> ChainMessage | None:
+    return await session.get(ChainMessage, (delivery_id, channel))
+
+
+async def outcomes(session: AsyncSession, chain_id: str) -> Sequence[Any]:
+    """One row per enrollment (those the audience let in): its group, state, touches and its
+    conversion, if any."""
+    query = (
+        select(
+            Enrollment.id,
+            Enrollment.version,
+            Enrollment.holdout,
+            Enrollment.status,
+            Enrollment.exit_reason,
+            Enrollment.enrolled_at,
+            Enrollment.last_touch_at,
+            Conversion.revenue,
+            Conversion.refunded,
+            Conversion.converted_at,
+        )
+        .outerjoin(Conversion, Conversion.enrollment_id == Enrollment.id)
+        .where(Enrollment.chain_id == chain_id)
+        .where((Enrollment.exit_reason.is_(None)) | (Enrollment.exit_reason != NOT_ENROLLED))
+    )
+    return (await session.execute(query)).all()
+
+
+async def prior_purchases(session: AsyncSession, chain_id: str, since: datetime) -> Sequence[Any]:
+    """Each enrollment's customer's purchases before it started (and after `since`), net of
+    returns: the pre-period CUPED adjusts with."""
+    query = (
+        select(
+            Enrollment.id,
+            Enrollment.enrolled_at,
+            CustomerPurchase.purchased_at,
+            CustomerPurchase.paid_amount - CustomerPurchase.refunded,
+        )
+        .join(CustomerPurchase, CustomerPurchase.customer_id == Enrollment.customer_id)
+        .where(Enrollment.chain_id == chain_id)
+        .where(CustomerPurchase.purchased_at < Enrollment.enrolled_at)
+        .where(CustomerPurchase.purchased_at >= since)
+    )
+    return (await session.execute(query)).all()
+
+
+async def message_totals(session: AsyncSession, chain_id: str) -> Sequence[Any]:
+    query = (
+        select(
+            ChainMessage.version,
+            ChainMessage.step,
+            ChainMessage.channel,
+            ChainMessage.status,
+            func.count(),
+            func.coalesce(func.sum(ChainMessage.cost), 0),
+            func.coalesce(func.sum(ChainMessage.segments), 0),
+        )
+        .where(ChainMessage.chain_id == chain_id)
+        .group_by(
+            ChainMessage.version,
+            ChainMessage.step,
+            ChainMessage.channel,
+            ChainMessage.status,
+        )
+    )
+    return (await session.execute(query)).all()
+
+
+async def grant_totals(session: AsyncSession, chain_id: str) -> Sequence[Any]:
+    query = (
+        select(ChainGrant.version, ChainGrant.step, func.sum(ChainGrant.amount))
+        .where(ChainGrant.chain_id == chain_id)
+        .group_by(ChainGrant.version, ChainGrant.step)
+    )
+    return (await session.execute(query)).all()
+
+
+async def redeemed_totals(session: AsyncSession, chain_id: str) -> dict[int, int]:
+    query = (
+        select(ChainRedemption.version, func.sum(ChainRedemption.points))
+        .where(ChainRedemption.chain_id == chain_id)
+        .group_by(ChainRedemption.version)
+    )
+    return {version: int(points) for version, points in (await session.execute(query)).all()}
+
+
+async def add_member(session: AsyncSession, customer_id: str, seen_at: datetime) -> bool:
+    values = {"customer_id": customer_id, "first_seen_at": seen_at}
+    return await insert_ignoring_conflict(session, ProgrammeMember.__table__, values)
+
+
+async def programme_members(session: AsyncSession) -> list[tuple[str, datetime]]:
+    query = select(ProgrammeMember.customer_id, ProgrammeMember.first_seen_at)
+    return [(c, at) for c, at in (await session.execute(query)).all()]
+
+
+async def purchases_since(session: AsyncSession, since: datetime) -> Sequence[Any]:
+    query = select(
+        CustomerPurchase.customer_id,
+        CustomerPurchase.purchased_at,
+        CustomerPurchase.paid_amount - CustomerPurchase.refunded,
+    ).where(CustomerPurchase.purchased_at >= since)
+    return (await session.execute(query)).all()
+
+
+async def control_shares(session: AsyncSession) -> list[tuple[datetime, int]]:
+    query = select(ControlGroupShare.effective_from, ControlGroupShare.share_bp)
+    rows = await session.execute(query.order_by(ControlGroupShare.effective_from))
+    return [(at, share) for at, share in rows.all()]
+
+
+async def add_control_share(session: AsyncSession, at: datetime, share_bp: int) -> None:
+    session.add(ControlGroupShare(effective_from=at, share_bp=share_bp))

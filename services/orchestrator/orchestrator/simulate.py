@@ -1,0 +1,412 @@
+"""A synthetic population whose truth is known, run through the orchestrator's own projections
+and report, to show the analytics find the truth: `python -m orchestrator.simulate`.
+
+What is real: the migrated database (SQLite by default, PostgreSQL with --database-url), the
+chain published by `chains.create`/`publish`, the holdout draw (`in_holdout`), the
+projection functions the NATS consumers call for every event (`record_purchase`,
+`record_conversions` over `purchase_candidates`, `record_message`, `record_grant`), the
+workflow's exit bookkeeping (`enrollments.record_exit`) and the report (`analytics.report`).
+What is not: no Temporal workflow runs and no event crosses NATS. Each customer's chain is
+what the workflow would do for a one-message chain: enrolled at T0, one e-mail (a ghost touch
+for the holdout) at T0, exit 14 days later. Running 100 000 real workflows takes the
+time-skipping server hours on two cores; the workflow's own behaviour is covered by
+tests/orchestrator/workflows, the event path by tests/orchestrator/test_analytics.py.
+
+The model, per customer: a purchase propensity p ~ Beta(1, 9) (10 % on average) and a basket
+b ~ lognormal around 50.00; a 90-day pre-period of Poisson(30p) purchases of about b each; in the
+window the customer buys once with probability p (+ the conversion effect if treated) for
+about b (+ the basket effect if treated). True effect on revenue per customer:
+mean((p + dp)(b + db) - p b) over the population.
+"""
+
+import argparse
+import asyncio
+import math
+import random
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from kit.clock import utcnow
+from kit.contracts.loyalty import (
+    BonusGranted,
+    BonusGrantedPayload,
+    LotPoints,
+    PurchaseConfirmed,
+    PurchaseConfirmedPayload,
+)
+from kit.contracts.notifier import MessagePayload
+from kit.db import SessionFactory, create_engine, session_factory, unit_of_work
+from kit.migrations import upgrade_async
+from orchestrator import analytics, chains, repository
+from orchestrator.definitions.facts import in_holdout
+from orchestrator.definitions.model import ChainDefinition
+from orchestrator.enrollments import record_exit
+from orchestrator.models import Enrollment
+from orchestrator.workflows import chain_workflow_id
+from orchestrator.workflows.messages import EnrollmentExit
+
+WINDOW = timedelta(days=14)
+CHUNK = 500
+COSTS = {"email": 1, "push": 1, "messenger": 2, "sms": 6}
+EFFECTS = {"none": (0.0, 0), "small": (0.02, 500), "large": (0.06, 1500)}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    customers: int = 10_000
+    seed: int = 1
+    holdout_share: float = 0.1
+    conversion_effect: float = 0.02  # absolute, in the treated group
+    basket_effect: int = 500  # minor units added to a treated buyer's basket
+    grant_points: int = 20  # the chain grants each treated customer this many points
+    point_value: int = 100  # minor units per point, as loyalty's programme says
+    margin_bp: int = 10_000
+    worked_example: bool = False  # issue 15: 10 % buy 100.00 in each group, 2 000 points
+
+
+@dataclass
+class Customer:
+    id: str
+    propensity: float
+    basket: int
+    history: list[tuple[timedelta, int]]  # (before enrollment, paid)
+    holdout: bool = False
+    buys: int | None = None  # what the customer pays in the window, if he buys
+    redeems: int = 0
+
+
+@dataclass
+class Result:
+    scenario: Scenario
+    truth_conversion: float
+    truth_revenue_per_customer: float
+    truth_roi: float | None
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def covers(self, key: str, truth: float) -> bool:
+        block = self.figures[key]
+        return bool(block["ci95_low"] <= truth <= block["ci95_high"])
+
+
+def population(scenario: Scenario, chain_id: str) -> list[Customer]:
+    rng = random.Random(scenario.seed)
+    customers = []
+    for _ in range(scenario.customers):
+        customer_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        p = rng.betavariate(1, 9)
+        basket = max(100, round(rng.lognormvariate(math.log(5000), 0.5)))
+        history = [
+            (timedelta(days=rng.uniform(1, 89)), round(basket * rng.uniform(0.7, 1.3)))
+            for _ in range(_poisson(rng, 30 * p))
+        ]
+        found = Customer(customer_id, p, basket, history)
+        found.holdout = in_holdout(chain_id, customer_id, scenario.holdout_share)
+        customers.append(found)
+    if scenario.worked_example:
+        _worked_example(customers)
+    else:
+        for customer in customers:
+            _outcome(rng, scenario, customer)
+    return customers
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    limit, count, product = math.exp(-mean), 0, rng.random()
+    while product > limit:
+        count, product = count + 1, product * rng.random()
+    return count
+
+
+def _outcome(rng: random.Random, scenario: Scenario, customer: Customer) -> None:
+    lift = 0.0 if customer.holdout else scenario.conversion_effect
+    if rng.random() < min(1.0, customer.propensity + lift):
+        extra = 0 if customer.holdout else scenario.basket_effect
+        customer.buys = round((customer.basket + extra) * rng.uniform(0.8, 1.2))
+        if not customer.holdout and rng.random() < 0.5:
+            customer.redeems = scenario.grant_points  # half the treated buyers use the gift
+
+
+def _worked_example(customers: list[Customer]) -> None:
+    for group in (True, False):
+        members = [c for c in customers if c.holdout == group]
+        for customer in members[: round(len(members) / 10)]:
+            customer.buys = 10_000
+    buyers = [c for c in customers if not c.holdout and c.buys]
+    buyers[0].redeems = 2000
+
+
+def truth(scenario: Scenario, customers: list[Customer]) -> tuple[float, float]:
+    """The true conversion effect and the true revenue effect per treated customer."""
+    if scenario.worked_example:
+        return 0.0, 0.0
+    dp, db = scenario.conversion_effect, scenario.basket_effect
+    gain = [
+        (min(1.0, c.propensity + dp)) * (c.basket + db) - c.propensity * c.basket for c in customers
+    ]
+    return dp, math.fsum(gain) / len(gain)
+
+
+def in_memory(scenario: Scenario, chain_id: str = "sim") -> Result:
+    """The same population straight into the report's arithmetic (`analytics.figures`), with
+    no database: what the projections would hold, for the many seeds a coverage check needs.
+    `simulate` over the database gives the same figures (tests/orchestrator/test_simulate.py)."""
+    customers = population(scenario, chain_id)
+    outcomes, costs = analytics.Outcomes(), analytics.Costs()
+    for customer in customers:
+        group = outcomes.holdout if customer.holdout else outcomes.treated
+        group.converted.append(customer.buys is not None)
+        group.revenue.append(float(customer.buys or 0))
+        group.pre_spend.append(float(sum(paid for _, paid in customer.history)))
+        group.attributed += customer.buys or 0
+        reason = "purchase" if customer.buys is not None else "completed"
+        outcomes.exited[reason] = outcomes.exited.get(reason, 0) + 1
+        if not customer.holdout:
+            costs.points_granted += max(scenario.grant_points, customer.redeems)
+            costs.points_redeemed += customer.redeems
+    treated = outcomes.treated.size
+    costs.by_channel = {"email": {"sent": treated, "failed": 0, "cost": treated * COSTS["email"]}}
+    valuation = analytics.Valuation(scenario.point_value, scenario.margin_bp)
+    return _result(scenario, customers, analytics.figures(outcomes, costs, valuation))
+
+
+def _result(scenario: Scenario, customers: list[Customer], figures: dict[str, Any]) -> Result:
+    dp, per_customer = truth(scenario, customers)
+    cost = figures["cost"]["total"]
+    true_profit = per_customer * figures["treated"] * scenario.margin_bp / 10_000
+    true_roi = (true_profit - cost) / cost if cost else None
+    return Result(scenario, dp, per_customer, true_roi, figures)
+
+
+async def simulate(scenario: Scenario, database_url: str, chain_id: str = "sim") -> Result:
+    await upgrade_async("orchestrator:migrations", database_url)
+    engine = create_engine(database_url)
+    sessions = session_factory(engine)
+    try:
+        await _publish(sessions, chain_id)
+        customers = population(scenario, chain_id)
+        started = utcnow()
+        for start in range(0, len(customers), CHUNK):
+            async with unit_of_work(sessions) as session:
+                for customer in customers[start : start + CHUNK]:
+                    await _live(session, scenario, chain_id, customer, started)
+        valuation = analytics.Valuation(scenario.point_value, scenario.margin_bp)
+        async with unit_of_work(sessions) as session:
+            report = await analytics.report(session, chain_id, valuation)
+    finally:
+        await engine.dispose()
+    return _result(scenario, customers, report["versions"][0])
+
+
+async def _publish(sessions: SessionFactory, chain_id: str) -> None:
+    definition = ChainDefinition.model_validate(
+        {
+            "id": chain_id,
+            "name": "simulated chain",
+            "trigger": {"kind": "event", "event": "cart.updated"},
+            "steps": [{"kind": "send", "id": "mail", "template": "cart_reminder"}],
+        }
+    )
+    async with unit_of_work(sessions) as session:
+        if await repository.chain(session, chain_id) is None:
+            await chains.create(session, definition)
+            await chains.publish(session, chain_id)
+
+
+async def _live(
+    session: Any, scenario: Scenario, chain_id: str, customer: Customer, t0: datetime
+) -> None:
+    """One customer's life around the chain, as the consumers and the workflow record it."""
+    for before, paid in customer.history:
+        # Before the enrollment no conversion is possible: only the purchase projection.
+        await analytics.record_purchase(session, _purchased(customer.id, t0 - before, paid, []))
+    enrollment = Enrollment(
+        id=str(uuid.uuid4()),
+        chain_id=chain_id,
+        version=1,
+        customer_id=customer.id,
+        workflow_id=chain_workflow_id(chain_id, customer.id),
+        trigger_event_id=str(uuid.uuid4()),
+        holdout=customer.holdout,
+        status="active",
+        touches=0,
+        enrolled_at=t0,
+    )
+    session.add(enrollment)
+    lots: list[LotPoints] = []
+    if not customer.holdout:
+        await _treat(session, scenario, chain_id, customer, t0)
+        if customer.redeems:
+            lots = [_lot(customer)]
+    if customer.buys is not None:
+        await _purchase(session, customer.id, t0 + timedelta(days=3), customer.buys, lots)
+    reason = "purchase" if customer.buys is not None else "completed"
+    exited = EnrollmentExit(
+        workflow_id=enrollment.workflow_id,
+        chain_id=chain_id,
+        version=1,
+        customer_id=customer.id,
+        enrollment_key=enrollment.trigger_event_id,
+        reason=reason,
+        touches=1,
+        holdout=customer.holdout,
+        last_touch_at=t0,
+        exited_at=t0 + (timedelta(days=3) if customer.buys is not None else WINDOW),
+    )
+    await session.flush()
+    await record_exit(session, exited)
+
+
+async def _treat(
+    session: Any, scenario: Scenario, chain_id: str, customer: Customer, t0: datetime
+) -> None:
+    message = MessagePayload(
+        delivery_id=str(uuid.uuid4()),
+        channel="email",
+        template="cart_reminder",
+        source_ref=f"chain:{chain_id}:v1:mail",
+    )
+    await analytics.record_message(session, "message.sent", message, COSTS)
+    amount = max(scenario.grant_points, customer.redeems)
+    grant = BonusGrantedPayload(
+        grant_id=f"g-{customer.id}",
+        amount=amount,
+        active_from=t0,
+        expires_at=t0 + WINDOW,
+        source="promo",
+        reference=f"chain:{chain_id}:v1:gift",
+    )
+    await analytics.record_grant(session, BonusGranted(customer_id=customer.id, payload=grant))
+
+
+def _lot(customer: Customer) -> LotPoints:
+    return LotPoints(
+        lot_id=f"lot-{customer.id}",
+        points=customer.redeems,
+        source="promo",
+        grant_id=f"g-{customer.id}",
+    )
+
+
+async def _purchase(
+    session: Any, customer_id: str, at: datetime, paid: int, lots: list[LotPoints]
+) -> None:
+    """What the consumer does with a purchase.confirmed, minus the Temporal signals."""
+    event = _purchased(customer_id, at, paid, lots)
+    await analytics.record_purchase(session, event)
+    candidates = await repository.purchase_candidates(
+        session, customer_id, analytics.lookback_from(at)
+    )
+    await analytics.record_conversions(session, event, candidates)
+
+
+def _purchased(
+    customer_id: str, at: datetime, paid: int, lots: list[LotPoints]
+) -> PurchaseConfirmed:
+    redeemed = sum(lot.points for lot in lots)
+    payload = PurchaseConfirmedPayload(
+        txid=str(uuid.uuid4()),
+        store_id="sim",
+        channel="offline",
+        lines=[],
+        total_amount=paid,
+        paid_amount=paid,
+        redeemed_points=redeemed,
+        accrued_points=0,
+        purchased_at=at,
+        redeemed_lots=lots,
+    )
+    return PurchaseConfirmed(customer_id=customer_id, payload=payload)
+
+
+def row(name: str, result: Result) -> str:
+    f = result.figures
+    uplift_truth, revenue_truth = result.truth_conversion, result.truth_revenue_per_customer
+    cells = [
+        name,
+        f"{f['treated']}/{f['holdout']}",
+        f"{uplift_truth:+.4f}",
+        _interval(f["uplift"], 1, "+.4f", result.covers("uplift", uplift_truth)),
+        f"{revenue_truth / 100:+.2f}",
+        _interval(
+            f["revenue_per_customer"],
+            100,
+            "+.2f",
+            result.covers("revenue_per_customer", revenue_truth),
+        ),
+        _interval(
+            f["revenue_per_customer_cuped"],
+            100,
+            "+.2f",
+            result.covers("revenue_per_customer_cuped", revenue_truth),
+        ),
+        _number(f["incremental_roi"]),
+        _number(result.truth_roi),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _interval(block: dict[str, Any], unit: int, spec: str, covered: bool) -> str:
+    low, mid, high = (block[k] / unit for k in ("ci95_low", "difference", "ci95_high"))
+    verdict = "covers" if covered else "MISSES"
+    return f"{mid:{spec}} [{low:{spec}}, {high:{spec}}] {verdict}"
+
+
+def _number(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f}"
+
+
+HEADER = (
+    "| effect | treated/holdout | true uplift | uplift [95 % CI] | true revenue/customer "
+    "| estimate [Welch 95 % CI] | CUPED [95 % CI] | incremental ROI | true ROI |\n"
+    "|---|---|---|---|---|---|---|---|---|"
+)
+
+
+async def main(args: argparse.Namespace) -> None:
+    url = args.database_url or _new_sqlite()
+    print(HEADER)
+    names = ["worked_example"] if args.worked_example else args.effects.split(",")
+    for name in names:
+        dp, db = EFFECTS.get(name, (0.0, 0))
+        scenario = Scenario(
+            customers=1000 if name == "worked_example" else args.customers,
+            seed=args.seed,
+            holdout_share=args.holdout_share,
+            conversion_effect=dp,
+            basket_effect=db,
+            worked_example=name == "worked_example",
+        )
+        chain_id = f"sim_{name}_{args.seed}"
+        if args.in_memory:
+            result = in_memory(scenario, chain_id)
+        else:
+            result = await simulate(scenario, url, chain_id)
+        print(row(name, result), flush=True)
+
+
+def _new_sqlite() -> str:
+    Path("run/data").mkdir(parents=True, exist_ok=True)
+    return f"sqlite+aiosqlite:///./run/data/simulate-{uuid.uuid4().hex[:8]}.db"
+
+
+def parser() -> argparse.ArgumentParser:
+    parse = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parse.add_argument("--customers", type=int, default=10_000)
+    parse.add_argument("--seed", type=int, default=1)
+    parse.add_argument("--holdout-share", type=float, default=0.1)
+    parse.add_argument("--effects", default="none,small,large", help="of " + ", ".join(EFFECTS))
+    parse.add_argument("--worked-example", action="store_true", help="issue 15's example")
+    parse.add_argument("--database-url", help="default: a new SQLite file under run/data/")
+    parse.add_argument(
+        "--in-memory",
+        action="store_true",
+        help="the report's arithmetic without the database (fast; same figures)",
+    )
+    return parse
+
+
+if __name__ == "__main__":
+    asyncio.run(main(parser().parse_args()))

@@ -1,0 +1,162 @@
+"""The marketer console in Debian's Chromium against the whole platform as real processes.
+
+The data is made through the public API (a published reactivation chain with enrollments and a
+purchase that ends one, a started campaign); then `console/browser/walk.mjs` signs in, walks
+every screen with axe checks and saves the screenshots the docs embed.
+"""
+
+import asyncio
+import json
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from kit.stack import ROOT, Platform
+from kit.testing import wait_for
+
+# Starting every process of the platform takes minutes on a busy machine; this test alone pays it.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+CONSOLE = ROOT / "console"
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+# Set to docs/console to refresh the screenshots in the docs.
+SCREENSHOTS = os.environ.get("CONSOLE_SCREENSHOTS")
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def register(gateway: httpx.AsyncClient, pos: dict[str, str]) -> str:
+    body = {"email": f"m-{uuid.uuid4().hex[:8]}@example.com", "consents": {"email": True}}
+    answer = await gateway.post("/v1/customers", json=body, headers=pos)
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["id"])
+
+
+async def buy(gateway: httpx.AsyncClient, pos: dict[str, str], customer: str) -> None:
+    receipt = {
+        "customer_id": customer,
+        "store_id": "berlin-01",
+        "channel": "offline",
+        "lines": [{"sku": "LAMP", "category": "lamps", "quantity": 1, "price": 5000}],
+        "txid": uuid.uuid4().hex,
+    }
+    reserved = await gateway.post("/v1/purchases", json=receipt, headers=pos)
+    assert reserved.status_code == 201, reserved.text
+    confirmed = await gateway.post(f"/v1/purchases/{receipt['txid']}/confirm", json={}, headers=pos)
+    assert confirmed.status_code == 200, confirmed.text
+
+
+async def published_chain(gateway: httpx.AsyncClient, marketer: dict[str, str]) -> str:
+    chain_id = f"console_{uuid.uuid4().hex[:8]}"
+    copied = await gateway.post(
+        "/v1/chains/templates/reactivation/copy", json={"id": chain_id}, headers=marketer
+    )
+    assert copied.status_code == 201, copied.text
+    published = await gateway.post(f"/v1/chains/{chain_id}/publish", headers=marketer)
+    assert published.status_code == 200, published.text
+    return chain_id
+
+
+async def enroll(
+    gateway: httpx.AsyncClient, marketer: dict[str, str], chain_id: str, customer: str
+) -> None:
+    answer = await gateway.post(
+        f"/v1/chains/{chain_id}/enrollments", json={"customer_id": customer}, headers=marketer
+    )
+    assert answer.status_code == 201, answer.text
+
+
+async def left_on_purchase(
+    gateway: httpx.AsyncClient, marketer: dict[str, str], chain_id: str
+) -> bool:
+    answer = await gateway.get(f"/v1/analytics/chains/{chain_id}", headers=marketer)
+    versions: list[dict[str, Any]] = answer.json()["versions"]
+    return any(v["exited"].get("purchase") for v in versions)
+
+
+async def started_campaign(gateway: httpx.AsyncClient, marketer: dict[str, str]) -> str:
+    name = f"Welcome points {uuid.uuid4().hex[:6]}"
+    body = {
+        "name": name,
+        "segment": "recency.never_bought",
+        "grant": {"amount": 50, "lifetime_days": 30},
+    }
+    created = await gateway.post("/v1/campaigns", json=body, headers=marketer)
+    assert created.status_code == 201, created.text
+    started = await gateway.post(f"/v1/campaigns/{created.json()['id']}/start", headers=marketer)
+    assert started.status_code == 200, started.text
+    return name
+
+
+async def never_bought(gateway: httpx.AsyncClient, marketer: dict[str, str]) -> bool:
+    answer = await gateway.get("/v1/segments/recency.never_bought", headers=marketer)
+    return answer.status_code == 200 and (answer.json().get("member_count") or 0) > 0
+
+
+async def walk(env: dict[str, str]) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        "node",
+        "browser/walk.mjs",
+        cwd=CONSOLE,
+        env={**os.environ, **env},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=420)
+    return process.returncode or 0, out.decode(), err.decode()
+
+
+def check_prerequisites() -> None:
+    assert (CONSOLE / "dist" / "index.html").is_file(), "build the console: make bootstrap-test"
+    assert CHROMIUM.is_file(), "install Chromium: make bootstrap-test"
+
+
+def check_screenshots(shots: Path) -> None:
+    for name in ("sign-in", "chains", "chain-graph", "segments", "campaigns"):
+        assert (shots / f"{name}.png").stat().st_size > 10_000, name
+
+
+async def test_a_marketer_signs_in_and_walks_every_screen(
+    platform: Platform, tmp_path: Path
+) -> None:
+    check_prerequisites()
+    marketer, pos = bearer(platform.create_key("marketer")), bearer(platform.pos_key)
+    async with httpx.AsyncClient(base_url=platform.gateway, timeout=30) as gateway:
+        chain_id = await published_chain(gateway, marketer)
+        customers = [await register(gateway, pos) for _ in range(3)]
+        for customer in customers[:2]:
+            await enroll(gateway, marketer, chain_id, customer)
+        await buy(gateway, pos, customers[0])
+        await wait_for(
+            lambda: left_on_purchase(gateway, marketer, chain_id), "a purchase to end", 60
+        )
+        await wait_for(lambda: never_bought(gateway, marketer), "the never-bought segment", 60)
+        campaign = await started_campaign(gateway, marketer)
+
+    shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
+    code, out, err = await walk(
+        {
+            "CONSOLE_URL": f"{platform.gateway}/console/",
+            "MARKETER_KEY": platform.create_key("marketer"),
+            "POS_KEY": platform.pos_key,
+            "CHAIN_ID": chain_id,
+            "CAMPAIGN_NAME": campaign,
+            "BUYER": customers[1],
+            "SCREENSHOTS": str(shots),
+            "CHROMIUM": str(CHROMIUM),
+        }
+    )
+    assert code == 0, f"{out}\n{err}"
+    measured = json.loads(out.strip().splitlines()[-1])
+    print("console walk:", measured)
+    # The bar is 1 s on an idle machine; under a load average of 20 it took 4.4 s, so this
+    # guards against a console that hangs, and the figures are reported in docs/console.md.
+    assert measured["first_load_ms"] < 10_000
+    check_screenshots(shots)

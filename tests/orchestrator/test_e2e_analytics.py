@@ -1,0 +1,35 @@
+"""End to end, every service as a real process: the marketer's analytics through the gateway
+value points with loyalty's own programme, and the global control group is set and reported."""
+
+import uuid
+
+import httpx
+import pytest
+
+from kit.stack import Platform
+
+pytestmark = pytest.mark.e2e
+
+
+async def test_analytics_and_the_control_group_through_the_gateway(platform: Platform) -> None:
+    marketer = {"Authorization": f"Bearer {platform.create_key('marketer')}"}
+    chain_id = f"winback_{uuid.uuid4().hex[:8]}"
+    async with httpx.AsyncClient(base_url=platform.gateway, timeout=10) as gateway:
+        copied = await gateway.post(
+            "/v1/chains/templates/reactivation/copy", json={"id": chain_id}, headers=marketer
+        )
+        assert copied.status_code == 201, copied.text
+        report = await gateway.get(f"/v1/analytics/chains/{chain_id}", headers=marketer)
+        assert report.status_code == 200, report.text
+        assert report.json()["point_value"] == 100  # loyalty: a point pays for 1.00
+        assert report.json()["total"]["incremental_roi"] is None  # nothing spent yet
+
+        changed = await gateway.put("/v1/control-group", json={"share": 0.05}, headers=marketer)
+        assert changed.status_code == 200, changed.text
+        shown = await gateway.get("/v1/control-group", headers=marketer)
+        assert shown.json()["share"] == 0.05
+        too_big = await gateway.put("/v1/control-group", json={"share": 0.8}, headers=marketer)
+        assert too_big.status_code == 422
+        months = await gateway.get("/v1/analytics/programme?months=2", headers=marketer)
+        assert months.status_code == 200, months.text
+        assert len(months.json()["months"]) == 2

@@ -1,0 +1,78 @@
+"""The simulator: a population with a known effect, through the orchestrator's projections and
+report. The database path is checked to give the figures of the in-memory path on one seed;
+the statistical properties are checked over a hundred seeds on the in-memory path."""
+
+import math
+import statistics
+from pathlib import Path
+
+import pytest
+
+from orchestrator.simulate import Result, Scenario, in_memory, simulate
+
+SEEDS = range(1, 101)
+# With a true 95 % coverage, P(at most 87 of 100 intervals cover) = 0.4 %: a miss of this test
+# means a miscalibrated interval (at 85 % true coverage, 88 or more happen 22 % of the time).
+AT_LEAST = 88
+
+
+def binomial_tail(n: int, p: float, at_most: int) -> float:
+    return sum(math.comb(n, k) * p**k * (1 - p) ** (n - k) for k in range(at_most + 1))
+
+
+def test_the_bound_is_what_the_comment_says() -> None:
+    assert binomial_tail(100, 0.95, AT_LEAST - 1) < 0.005
+    assert binomial_tail(100, 0.85, AT_LEAST - 1) > 0.7
+
+
+async def test_the_database_path_gives_the_figures_of_the_in_memory_path(tmp_path: Path) -> None:
+    scenario = Scenario(customers=120, seed=5, holdout_share=0.3)
+    url = f"sqlite+aiosqlite:///{tmp_path / 'sim.db'}"
+    stored, computed = await simulate(scenario, url), in_memory(scenario)
+    for key in ("treated", "holdout", "conversions", "uplift", "cost", "attributed_revenue"):
+        assert stored.figures[key] == computed.figures[key], key
+    for key in ("revenue_per_customer", "revenue_per_customer_cuped"):
+        for field in ("difference", "ci95_low", "ci95_high"):
+            assert stored.figures[key][field] == pytest.approx(computed.figures[key][field])
+    assert stored.figures["incremental_roi"] == pytest.approx(computed.figures["incremental_roi"])
+    assert stored.figures["cost"]["points_redeemed"] > 0  # the chain's own lots were matched
+
+
+def test_the_worked_example_reports_an_roi_of_minus_one() -> None:
+    result = in_memory(Scenario(customers=1000, worked_example=True))
+    assert result.figures["uplift"]["ci95_low"] < 0 < result.figures["uplift"]["ci95_high"]
+    assert result.figures["cost"]["points"] == 200_000
+    assert result.figures["incremental_roi"] == pytest.approx(-1, abs=0.1)
+
+
+@pytest.fixture(scope="module")
+def runs() -> list[Result]:
+    return [in_memory(Scenario(customers=2000, seed=s, holdout_share=0.3)) for s in SEEDS]
+
+
+def test_the_intervals_cover_the_true_effect_at_the_nominal_rate(runs: list[Result]) -> None:
+    covered = {
+        key: sum(r.covers(key, truth(r, key)) for r in runs)
+        for key in ("uplift", "revenue_per_customer", "revenue_per_customer_cuped")
+    }
+    assert all(count >= AT_LEAST for count in covered.values()), covered
+
+
+def test_the_estimates_are_unbiased_within_their_standard_error(runs: list[Result]) -> None:
+    for key in ("uplift", "revenue_per_customer", "revenue_per_customer_cuped"):
+        errors = [r.figures[key]["difference"] - truth(r, key) for r in runs]
+        standard_error = statistics.stdev(errors) / math.sqrt(len(errors))
+        assert abs(statistics.fmean(errors)) < 3 * standard_error, key
+
+
+def test_cuped_narrows_the_interval(runs: list[Result]) -> None:
+    def width(r: Result, key: str) -> float:
+        return float(r.figures[key]["ci95_high"] - r.figures[key]["ci95_low"])
+
+    plain = statistics.fmean(width(r, "revenue_per_customer") for r in runs)
+    cuped = statistics.fmean(width(r, "revenue_per_customer_cuped") for r in runs)
+    assert cuped < 0.97 * plain
+
+
+def truth(result: Result, key: str) -> float:
+    return result.truth_conversion if key == "uplift" else result.truth_revenue_per_customer
