@@ -25,19 +25,9 @@ from tests.gateway.conftest import Gateway, bearer, settings_for
 SENDS = re.compile(r"^(send|resend|deliver|enrol|enroll|grant|start|launch)\b", re.IGNORECASE)
 WRITES = ("post", "put", "patch")
 
-# Routes other modules may add later, classified by the rule without being named anywhere.
+# A route another module may add later, classified by the rule without being named anywhere.
 later = APIRouter(prefix="/v1")
 Marketer = Annotated[Caller, Depends(scoped("marketer"))]
-
-
-@later.post("/templates/{template_id}/test-send", summary="Send a template to a test address")
-async def template_test_send(template_id: str, _key: Marketer) -> dict[str, str]:
-    return {"sent": template_id}
-
-
-@later.post("/chains/{chain_id}/test-send", summary="Send a chain's first message to a tester")
-async def chain_test_send(chain_id: str, _key: Marketer) -> dict[str, str]:
-    return {"sent": chain_id}
 
 
 @later.post("/customers/{customer_id}/grants", summary="Grant points to a customer")
@@ -82,7 +72,7 @@ async def test_every_sending_route_is_costly_and_no_other(gateway_alone: Gateway
     found = operations(schema)
     sending = {path for _, path, sends in found if sends}
     assert {"/v1/campaigns/x1/start", "/v1/chains/x1/enrollments"} <= sending
-    assert "/v1/templates/x1/test-send" in sending and "/v1/customers/x1/grants" in sending
+    assert "/v1/chains/x1/steps/x1/test-send" in sending and "/v1/customers/x1/grants" in sending
     for method, path, sends in found:
         answer = await gateway_alone.client.request(method, path, json={}, headers=bearer(key))
         policy = answer.headers.get("ratelimit-policy", "")
