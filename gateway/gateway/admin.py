@@ -28,6 +28,7 @@ async def _create(args: argparse.Namespace) -> None:
             args.store_id,
             args.customer_id,
         )
+    await _tell_gateways(args)  # ends any gateway's memory of the new prefix as unknown
     print(issued.key)
 
 

@@ -1,4 +1,4 @@
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.middleware import Middleware
 
 from gateway import session
@@ -7,6 +7,7 @@ from gateway.idempotency import Idempotency
 from gateway.keys import KeyDirectory
 from gateway.middleware import BodyLimit, RequestContext
 from gateway.openapi import public_openapi
+from gateway.paths import check_path_parameters
 from gateway.ratelimit import RateLimiter
 from gateway.routes import ROUTERS
 from gateway.settings import GatewaySettings
@@ -51,6 +52,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         middleware=middleware,
+        dependencies=[Depends(check_path_parameters)],
     )
     install_upstream_error_handlers(app)
     mount_console(app, settings)

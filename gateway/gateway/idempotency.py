@@ -5,7 +5,9 @@ after the TTL (24 h): Redis is already the gateway's shared, fast store for rate
 replica sees the same record, and expiry needs no clean-up job. A record is first written as
 "running" with a short lease, so a duplicate arriving meanwhile waits for the first answer
 (or gets 409 `idempotency_key_in_progress`), and a crashed replica frees the key on its own.
-Answers that mean "not processed" (5xx, 401, 429) are not kept, so a retry runs again.
+Only final answers are kept: answers that mean "not processed" (5xx, 401, 408, 429) and
+retryable ones (a problem marked `retryable: true`, or any answer with `Retry-After`, such as
+loyalty's `ledger_busy` 409) are not, so a retry with the same key runs again.
 """
 
 import asyncio
@@ -13,6 +15,7 @@ import base64
 import contextlib
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Awaitable
 from contextvars import ContextVar
@@ -33,6 +36,7 @@ METHODS = frozenset({"POST", "PUT", "PATCH"})
 KEPT_HEADERS = frozenset({b"content-type", b"location"})
 NOT_KEPT_STATUSES = frozenset({401, 408, 429})
 LEASE_SECONDS = 60
+log = logging.getLogger(__name__)
 
 # The key of the request being served; `forward` retries only requests that carry one.
 current_idempotency_key: ContextVar[str | None] = ContextVar("idempotency_key", default=None)
@@ -161,7 +165,8 @@ class Idempotency:
         )
         try:
             kept = await records.claim(fingerprint, self.wait_seconds)
-        except (RedisError, OSError):
+        except (RedisError, OSError) as exc:
+            log.warning("503 idempotency_store_unavailable: %s: %s", type(exc).__name__, exc)
             detail = "Idempotency records cannot be reached; retry shortly."
             await send_problem(send, 503, "idempotency_store_unavailable", "Unavailable", detail)
             return
@@ -217,7 +222,7 @@ class Idempotency:
             [(k, v) for k, v in all_headers if k.lower() in KEPT_HEADERS],
             b"".join(chunks),
         )
-        if kept.status >= 500 or kept.status in NOT_KEPT_STATUSES:
+        if not _final(kept, all_headers):
             await _quietly(records.release())
         else:
             await _quietly(records.keep(fingerprint, kept))
@@ -235,6 +240,20 @@ class Idempotency:
         else:
             detail = "A request with this Idempotency-Key is still running; retry shortly."
             await send_problem(send, 409, "idempotency_key_in_progress", "Key in use", detail)
+
+
+def _final(answer: Kept, headers: list[tuple[bytes, bytes]]) -> bool:
+    """Whether the answer is the request's last word (see the module's docstring)."""
+    if answer.status >= 500 or answer.status in NOT_KEPT_STATUSES:
+        return False
+    if any(name.lower() == b"retry-after" for name, _ in headers):
+        return False
+    if answer.status < 400 or b'"retryable"' not in answer.body:
+        return True
+    try:
+        return json.loads(answer.body).get("retryable") is not True
+    except (ValueError, AttributeError):
+        return True
 
 
 async def _still_valid(directory: keys.KeyDirectory, authorization: bytes, send: Send) -> bool:

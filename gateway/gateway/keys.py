@@ -10,6 +10,12 @@ at once: a revocation or the end of a rotation's overlap holds on every replica 
 request on. A copy is written with the epoch read *before* its database read, so a copy that
 raced a revocation is stale too. Copies also expire on their own, and a key's own
 ``expires_at`` is checked on every request. Without Redis the directory reads the database.
+
+A prefix the database does not know is remembered as unknown in the same way (under the
+epoch, for the same time), so a stream of made-up keys costs one Redis read each, not a
+database read; creating a key bumps the epoch too. A client address that fails to authenticate
+too often (`gateway.auth`) is *blocked* for a while: it may still use keys the directory holds
+a copy of, but causes no database read until the block ends.
 """
 
 import contextlib
@@ -68,6 +74,12 @@ class KeyNotFound(NotFound):
 class MissingScope(Forbidden):
     code = "missing_scope"
     title = "The API key lacks the scope this route needs"
+
+
+class TooManyFailures(DomainError):
+    code = "too_many_failed_authentications"
+    status = 429
+    title = "Too many failed authentications from this address"
 
 
 class InvalidBinding(DomainError):
@@ -129,40 +141,73 @@ class KeyDirectory:
         self.sessions = sessions
         self.epoch_key = f"gw:keys:{namespace}:epoch"
         self.copy_prefix = f"gw:keys:{namespace}:copy:"
+        self.unknown_prefix = f"gw:keys:{namespace}:unknown:"
+        self.blocked_prefix = f"gw:keys:{namespace}:blocked:"
 
-    async def authenticate(self, presented: str | None) -> Caller:
+    async def authenticate(self, presented: str | None, address: str | None = None) -> Caller:
         prefix, secret = _parts(presented)
-        epoch, known = await self._copy(prefix)
+        seen = await self._seen(prefix, address)
+        known = seen.known
         if known is None:
-            async with unit_of_work(self.sessions) as session:
-                record = await _active_record(session, prefix)
-            if record is None:
+            if seen.unknown:
                 raise _refused()
-            known = KnownKey.of(record)
-            if epoch is not None:
-                with contextlib.suppress(RedisError, OSError):
-                    await self.redis.set(
-                        self.copy_prefix + prefix, known.dump(epoch), ex=COPY_SECONDS
-                    )
+            if seen.blocked:
+                raise TooManyFailures(f"retry after {seen.blocked} s", retry_after=seen.blocked)
+            known = await self._read(prefix, seen.epoch)
         if not known.admits(secret):
             raise _refused()
         return known.caller
 
-    async def _copy(self, prefix: str) -> tuple[str | None, KnownKey | None]:
-        """The current epoch and a copy made under it; (None, None) when Redis is away."""
+    async def _read(self, prefix: str, epoch: str | None) -> KnownKey:
+        """The database's record, remembered (or its absence) under the epoch read before."""
+        async with unit_of_work(self.sessions) as session:
+            record = await _active_record(session, prefix)
+        known = KnownKey.of(record) if record is not None else None
+        if epoch is not None:
+            remembered = (
+                (self.copy_prefix, known.dump(epoch)) if known else (self.unknown_prefix, epoch)
+            )
+            with contextlib.suppress(RedisError, OSError):
+                await self.redis.set(remembered[0] + prefix, remembered[1], ex=COPY_SECONDS)
+        if known is None:
+            raise _refused()
+        return known
+
+    async def _seen(self, prefix: str, address: str | None) -> "Seen":
+        """What Redis holds for this prefix and address; nothing at all when Redis is away."""
+        blocked_key = self.blocked_prefix + (address or "-")
+        names = [self.epoch_key, self.copy_prefix + prefix, self.unknown_prefix + prefix]
         try:
-            epoch_raw, copy_raw = await self.redis.mget(self.epoch_key, self.copy_prefix + prefix)
+            async with self.redis.pipeline(transaction=False) as pipe:  # one round trip
+                pipe.mget(names)
+                pipe.ttl(blocked_key)
+                (epoch_raw, copy_raw, unknown_raw), blocked = await pipe.execute()
         except (RedisError, OSError):
-            return None, None
+            return Seen(None, None, False, 0)
         epoch = str(int(epoch_raw)) if epoch_raw else "0"
-        if copy_raw is None:
-            return epoch, None
-        copied_under, known = KnownKey.load(copy_raw)
-        return epoch, known if copied_under == epoch else None
+        known = None
+        if copy_raw is not None:
+            copied_under, copy = KnownKey.load(copy_raw)
+            known = copy if copied_under == epoch else None
+        unknown = unknown_raw is not None and unknown_raw.decode() == epoch
+        return Seen(epoch, known, unknown, max(0, blocked))
+
+    async def block(self, address: str, seconds: int) -> None:
+        """The address causes no database read for ``seconds`` (see the module's docstring)."""
+        with contextlib.suppress(RedisError, OSError):
+            await self.redis.set(self.blocked_prefix + address, "1", ex=max(1, seconds))
 
     async def keys_changed(self) -> None:
-        """Called after a revocation or rotation commits: every copy is stale from now on."""
+        """Called after a key is created, revoked or rotated: every copy is stale from now on."""
         await self.redis.incr(self.epoch_key)
+
+
+@dataclass(frozen=True)
+class Seen:
+    epoch: str | None
+    known: KnownKey | None
+    unknown: bool
+    blocked: int
 
 
 def _check_binding(scopes: list[Scope], store_id: str | None, customer_id: str | None) -> None:

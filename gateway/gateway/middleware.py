@@ -6,6 +6,7 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.ownership import current_key
+from gateway.paths import InvalidPathParameter, has_encoded_separator
 from gateway.ratelimit import Decision
 from kit.errors import problem
 
@@ -84,7 +85,13 @@ class RequestContext:
             await send(message)
 
         try:
-            await self.app(scope, receive, with_headers)
+            if has_encoded_separator(scope.get("raw_path") or b""):
+                error = InvalidPathParameter("an id may not contain an encoded / or \\")
+                await send_problem(
+                    with_headers, error.status, error.code, error.title, error.detail
+                )
+            else:
+                await self.app(scope, receive, with_headers)
         finally:
             self._log(scope, status, time.perf_counter() - started)
             current_key.reset(token)

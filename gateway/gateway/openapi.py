@@ -1,14 +1,20 @@
 """The public OpenAPI: every `/v1` route documents the gateway's own answers and headers.
 
-Route modules declare only their success answers; the problems every route can give (401,
-403, 413, 422, 429, 503), the Idempotency-Key header of writes and the rate-limit headers are
-added here once, so the document matches what the gateway really sends.
+Route modules declare their success answers and the services' problem codes a route can give
+(`responses={409: {"description": "quote_changed, txid_reused"}}`); the gateway's own problems
+on every route (400, 401, 403, 404, 409, 413, 422, 429, 503), the Idempotency-Key header of
+writes and the rate-limit headers are added here once. Each problem answer lists its codes,
+readable by machines as `x-problem-codes`, with services' codes as the public API names them.
 """
 
+import re
 from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+
+from gateway.paths import ID_PATTERN
+from gateway.problems import PUBLIC_CODES
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -41,16 +47,37 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 PROBLEMS = {
-    "400": "Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`)",
-    "401": "Missing, unknown, expired or revoked API key (`unauthorized`)",
-    "403": "Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`)",
+    "400": "Bad request",
+    "401": "Missing, unknown, expired or revoked API key",
+    "403": "The key's scope or binding refuses it",
     "404": "Not found, or not this key's customer",
-    "409": "Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress`",
-    "413": "Body too large (`payload_too_large`)",
-    "422": "Invalid input; `errors` names each field (`validation_error`)",
-    "429": "Rate limit exceeded (`rate_limited`); see `Retry-After`",
-    "503": "An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`)",
+    "409": "Conflict",
+    "413": "Body too large",
+    "422": "Invalid input; `errors` names each field",
+    "429": "Too many requests; see `Retry-After`",
+    "503": "An internal service or store is down or slow; retry",
 }
+
+# The codes the gateway itself can answer on every keyed route, by status.
+GATEWAY_CODES: dict[str, tuple[str, ...]] = {
+    "400": ("malformed_json", "invalid_idempotency_key"),
+    "401": ("unauthorized",),
+    "403": ("missing_scope", "customer_mismatch", "store_mismatch"),
+    "404": ("not_found",),
+    "409": ("idempotency_key_reused", "idempotency_key_in_progress"),
+    "413": ("payload_too_large",),
+    "422": ("validation_error", "invalid_path_parameter", "invalid_characters"),
+    "429": ("rate_limited", "too_many_failed_authentications"),
+    "503": (
+        "upstream_unavailable",
+        "upstream_timeout",
+        "rate_limiter_unavailable",
+        "idempotency_store_unavailable",
+    ),
+}
+CODE_LIST = re.compile(r"^[a-z_]+(, [a-z_]+)*$")
+BACKTICKED = re.compile(r"`([a-z]+(?:_[a-z]+)+)`")
+
 
 RATE_LIMIT_HEADERS = {
     "RateLimit": {
@@ -76,9 +103,11 @@ IDEMPOTENCY_KEY = {
 }
 
 
-def _problem_response(description: str) -> dict[str, Any]:
+def _problem_response(description: str, codes: list[str]) -> dict[str, Any]:
+    listed = ", ".join(f"`{code}`" for code in codes)
     return {
-        "description": description,
+        "description": f"{description}: {listed}",
+        "x-problem-codes": codes,
         "content": {
             "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
         },
@@ -88,16 +117,35 @@ def _problem_response(description: str) -> dict[str, Any]:
     }
 
 
+def route_codes(response: dict[str, Any] | None) -> list[str]:
+    """The codes a route module declared for a status, as a bare list (`"code_a, code_b"`) or
+    in backticks within prose (`` "`code_a`; `limit` not 1..200" ``; a code has an
+    underscore), named as the public API names them."""
+    description = (response or {}).get("description", "")
+    found = description.split(", ") if CODE_LIST.fullmatch(description) else []
+    found += [code for code in BACKTICKED.findall(description) if code not in found]
+    return [PUBLIC_CODES.get(code, code) for code in found]
+
+
 def _decorate(method: str, operation: dict[str, Any]) -> None:
     responses = operation.setdefault("responses", {})
     for status, description in PROBLEMS.items():
-        own = responses.get(status, {}).get("description")  # the route's own codes, kept
-        responses[status] = _problem_response(f"{own}. {description}" if own else description)
+        own = route_codes(responses.get(status))
+        codes = own + [code for code in GATEWAY_CODES[status] if code not in own]
+        # A route's own words about a status (unless a bare list of codes) come before ours.
+        said = responses.get(status, {}).get("description", "")
+        prose = None if CODE_LIST.fullmatch(said) else said
+        responses[status] = _problem_response(
+            f"{prose}. {description}" if prose else description, codes
+        )
     for status, response in responses.items():
         if status.startswith("2"):
             response.setdefault("headers", {}).update(RATE_LIMIT_HEADERS)
     if method in ("post", "put", "patch"):
         operation.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+    for parameter in operation.get("parameters", []):
+        if parameter["in"] == "path" and parameter["schema"].get("type") == "string":
+            parameter["schema"]["pattern"] = ID_PATTERN  # checked for every route, paths.py
 
 
 def public_openapi(app: FastAPI) -> dict[str, Any]:

@@ -75,13 +75,24 @@ class RateLimiterUnavailable(ServiceUnavailable):
     title = "The rate limiter cannot be reached"
 
 
-# Routes that send messages cost money per call; a route may also say so itself with
-# `openapi_extra={"x-costly": True}`.
-COSTLY_PATHS = re.compile(r"/(deliveries|messages|send|sends|launch|start)(/|$)")
+# Writes that send messages or grant points cost money per call: a route is costly by a rule on
+# its path template (its last literal segment names sending, enrolling or granting, so
+# `/enrollments` is costly and `/enrollments/{customer_id}/cancel` is not), so a route added
+# later is classified without a list to keep; a route may also say so itself with
+# `openapi_extra={"x-costly": True}`. Reads are never costly.
+COSTLY_SEGMENT = re.compile(
+    r"(test-)?(send|sends|resend)|deliveries|messages|enrollments|grants|start|launch|dispatch"
+)
+WRITES = frozenset({"POST", "PUT", "PATCH"})
 
 
-def is_costly(path_template: str, openapi_extra: dict[str, object] | None) -> bool:
-    return bool((openapi_extra or {}).get("x-costly")) or bool(COSTLY_PATHS.search(path_template))
+def is_costly(method: str, path_template: str, openapi_extra: dict[str, object] | None) -> bool:
+    if (openapi_extra or {}).get("x-costly"):
+        return True
+    if method.upper() not in WRITES:
+        return False
+    literal = [part for part in path_template.split("/") if part and not part.startswith("{")]
+    return bool(literal) and COSTLY_SEGMENT.fullmatch(literal[-1]) is not None
 
 
 class RateLimiter:

@@ -5,12 +5,14 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kit.schemas import StrictModel
+
 Id = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9._:\-]+$")]
 
 
-class Strict(BaseModel):
-    # Unknown fields are refused: a misspelt field must not be dropped silently.
-    model_config = ConfigDict(extra="forbid")
+# Unknown fields are refused (a misspelt field must not be dropped silently), numbers and
+# booleans only as JSON numbers and booleans: kit.schemas.
+Strict = StrictModel
 
 
 class CartItemIn(Strict):

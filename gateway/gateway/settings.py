@@ -15,11 +15,18 @@ class GatewaySettings(ServiceSettings):
     # Per attempt; an idempotent call is tried at most 1 + upstream_retries times.
     upstream_timeout_seconds: float = 5.0
     upstream_retries: int = 2
+    # A streamed answer (an export) has no total timeout: it fails when the service sends
+    # nothing for this long, and the client then sees a broken stream, never a short 200.
+    stream_idle_timeout_seconds: float = 30.0
     # Requests per second and burst, per API key; routes that send messages have their own.
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 100
     costly_rate_limit_per_second: float = 1.0
     costly_rate_limit_burst: int = 10
+    # Failed authentications per client address; past the burst the address is blocked (429)
+    # from every key lookup that would read the database, until its budget refills.
+    failed_auth_per_second: float = 1.0
+    failed_auth_burst: int = 20
     max_body_bytes: int = 256 * 1024
     idempotency_ttl_seconds: int = 24 * 3600
     # How long a duplicate waits for the first request carrying its key before a 409.

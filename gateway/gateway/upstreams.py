@@ -11,6 +11,7 @@ and aiohttp's C parser costs a fraction of the CPU per call of a pure-Python cli
 
 import asyncio
 import json as jsonlib
+import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from yarl import URL
 
 from gateway.idempotency import current_idempotency_key
 from gateway.ownership import belongs_to_other_customer
+from gateway.problems import public_problem
 from gateway.settings import GatewaySettings
 from kit.errors import PROBLEM_JSON, NotFound, ServiceUnavailable, problem
 from kit.logs import REQUEST_ID_HEADER, request_id_var
@@ -31,6 +33,7 @@ from kit.logs import REQUEST_ID_HEADER, request_id_var
 Upstream = Literal["loyalty", "segments", "notifier", "orchestrator"]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -88,9 +91,15 @@ class UpstreamClient:
             content = await answer.read()
             return Answer(answer.status, answer.headers.get("content-type", ""), content)
 
-    async def open_stream(self, path: str) -> aiohttp.ClientResponse:
-        """A GET whose body is read by the caller, who then releases the response."""
-        return await self.session.get(self.url(path), headers=_headers())
+    async def open_stream(self, path: str, idle_seconds: float) -> aiohttp.ClientResponse:
+        """A GET whose body is read by the caller, who then releases the response.
+
+        The attempt's total timeout would cut a long body: a stream only has to keep moving.
+        """
+        timeout = aiohttp.ClientTimeout(
+            total=None, connect=self.timeout.connect, sock_read=idle_seconds
+        )
+        return await self.session.get(self.url(path), headers=_headers(), timeout=timeout)
 
     async def close(self) -> None:
         if self._session is not None:
@@ -185,7 +194,10 @@ async def forward(
         raise UpstreamUnavailable(f"{client.name} answered {upstream.status_code}")
     if upstream.is_success and "json" in media_type and belongs_to_other_customer(upstream.content):
         raise NotYours()
-    return Response(upstream.content, status_code=upstream.status_code, media_type=media_type)
+    content = upstream.content
+    if PROBLEM_JSON in media_type:
+        content = public_problem(content)
+    return Response(content, status_code=upstream.status_code, media_type=media_type)
 
 
 async def _invalid_url(_request: Request, exc: Exception) -> Response:
@@ -194,6 +206,7 @@ async def _invalid_url(_request: Request, exc: Exception) -> Response:
 
 
 async def _transport_error(_request: Request, exc: Exception) -> Response:
+    log.warning("503 %s: %s: %s", UpstreamUnavailable.code, type(exc).__name__, exc)
     return problem(503, UpstreamUnavailable.code, UpstreamUnavailable.title, type(exc).__name__)
 
 

@@ -68,7 +68,7 @@ async def test_the_customer_can_be_read_back_through_the_gateway(platform: Platf
         )
     assert found.json()["email"] == email
     assert missing.status_code == 404
-    assert missing.json()["code"] == "member_not_found"
+    assert missing.json()["code"] == "customer_not_found"
 
 
 async def test_registering_the_same_email_twice_is_a_conflict(platform: Platform) -> None:

@@ -160,6 +160,6 @@ async def test_a_route_calling_a_service_itself_never_answers_500(
         key = await Gateway(settings, gateway_sessions, client).key("pos")
         odd = await client.get("/v1/test-raw/a%1Bb", headers=bearer(key))
         down = await client.get("/v1/test-raw/plain", headers=bearer(key))
-    # The odd id is percent-encoded on the way, so both calls reach for the service that is down.
-    assert (odd.status_code, odd.json()["code"]) == (503, "upstream_unavailable")
+    # An id that is not a plain id never reaches a service (gateway/paths.py).
+    assert (odd.status_code, odd.json()["code"]) == (422, "invalid_path_parameter")
     assert (down.status_code, down.json()["code"]) == (503, "upstream_unavailable")

@@ -47,7 +47,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Register a customer */
+        /**
+         * Register a customer
+         * @description POS keys only: an app key is 403 `missing_scope`. A phone or email that is taken is 409 `member_exists`; the answer never names the customer who holds it.
+         */
         post: operations["register_customer_v1_customers_post"];
         delete?: never;
         options?: never;
@@ -246,6 +249,180 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/chains/{chain_id}/enrollments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A chain's enrollments newest first, with counts by status, version and exit reason */
+        get: operations["list_enrollments_v1_chains__chain_id__enrollments_get"];
+        put?: never;
+        /** Enroll a customer now (the chain sends its messages) */
+        post: operations["enroll_v1_chains__chain_id__enrollments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every template by name and channel: the defaults and the saved ones */
+        get: operations["list_templates_v1_templates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templates/{name}/{channel}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One template on one channel, in every language it has */
+        get: operations["get_template_v1_templates__name___channel__get"];
+        /** Save a template on one channel (replaces the default of that name) */
+        put: operations["put_template_v1_templates__name___channel__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templates/{name}/{channel}/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The template as a chosen customer would get it, with SMS segments and cost */
+        post: operations["preview_v1_templates__name___channel__preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/templates/{name}/{channel}/test-send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send the template now to a test recipient (outside quotas and analytics) */
+        post: operations["test_send_v1_templates__name___channel__test_send_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/chains/{chain_id}/steps/{step_id}/test-send": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send one step of a chain's draft now to a test recipient, as the chain would */
+        post: operations["test_send_step_v1_chains__chain_id__steps__step_id__test_send_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customer_id}/test-recipient": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Flag a customer (a colleague) as a recipient of test sends, or unflag them */
+        put: operations["put_test_recipient_v1_customers__customer_id__test_recipient_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/policies/program": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The programme's communication policy (the defaults until one is saved) */
+        get: operations["get_program_policy_v1_policies_program_get"];
+        /** Set the programme's policy */
+        put: operations["put_program_policy_v1_policies_program_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/policies/{kind}/{owner_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A chain's or a campaign's override of the programme's policy */
+        get: operations["get_override_v1_policies__kind___owner_id__get"];
+        /** Override the programme's policy for one chain or campaign */
+        put: operations["put_override_v1_policies__kind___owner_id__put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customer_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's messages newest first, each with why it was sent, held back or dropped */
+        get: operations["customer_deliveries_v1_customers__customer_id__deliveries_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/chains": {
         parameters: {
             query?: never;
@@ -367,23 +544,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/chains/{chain_id}/enrollments": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Enroll a customer now */
-        post: operations["enroll_v1_chains__chain_id__enrollments_post"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/chains/{chain_id}/enrollments/{customer_id}": {
         parameters: {
             query?: never;
@@ -497,6 +657,41 @@ export interface paths {
         /** A chain's figures per version and step */
         get: operations["chain_analytics_v1_analytics_chains__chain_id__get"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/programme": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The programme against the global control group */
+        get: operations["programme_analytics_v1_analytics_programme_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/control-group": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The global control group's share and its changes */
+        get: operations["control_group_v1_control_group_get"];
+        /** Change the global control group's share from now on */
+        put: operations["change_control_group_v1_control_group_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -649,6 +844,19 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** Attempt */
+        Attempt: {
+            /** Channel */
+            channel: string;
+            /** Status */
+            status: string;
+            /** Reason */
+            reason: string | null;
+            /** Cost */
+            cost: number;
+            /** Sent At */
+            sent_at: string | null;
+        };
         /**
          * BalanceOut
          * @example {
@@ -811,6 +1019,317 @@ export interface components {
             confirmed_at: string;
         };
         /**
+         * CustomerIn
+         * @example {
+         *       "birthday": "1985-11-02",
+         *       "city": "Lyon",
+         *       "consents": {
+         *         "email": true,
+         *         "push": true
+         *       },
+         *       "email": "louis@example.com",
+         *       "name": "Louis",
+         *       "phone": "+33612345678",
+         *       "time_zone": "Europe/Paris"
+         *     }
+         */
+        CustomerIn: {
+            /**
+             * Phone
+             * @description International format (E.164), e.g. +4915…
+             */
+            phone?: string | null;
+            /**
+             * Email
+             * @description Email address
+             */
+            email?: string | null;
+            /**
+             * Name
+             * @description Name to address by
+             */
+            name?: string | null;
+            /**
+             * Birthday
+             * @description Date of birth, YYYY-MM-DD
+             */
+            birthday?: string | null;
+            /**
+             * City
+             * @description City of residence
+             */
+            city?: string | null;
+            /**
+             * Time Zone
+             * @description IANA time zone, e.g. Europe/Berlin
+             * @default UTC
+             */
+            time_zone: string;
+            /**
+             * Consents
+             * @description Marketing consent per channel, given by the customer in person
+             * @default {}
+             */
+            consents: {
+                [key: string]: boolean;
+            };
+        };
+        /**
+         * CustomerOut
+         * @example {
+         *       "birthday": "1985-11-02",
+         *       "city": "Lyon",
+         *       "consents": {
+         *         "email": true,
+         *         "push": true
+         *       },
+         *       "created_at": "2026-05-17T09:30:00Z",
+         *       "email": "louis@example.com",
+         *       "id": "6f1c2b9e-4a57-4d0e-9a1f-2f1d6c3e8b10",
+         *       "name": "Louis",
+         *       "phone": "+33612345678",
+         *       "time_zone": "Europe/Paris"
+         *     }
+         */
+        CustomerOut: {
+            /**
+             * Id
+             * @description The customer's id
+             */
+            id: string;
+            /**
+             * Phone
+             * @description E.164
+             */
+            phone: string | null;
+            /**
+             * Email
+             * @description Email address
+             */
+            email: string | null;
+            /**
+             * Name
+             * @description Name to address by
+             */
+            name: string | null;
+            /**
+             * Birthday
+             * @description Date of birth
+             */
+            birthday: string | null;
+            /**
+             * City
+             * @description City of residence
+             */
+            city: string | null;
+            /**
+             * Time Zone
+             * @description IANA time zone
+             */
+            time_zone: string;
+            /**
+             * Consents
+             * @description Marketing consent per channel
+             */
+            consents: {
+                [key: string]: boolean;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             * @description Registration time, UTC
+             */
+            created_at: string;
+        };
+        /** Decision */
+        Decision: {
+            /**
+             * Action
+             * @description `send`, `defer` or `drop`
+             */
+            action: string;
+            /**
+             * Reason
+             * @description allowed, quiet_hours, pause, daily_cap, …
+             */
+            reason: string;
+            /**
+             * Decided At
+             * Format: date-time
+             */
+            decided_at: string;
+            /** Until */
+            until: string | null;
+        };
+        /** Delivery */
+        Delivery: {
+            /** Id */
+            id: string;
+            /** Customer Id */
+            customer_id: string;
+            /** Channel */
+            channel: string;
+            /** Template */
+            template: string;
+            /**
+             * Source
+             * @description `chain:<id>:v<n>:<step>` or `campaign:<id>`
+             */
+            source: string;
+            /** Status */
+            status: string;
+            /** Reason */
+            reason: string | null;
+            /** Deferred Until */
+            deferred_until?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Sent At */
+            sent_at: string | null;
+            /**
+             * Attempts
+             * @default []
+             */
+            attempts: components["schemas"]["Attempt"][];
+            /**
+             * Decisions
+             * @default []
+             */
+            decisions: components["schemas"]["Decision"][];
+        };
+        /** DeliveryPage */
+        DeliveryPage: {
+            /** Items */
+            items: components["schemas"]["Delivery"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null: last
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * EnrollmentCounts
+         * @description Over every enrollment of the chain, not only the page.
+         */
+        EnrollmentCounts: {
+            /** Total */
+            total: number;
+            /** By Status */
+            by_status: {
+                [key: string]: number;
+            };
+            /**
+             * By Version
+             * @description Keyed by version number
+             */
+            by_version: {
+                [key: string]: number;
+            };
+            /** By Exit Reason */
+            by_exit_reason: {
+                [key: string]: number;
+            };
+        };
+        /**
+         * EnrollmentItem
+         * @example {
+         *       "customer_id": "5b0e9c1e-3f55-4c4a-9d0e-2f6f1c0a9b11",
+         *       "enrolled_at": "2026-12-01T09:30:00Z",
+         *       "holdout": false,
+         *       "status": "active",
+         *       "step": "wait_reminder",
+         *       "touches": 1,
+         *       "version": 2,
+         *       "workflow_id": "chain/winback/5b0e9c1e-3f55-4c4a-9d0e-2f6f1c0a9b11"
+         *     }
+         */
+        EnrollmentItem: {
+            /** Customer Id */
+            customer_id: string;
+            /** Workflow Id */
+            workflow_id: string;
+            /** Version */
+            version: number;
+            /**
+             * Holdout
+             * @description In the control group: walks the chain, receives nothing
+             */
+            holdout: boolean;
+            /**
+             * Status
+             * @description `active` or `exited`
+             */
+            status: string;
+            /**
+             * Step
+             * @description The step an active enrollment is at now
+             */
+            step: string | null;
+            /** Touches */
+            touches: number;
+            /**
+             * Exit Reason
+             * @description purchase, completed, cancelled, max_touches, …
+             */
+            exit_reason: string | null;
+            /**
+             * Enrolled At
+             * Format: date-time
+             */
+            enrolled_at: string;
+            /** Exited At */
+            exited_at: string | null;
+        };
+        /**
+         * EnrollmentPage
+         * @example {
+         *       "chain_id": "winback",
+         *       "counts": {
+         *         "by_exit_reason": {
+         *           "completed": 9,
+         *           "purchase": 31
+         *         },
+         *         "by_status": {
+         *           "active": 80,
+         *           "exited": 40
+         *         },
+         *         "by_version": {
+         *           "1": 30,
+         *           "2": 90
+         *         },
+         *         "total": 120
+         *       },
+         *       "items": [
+         *         {
+         *           "customer_id": "5b0e9c1e-3f55-4c4a-9d0e-2f6f1c0a9b11",
+         *           "enrolled_at": "2026-12-01T09:30:00Z",
+         *           "holdout": false,
+         *           "status": "active",
+         *           "step": "wait_reminder",
+         *           "touches": 1,
+         *           "version": 2,
+         *           "workflow_id": "chain/winback/5b0e9c1e-3f55-4c4a-9d0e-2f6f1c0a9b11"
+         *         }
+         *       ],
+         *       "next_cursor": "MjAyNi0xMi0wMVQwOTozMDowMCswMDowMHw0Mg"
+         *     }
+         */
+        EnrollmentPage: {
+            /** Chain Id */
+            chain_id: string;
+            counts: components["schemas"]["EnrollmentCounts"];
+            /** Items */
+            items: components["schemas"]["EnrollmentItem"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null: last
+             */
+            next_cursor: string | null;
+        };
+        /**
          * EventAccepted
          * @example {
          *       "customer_id": "c0a8012e-7d4b-4a43-9f65-2f0f3c9b6b11",
@@ -859,71 +1378,105 @@ export interface components {
             /** Payable */
             payable: number;
         };
+        /** PolicyRead */
+        PolicyRead: {
+            /**
+             * Scope
+             * @description `program`, `chain:<id>` or `campaign:<id>`
+             */
+            scope: string;
+            /** Daily Cap */
+            daily_cap: number;
+            /** Min Pause Seconds */
+            min_pause_seconds: number;
+            /** Quiet Start */
+            quiet_start: string;
+            /** Quiet End */
+            quiet_end: string;
+            /** Over Cap */
+            over_cap: string;
+        };
         /**
-         * MemberCreate
+         * PolicyWrite
          * @example {
-         *       "birthday": "1990-05-17",
-         *       "city": "Berlin",
-         *       "consents": {
-         *         "email": true,
-         *         "push": false,
-         *         "sms": true
-         *       },
-         *       "email": "anna@example.com",
-         *       "name": "Anna",
-         *       "phone": "+4915123456789",
-         *       "time_zone": "Europe/Berlin"
+         *       "daily_cap": 2,
+         *       "min_pause_seconds": 3600,
+         *       "over_cap": "defer",
+         *       "quiet_end": "09:00",
+         *       "quiet_start": "21:00"
          *     }
          */
-        MemberCreate: {
-            /** Phone */
-            phone?: string | null;
-            /** Email */
-            email?: string | null;
-            /** Name */
-            name?: string | null;
-            /** Birthday */
-            birthday?: string | null;
-            /** City */
-            city?: string | null;
+        PolicyWrite: {
             /**
-             * Time Zone
-             * @default UTC
+             * Daily Cap
+             * @description Marketing messages a day
+             * @default 3
              */
-            time_zone: string;
+            daily_cap: number;
             /**
-             * Consents
+             * Min Pause Seconds
+             * @default 0
+             */
+            min_pause_seconds: number;
+            /**
+             * Quiet Start
+             * Format: time
+             * @description Customer's local time
+             * @default 21:00:00
+             */
+            quiet_start: string;
+            /**
+             * Quiet End
+             * Format: time
+             * @default 09:00:00
+             */
+            quiet_end: string;
+            /**
+             * Over Cap
+             * @default defer
+             * @enum {string}
+             */
+            over_cap: "defer" | "drop";
+        };
+        /** Preview */
+        Preview: {
+            /** Template */
+            template: string;
+            /** Channel */
+            channel: string;
+            /** Customer Id */
+            customer_id: string;
+            /** Language */
+            language: string;
+            /** Subject */
+            subject: string | null;
+            /** Body */
+            body: string;
+            /**
+             * Sampled Variables
+             * @description Variables shown with sample values
+             */
+            sampled_variables: string[];
+            sms?: components["schemas"]["SmsLength"] | null;
+        };
+        /**
+         * PreviewRequest
+         * @example {
+         *       "customer_id": "5b0e9c1e-3f55-4c4a-9d0e-2f6f1c0a9b11",
+         *       "variables": {}
+         *     }
+         */
+        PreviewRequest: {
+            /** Customer Id */
+            customer_id: string;
+            /**
+             * Variables
+             * @description What the chain would pass; the others get sample values
              * @default {}
              */
-            consents: {
-                [key: string]: boolean;
+            variables: {
+                [key: string]: unknown;
             };
-        };
-        /** MemberOut */
-        MemberOut: {
-            /** Id */
-            id: string;
-            /** Phone */
-            phone: string | null;
-            /** Email */
-            email: string | null;
-            /** Name */
-            name: string | null;
-            /** Birthday */
-            birthday: string | null;
-            /** City */
-            city: string | null;
-            /** Time Zone */
-            time_zone: string;
-            /** Consents */
-            consents: {
-                [key: string]: boolean;
-            };
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
         };
         /** ProductViewedIn */
         ProductViewedIn: {
@@ -1295,11 +1848,202 @@ export interface components {
              */
             key: string;
         };
+        /** SmsLength */
+        SmsLength: {
+            /**
+             * Encoding
+             * @description `gsm7` or `ucs2`
+             */
+            encoding: string;
+            /** Units */
+            units: number;
+            /** Segments */
+            segments: number;
+            /**
+             * Cost Per Send
+             * @description Minor units
+             */
+            cost_per_send: number;
+            /** Warning */
+            warning: string | null;
+        };
         /**
          * StepRequest
          * @description Confirm and cancel need no body; an empty object is accepted.
          */
         StepRequest: Record<string, never>;
+        /**
+         * StepTestSendRequest
+         * @example {
+         *       "channel": "sms",
+         *       "customer_id": "5b0e9c1e-3f55-4c4a-9d0e-2f6f1c0a9b11"
+         *     }
+         */
+        StepTestSendRequest: {
+            /**
+             * Customer Id
+             * @description A test recipient
+             */
+            customer_id: string;
+            /**
+             * Channel
+             * @description One of the step's channels; its first when left out
+             */
+            channel?: ("email" | "sms" | "push" | "messenger") | null;
+        };
+        /** StepTestSent */
+        StepTestSent: {
+            /** Delivery Id */
+            delivery_id: string;
+            /** Template */
+            template: string;
+            /** Channel */
+            channel: string;
+            /** Customer Id */
+            customer_id: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "sent";
+            /** Subject */
+            subject: string | null;
+            /** Body */
+            body: string;
+            /** Sampled Variables */
+            sampled_variables: string[];
+            /** Chain Id */
+            chain_id: string;
+            /** Step Id */
+            step_id: string;
+        };
+        /** TemplatePage */
+        TemplatePage: {
+            /** Items */
+            items: components["schemas"]["TemplateRead"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null: last
+             */
+            next_cursor: string | null;
+        };
+        /** TemplateRead */
+        TemplateRead: {
+            /** Name */
+            name: string;
+            /** Channel */
+            channel: string;
+            /** Subject */
+            subject: string | null;
+            /** Body */
+            body: string;
+            /** Category */
+            category: string;
+            /** Variables */
+            variables: string[];
+            /** Translations */
+            translations: {
+                [key: string]: components["schemas"]["Translation"];
+            };
+            /**
+             * Origin
+             * @description default: shipped with the platform, not edited yet
+             * @enum {string}
+             */
+            origin: "default" | "saved";
+            /** Updated At */
+            updated_at: string | null;
+            sms?: components["schemas"]["SmsLength"] | null;
+        };
+        /**
+         * TemplateWrite
+         * @example {
+         *       "body": "Hello {{ name }}, {{ points }} points are yours until {{ points_expire_at | date }}.\n{{ click_url }}",
+         *       "category": "marketing",
+         *       "subject": "{{ points }} points for you",
+         *       "translations": {
+         *         "ru": {
+         *           "body": "{{ name }}, {{ points }} баллов ваши до {{ points_expire_at | date('%d.%m.%Y') }}.",
+         *           "subject": "{{ points }} баллов для вас"
+         *         }
+         *       },
+         *       "variables": [
+         *         "points",
+         *         "points_expire_at"
+         *       ]
+         *     }
+         */
+        TemplateWrite: {
+            /**
+             * Subject
+             * @description The email subject or the push title
+             */
+            subject?: string | null;
+            /**
+             * Body
+             * @description Jinja2, sandboxed
+             */
+            body: string;
+            /**
+             * Category
+             * @default marketing
+             * @enum {string}
+             */
+            category: "marketing" | "transactional";
+            /**
+             * Variables
+             * @description Names the chain or campaign passes
+             * @default []
+             */
+            variables: string[];
+            /**
+             * Translations
+             * @description The texts for customers of another language
+             * @default {}
+             */
+            translations: {
+                [key: string]: components["schemas"]["Translation"];
+            };
+        };
+        /**
+         * TestRecipientWrite
+         * @example {
+         *       "test_recipient": true
+         *     }
+         */
+        TestRecipientWrite: {
+            /** Test Recipient */
+            test_recipient: boolean;
+        };
+        /** TestSent */
+        TestSent: {
+            /** Delivery Id */
+            delivery_id: string;
+            /** Template */
+            template: string;
+            /** Channel */
+            channel: string;
+            /** Customer Id */
+            customer_id: string;
+            /**
+             * Status
+             * @constant
+             */
+            status: "sent";
+            /** Subject */
+            subject: string | null;
+            /** Body */
+            body: string;
+            /** Sampled Variables */
+            sampled_variables: string[];
+        };
+        /** Translation */
+        Translation: {
+            /** Subject */
+            subject?: string | null;
+            /** Body */
+            body: string;
+        };
         /** ValidationError */
         ValidationError: {
             /** Location */
@@ -1402,7 +2146,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["MemberCreate"];
+                "application/json": components["schemas"]["CustomerIn"];
             };
         };
         responses: {
@@ -1416,10 +2160,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MemberOut"];
+                    "application/json": components["schemas"]["CustomerOut"];
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1430,7 +2174,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1441,7 +2185,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1452,7 +2196,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1463,7 +2207,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `member_exists`, `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1474,7 +2218,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1485,7 +2229,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1496,7 +2240,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1507,7 +2251,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1541,10 +2285,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MemberOut"];
+                    "application/json": components["schemas"]["CustomerOut"];
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1555,7 +2299,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1566,7 +2310,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1577,7 +2321,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `customer_not_found`, `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1588,7 +2332,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1599,7 +2343,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1610,7 +2354,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1621,7 +2365,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1632,7 +2376,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1669,7 +2413,7 @@ export interface operations {
                     "application/json": components["schemas"]["BalanceOut"];
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1680,7 +2424,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1691,7 +2435,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1702,7 +2446,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `customer_not_found`, `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1713,7 +2457,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1724,7 +2468,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1735,7 +2479,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1746,7 +2490,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1757,7 +2501,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1802,7 +2546,7 @@ export interface operations {
                     "application/json": components["schemas"]["QuoteOut"];
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1813,7 +2557,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1824,7 +2568,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1835,7 +2579,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `customer_not_found`, `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1846,7 +2590,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1857,7 +2601,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1868,7 +2612,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1879,7 +2623,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1890,7 +2634,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1935,7 +2679,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReservationOut"];
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1946,7 +2690,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1957,7 +2701,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1968,7 +2712,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `customer_not_found`, `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1979,7 +2723,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `quote_changed`, `insufficient_points`, `txid_reused`, `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -1990,7 +2734,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2001,7 +2745,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2012,7 +2756,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2023,7 +2767,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2070,7 +2814,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConfirmationOut"];
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2081,7 +2825,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2092,7 +2836,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2103,7 +2847,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `purchase_not_found`, `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2114,7 +2858,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `reservation_lapsed`, `purchase_cancelled`, `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2125,7 +2869,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2136,7 +2880,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2147,7 +2891,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2158,7 +2902,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2205,7 +2949,7 @@ export interface operations {
                     "application/json": components["schemas"]["CancellationOut"];
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2216,7 +2960,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2227,7 +2971,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2238,7 +2982,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `purchase_not_found`, `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2249,7 +2993,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `purchase_confirmed`, `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2260,7 +3004,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2271,7 +3015,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2282,7 +3026,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2293,7 +3037,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2340,7 +3084,7 @@ export interface operations {
                     "application/json": components["schemas"]["ReturnOut"];
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2351,7 +3095,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2362,7 +3106,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2373,7 +3117,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2384,7 +3128,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `purchase_not_confirmed`, `txid_reused`, `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2395,7 +3139,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2406,7 +3150,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Invalid input; `errors` names each field: `return_exceeds_purchase`, `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2417,7 +3161,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2428,7 +3172,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2473,7 +3217,7 @@ export interface operations {
                     "application/json": components["schemas"]["EventAccepted"];
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2484,7 +3228,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2495,7 +3239,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2506,7 +3250,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2517,7 +3261,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2528,7 +3272,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2539,7 +3283,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2550,7 +3294,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2561,7 +3305,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2592,7 +3336,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2603,7 +3347,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2614,7 +3358,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2625,7 +3369,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2636,7 +3380,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2647,7 +3391,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2658,7 +3402,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2669,7 +3413,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2680,7 +3424,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2717,7 +3461,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2728,7 +3472,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2739,7 +3483,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2750,7 +3494,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2761,7 +3505,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2772,7 +3516,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2783,7 +3527,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2794,7 +3538,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2805,7 +3549,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2842,7 +3586,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2853,7 +3597,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2864,7 +3608,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2875,7 +3619,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2886,7 +3630,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2897,7 +3641,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2908,7 +3652,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2919,7 +3663,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2930,7 +3674,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2973,7 +3717,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2984,7 +3728,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -2995,7 +3739,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3006,7 +3750,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3017,7 +3761,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3028,7 +3772,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3039,7 +3783,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3050,7 +3794,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3061,7 +3805,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3074,662 +3818,15 @@ export interface operations {
             };
         };
     };
-    list_chains_v1_chains_get: {
+    list_enrollments_v1_chains__chain_id__enrollments_get: {
         parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
-                    RateLimit?: string;
-                    /** @description The key's quota and window: `"default";q=100;w=2` */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
+            query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+                status?: ("active" | "exited") | null;
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
-            400: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
-            401: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
-            403: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found, or not this key's customer */
-            404: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
-            409: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body too large (`payload_too_large`) */
-            413: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
-            422: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
-            503: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    create_chain_v1_chains_post: {
-        parameters: {
-            query?: never;
-            header?: {
-                /**
-                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
-                 * @example till-7-2024-05-17-000123
-                 */
-                "Idempotency-Key"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            201: {
-                headers: {
-                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
-                    RateLimit?: string;
-                    /** @description The key's quota and window: `"default";q=100;w=2` */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
-            400: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
-            401: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
-            403: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found, or not this key's customer */
-            404: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
-            409: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body too large (`payload_too_large`) */
-            413: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
-            422: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
-            503: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    templates_v1_chains_templates_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
-                    RateLimit?: string;
-                    /** @description The key's quota and window: `"default";q=100;w=2` */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
-            400: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
-            401: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
-            403: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found, or not this key's customer */
-            404: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
-            409: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body too large (`payload_too_large`) */
-            413: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
-            422: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
-            503: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    copy_template_v1_chains_templates__template_id__copy_post: {
-        parameters: {
-            query?: never;
-            header?: {
-                /**
-                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
-                 * @example till-7-2024-05-17-000123
-                 */
-                "Idempotency-Key"?: string;
-            };
-            path: {
-                template_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
-                    RateLimit?: string;
-                    /** @description The key's quota and window: `"default";q=100;w=2` */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
-            400: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
-            401: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
-            403: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found, or not this key's customer */
-            404: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
-            409: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body too large (`payload_too_large`) */
-            413: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
-            422: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
-            503: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    validate_v1_chains_validate_post: {
-        parameters: {
-            query?: never;
-            header?: {
-                /**
-                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
-                 * @example till-7-2024-05-17-000123
-                 */
-                "Idempotency-Key"?: string;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
-                    RateLimit?: string;
-                    /** @description The key's quota and window: `"default";q=100;w=2` */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
-            400: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
-            401: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
-            403: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found, or not this key's customer */
-            404: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
-            409: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body too large (`payload_too_large`) */
-            413: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
-            422: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
-            503: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    get_chain_v1_chains__chain_id__get: {
-        parameters: {
-            query?: never;
             header?: never;
             path: {
                 chain_id: string;
@@ -3748,10 +3845,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["EnrollmentPage"];
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3762,7 +3859,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3773,7 +3870,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3784,7 +3881,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `chain_not_found`, `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3795,7 +3892,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3806,7 +3903,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3817,7 +3914,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description invalid_cursor, or `limit` outside 1..200. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3828,7 +3925,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3839,395 +3936,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
-            503: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    edit_chain_v1_chains__chain_id__put: {
-        parameters: {
-            query?: never;
-            header?: {
-                /**
-                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
-                 * @example till-7-2024-05-17-000123
-                 */
-                "Idempotency-Key"?: string;
-            };
-            path: {
-                chain_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
-                    RateLimit?: string;
-                    /** @description The key's quota and window: `"default";q=100;w=2` */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
-            400: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
-            401: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
-            403: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found, or not this key's customer */
-            404: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
-            409: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body too large (`payload_too_large`) */
-            413: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
-            422: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
-            503: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    versions_v1_chains__chain_id__versions_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                chain_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
-                    RateLimit?: string;
-                    /** @description The key's quota and window: `"default";q=100;w=2` */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
-            400: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
-            401: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
-            403: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found, or not this key's customer */
-            404: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
-            409: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body too large (`payload_too_large`) */
-            413: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
-            422: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
-            503: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    version_v1_chains__chain_id__versions__number__get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                chain_id: string;
-                number: number;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
-                    RateLimit?: string;
-                    /** @description The key's quota and window: `"default";q=100;w=2` */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": unknown;
-                };
-            };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
-            400: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
-            401: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
-            403: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Not found, or not this key's customer */
-            404: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
-            409: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body too large (`payload_too_large`) */
-            413: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
-            422: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
-            429: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4276,7 +3985,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4287,7 +3996,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4298,7 +4007,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4309,7 +4018,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4320,7 +4029,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4331,7 +4040,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4342,7 +4051,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4353,7 +4062,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4364,7 +4073,2754 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_templates_v1_templates_get: {
+        parameters: {
+            query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description `next_cursor` of a page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplatePage"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invalid_cursor`; `limit` not 1..200. Invalid input; `errors` names each field: `invalid_cursor`, `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_template_v1_templates__name___channel__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                name: string;
+                channel: "email" | "sms" | "push" | "messenger";
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateRead"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `template_not_found`. Not found, or not this key's customer: `template_not_found`, `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_template_v1_templates__name___channel__put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
+                 * @example till-7-2024-05-17-000123
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                name: string;
+                channel: "email" | "sms" | "push" | "messenger";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TemplateWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateRead"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `template_variable_missing` (naming `variables`), `template_invalid`. Invalid input; `errors` names each field: `template_variable_missing`, `template_invalid`, `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    preview_v1_templates__name___channel__preview_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
+                 * @example till-7-2024-05-17-000123
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                name: string;
+                channel: "email" | "sms" | "push" | "messenger";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Preview"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `template_not_found`, `contact_not_found`. Not found, or not this key's customer: `template_not_found`, `contact_not_found`, `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `template_variable_missing`, `template_invalid`. Invalid input; `errors` names each field: `template_variable_missing`, `template_invalid`, `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    test_send_v1_templates__name___channel__test_send_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
+                 * @example till-7-2024-05-17-000123
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                name: string;
+                channel: "email" | "sms" | "push" | "messenger";
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TestSent"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `template_not_found`, `contact_not_found`. Not found, or not this key's customer: `template_not_found`, `contact_not_found`, `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_a_test_recipient`, `test_recipient_unreachable`, `test_send_failed`. Conflict: `not_a_test_recipient`, `test_recipient_unreachable`, `test_send_failed`, `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    test_send_step_v1_chains__chain_id__steps__step_id__test_send_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
+                 * @example till-7-2024-05-17-000123
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                chain_id: string;
+                step_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StepTestSendRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepTestSent"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chain_not_found`, `step_not_found`, `template_not_found`, `contact_not_found`. Not found, or not this key's customer: `chain_not_found`, `step_not_found`, `template_not_found`, `contact_not_found`, `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `not_a_test_recipient`, `test_recipient_unreachable`, `test_send_failed`. Conflict: `not_a_test_recipient`, `test_recipient_unreachable`, `test_send_failed`, `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `channel_not_in_step`. Invalid input; `errors` names each field: `channel_not_in_step`, `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_test_recipient_v1_customers__customer_id__test_recipient_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
+                 * @example till-7-2024-05-17-000123
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestRecipientWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `contact_not_found`. Not found, or not this key's customer: `contact_not_found`, `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_program_policy_v1_policies_program_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyRead"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_program_policy_v1_policies_program_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
+                 * @example till-7-2024-05-17-000123
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyRead"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_override_v1_policies__kind___owner_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                kind: "chains" | "campaigns";
+                owner_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyRead"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `policy_not_found`: none saved, the programme's applies. Not found, or not this key's customer: `policy_not_found`, `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_override_v1_policies__kind___owner_id__put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
+                 * @example till-7-2024-05-17-000123
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                kind: "chains" | "campaigns";
+                owner_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PolicyWrite"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PolicyRead"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invalid_scope`. Invalid input; `errors` names each field: `invalid_scope`, `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    customer_deliveries_v1_customers__customer_id__deliveries_get: {
+        parameters: {
+            query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description `next_cursor` of a page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryPage"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `contact_not_found`. Not found, or not this key's customer: `contact_not_found`, `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `invalid_cursor`; `limit` not 1..200. Invalid input; `errors` names each field: `invalid_cursor`, `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_chains_v1_chains_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_chain_v1_chains_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
+                 * @example till-7-2024-05-17-000123
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    templates_v1_chains_templates_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    copy_template_v1_chains_templates__template_id__copy_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
+                 * @example till-7-2024-05-17-000123
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                template_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    validate_v1_chains_validate_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
+                 * @example till-7-2024-05-17-000123
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_chain_v1_chains__chain_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                chain_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    edit_chain_v1_chains__chain_id__put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
+                 * @example till-7-2024-05-17-000123
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                chain_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    versions_v1_chains__chain_id__versions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                chain_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    version_v1_chains__chain_id__versions__number__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                chain_id: string;
+                number: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4402,7 +6858,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4413,7 +6869,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4424,7 +6880,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4435,7 +6891,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4446,7 +6902,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4457,7 +6913,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4468,7 +6924,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4479,7 +6935,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4490,7 +6946,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4534,7 +6990,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4545,7 +7001,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4556,7 +7012,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4567,7 +7023,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4578,7 +7034,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4589,7 +7045,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4600,7 +7056,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4611,7 +7067,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4622,7 +7078,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4666,7 +7122,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4677,7 +7133,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4688,7 +7144,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4699,7 +7155,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4710,7 +7166,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4721,7 +7177,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4732,7 +7188,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4743,7 +7199,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4754,7 +7210,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4789,7 +7245,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4800,7 +7256,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4811,7 +7267,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4822,7 +7278,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4833,7 +7289,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4844,7 +7300,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4855,7 +7311,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4866,7 +7322,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4877,7 +7333,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4924,7 +7380,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4935,7 +7391,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4946,7 +7402,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4957,7 +7413,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4968,7 +7424,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4979,7 +7435,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4990,7 +7446,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5001,7 +7457,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5012,7 +7468,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5049,7 +7505,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5060,7 +7516,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5071,7 +7527,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5082,7 +7538,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5093,7 +7549,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5104,7 +7560,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5115,7 +7571,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5126,7 +7582,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5137,7 +7593,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5181,7 +7637,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5192,7 +7648,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5203,7 +7659,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5214,7 +7670,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5225,7 +7681,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5236,7 +7692,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5247,7 +7703,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5258,7 +7714,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5269,7 +7725,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5306,7 +7762,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5317,7 +7773,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5328,7 +7784,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5339,7 +7795,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5350,7 +7806,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5361,7 +7817,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5372,7 +7828,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5383,7 +7839,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5394,7 +7850,390 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    programme_analytics_v1_analytics_programme_get: {
+        parameters: {
+            query?: {
+                months?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    control_group_v1_control_group_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    change_control_group_v1_control_group_put: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
+                 * @example till-7-2024-05-17-000123
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": {
+                    [key: string]: unknown;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5431,7 +8270,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5442,7 +8281,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5453,7 +8292,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5464,7 +8303,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5475,7 +8314,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5486,7 +8325,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5497,7 +8336,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5508,7 +8347,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5519,7 +8358,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5566,7 +8405,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5577,7 +8416,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5588,7 +8427,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5599,7 +8438,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5610,7 +8449,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5621,7 +8460,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5632,7 +8471,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5643,7 +8482,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5654,7 +8493,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5701,7 +8540,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5712,7 +8551,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5723,7 +8562,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5734,7 +8573,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5745,7 +8584,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5756,7 +8595,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5767,7 +8606,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5778,7 +8617,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5789,7 +8628,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5824,7 +8663,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5835,7 +8674,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5846,7 +8685,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5857,7 +8696,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5868,7 +8707,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5879,7 +8718,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5890,7 +8729,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5901,7 +8740,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5912,7 +8751,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5949,7 +8788,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5960,7 +8799,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5971,7 +8810,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5982,7 +8821,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5993,7 +8832,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6004,7 +8843,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6015,7 +8854,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6026,7 +8865,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6037,7 +8876,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6086,7 +8925,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6097,7 +8936,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6108,7 +8947,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6119,7 +8958,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6130,7 +8969,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6141,7 +8980,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6152,7 +8991,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6163,7 +9002,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6174,7 +9013,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6209,7 +9048,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6220,7 +9059,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6231,7 +9070,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6242,7 +9081,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6253,7 +9092,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6264,7 +9103,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6275,7 +9114,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6286,7 +9125,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6297,7 +9136,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6337,7 +9176,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6348,7 +9187,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6359,7 +9198,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6370,7 +9209,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6381,7 +9220,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6392,7 +9231,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6403,7 +9242,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6414,7 +9253,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6425,7 +9264,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6462,7 +9301,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6473,7 +9312,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6484,7 +9323,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6495,7 +9334,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6506,7 +9345,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6517,7 +9356,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6528,7 +9367,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6539,7 +9378,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6550,7 +9389,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6587,7 +9426,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6598,7 +9437,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6609,7 +9448,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6620,7 +9459,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6631,7 +9470,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6642,7 +9481,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6653,7 +9492,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6664,7 +9503,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6675,7 +9514,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6710,7 +9549,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionInfo"];
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6721,7 +9560,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6732,7 +9571,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6743,7 +9582,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6754,7 +9593,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6765,7 +9604,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6776,7 +9615,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6787,7 +9626,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6798,7 +9637,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6843,7 +9682,7 @@ export interface operations {
                     "application/json": components["schemas"]["SessionInfo"];
                 };
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6854,7 +9693,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6865,7 +9704,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6876,7 +9715,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6887,7 +9726,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6898,7 +9737,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6909,7 +9748,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6920,7 +9759,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6931,7 +9770,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6964,7 +9803,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description Bad request, e.g. a malformed Idempotency-Key (`invalid_idempotency_key`) */
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6975,7 +9814,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Missing, unknown, expired or revoked API key (`unauthorized`) */
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
             401: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6986,7 +9825,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Scope or binding refuses it (`missing_scope`, `customer_mismatch`, `store_mismatch`) */
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
             403: {
                 headers: {
                     /** @description Seconds to wait */
@@ -6997,7 +9836,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer */
+            /** @description Not found, or not this key's customer: `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -7008,7 +9847,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict, e.g. `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -7019,7 +9858,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Body too large (`payload_too_large`) */
+            /** @description Body too large: `payload_too_large` */
             413: {
                 headers: {
                     /** @description Seconds to wait */
@@ -7030,7 +9869,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field (`validation_error`) */
+            /** @description Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -7041,7 +9880,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Rate limit exceeded (`rate_limited`); see `Retry-After` */
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
             429: {
                 headers: {
                     /** @description Seconds to wait */
@@ -7052,7 +9891,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An internal service is down or slow (`upstream_unavailable`, `upstream_timeout`) */
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
             503: {
                 headers: {
                     /** @description Seconds to wait */

@@ -3,26 +3,42 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Response
 
 from gateway.auth import scoped
+from gateway.customer_schemas import CustomerIn, CustomerOut
 from gateway.keys import Caller
 from gateway.upstreams import Loyalty, forward
-from loyalty.schemas import BalanceOut, MemberCreate, MemberOut
+from loyalty.schemas import BalanceOut
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 PosOrApp = Annotated[Caller, Depends(scoped("pos", "app"))]
+# Registration is the till's (or the shop's server's) job, where the customer gives consent in
+# person; an app key is bound to a customer who exists already and may not register others.
+Pos = Annotated[Caller, Depends(scoped("pos"))]
 
 
 @router.post(
     "/customers",
     status_code=201,
-    response_model=MemberOut,
+    response_model=CustomerOut,
     summary="Register a customer",
-    responses={409: {"description": "A customer with this phone or email exists"}},
+    description=(
+        "POS keys only: an app key is 403 `missing_scope`. A phone or email that is taken is "
+        "409 `member_exists`; the answer never names the customer who holds it."
+    ),
+    responses={409: {"description": "member_exists"}},
 )
-async def register_customer(body: MemberCreate, _key: PosOrApp, client: Loyalty) -> Response:
-    return await forward(client, "POST", "/members", body.model_dump(mode="json"))
+async def register_customer(body: CustomerIn, _key: Pos, client: Loyalty) -> Response:
+    # Only what the caller sent: loyalty applies its own defaults.
+    return await forward(
+        client, "POST", "/members", body.model_dump(mode="json", exclude_unset=True)
+    )
 
 
-@router.get("/customers/{customer_id}", response_model=MemberOut, summary="Read a customer")
+@router.get(
+    "/customers/{customer_id}",
+    response_model=CustomerOut,
+    summary="Read a customer",
+    responses={404: {"description": "customer_not_found"}},
+)
 async def get_customer(customer_id: str, _key: PosOrApp, client: Loyalty) -> Response:
     return await forward(client, "GET", f"/members/{customer_id}")
 
@@ -31,6 +47,7 @@ async def get_customer(customer_id: str, _key: PosOrApp, client: Loyalty) -> Res
     "/customers/{customer_id}/balance",
     response_model=BalanceOut,
     summary="Points available, pending, reserved, and the next expiring amounts with dates",
+    responses={404: {"description": "customer_not_found"}},
 )
 async def get_balance(customer_id: str, _key: PosOrApp, client: Loyalty) -> Response:
     return await forward(client, "GET", f"/members/{customer_id}/balance")

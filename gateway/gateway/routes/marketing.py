@@ -68,7 +68,11 @@ async def version(chain_id: str, number: int, _key: Marketer, client: Orchestrat
     return await forward(client, "GET", f"/chains/{chain_id}/versions/{number}")
 
 
-@router.post("/chains/{chain_id}/enrollments", status_code=201, summary="Enroll a customer now")
+@router.post(
+    "/chains/{chain_id}/enrollments",
+    status_code=201,
+    summary="Enroll a customer now (the chain sends its messages)",
+)
 async def enroll(chain_id: str, body: JsonBody, _key: Marketer, client: Orchestrator) -> Response:
     return await forward(client, "POST", f"/chains/{chain_id}/enrollments", body)
 
@@ -107,7 +111,13 @@ async def get_campaign(campaign_id: str, _key: Marketer, client: Orchestrator) -
     return await forward(client, "GET", f"/campaigns/{campaign_id}")
 
 
-@router.post("/campaigns/{campaign_id}/{action}", summary="start (or re-run), pause, resume")
+@router.post(
+    "/campaigns/{campaign_id}/{action}",
+    summary="start (or re-run), pause, resume",
+    # Starting sends the campaign's messages; the action is a path parameter, which the rule
+    # on the path template cannot see (gateway.ratelimit).
+    openapi_extra={"x-costly": True},
+)
 async def campaign_action(
     campaign_id: str, action: CampaignAction, _key: Marketer, client: Orchestrator
 ) -> Response:

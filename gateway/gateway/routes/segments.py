@@ -4,19 +4,23 @@ Rule bodies pass through as JSON: the segments service validates them and answer
 with 422 ``invalid_rule`` naming each problem's JSON path and reason.
 """
 
+import logging
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import aiohttp
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
 from gateway.auth import scoped
 from gateway.keys import Caller
+from gateway.settings import GatewaySettings
 from gateway.upstreams import Segments, UpstreamClient, UpstreamUnavailable, forward
 
 router = APIRouter(prefix="/v1", tags=["segments"])
+log = logging.getLogger(__name__)
 Marketer = Annotated[Caller, Depends(scoped("marketer"))]
 RuleBody = Annotated[
     dict[str, Any],
@@ -91,8 +95,12 @@ async def members(
 
 
 @router.get("/segments/{segment_id}/members/export", summary="Every member as streamed CSV")
-async def export_members(segment_id: str, _key: Marketer, client: Segments) -> Response:
-    return await forward_stream(client, f"/segments/{segment_id}/members/export")
+async def export_members(
+    segment_id: str, _key: Marketer, client: Segments, request: Request
+) -> Response:
+    settings: GatewaySettings = request.app.state.settings
+    path = f"/segments/{segment_id}/members/export"
+    return await forward_stream(client, path, settings.stream_idle_timeout_seconds)
 
 
 @router.get("/customers/{customer_id}/segments", summary="The segments a customer is in now")
@@ -100,10 +108,22 @@ async def customer_segments(customer_id: str, _key: Marketer, client: Segments) 
     return await forward(client, "GET", f"/customers/{customer_id}/segments")
 
 
-async def forward_stream(client: UpstreamClient, path: str) -> Response:
+async def _relay(upstream: aiohttp.ClientResponse, path: str) -> AsyncIterator[bytes]:
+    """The body as it arrives. A service that stops sending (idle timeout) or breaks off is
+    not hidden: the error ends the answer without its last chunk, so the client sees a broken
+    transfer, never a complete-looking 200."""
+    try:
+        async for chunk in upstream.content.iter_any():
+            yield chunk
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        log.warning("stream of %s broken: %s: %s", path, type(exc).__name__, exc)
+        raise
+
+
+async def forward_stream(client: UpstreamClient, path: str, idle_seconds: float) -> Response:
     """Like ``forward``, but passes a successful body on as it arrives."""
     try:
-        upstream = await client.open_stream(path)
+        upstream = await client.open_stream(path, idle_seconds)
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise UpstreamUnavailable(type(exc).__name__) from exc
     media_type = upstream.headers.get("content-type", "application/octet-stream")
@@ -113,7 +133,7 @@ async def forward_stream(client: UpstreamClient, path: str) -> Response:
         return Response(content, status_code=upstream.status, media_type=media_type)
     disposition = upstream.headers.get("content-disposition", "attachment")
     return StreamingResponse(
-        upstream.content.iter_any(),
+        _relay(upstream, path),
         media_type=media_type,
         headers={"content-disposition": disposition},
         background=BackgroundTask(upstream.release),

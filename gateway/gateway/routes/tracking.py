@@ -11,6 +11,7 @@ import html
 from fastapi import APIRouter, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from gateway.problems import public_problem
 from gateway.upstreams import Answer, Notifier, UpstreamClient, ask
 from kit.errors import PROBLEM_JSON
 
@@ -23,7 +24,9 @@ async def _ask(client: UpstreamClient, path: str, token: str) -> Answer:
 
 
 def _problem(answer: Answer) -> Response:
-    return Response(answer.content, status_code=answer.status_code, media_type=PROBLEM_JSON)
+    return Response(
+        public_problem(answer.content), status_code=answer.status_code, media_type=PROBLEM_JSON
+    )
 
 
 @router.get("/t/c/{token}", summary="Follow a tracked link", response_class=RedirectResponse)

@@ -19,10 +19,16 @@ class DomainError(Exception):
     code: str = "domain_error"
     status: int = 400
     title: str = "The request cannot be processed"
+    # A retryable outcome (the same request may succeed later) is marked in the problem as
+    # `retryable: true`, so callers and idempotency stores never keep it as the final answer.
+    retryable: bool = False
 
-    def __init__(self, detail: str | None = None, **extra: Any) -> None:
+    def __init__(
+        self, detail: str | None = None, *, retry_after: int | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
+        self.retry_after = retry_after
         self.extra = extra
 
 
@@ -65,11 +71,29 @@ def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> JS
 
 async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
-    return problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+    if exc.status >= 500:
+        log.warning("%s %s: %s", exc.status, exc.code, _cause(exc))
+    marks = {"retryable": True} if exc.retryable or exc.retry_after is not None else {}
+    response = problem(exc.status, exc.code, exc.title, exc.detail, **marks, **exc.extra)
+    if exc.retry_after is not None:
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _cause(exc: BaseException) -> str:
+    """The detail and the chain of causes, for the log line of an answer that is not ours."""
+    found = [str(exc)]
+    while exc.__cause__ is not None:
+        exc = exc.__cause__
+        found.append(f"{type(exc).__name__}: {exc}")
+    return " <- ".join(found)
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    if any(err["type"] == "json_invalid" for err in exc.errors()):
+        detail = "The body is not valid JSON."
+        return problem(400, "malformed_json", "Malformed JSON", detail)
     errors = [
         {"field": ".".join(str(p) for p in err["loc"]), "message": err["msg"], "type": err["type"]}
         for err in exc.errors()

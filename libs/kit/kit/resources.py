@@ -15,6 +15,7 @@ from temporalio.client import Client as TemporalClient
 
 from kit.bus import EventBus, connect_nats
 from kit.db import SessionFactory, create_engine, session_factory
+from kit.redis import connect_redis
 from kit.settings import ServiceSettings
 from kit.temporal import connect_temporal
 
@@ -72,7 +73,7 @@ async def open_resources(settings: ServiceSettings) -> AsyncIterator[Resources]:
         stack.push_async_callback(engine.dispose)
         nc = await connect_nats(settings.nats_url, settings.service_name)
         stack.push_async_callback(_drain, nc)
-        redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        redis = connect_redis(settings.redis_url)
         stack.push_async_callback(redis.aclose)
         bus = EventBus(nc, settings.event_namespace)
         await bus.ensure_streams()

@@ -6,10 +6,14 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
+import swagger_ui  # type: ignore[import-untyped]  # ships no type information
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -141,6 +145,26 @@ def health_router(
     return router
 
 
+# Swagger UI's files as a PyPI package ships them: /docs works on a till network without internet.
+SWAGGER_UI_ASSETS = Path(swagger_ui.__file__).parent / "static"
+DOCS_ASSETS = "/docs/assets"
+
+
+def install_docs(app: FastAPI) -> None:
+    """`/docs` from the platform's own files, never a CDN."""
+    app.mount(DOCS_ASSETS, StaticFiles(directory=SWAGGER_UI_ASSETS), name="docs-assets")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title=app.title,
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon-32x32.png",
+        )
+
+
 def create_service_app(
     settings: ServiceSettings,
     *,
@@ -173,8 +197,16 @@ def create_service_app(
                 if on_shutdown:
                     await on_shutdown(app)
 
-    app = FastAPI(title=title, description=description, lifespan=lifespan, **fastapi_kwargs)
+    app = FastAPI(
+        title=title,
+        description=description,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        **fastapi_kwargs,
+    )
     install_error_handlers(app)
+    install_docs(app)
     app.include_router(health_router(lambda: app.state.resources.readiness_checks(), registry))
     for router in routers:
         app.include_router(router)

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from kit.schemas import StrictModel
 from notifier.workflows.messages import Channel, DeliveryRequest
 
 __all__ = ["DeliveryRequest"]
@@ -28,7 +29,7 @@ def normalized_phone(value: str) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
-class ContactIn(BaseModel):
+class ContactIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, max_length=200)
@@ -54,14 +55,14 @@ class ContactIn(BaseModel):
         return value
 
 
-class ConsentIn(BaseModel):
+class ConsentIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     granted: bool
     source: str = Field(min_length=1, max_length=100)
 
 
-class PushTokenIn(BaseModel):
+class PushTokenIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     device_id: str = Field(min_length=1, max_length=100)
@@ -88,14 +89,14 @@ class ConsentChangeOut(_Out):
     changed_at: datetime
 
 
-class TranslationIn(BaseModel):
+class TranslationIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     subject: str | None = Field(default=None, max_length=300)
     body: str = Field(min_length=1, max_length=20_000)
 
 
-class TemplateIn(BaseModel):
+class TemplateIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     subject: str | None = Field(default=None, max_length=300)
@@ -130,7 +131,7 @@ class TemplateOut(_Out):
     sms: SmsInfo | None = None
 
 
-class PreviewIn(BaseModel):
+class PreviewIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: str = Field(min_length=1, max_length=36)
@@ -150,7 +151,7 @@ class PreviewOut(BaseModel):
     sms: SmsInfo | None = Field(default=None, description="Segments and cost of this text")
 
 
-class TestRecipientIn(BaseModel):
+class TestRecipientIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     test_recipient: bool
@@ -171,7 +172,7 @@ class TestSendOut(BaseModel):
     sampled_variables: list[str]
 
 
-class PolicyIn(BaseModel):
+class PolicyIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     daily_cap: int = Field(default=3, ge=0, le=100)
@@ -252,7 +253,7 @@ class DeliveryPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last")
 
 
-class TrackingIn(BaseModel):
+class TrackingIn(StrictModel):
     token: str = Field(min_length=1, max_length=2000)
 
 

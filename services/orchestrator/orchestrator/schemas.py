@@ -3,6 +3,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kit.contracts.common import Channel
+from kit.schemas import StrictModel
 from orchestrator.campaigns.messages import CampaignGrant, CampaignMessage
 from orchestrator.definitions.model import ChainDefinition, ChainId
 
@@ -48,14 +49,14 @@ class EnrollmentPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; None: last")
 
 
-class EnrollmentCreate(BaseModel):
+class EnrollmentCreate(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: str = Field(min_length=1, max_length=36)
     time_zone: str | None = None
 
 
-class StepTestSend(BaseModel):
+class StepTestSend(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     customer_id: str = Field(min_length=1, max_length=36, description="A test recipient")
@@ -96,7 +97,7 @@ class VersionOut(BaseModel):
     definition: ChainDefinition
 
 
-class TemplateCopy(BaseModel):
+class TemplateCopy(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     id: ChainId
@@ -106,7 +107,7 @@ class Validated(BaseModel):
     valid: bool
 
 
-class CampaignCreate(BaseModel):
+class CampaignCreate(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)

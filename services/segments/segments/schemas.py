@@ -3,6 +3,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kit.schemas import StrictModel
+
 
 class ProfileOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -36,7 +38,7 @@ EXAMPLE_RULE: dict[str, Any] = {
 }
 
 
-class SegmentIn(BaseModel):
+class SegmentIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=120)
@@ -44,7 +46,7 @@ class SegmentIn(BaseModel):
     definition: dict[str, Any] = Field(examples=[EXAMPLE_RULE])
 
 
-class PreviewIn(BaseModel):
+class PreviewIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     definition: dict[str, Any] = Field(examples=[EXAMPLE_RULE])
