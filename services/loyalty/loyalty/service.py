@@ -16,12 +16,9 @@ async def register_member(session: AsyncSession, data: MemberCreate) -> Member:
     existing = await repository.find_by_contact(session, data.phone, data.email)
     if existing is not None:
         raise MemberExists(member_id=existing.id)
-    member = Member(
-        id=str(uuid.uuid4()),
-        created_at=utcnow(),
-        **data.model_dump(mode="python"),
-    )
-    if not await repository.add_member(session, member):
+    new = Member(id=str(uuid.uuid4()), created_at=utcnow(), **data.model_dump(mode="python"))
+    member = await repository.add_member(session, new)
+    if member is None:
         raise MemberExists()
     await outbox.add(session, _registered_event(member, data))
     return member
