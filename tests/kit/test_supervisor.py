@@ -5,7 +5,7 @@ import signal
 import sys
 from pathlib import Path
 
-from kit.stack import ProcessGroup, Proc, Supervisor
+from kit.stack import Proc, ProcessGroup, Supervisor
 from kit.testing import wait_for
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(600)"]
