@@ -236,6 +236,16 @@ async def settled(chaos: Chaos) -> bool:
     return True
 
 
+async def drain(chaos: Chaos) -> bool:
+    """Waits until the platform stays settled for a few seconds: events cause events."""
+    deadline = time.monotonic() + SETTLE_SECONDS
+    calm = 0
+    while calm < 3 and time.monotonic() < deadline:
+        calm = calm + 1 if await settled(chaos) else 0
+        await asyncio.sleep(1)
+    return calm >= 3
+
+
 async def dead_letters(chaos: Chaos) -> int:
     nc = await connect_nats(chaos.infra.nats_url, "chaos")
     try:
@@ -264,15 +274,15 @@ async def applied_by(platform: Platform, service: str) -> set[str]:
     return {row["event_id"] for row in rows}
 
 
-async def check(chaos: Chaos, tally: Tally) -> Findings:
+async def check(chaos: Chaos, tally: Tally, drained: bool) -> Findings:
     platform, found = chaos.platform, Findings()
     for name, sql in CHECKS.items():
         if await query(platform, "loyalty", sql):
             found.lost.append(f"reconcile: {name}")
     await check_purchases(platform, tally, found)
     await check_events(platform, tally, found)
-    if not await settled(chaos):
-        found.lost.append("not settled: outbox rows or consumer work left")
+    if not drained:
+        found.lost.append(f"outbox rows or consumer work left after {SETTLE_SECONDS:.0f}s")
     if letters := await dead_letters(chaos):
         found.lost.append(f"{letters} dead letters")
     await check_mail(platform, tally, found)
@@ -366,10 +376,7 @@ async def run_fault(chaos: Chaos, name: str, inject: Fault, load_seconds: float)
     outage = time.monotonic() - started
     log(f"{name}: back after {outage:.1f}s; waiting for the tills")
     await asyncio.gather(*tills)
-    deadline = time.monotonic() + SETTLE_SECONDS
-    while not await settled(chaos) and time.monotonic() < deadline:  # noqa: ASYNC110
-        await asyncio.sleep(1)
-    found = await check(chaos, tally)
+    found = await check(chaos, tally, drained=await drain(chaos))
     found.lost += [f"refused: {refusal}" for refusal in tally.refused]
     if tally.unanswered:
         found.lost.append(f"{tally.unanswered} steps never answered")
