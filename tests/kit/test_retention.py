@@ -1,9 +1,7 @@
 """Pruning: old rows that only guard against repeats go, recent ones and pending events stay."""
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import MetaData, select
 
 from kit.clock import utcnow
@@ -18,15 +16,14 @@ outbox = outbox_table(metadata)
 processed = processed_events_table(metadata)
 
 
-@pytest.fixture
-async def sessions(database_url: str) -> AsyncIterator[SessionFactory]:
-    async with tables_in(database_url, metadata) as factory:
-        yield factory
-
-
 async def test_old_published_events_and_records_go_recent_and_pending_ones_stay(
-    sessions: SessionFactory,
+    database_url: str,
 ) -> None:
+    async with tables_in(database_url, metadata) as sessions:
+        await old_and_recent_rows_are_pruned(sessions)
+
+
+async def old_and_recent_rows_are_pruned(sessions: SessionFactory) -> None:
     now = utcnow()
     old, recent = now - timedelta(days=40), now - timedelta(hours=1)
     rows = [
