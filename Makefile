@@ -5,7 +5,7 @@ PY_DIRS := libs services gateway tools scripts tests k8s docker benchmarks
 
 include k8s/k8s.mk
 
-.PHONY: help bootstrap bootstrap-test run stop test lint format bench clean console-api console-lint
+.PHONY: help bootstrap bootstrap-test run stop test lint format bench chaos clean console-api console-lint
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -39,6 +39,9 @@ bench: bootstrap-test ## Run the benchmarks (BENCH="pos segments" for some) and 
 .PHONY: simulate
 simulate: ## A known population through the chain analytics: truth, estimate, interval, ROI (CUSTOMERS=10000 ARGS=--in-memory)
 	@uv run --frozen python -m orchestrator.simulate --customers $(or $(CUSTOMERS),10000) $(ARGS)
+
+chaos: bootstrap-test ## Faults one at a time under POS load, checked for loss (CHAOS_ARGS="--outage-seconds 60")
+	@uv run --frozen python scripts/chaos.py $(CHAOS_ARGS)
 
 format: ## Format the code and apply safe fixes
 	uv run --frozen ruff format $(PY_DIRS)

@@ -1,7 +1,8 @@
 """`make run` and `make stop`: the whole platform on one machine, on SQLite files.
 
 up    starts NATS, Redis, the Temporal dev server, the SMTP sink, every worker and API,
-      prints the URLs and stays in the foreground until Ctrl-C (or `make stop`).
+      prints the URLs and stays in the foreground until Ctrl-C (or `make stop`), restarting
+      any process that exits, with a backoff (1 s doubling to 30 s), as Kubernetes would.
 stop  stops what a running `up` started, and nothing else.
 """
 
@@ -20,6 +21,7 @@ from kit.stack import (
     Ports,
     ProcessGroup,
     StackError,
+    Supervisor,
     nats_proc,
     platform_env,
     port_open,
@@ -164,8 +166,10 @@ def up() -> int:
         key = create_dev_key(env)
         print(f"\nthe platform is up:\n{urls(ports)}\n\n  a POS key for trying it: {key}\n")
         print("Ctrl-C or `make stop` stops everything.", flush=True)
+        supervisor = Supervisor(group, log=_log)
         while not stopping:
-            _watch(group)
+            if supervisor.check():
+                _write_state(group)
             time.sleep(0.5)
     except StackError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -178,10 +182,8 @@ def up() -> int:
     return 0
 
 
-def _watch(group: ProcessGroup) -> None:
-    for name, child in group.procs.items():
-        if child.poll() is not None:
-            raise StackError(f"{name} exited with {child.returncode}; see {group.log_of(name)}")
+def _log(line: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {line}", flush=True)
 
 
 def _write_state(group: ProcessGroup) -> None:

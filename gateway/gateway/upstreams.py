@@ -31,6 +31,7 @@ from kit.errors import PROBLEM_JSON, NotFound, ServiceUnavailable, problem
 from kit.logs import REQUEST_ID_HEADER, request_id_var
 
 Upstream = Literal["loyalty", "segments", "notifier", "orchestrator"]
+Headers = dict[str, str]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 RETRYABLE_STATUSES = frozenset({502, 503, 504})
 log = logging.getLogger(__name__)
@@ -78,8 +79,10 @@ class UpstreamClient:
     def url(self, path: str) -> URL:
         return URL(str(self.base_url).rstrip("/") + _safe_path(path), encoded=True)
 
-    async def request(self, method: str, path: str, json: object | None = None) -> Answer:
-        headers = _headers()
+    async def request(
+        self, method: str, path: str, json: object | None = None, extra: Headers | None = None
+    ) -> Answer:
+        headers = {**_headers(), **(extra or {})}
         if isinstance(json, BaseModel):  # pydantic writes its JSON without a dict in between
             headers["Content-Type"] = "application/json"
             data, json = json.model_dump_json().encode(), None
@@ -157,12 +160,17 @@ def _safe_path(path: str) -> str:
 
 
 async def _attempt(
-    client: UpstreamClient, method: str, path: str, json: object | None, repeatable: bool
+    client: UpstreamClient,
+    method: str,
+    path: str,
+    json: object | None,
+    repeatable: bool,
+    headers: Headers | None = None,
 ) -> Answer:
     for attempt in range(client.retries + 1):
         last = attempt == client.retries
         try:
-            answer = await client.request(method, path, json=json)
+            answer = await client.request(method, path, json=json, extra=headers)
         except aiohttp.ClientConnectorError as exc:  # never reached the service: safe to repeat
             if last:
                 raise UpstreamUnavailable(f"{client.name}: {type(exc).__name__}") from exc
@@ -179,16 +187,26 @@ async def _attempt(
     raise AssertionError("unreachable")
 
 
-async def ask(client: UpstreamClient, method: str, path: str, json: object | None = None) -> Answer:
+async def ask(
+    client: UpstreamClient,
+    method: str,
+    path: str,
+    json: object | None = None,
+    headers: Headers | None = None,
+) -> Answer:
     """One call with the retry policy, for routes that shape the answer themselves."""
     repeatable = method.upper() in SAFE_METHODS or current_idempotency_key.get() is not None
-    return await _attempt(client, method, path, json, repeatable)
+    return await _attempt(client, method, path, json, repeatable, headers)
 
 
 async def forward(
-    client: UpstreamClient, method: str, path: str, json: object | None = None
+    client: UpstreamClient,
+    method: str,
+    path: str,
+    json: object | None = None,
+    headers: Headers | None = None,
 ) -> Response:
-    upstream = await ask(client, method, path, json)
+    upstream = await ask(client, method, path, json, headers)
     media_type = upstream.content_type or "application/json"
     if upstream.status_code >= 500 and PROBLEM_JSON not in media_type:
         raise UpstreamUnavailable(f"{client.name} answered {upstream.status_code}")

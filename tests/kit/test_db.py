@@ -1,12 +1,18 @@
+import asyncio
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
-from sqlalchemy import Column, MetaData, String, Table, select
+from sqlalchemy import Column, MetaData, String, Table, select, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import (
     SessionFactory,
     UtcDateTime,
+    add_unless_duplicate,
+    create_engine,
     insert_ignoring_conflict,
     unit_of_work,
 )
@@ -63,3 +69,47 @@ async def test_naive_timestamps_are_refused(sessions: SessionFactory) -> None:
     with pytest.raises(Exception, match="naive datetime"):
         async with unit_of_work(sessions) as session:
             await session.execute(things.insert().values(id="n", at=datetime(2026, 1, 1)))
+
+
+CRASH_SCRIPT = Path(__file__).with_name("crash_between_writes.py")
+
+
+async def test_a_crash_after_add_unless_duplicate_leaves_nothing_of_the_unit_of_work(
+    database_url: str,
+) -> None:
+    """A member row must not be committed before the outbox row of the same transaction."""
+    process = await asyncio.create_subprocess_exec(sys.executable, str(CRASH_SCRIPT), database_url)
+    assert await process.wait() == 9
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as conn:
+            people = (await conn.execute(text("SELECT count(*) FROM people"))).scalar_one()
+            notes = (await conn.execute(text("SELECT count(*) FROM notes"))).scalar_one()
+    finally:
+        await engine.dispose()
+    assert (people, notes) == (0, 0)
+
+
+class Member(DeclarativeBase):
+    metadata = metadata
+
+
+class Person(Member):
+    __tablename__ = "people"
+
+    id: Mapped[str] = mapped_column(String(10), primary_key=True)
+    email: Mapped[str] = mapped_column(String(100), unique=True)
+    tier: Mapped[str] = mapped_column(String(10), default="base")
+
+
+async def test_add_unless_duplicate_returns_the_stored_row_or_none_and_the_work_goes_on(
+    sessions: SessionFactory,
+) -> None:
+    async with unit_of_work(sessions) as session:
+        stored = await add_unless_duplicate(session, Person(id="a", email="a@example.com"))
+        assert stored is not None and stored.tier == "base"
+        assert await add_unless_duplicate(session, Person(id="b", email="a@example.com")) is None
+        await session.execute(things.insert().values(id="after"))
+    async with unit_of_work(sessions) as session:
+        assert (await session.execute(select(Person.id))).scalars().all() == ["a"]
+        assert (await session.execute(select(things.c.id))).scalars().all() == ["after"]

@@ -1,6 +1,7 @@
+import hashlib
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from gateway.auth import scoped
 from gateway.customer_schemas import CustomerIn, CustomerOut
@@ -26,11 +27,20 @@ Pos = Annotated[Caller, Depends(scoped("pos"))]
     ),
     responses={409: {"description": "member_exists"}},
 )
-async def register_customer(body: CustomerIn, _key: Pos, client: Loyalty) -> Response:
+async def register_customer(
+    body: CustomerIn, caller: Pos, client: Loyalty, request: Request
+) -> Response:
+    # Loyalty keeps the first answer with the member, so a retry replays it even when the
+    # gateway's own record is gone; the key it keeps is scoped to the caller, as ours is.
+    key = request.headers.get("idempotency-key")
+    forwarded = {"Idempotency-Key": scoped_key(caller, key)} if key else {}
     # Only what the caller sent: loyalty applies its own defaults.
-    return await forward(
-        client, "POST", "/members", body.model_dump(mode="json", exclude_unset=True)
-    )
+    payload = body.model_dump(mode="json", exclude_unset=True)
+    return await forward(client, "POST", "/members", payload, forwarded)
+
+
+def scoped_key(caller: Caller, key: str) -> str:
+    return hashlib.sha256(f"{caller.id}\n{key}".encode()).hexdigest()
 
 
 @router.get(

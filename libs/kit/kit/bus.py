@@ -8,13 +8,16 @@ from dataclasses import dataclass
 import nats
 from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
+from nats.errors import Error as NatsError
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.client import JetStreamContext
 from nats.js.errors import NotFoundError
+from prometheus_client import Counter
 
 from kit.contracts import REGISTRY, SOURCES
 from kit.events import Event, EventRegistry
+from kit.failures import Failure, classify, reason
 
 log = logging.getLogger(__name__)
 
@@ -71,26 +74,46 @@ class EventBus:
 
 @dataclass(frozen=True)
 class Subscription:
-    """One durable pull consumer: a consuming service, one event type, one handler."""
+    """One durable pull consumer: a consuming service, one event type, one handler.
+
+    A handler failure of unknown kind is retried until the event was delivered ``max_deliver``
+    times, then dead-lettered; a poison message is dead-lettered at once; a dependency that is
+    down is retried, ``retry_cap_seconds`` apart at most, for as long as it stays down.
+    """
 
     consumer: str
     event: type[Event]
     handler: Handler
     max_deliver: int = 5
     ack_wait_seconds: float = 30.0
+    retry_cap_seconds: float = 30.0
 
     @property
     def durable(self) -> str:
         return f"{self.consumer}--{self.event.subject().replace('.', '_')}"
 
+    def backoff(self, delivered: int) -> float:
+        return min(0.5 * 2.0 ** min(delivered, 16), self.retry_cap_seconds)
+
+
+# Outcomes: applied, retried (a dependency is down), dead_lettered. The ConsumerRetrying and
+# ConsumerDeadLettering alerts watch them (k8s/components/monitoring/prometheusrule.yaml).
+CONSUMER_EVENTS = Counter(
+    "consumer_events_total", "Events handled by a durable consumer", ["consumer", "outcome"]
+)
+
 
 async def consume(bus: EventBus, sub: Subscription, stop: asyncio.Event) -> None:
-    """Pulls, handles and acks until ``stop``; a message that keeps failing is dead-lettered."""
+    """Pulls, handles and acks until ``stop``; a poison message is dead-lettered."""
+    # No server-side limit on deliveries: at the limit JetStream stops delivering without a
+    # word, and deliveries used up by crashes or ack timeouts would lose the event silently.
+    # The consumer decides, and every event it gives up on lands in the dead-letter stream.
     config = ConsumerConfig(
         durable_name=sub.durable,
+        name=sub.durable,
         ack_policy=AckPolicy.EXPLICIT,
         deliver_policy=DeliverPolicy.ALL,
-        max_deliver=sub.max_deliver,
+        max_deliver=-1,
         ack_wait=sub.ack_wait_seconds,
         filter_subject=bus.full_subject(sub.event.subject()),
     )
@@ -100,23 +123,32 @@ async def consume(bus: EventBus, sub: Subscription, stop: asyncio.Event) -> None
             messages = await psub.fetch(batch=32, timeout=1)
         except (TimeoutError, NatsTimeout):
             continue
+        except NatsError:
+            log.warning("fetch failed; NATS reconnecting", extra={"durable": sub.durable})
+            await asyncio.sleep(1)
+            continue
         for msg in messages:
-            await _handle(bus, sub, msg)
+            try:
+                await _handle(bus, sub, msg)
+            except (NatsError, TimeoutError):
+                # The ack, nak or dead letter did not reach NATS: the message comes back
+                # after its ack wait and is handled again (handlers are idempotent).
+                log.warning("could not settle a message", extra={"durable": sub.durable})
     await psub.unsubscribe()
 
 
 async def _subscribe(
     bus: EventBus, sub: Subscription, config: ConsumerConfig, stop: asyncio.Event
 ) -> JetStreamContext.PullSubscription:
-    """Creates (or finds) the durable consumer; a busy server's timeout is retried, not fatal."""
+    """Creates or updates the durable consumer; a busy server's timeout is retried, not fatal."""
     delay = 0.5
+    stream = bus.stream_name(sub.event.source)
     while True:
         try:
+            # Create or update: a consumer made by an older release carries its old limits.
+            await bus.js.add_consumer(stream, config)
             return await bus.js.pull_subscribe(
-                config.filter_subject or "",
-                durable=sub.durable,
-                stream=bus.stream_name(sub.event.source),
-                config=config,
+                config.filter_subject or "", durable=sub.durable, stream=stream, config=config
             )
         except (TimeoutError, NatsTimeout):
             if stop.is_set():
@@ -129,25 +161,43 @@ async def _subscribe(
 async def _handle(bus: EventBus, sub: Subscription, msg: Msg) -> None:
     try:
         event = sub.event.decode(msg.data)
-    except ValueError:
+    except ValueError as exc:
         log.error("undecodable event", extra={"subject": msg.subject})
-        await _dead_letter(bus, sub, msg, "undecodable")
+        await _dead_letter(bus, sub, msg, f"undecodable: {reason(exc)}")
         return
     try:
         await sub.handler(event)
-    except Exception:
-        delivered = msg.metadata.num_delivered
-        log.exception("handler failed", extra={"event_id": str(event.id), "subject": msg.subject})
-        if delivered >= sub.max_deliver:
-            await _dead_letter(bus, sub, msg, "handler_failed")
-        else:
-            await msg.nak(delay=min(2.0**delivered, 30.0))
+    except Exception as exc:
+        await _failed(bus, sub, msg, exc, str(event.id))
         return
     await msg.ack()
+    CONSUMER_EVENTS.labels(sub.durable, "applied").inc()
 
 
-async def _dead_letter(bus: EventBus, sub: Subscription, msg: Msg, reason: str) -> None:
+async def _failed(
+    bus: EventBus, sub: Subscription, msg: Msg, exc: Exception, event_id: str
+) -> None:
+    delivered = msg.metadata.num_delivered
+    kind = classify(exc)
+    context = {"event_id": event_id, "subject": msg.subject, "delivered": delivered}
+    if kind is Failure.TRANSIENT:
+        # Retried for as long as the dependency stays down; no traceback per retry.
+        log.warning("dependency unavailable, retrying: %s", reason(exc), extra=context)
+        CONSUMER_EVENTS.labels(sub.durable, "retried").inc()
+        await msg.nak(delay=sub.backoff(delivered))
+        return
+    log.error("handler failed (%s)", kind.value, exc_info=exc, extra=context)
+    if kind is Failure.POISON or delivered >= sub.max_deliver:
+        await _dead_letter(bus, sub, msg, f"{kind.value}: {reason(exc)}")
+    else:
+        await msg.nak(delay=sub.backoff(delivered))
+
+
+async def _dead_letter(bus: EventBus, sub: Subscription, msg: Msg, why: str) -> None:
     subject = f"{DEAD_LETTER_SOURCE}.{sub.durable}"
-    headers = {"Reason": reason, "Original-Subject": msg.subject}
+    # The message id makes a dead letter published twice (a crash before the term) count once.
+    msg_id = f"{sub.durable}:{msg.metadata.sequence.stream}"
+    headers = {"Reason": why, "Original-Subject": msg.subject, "Nats-Msg-Id": msg_id}
     await bus.js.publish(bus.full_subject(subject), msg.data, headers=headers, timeout=5)
     await msg.term()
+    CONSUMER_EVENTS.labels(sub.durable, "dead_lettered").inc()

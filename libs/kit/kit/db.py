@@ -3,11 +3,10 @@
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import DateTime, MetaData, TypeDecorator, event
+from sqlalchemy import DateTime, MetaData, TypeDecorator, event, inspect
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -25,6 +24,7 @@ NAMING_CONVENTION = {
 }
 
 SessionFactory = async_sessionmaker[AsyncSession]
+T = TypeVar("T")
 
 
 def new_metadata() -> MetaData:
@@ -84,32 +84,41 @@ async def unit_of_work(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
             raise
 
 
-async def add_unless_duplicate(session: AsyncSession, instance: object) -> bool:
-    """Adds and flushes ``instance`` in a savepoint; False when a unique key was taken first.
+async def add_unless_duplicate(session: AsyncSession, instance: T) -> T | None:
+    """Inserts ``instance``'s row unless a unique key was taken first; the stored row, or None.
 
-    For inserts that can lose a race with a concurrent request: the caller turns False into a
-    409, and the rest of its transaction stays usable.
+    For inserts that can lose a race with a concurrent request: the caller turns None into a
+    409, and the rest of its transaction stays usable. One ``INSERT ... ON CONFLICT DO NOTHING``
+    rather than a savepoint: on SQLite the driver runs a savepoint outside any transaction, so
+    releasing it committed the row at once, apart from the writes that follow it (the outbox).
     """
-    try:
-        async with session.begin_nested():
-            session.add(instance)
-    except IntegrityError:
-        return False
-    return True
+    mapper = inspect(type(instance))
+    values = {
+        attr.key: getattr(instance, attr.key)
+        for attr in mapper.column_attrs
+        if attr.key in instance.__dict__
+    }
+    stmt = _insert_for(session)(type(instance)).values(**values).on_conflict_do_nothing()
+    stored = await session.scalars(stmt.returning(type(instance)))
+    return stored.one_or_none()
+
+
+def _insert_for(session: AsyncSession) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
 
 
 async def insert_ignoring_conflict(
     session: AsyncSession, table: Any, values: dict[str, Any]
 ) -> bool:
     """INSERT that silently skips a duplicate key; True when the row was new."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt: Any = pg_insert(table).values(**values).on_conflict_do_nothing()
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(table).values(**values).on_conflict_do_nothing()
+    stmt = _insert_for(session)(table).values(**values).on_conflict_do_nothing()
     result = await session.execute(stmt)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

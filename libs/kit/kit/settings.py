@@ -20,3 +20,13 @@ class ServiceSettings(BaseSettings):
     # Port of the worker's own /healthz, /readyz and /metrics; 0 disables it.
     worker_http_port: int = 0
     outbox_poll_seconds: float = 0.05
+    # Retention (kit.retention): how long rows that only guard against repeats are kept.
+    # A published outbox row guards against nothing once JetStream's de-duplication window
+    # (10 min) is over; a week leaves room to look into an incident.
+    outbox_retention_days: float = 7
+    # An event is redelivered only while unacknowledged (minutes, or an outage's length);
+    # a month also covers replaying a dead letter or a stream a while later.
+    processed_events_retention_days: float = 30
+    # Idempotency records: a client retries within hours (the gateway keeps its own 24 h).
+    idempotency_retention_days: float = 30
+    prune_interval_seconds: float = 3600

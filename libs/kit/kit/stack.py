@@ -97,6 +97,7 @@ class ProcessGroup:
         self.log_dir = log_dir
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.specs: dict[str, Proc] = {}  # how each was started, to start it again
 
     def start(self, proc: Proc) -> subprocess.Popen[bytes]:
         log = open(self.log_dir / f"{proc.name}.log", "ab")  # noqa: SIM115
@@ -110,6 +111,7 @@ class ProcessGroup:
             start_new_session=True,
         )
         self.procs[proc.name] = child
+        self.specs[proc.name] = proc
         return child
 
     def start_and_wait(self, proc: Proc, timeout: float = 60) -> None:
@@ -144,6 +146,73 @@ class ProcessGroup:
         platform = [name for name in self.procs if name not in SERVERS]
         terminate([self.procs.pop(name).pid for name in platform], timeout)
         terminate([self.procs.pop(name).pid for name in list(self.procs)], timeout)
+
+
+@dataclass
+class _Restarts:
+    count: int = 0
+    due_at: float | None = None  # when the exited process is started again
+    started_at: float = field(default_factory=time.monotonic)
+
+
+class Supervisor:
+    """Starts again, with a doubling backoff, any process of ``group`` that exited: what
+    Kubernetes does for a crashed container, so a developer's platform heals like production.
+
+    ``check`` is called in the owner's loop. A process that ran ``steady_seconds`` before it
+    exited starts again after ``first_delay``; one that keeps exiting waits up to ``max_delay``.
+    """
+
+    def __init__(
+        self,
+        group: ProcessGroup,
+        log: Callable[[str], None] = print,
+        first_delay: float = 1.0,
+        max_delay: float = 30.0,
+        steady_seconds: float = 60.0,
+    ) -> None:
+        self.group = group
+        self.log = log
+        self.first_delay = first_delay
+        self.max_delay = max_delay
+        self.steady_seconds = steady_seconds
+        self.held: set[str] = set()
+        self.state: dict[str, _Restarts] = {}
+
+    def hold(self, name: str) -> None:
+        """Leaves ``name`` down (a planned outage) until ``release``."""
+        self.held.add(name)
+
+    def release(self, name: str) -> None:
+        self.held.discard(name)
+
+    def check(self) -> list[str]:
+        """One look at every process: notes those that exited, restarts those now due."""
+        now = time.monotonic()
+        restarted = []
+        for name, child in list(self.group.procs.items()):
+            state = self.state.setdefault(name, _Restarts())
+            if child.poll() is None or name in self.held:
+                continue
+            if state.due_at is None:
+                state.due_at = now + self._delay(state, now)
+                self.log(
+                    f"{name} exited with {child.returncode}; restarting in "
+                    f"{state.due_at - now:.1f}s (restart {state.count + 1}); "
+                    f"see {self.group.log_of(name)}"
+                )
+            elif now >= state.due_at:
+                self.group.start(self.group.specs[name])
+                state.count += 1
+                state.due_at, state.started_at = None, now
+                self.log(f"{name} restarted (pid {self.group.procs[name].pid})")
+                restarted.append(name)
+        return restarted
+
+    def _delay(self, state: _Restarts, now: float) -> float:
+        if now - state.started_at >= self.steady_seconds:
+            state.count = 0  # it had been running fine: a fresh crash, not a crash loop
+        return min(self.first_delay * 2.0**state.count, self.max_delay)
 
 
 def terminate(pids: list[int], timeout: float = 15, sig: signal.Signals = signal.SIGTERM) -> None:

@@ -16,6 +16,7 @@ from kit.bus import Subscription, consume
 from kit.logs import configure_logging
 from kit.outbox import OutboxRelay
 from kit.resources import Resources, open_resources
+from kit.retention import Target, prune_periodically, standard_targets
 from kit.settings import ServiceSettings
 from kit.web import health_router
 
@@ -77,9 +78,21 @@ def relay_and_consumers(
     async def loops(resources: Resources, stop: asyncio.Event) -> list[Coroutine[Any, Any, None]]:
         relay = OutboxRelay(outbox, resources.sessions, resources.bus)
         consumers = [consume(resources.bus, sub, stop) for sub in subscriptions(resources)]
-        return [relay.run(stop, resources.settings.outbox_poll_seconds), *consumers]
+        return [
+            relay.run(stop, resources.settings.outbox_poll_seconds),
+            pruning(resources, standard_targets(outbox, resources.settings), stop),
+            *consumers,
+        ]
 
     return loops
+
+
+def pruning(
+    resources: Resources, targets: list[Target], stop: asyncio.Event
+) -> Coroutine[Any, Any, None]:
+    """The loop that prunes ``targets`` at the interval the settings give."""
+    every = resources.settings.prune_interval_seconds
+    return prune_periodically(resources.sessions, targets, every, stop)
 
 
 def main(settings: ServiceSettings, loops: Loops) -> None:

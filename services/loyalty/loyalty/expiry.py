@@ -176,19 +176,28 @@ async def notify_expiring_batch(
 
 
 async def lapse_reservations(sessions: SessionFactory, now: datetime, batch: int = 500) -> int:
+    """Releases every reservation lapsed by ``now``, ``batch`` at a time until none is left."""
+    lapsed = 0
+    while txids := await _lapsed_txids(sessions, now, batch):
+        released = 0
+        for txid in txids:
+            async with unit_of_work(sessions) as session:
+                member, purchase = await locked_purchase(session, txid)
+                if purchase.status == "reserved" and purchase.reserved_until < now:
+                    await release(session, member, purchase, "lapsed", now)
+                    released += 1
+        lapsed += released
+        if released == 0:  # all were settled meanwhile by their tills: nothing left to do
+            break
+    return lapsed
+
+
+async def _lapsed_txids(sessions: SessionFactory, now: datetime, batch: int) -> list[str]:
     async with unit_of_work(sessions) as session:
         query = select(Purchase.txid).where(
             Purchase.status == "reserved", Purchase.reserved_until < now
         )
-        txids = list((await session.execute(query.limit(batch))).scalars())
-    lapsed = 0
-    for txid in txids:
-        async with unit_of_work(sessions) as session:
-            member, purchase = await locked_purchase(session, txid)
-            if purchase.status == "reserved" and purchase.reserved_until < now:
-                await release(session, member, purchase, "lapsed", now)
-                lapsed += 1
-    return lapsed
+        return list((await session.execute(query.limit(batch))).scalars())
 
 
 async def settle_debts(sessions: SessionFactory, now: datetime, batch: int = 500) -> int:

@@ -22,8 +22,8 @@ async def find_by_contact(
     return (await session.execute(select(Member).where(or_(*conditions)))).scalars().first()
 
 
-async def add_member(session: AsyncSession, member: Member) -> bool:
-    """False when a concurrent registration took the phone or email first."""
+async def add_member(session: AsyncSession, member: Member) -> Member | None:
+    """The stored member; None when a concurrent registration took the phone or email first."""
     return await add_unless_duplicate(session, member)
 
 

@@ -47,9 +47,11 @@ def rules_of(request: Request) -> ProgramRules:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=MemberOut)
-async def register_member(data: MemberCreate, session: SessionDep) -> MemberOut:
-    member = await service.register_member(session, data)
-    return MemberOut.model_validate(member)
+async def register_member(
+    data: MemberCreate, session: SessionDep, idempotency_key: IdempotencyKey = None
+) -> Response:
+    answer = await service.register_member(session, data, idempotency_key)
+    return json_answer(answer, status.HTTP_201_CREATED)
 
 
 @router.get("/{member_id}", response_model=MemberOut)

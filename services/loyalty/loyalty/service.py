@@ -8,23 +8,34 @@ from kit.clock import utcnow
 from kit.contracts import MemberRegistered, MemberRegisteredPayload
 from loyalty import repository
 from loyalty.errors import MemberExists, MemberNotFound
+from loyalty.idempotency import fingerprint, remember, replay
 from loyalty.models import Member, outbox
-from loyalty.schemas import MemberCreate
+from loyalty.schemas import MemberCreate, MemberOut
 
 
-async def register_member(session: AsyncSession, data: MemberCreate) -> Member:
+async def register_member(
+    session: AsyncSession, data: MemberCreate, key: str | None = None
+) -> MemberOut:
+    """Registers a member; a retry under the same ``Idempotency-Key`` gets the first answer.
+
+    The answer is kept in the member's own transaction, so a retry replays it from loyalty's
+    records whatever happened to the gateway's cache.
+    """
+    print_ = fingerprint("register", data)
+    if (stored := await replay(session, key, print_)) is not None:
+        return MemberOut(**stored)
     existing = await repository.find_by_contact(session, data.phone, data.email)
-    if existing is not None:
-        raise MemberExists(member_id=existing.id)
-    member = Member(
-        id=str(uuid.uuid4()),
-        created_at=utcnow(),
-        **data.model_dump(mode="python"),
-    )
-    if not await repository.add_member(session, member):
-        raise MemberExists()
+    new = Member(id=str(uuid.uuid4()), created_at=utcnow(), **data.model_dump(mode="python"))
+    member = None if existing is not None else await repository.add_member(session, new)
+    if member is None:
+        # A concurrent retry of this very request may have committed first: its answer is ours.
+        if (stored := await replay(session, key, print_)) is not None:
+            return MemberOut(**stored)
+        raise MemberExists(member_id=existing.id) if existing else MemberExists()
     await outbox.add(session, _registered_event(member, data))
-    return member
+    answer = MemberOut.model_validate(member)
+    await remember(session, key, print_, answer, 201)
+    return answer
 
 
 def _registered_event(member: Member, data: MemberCreate) -> MemberRegistered:

@@ -8,9 +8,10 @@ from typing import Any
 
 from kit.outbox import OutboxRelay
 from kit.resources import Resources
-from kit.worker import main
+from kit.worker import main, pruning
 from loyalty.expiry import sweep
 from loyalty.models import outbox
+from loyalty.pruning import targets
 from loyalty.settings import LoyaltySettings
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ def loops_for(settings: LoyaltySettings) -> Any:
         return [
             relay.run(stop, settings.outbox_poll_seconds),
             sweep_periodically(resources, settings, stop),
+            pruning(resources, targets(settings), stop),
         ]
 
     return loops
