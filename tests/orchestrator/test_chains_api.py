@@ -122,3 +122,29 @@ async def test_a_paused_chain_enrolls_nobody(orchestrator: Orchestrator) -> None
     await api.post("/chains/quiet/pause")
     refused = await api.post("/chains/quiet/enrollments", json={"customer_id": "c1"})
     assert (refused.status_code, refused.json()["code"]) == (409, "chain_not_active")
+
+
+async def test_a_version_number_beyond_32_bits_is_invalid_input(orchestrator: Orchestrator) -> None:
+    for number in (2**31, 2**63, 2**64 + 1):
+        answer = await orchestrator.api.get(f"/chains/welcome/versions/{number}")
+        assert (answer.status_code, answer.json()["code"]) == (422, "validation_error")
+
+
+async def test_the_openapi_documents_the_problems_and_local_times(
+    orchestrator: Orchestrator,
+) -> None:
+    document = (await orchestrator.api.get("/openapi.json")).json()
+    publish = document["paths"]["/chains/{chain_id}/publish"]["post"]["responses"]
+    for status in ("404", "409", "422", "503"):
+        assert "application/problem+json" in publish[status]["content"], status
+    at = document["components"]["schemas"]["WaitUntilLocalTime"]["properties"]["at"]
+    assert at.get("format") != "time"  # JSON Schema's `time` demands an offset; `at` has none
+
+
+async def test_durations_are_written_as_days_and_seconds(orchestrator: Orchestrator) -> None:
+    body = chain_body("long")
+    body["exits"] = {"max_duration": "P406D"}
+    body["steps"][1]["wait"]["duration"] = "PT1H5S"
+    created = (await orchestrator.api.post("/chains", json=body)).json()
+    assert created["draft"]["exits"]["max_duration"] == "P406D"  # not P1Y41D
+    assert created["draft"]["steps"][1]["wait"]["duration"] == "PT3605S"  # not PT1H5S

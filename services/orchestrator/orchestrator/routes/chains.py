@@ -1,6 +1,7 @@
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Path
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
@@ -14,6 +15,7 @@ from orchestrator.errors import ChainNotActive, EnrollmentNotFound, EnrollmentRe
 from orchestrator.routes.deps import RuntimeDep, SegmentsDep
 from orchestrator.schedules.service import ensure_schedule, follow_lifecycle
 from orchestrator.schemas import (
+    Cancelled,
     ChainOut,
     EnrollmentCreate,
     EnrollmentList,
@@ -26,6 +28,8 @@ from orchestrator.workflows import chain_workflow_id
 from orchestrator.workflows.messages import CancelSignalV1, ChainStatus, CustomerEventV1
 
 router = APIRouter(prefix="/chains", tags=["chains"])
+# Versions are 32-bit in the database: a larger number names nothing and is refused as input.
+VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/templates", response_model=list[ChainDefinition], summary="The built-in chains")
@@ -119,7 +123,7 @@ async def versions(chain_id: str, session: SessionDep) -> list[VersionOut]:
 
 
 @router.get("/{chain_id}/versions/{number}", response_model=VersionOut)
-async def version(chain_id: str, number: int, session: SessionDep) -> VersionOut:
+async def version(chain_id: str, number: VersionNumber, session: SessionDep) -> VersionOut:
     return VersionOut.model_validate(await chains.version(session, chain_id, number))
 
 
@@ -195,11 +199,9 @@ async def get_enrollment(
 
 
 @router.post("/{chain_id}/enrollments/{customer_id}/cancel", status_code=202)
-async def cancel_enrollment(
-    chain_id: str, customer_id: str, runtime: RuntimeDep
-) -> dict[str, bool]:
+async def cancel_enrollment(chain_id: str, customer_id: str, runtime: RuntimeDep) -> Cancelled:
     workflow_id = chain_workflow_id(chain_id, customer_id)
     cancelled = await enrollments.signal(runtime.temporal, workflow_id, "cancel", CancelSignalV1())
     if not cancelled:
         raise EnrollmentNotFound()
-    return {"cancelled": True}
+    return Cancelled(cancelled=True)
