@@ -46,6 +46,21 @@ async def test_a_chain_is_written_and_read_in_the_typed_shape(marketer: httpx.As
     assert again.json()["definition"]["steps"] == draft["steps"]
 
 
+async def test_a_published_chain_has_a_step_funnel_in_its_order(
+    marketer: httpx.AsyncClient,
+) -> None:
+    chain_id = f"funnel-{uuid.uuid4().hex[:8]}"
+    await marketer.post("/v1/chains", json=winback(chain_id))
+    await marketer.post(f"/v1/chains/{chain_id}/publish")
+    answer = await marketer.get(f"/v1/analytics/chains/{chain_id}/steps", params={"days": 7})
+    assert answer.status_code == 200, answer.text
+    (version,) = answer.json()["versions"]
+    assert [s["step"] for s in version["steps"]] == ["gift", "offer", "pause"]
+    assert version["steps"][0]["reached"] == {"treated": 0, "holdout": 0}
+    missing = await marketer.get("/v1/analytics/chains/no-such-chain/steps")
+    assert (missing.status_code, missing.json()["code"]) == (404, "chain_not_found")
+
+
 async def test_a_version_beyond_32_bits_is_invalid_not_a_server_error(
     marketer: httpx.AsyncClient,
 ) -> None:

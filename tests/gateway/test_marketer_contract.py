@@ -45,6 +45,22 @@ ROUTES = [
     ("post", "/v1/campaigns/{campaign_id}/{action}", "/campaigns/{campaign_id}/start"),
     ("post", "/v1/campaigns/{campaign_id}/{action}", "/campaigns/{campaign_id}/pause"),
     ("post", "/v1/campaigns/{campaign_id}/{action}", "/campaigns/{campaign_id}/resume"),
+    ("get", "/v1/analytics/chains/{chain_id}/steps", "/analytics/chains/{chain_id}/steps"),
+]
+# (method, gateway path, service, service path) for routes served by other services.
+ELSEWHERE = [
+    (
+        "get",
+        "/v1/customers/{customer_id}/enrollments",
+        "orchestrator",
+        "/customers/{customer_id}/enrollments",
+    ),
+    (
+        "get",
+        "/v1/customers/{customer_id}/messages",
+        "notifier",
+        "/customers/{customer_id}/deliveries",
+    ),
 ]
 PROSE = frozenset({"title", "description", "examples", "example"})
 
@@ -91,6 +107,16 @@ async def test_every_marketer_body_and_answer_matches_the_orchestrator(platform:
         theirs = internal["paths"][internal_path][method]
         where = f"{method.upper()} {public_path} ~ {internal_path}"
         assert body_of(ours, public) == body_of(theirs, internal), where
+        assert success_of(ours, public) == success_of(theirs, internal), where
+
+
+async def test_the_customer_pages_match_the_services_that_serve_them(platform: Platform) -> None:
+    public = await served(platform.gateway)
+    for method, public_path, service, internal_path in ELSEWHERE:
+        internal = await served(platform.service(service))
+        ours = public["paths"][public_path][method]
+        theirs = internal["paths"][internal_path][method]
+        where = f"{method.upper()} {public_path} ~ {service} {internal_path}"
         assert success_of(ours, public) == success_of(theirs, internal), where
 
 

@@ -142,6 +142,7 @@ async def orchestrator(
             services.grant_bonus,
             services.customer_profile,
             services.customer_segments,
+            real.record_step,
             real.record_exit,
             segment_pages,
             campaigns.campaign_batch,

@@ -2,7 +2,14 @@
 
 from fastapi import APIRouter
 
-from gateway.routes import customers, marketing, purchases, tracking
+from gateway.routes import (
+    customer_view,
+    customers,
+    marketer_analytics,
+    marketing,
+    purchases,
+    tracking,
+)
 from gateway.routes import events as app_events
 from gateway.routes import segments as segment_routes
 
@@ -12,5 +19,7 @@ ROUTERS: list[APIRouter] = [
     app_events.router,
     tracking.router,
     marketing.router,
+    marketer_analytics.router,
+    customer_view.router,
     segment_routes.router,
 ]

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,3 +57,23 @@ async def get_template(session: AsyncSession, name: str, channel: str) -> Templa
 
 async def get_policy(session: AsyncSession, scope: str) -> Policy | None:
     return await session.get(Policy, scope)
+
+
+async def deliveries_of_customer(
+    session: AsyncSession, customer_id: str, after: tuple[datetime, str] | None, limit: int
+) -> list[Delivery]:
+    """Newest first, `limit` at a time after the (created_at, id) of the last one seen."""
+    query = select(Delivery).where(Delivery.customer_id == customer_id)
+    if after is not None:
+        at, last_id = after
+        older = (Delivery.created_at < at) | ((Delivery.created_at == at) & (Delivery.id < last_id))
+        query = query.where(older)
+    query = query.order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def decisions_of_deliveries(
+    session: AsyncSession, delivery_ids: list[str]
+) -> list[PolicyDecision]:
+    query = select(PolicyDecision).where(PolicyDecision.delivery_id.in_(delivery_ids))
+    return list((await session.scalars(query.order_by(PolicyDecision.id))).all())

@@ -7,6 +7,7 @@ from orchestrator.settings import OrchestratorSettings
 
 # What any route may answer besides its success, each as problem+json with a stable `code`.
 PROBLEMS = {
+    "400": "A cursor this API did not give (`invalid_cursor`)",
     "404": "No such chain, version, enrollment, template or campaign (`chain_not_found`, …)",
     "409": "The state forbids it (`invalid_transition`, `campaign_state_conflict`, …)",
     "422": "Invalid input; `errors` names each field (`validation_error`, `chain_invalid`, …)",

@@ -2,18 +2,23 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.db import insert_ignoring_conflict
 from orchestrator.models import (
     Campaign,
     CampaignMemberGrant,
     Chain,
+    ChainGrant,
+    ChainMessage,
     ChainVersion,
     Conversion,
     CustomerFact,
     Enrollment,
+    StepArrival,
 )
 
 
@@ -147,3 +152,114 @@ async def add_campaign_progress(
             failed=Campaign.failed + failed,
         )
     )
+
+
+async def add_step_arrival(session: AsyncSession, values: dict[str, Any]) -> None:
+    await insert_ignoring_conflict(session, StepArrival.__table__, values)
+
+
+# Per-step analytics: each query answers (version, step, …, count) rows for one chain.
+
+
+async def arrivals_by_step(session: AsyncSession, chain_id: str) -> Sequence[Any]:
+    """Enrollments that reached each step (a repeat visit counts once)."""
+    enrollment = func.count(
+        func.distinct(StepArrival.workflow_id + "/" + StepArrival.enrollment_key)
+    )
+    query = (
+        select(StepArrival.version, StepArrival.step, StepArrival.holdout, enrollment)
+        .where(StepArrival.chain_id == chain_id)
+        .group_by(StepArrival.version, StepArrival.step, StepArrival.holdout)
+    )
+    return (await session.execute(query)).all()
+
+
+async def waiting_by_step(session: AsyncSession, chain_id: str) -> Sequence[Any]:
+    query = (
+        select(Enrollment.version, Enrollment.step, func.count())
+        .where(Enrollment.chain_id == chain_id, Enrollment.status == "active")
+        .where(Enrollment.step.is_not(None))
+        .group_by(Enrollment.version, Enrollment.step)
+    )
+    return (await session.execute(query)).all()
+
+
+async def exits_by_step(session: AsyncSession, chain_id: str) -> Sequence[Any]:
+    query = (
+        select(Enrollment.version, Enrollment.exit_step, Enrollment.exit_reason, func.count())
+        .where(Enrollment.chain_id == chain_id, Enrollment.status == "exited")
+        .group_by(Enrollment.version, Enrollment.exit_step, Enrollment.exit_reason)
+    )
+    return (await session.execute(query)).all()
+
+
+async def messages_by_step(session: AsyncSession, chain_id: str) -> Sequence[Any]:
+    query = (
+        select(ChainMessage.version, ChainMessage.step, ChainMessage.status, func.count())
+        .where(ChainMessage.chain_id == chain_id)
+        .group_by(ChainMessage.version, ChainMessage.step, ChainMessage.status)
+    )
+    return (await session.execute(query)).all()
+
+
+async def points_by_step(session: AsyncSession, chain_id: str) -> Sequence[Any]:
+    query = (
+        select(ChainGrant.version, ChainGrant.step, func.sum(ChainGrant.amount))
+        .where(ChainGrant.chain_id == chain_id)
+        .group_by(ChainGrant.version, ChainGrant.step)
+    )
+    return (await session.execute(query)).all()
+
+
+async def daily_enrollments(session: AsyncSession, chain_id: str, since: datetime) -> Sequence[Any]:
+    day = func.date(Enrollment.enrolled_at)
+    query = (
+        select(day, Enrollment.holdout, func.count())
+        .where(Enrollment.chain_id == chain_id, Enrollment.enrolled_at >= since)
+        .group_by(day, Enrollment.holdout)
+    )
+    return (await session.execute(query)).all()
+
+
+async def daily_exits(session: AsyncSession, chain_id: str, since: datetime) -> Sequence[Any]:
+    day = func.date(Enrollment.exited_at)
+    query = (
+        select(day, Enrollment.holdout, func.count())
+        .where(Enrollment.chain_id == chain_id, Enrollment.exited_at >= since)
+        .group_by(day, Enrollment.holdout)
+    )
+    return (await session.execute(query)).all()
+
+
+async def daily_conversions(session: AsyncSession, chain_id: str, since: datetime) -> Sequence[Any]:
+    day = func.date(Conversion.converted_at)
+    query = (
+        select(day, Conversion.holdout, func.count())
+        .where(Conversion.chain_id == chain_id, Conversion.converted_at >= since)
+        .group_by(day, Conversion.holdout)
+    )
+    return (await session.execute(query)).all()
+
+
+async def enrollments_of_customer(
+    session: AsyncSession, customer_id: str, after: tuple[datetime, str] | None, limit: int
+) -> Sequence[Enrollment]:
+    """Newest first, `limit` at a time after the (enrolled_at, id) of the last one seen."""
+    query = select(Enrollment).where(Enrollment.customer_id == customer_id)
+    if after is not None:
+        at, last_id = after
+        query = query.where(
+            (Enrollment.enrolled_at < at)
+            | ((Enrollment.enrolled_at == at) & (Enrollment.id < last_id))
+        )
+    query = query.order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()).limit(limit)
+    return (await session.scalars(query)).all()
+
+
+async def arrivals_of(session: AsyncSession, workflow_ids: Sequence[str]) -> Sequence[StepArrival]:
+    query = (
+        select(StepArrival)
+        .where(StepArrival.workflow_id.in_(workflow_ids))
+        .order_by(StepArrival.reached_at, StepArrival.visit)
+    )
+    return (await session.scalars(query)).all()

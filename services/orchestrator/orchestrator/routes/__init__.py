@@ -2,6 +2,12 @@
 
 from fastapi import APIRouter
 
-from orchestrator.routes import analytics, campaigns, chains
+from orchestrator.routes import analytics, campaigns, chains, customers, step_analytics
 
-ROUTERS: list[APIRouter] = [chains.router, campaigns.router, analytics.router]
+ROUTERS: list[APIRouter] = [
+    chains.router,
+    campaigns.router,
+    analytics.router,
+    step_analytics.router,
+    customers.router,
+]
