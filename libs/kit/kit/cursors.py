@@ -6,8 +6,13 @@ mangled is a 400 `invalid_cursor`, never a 500.
 
 import base64
 from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select
 
 from kit.errors import DomainError
+
+Q = TypeVar("Q", bound=Select[Any])
 
 
 class InvalidCursor(DomainError):
@@ -30,3 +35,13 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     if parsed.tzinfo is None or not row_id:
         raise InvalidCursor()
     return parsed, row_id
+
+
+def newest_first(
+    query: Q, at: Any, row_id: Any, after: tuple[datetime, str] | None, limit: int
+) -> Q:
+    """`query` ordered by (`at`, `row_id`) descending, `limit` rows older than `after`."""
+    if after is not None:
+        last_at, last_id = after
+        query = query.where((at < last_at) | ((at == last_at) & (row_id < last_id)))
+    return query.order_by(at.desc(), row_id.desc()).limit(limit)

@@ -3,6 +3,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.cursors import newest_first
 from notifier.models import (
     Attempt,
     ConsentChange,
@@ -64,11 +65,7 @@ async def deliveries_of_customer(
 ) -> list[Delivery]:
     """Newest first, `limit` at a time after the (created_at, id) of the last one seen."""
     query = select(Delivery).where(Delivery.customer_id == customer_id)
-    if after is not None:
-        at, last_id = after
-        older = (Delivery.created_at < at) | ((Delivery.created_at == at) & (Delivery.id < last_id))
-        query = query.where(older)
-    query = query.order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(limit)
+    query = newest_first(query, Delivery.created_at, Delivery.id, after, limit)
     return list((await session.scalars(query)).all())
 
 

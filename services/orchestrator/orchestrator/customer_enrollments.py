@@ -57,19 +57,10 @@ async def page(
 
 
 def _item(row: Enrollment, arrivals: list[StepArrival]) -> CustomerEnrollment:
-    return CustomerEnrollment(
-        id=row.id,
-        chain_id=row.chain_id,
-        version=row.version,
-        status=row.status,
-        holdout=row.holdout,
-        step=row.step,
-        exit_step=row.exit_step,
-        exit_reason=row.exit_reason,
-        touches=row.touches,
-        enrolled_at=row.enrolled_at,
-        exited_at=row.exited_at,
-        steps=[StepPassed(step=a.step, visit=a.visit, reached_at=a.reached_at) for a in arrivals],
+    steps = [StepPassed(step=a.step, visit=a.visit, reached_at=a.reached_at) for a in arrivals]
+    return CustomerEnrollment.model_validate(
+        {name: getattr(row, name) for name in CustomerEnrollment.model_fields if name != "steps"}
+        | {"steps": steps}
     )
 
 

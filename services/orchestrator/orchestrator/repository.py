@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.cursors import newest_first
 from kit.db import insert_ignoring_conflict
 from orchestrator.models import (
     Campaign,
@@ -211,34 +212,25 @@ async def points_by_step(session: AsyncSession, chain_id: str) -> Sequence[Any]:
     return (await session.execute(query)).all()
 
 
-async def daily_enrollments(session: AsyncSession, chain_id: str, since: datetime) -> Sequence[Any]:
-    day = func.date(Enrollment.enrolled_at)
+async def daily_counts(
+    session: AsyncSession, what: str, chain_id: str, since: datetime
+) -> Sequence[Any]:
+    """(UTC day, holdout, count) of `enrolled`, `exited` or `conversions` since `since`."""
+    table, at = DAILY[what]
+    day = func.date(at)
     query = (
-        select(day, Enrollment.holdout, func.count())
-        .where(Enrollment.chain_id == chain_id, Enrollment.enrolled_at >= since)
-        .group_by(day, Enrollment.holdout)
+        select(day, table.holdout, func.count())
+        .where(table.chain_id == chain_id, at >= since)
+        .group_by(day, table.holdout)
     )
     return (await session.execute(query)).all()
 
 
-async def daily_exits(session: AsyncSession, chain_id: str, since: datetime) -> Sequence[Any]:
-    day = func.date(Enrollment.exited_at)
-    query = (
-        select(day, Enrollment.holdout, func.count())
-        .where(Enrollment.chain_id == chain_id, Enrollment.exited_at >= since)
-        .group_by(day, Enrollment.holdout)
-    )
-    return (await session.execute(query)).all()
-
-
-async def daily_conversions(session: AsyncSession, chain_id: str, since: datetime) -> Sequence[Any]:
-    day = func.date(Conversion.converted_at)
-    query = (
-        select(day, Conversion.holdout, func.count())
-        .where(Conversion.chain_id == chain_id, Conversion.converted_at >= since)
-        .group_by(day, Conversion.holdout)
-    )
-    return (await session.execute(query)).all()
+DAILY: dict[str, tuple[Any, Any]] = {
+    "enrolled": (Enrollment, Enrollment.enrolled_at),
+    "exited": (Enrollment, Enrollment.exited_at),
+    "conversions": (Conversion, Conversion.converted_at),
+}
 
 
 async def enrollments_of_customer(
@@ -246,13 +238,7 @@ async def enrollments_of_customer(
 ) -> Sequence[Enrollment]:
     """Newest first, `limit` at a time after the (enrolled_at, id) of the last one seen."""
     query = select(Enrollment).where(Enrollment.customer_id == customer_id)
-    if after is not None:
-        at, last_id = after
-        query = query.where(
-            (Enrollment.enrolled_at < at)
-            | ((Enrollment.enrolled_at == at) & (Enrollment.id < last_id))
-        )
-    query = query.order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()).limit(limit)
+    query = newest_first(query, Enrollment.enrolled_at, Enrollment.id, after, limit)
     return (await session.scalars(query)).all()
 
 

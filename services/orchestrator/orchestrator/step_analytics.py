@@ -135,13 +135,8 @@ async def _daily(session: AsyncSession, chain_id: str, days: int) -> list[Day]:
     series: dict[date, dict[str, Split]] = defaultdict(
         lambda: {"enrolled": Split(), "exited": Split(), "conversions": Split()}
     )
-    queries = {
-        "enrolled": repository.daily_enrollments,
-        "exited": repository.daily_exits,
-        "conversions": repository.daily_conversions,
-    }
-    for name, query in queries.items():
-        for day, holdout, count in await query(session, chain_id, since):
+    for name in ("enrolled", "exited", "conversions"):
+        for day, holdout, count in await repository.daily_counts(session, name, chain_id, since):
             bucket = series[date.fromisoformat(str(day))]
             bucket[name] = _add(bucket[name], bool(holdout), int(count))
     return [Day(date=day, **series[day]) for day in sorted(series)]
