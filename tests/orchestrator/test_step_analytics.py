@@ -42,7 +42,9 @@ async def test_steps_count_who_reached_waits_and_left_and_days_count_enrollments
     async def settled() -> dict[str, Any] | None:
         found = (await api.get("/analytics/chains/funnel/steps")).json()
         steps = {s["step"]: s for s in found["versions"][0]["steps"]}
-        return found if steps["pause"]["exited"] == {"cancelled": 1} else None
+        # The figures are read one query after another: wait until they agree.
+        agree = steps["pause"]["exited"] == {"cancelled": 1} and steps["pause"]["waiting"] == 1
+        return found if agree else None
 
     report = await wait_for(settled, "the cancelled enrollment's exit to be recorded")
     steps = {s["step"]: s for s in report["versions"][0]["steps"]}
