@@ -62,5 +62,7 @@ async def test_enrollments_page_on_with_a_cursor(platform: Platform) -> None:
         path = f"/v1/customers/{uuid.uuid4()}/enrollments"
         empty = await client.get(path, params={"limit": 5}, headers=bearer(marketer))
         bad = await client.get(path, params={"cursor": "Zm9v"}, headers=bearer(marketer))
+        odd = await client.get("/v1/customers/%3F/view", headers=bearer(marketer))
     assert empty.json() == {"items": [], "next_cursor": None}
     assert (bad.status_code, bad.json()["code"]) == (400, "invalid_cursor")
+    assert (odd.status_code, odd.json()["code"]) == (404, "member_not_found")  # not a 503

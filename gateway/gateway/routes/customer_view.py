@@ -6,7 +6,7 @@ The services are asked at once; loyalty not knowing the customer is a 404 `membe
 
 import asyncio
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -38,6 +38,11 @@ Limit = Annotated[int, Query(ge=1, le=100)]
 FIRST_PAGE = 10
 
 
+def _segment(customer_id: str) -> str:
+    """The id as one path segment: a `?` or `/` in it must not become the query or a path."""
+    return quote(customer_id, safe="")
+
+
 def _page(cursor: str | None, limit: int) -> str:
     return urlencode({"limit": limit, **({"cursor": cursor} if cursor else {})})
 
@@ -56,17 +61,17 @@ async def customer_view(
     segments: Segments,
     orchestrator: Orchestrator,
 ) -> Response | CustomerView:
-    first = _page(None, FIRST_PAGE)
+    first, customer = _page(None, FIRST_PAGE), _segment(customer_id)
     member, balance, contact, memberships, enrollments, messages = await asyncio.gather(
-        ask(loyalty, "GET", f"/members/{customer_id}"),
-        ask(loyalty, "GET", f"/members/{customer_id}/balance"),
-        ask(notifier, "GET", f"/contacts/{customer_id}"),
-        ask(segments, "GET", f"/customers/{customer_id}/segments"),
-        ask(orchestrator, "GET", f"/customers/{customer_id}/enrollments?{first}"),
-        ask(notifier, "GET", f"/customers/{customer_id}/deliveries?{first}"),
+        ask(loyalty, "GET", f"/members/{customer}"),
+        ask(loyalty, "GET", f"/members/{customer}/balance"),
+        ask(notifier, "GET", f"/contacts/{customer}"),
+        ask(segments, "GET", f"/customers/{customer}/segments"),
+        ask(orchestrator, "GET", f"/customers/{customer}/enrollments?{first}"),
+        ask(notifier, "GET", f"/customers/{customer}/deliveries?{first}"),
     )
-    if member.status_code == 404:
-        return Response(member.content, status_code=404, media_type=member.content_type)
+    if 400 <= member.status_code < 500:  # loyalty's own answer: `member_not_found`
+        return Response(member.content, member.status_code, media_type=member.content_type)
     return CustomerView(
         profile=Profile.model_validate(_ok(member)),
         balance=Balance.model_validate(_ok(balance)),
@@ -101,8 +106,8 @@ async def enrollments(
     cursor: str | None = None,
     limit: Limit = 20,
 ) -> Response:
-    query = _page(cursor, limit)
-    return await forward(client, "GET", f"/customers/{customer_id}/enrollments?{query}")
+    path = f"/customers/{_segment(customer_id)}/enrollments?{_page(cursor, limit)}"
+    return await forward(client, "GET", path)
 
 
 @router.get(
@@ -118,6 +123,5 @@ async def messages(
     cursor: str | None = None,
     limit: Limit = 20,
 ) -> Response:
-    return await forward(
-        client, "GET", f"/customers/{customer_id}/deliveries?{_page(cursor, limit)}"
-    )
+    path = f"/customers/{_segment(customer_id)}/deliveries?{_page(cursor, limit)}"
+    return await forward(client, "GET", path)

@@ -1,6 +1,7 @@
 """Per-step analytics of a chain for marketers, forwarded to the orchestrator."""
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Query, Response
 
@@ -26,4 +27,5 @@ async def step_report(
         int, Query(ge=1, le=366, description="days of the series, today included")
     ] = 30,
 ) -> Response:
-    return await forward(client, "GET", f"/analytics/chains/{chain_id}/steps?days={days}")
+    path = f"/analytics/chains/{quote(chain_id, safe='')}/steps?days={days}"
+    return await forward(client, "GET", path)
