@@ -158,7 +158,7 @@ async def run(env: BenchEnv) -> dict[str, Any]:
             client,
             task_queue=queue,
             workflows=[ChainWorkflow, Noop],
-            activities=[activities.record_exit],
+            activities=[activities.record_step, activities.record_exit],
             graceful_shutdown_timeout=timedelta(seconds=5),
         )
         async with worker:

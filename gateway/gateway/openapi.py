@@ -15,28 +15,10 @@ from fastapi.openapi.utils import get_openapi
 
 from gateway.paths import ID_PATTERN
 from gateway.problems import PUBLIC_CODES
+from kit.openapi import PROBLEM_SCHEMA as SERVICE_PROBLEM_SCHEMA
 
 PROBLEM_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["type", "title", "status", "code", "detail"],
-    "properties": {
-        "type": {"type": "string", "example": "urn:problem:rate_limited"},
-        "title": {"type": "string"},
-        "status": {"type": "integer"},
-        "code": {"type": "string", "description": "Stable, machine-readable"},
-        "detail": {"type": "string"},
-        "errors": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "properties": {
-                    "field": {"type": "string"},
-                    "message": {"type": "string"},
-                    "type": {"type": "string"},
-                },
-            },
-        },
-    },
+    **SERVICE_PROBLEM_SCHEMA,
     "example": {
         "type": "urn:problem:rate_limited",
         "title": "Too many requests for this API key",

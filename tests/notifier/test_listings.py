@@ -31,7 +31,7 @@ async def test_templates_page_through_defaults_and_saved_ones_in_order(
     assert by_key[("reactivation_offer", "email")]["origin"] == "default"
     assert by_key[("reactivation_offer", "sms")]["sms"]["segments"] == 1
     bad = await notifier.api.get("/templates", params={"cursor": "not-a-cursor"})
-    assert (bad.status_code, bad.json()["code"]) == (422, "invalid_cursor")
+    assert (bad.status_code, bad.json()["code"]) == (400, "invalid_cursor")
 
 
 async def test_a_customers_messages_say_why_one_was_held_back(notifier: Notifier) -> None:

@@ -182,6 +182,7 @@ async def running_orchestrator(
             services.grant_bonus,
             services.customer_profile,
             services.customer_segments,
+            real.record_step,
             real.record_exit,
             segment_pages,
             campaigns.campaign_batch,

@@ -276,6 +276,7 @@ async def chain_worker(
         services.grant_bonus,
         services.customer_profile,
         services.customer_segments,
+        services.record_step,
         services.record_exit,
     ]
     async with Worker(

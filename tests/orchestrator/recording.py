@@ -29,6 +29,7 @@ from orchestrator.workflows.messages import (
     PurchaseSignalV1,
     SendMessage,
     SendResult,
+    StepReached,
 )
 
 
@@ -50,6 +51,7 @@ class Services:
     bulk_grants: dict[str, BulkGrant] = field(default_factory=dict)
     bulk_attempts: list[BulkGrant] = field(default_factory=list)
     exits: list[EnrollmentExit] = field(default_factory=list)
+    arrivals: list[StepReached] = field(default_factory=list)
     sent_at: dict[str, datetime] = field(default_factory=dict)  # server (skipped) time
 
     @property
@@ -110,6 +112,10 @@ class Services:
     async def customer_segments(self, customer_id: str) -> CustomerFacts:
         return CustomerFacts(segments=self.segments)
 
+    @activity.defn(name="record_step")
+    async def record_step(self, reached: StepReached) -> None:
+        self.arrivals.append(reached)
+
     @activity.defn(name="record_exit")
     async def record_exit(self, exited: EnrollmentExit) -> None:
         self.exits.append(exited)
@@ -120,6 +126,7 @@ class Services:
             self.grant_bonus,
             self.customer_profile,
             self.customer_segments,
+            self.record_step,
             self.record_exit,
         ]
 

@@ -1,12 +1,15 @@
 """The campaigns API on the dev server: create, start, progress, re-run."""
 
+from collections.abc import AsyncIterator
 from functools import partial
 from typing import Any
 
 import httpx
+import pytest
 
+from kit.stack import Infra
 from kit.testing import wait_for
-from tests.orchestrator.conftest import Orchestrator
+from tests.orchestrator.conftest import Orchestrator, serving_segments
 from tests.orchestrator.recording import SEGMENT_MEMBERS
 
 BODY = {
@@ -16,6 +19,13 @@ BODY = {
     "message": {"template": "mass_bonus", "channels": ["push", "email"]},
     "rate_per_second": 1000,
 }
+
+
+@pytest.fixture
+async def segments_url(infra: Infra) -> AsyncIterator[str]:
+    """The real segments API: a campaign's segment must exist there."""
+    async with serving_segments(infra) as url:
+        yield url
 
 
 async def test_a_campaign_runs_to_completion_and_a_re_run_changes_nothing(
@@ -87,3 +97,29 @@ async def test_five_campaigns_to_one_customer_in_a_day_report_two_sent_three_def
 async def decided(api: httpx.AsyncClient, campaign_id: str) -> dict[str, Any] | None:
     found = (await api.get(f"/campaigns/{campaign_id}")).json()["messages"]
     return found if found and found["total"] and not found["pending"] else None
+
+
+async def test_a_campaign_over_a_segment_segments_does_not_know_is_refused(
+    orchestrator: Orchestrator,
+) -> None:
+    answer = await orchestrator.api.post("/campaigns", json={**BODY, "segment": "no.such"})
+    assert (answer.status_code, answer.json()["code"]) == (422, "unknown_segment")
+    assert (await orchestrator.api.get("/campaigns")).json() == []
+    control = await orchestrator.api.post("/campaigns", json={**BODY, "segment": "a\x00b"})
+    assert (control.status_code, control.json()["code"]) == (422, "validation_error")
+
+
+async def test_pausing_a_campaign_whose_run_ended_is_a_conflict_and_the_status_follows(
+    orchestrator: Orchestrator,
+) -> None:
+    api = orchestrator.api
+    slow = {**BODY, "rate_per_second": 1}  # still running when it is terminated
+    campaign_id = (await api.post("/campaigns", json=slow)).json()["id"]
+    assert (await api.post(f"/campaigns/{campaign_id}/start")).status_code == 200
+    await orchestrator.temporal.get_workflow_handle(f"campaign/{campaign_id}").terminate("test")
+    for action in ("pause", "resume"):
+        answer = await api.post(f"/campaigns/{campaign_id}/{action}")
+        assert answer.status_code == 409, answer.text
+        assert answer.json()["code"] == "campaign_state_conflict"
+    assert (await api.get(f"/campaigns/{campaign_id}")).json()["status"] == "failed"
+    assert (await api.post(f"/campaigns/{campaign_id}/start")).status_code == 200

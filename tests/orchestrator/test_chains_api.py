@@ -188,12 +188,12 @@ async def test_enrollments_are_paged_with_a_cursor_and_counted(orchestrator: Orc
     rest = await api.get(f"/chains/paged/enrollments?limit=2&cursor={first['next_cursor']}")
     assert [i["customer_id"] for i in rest.json()["items"]] == [customers[0]]
     assert rest.json()["next_cursor"] is None
-    for bad in ("limit=0", "limit=201", "cursor=nonsense", "status=gone"):
+    for bad in ("limit=0", "limit=201", "status=gone"):
         refused = await api.get(f"/chains/paged/enrollments?{bad}")
         assert refused.status_code == 422, bad
-    assert (await api.get("/chains/paged/enrollments?cursor=bm9uc2Vuc2U")).json()["code"] == (
-        "invalid_cursor"
-    )
+    for forged in ("nonsense", "bm9uc2Vuc2U"):
+        refused = await api.get(f"/chains/paged/enrollments?cursor={forged}")
+        assert (refused.status_code, refused.json()["code"]) == (400, "invalid_cursor")
 
 
 async def test_a_draft_step_is_test_sent_with_what_the_chain_would_pass(
@@ -222,3 +222,29 @@ async def test_a_draft_step_is_test_sent_with_what_the_chain_would_pass(
         f"/chains/{chain_id}/steps/nowhere/test-send", json={"customer_id": tester}
     )
     assert (missing.status_code, missing.json()["code"]) == (404, "step_not_found")
+
+
+async def test_a_version_number_beyond_32_bits_is_invalid_input(orchestrator: Orchestrator) -> None:
+    for number in (2**31, 2**63, 2**64 + 1):
+        answer = await orchestrator.api.get(f"/chains/welcome/versions/{number}")
+        assert (answer.status_code, answer.json()["code"]) == (422, "validation_error")
+
+
+async def test_the_openapi_documents_the_problems_and_local_times(
+    orchestrator: Orchestrator,
+) -> None:
+    document = (await orchestrator.api.get("/openapi.json")).json()
+    publish = document["paths"]["/chains/{chain_id}/publish"]["post"]["responses"]
+    for status in ("404", "409", "422", "503"):
+        assert "application/problem+json" in publish[status]["content"], status
+    at = document["components"]["schemas"]["WaitUntilLocalTime"]["properties"]["at"]
+    assert at.get("format") != "time"  # JSON Schema's `time` demands an offset; `at` has none
+
+
+async def test_durations_are_written_as_days_and_seconds(orchestrator: Orchestrator) -> None:
+    body = chain_body("long")
+    body["exits"] = {"max_duration": "P406D"}
+    body["steps"][1]["wait"]["duration"] = "PT1H5S"
+    created = (await orchestrator.api.post("/chains", json=body)).json()
+    assert created["draft"]["exits"]["max_duration"] == "P406D"  # not P1Y41D
+    assert created["draft"]["steps"][1]["wait"]["duration"] == "PT3605S"  # not PT1H5S

@@ -1,2 +1,5 @@
-"""The gateway's own schemas of the marketer API: what a marketer reads and writes, typed and
-with examples, kept apart from any service's package (the services validate again)."""
+"""What a marketer reads and writes through the gateway: the public schemas, owned here.
+
+The orchestrator validates every rule again; `tests/gateway/test_marketer_contract.py` compares
+these shapes with the OpenAPI the running orchestrator serves, so the two cannot drift.
+"""

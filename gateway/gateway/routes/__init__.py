@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter
 
-from gateway.routes import customers, enrollments, marketing, purchases, templates, tracking
+from gateway.routes import (
+    customer_view,
+    customers,
+    enrollments,
+    marketer_analytics,
+    marketing,
+    purchases,
+    templates,
+    tracking,
+)
 from gateway.routes import events as app_events
 from gateway.routes import segments as segment_routes
 
@@ -14,5 +23,7 @@ ROUTERS: list[APIRouter] = [
     enrollments.router,
     templates.router,
     marketing.router,
+    marketer_analytics.router,
+    customer_view.router,
     segment_routes.router,
 ]

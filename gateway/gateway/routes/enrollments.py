@@ -19,7 +19,9 @@ Marketer = Annotated[Caller, Depends(scoped("marketer"))]
     "/chains/{chain_id}/enrollments",
     response_model=EnrollmentPage,
     summary="A chain's enrollments newest first, with counts by status, version and exit reason",
-    responses=problems({404: "chain_not_found", 422: "invalid_cursor, or `limit` outside 1..200"}),
+    responses=problems(
+        {400: "invalid_cursor", 404: "chain_not_found", 422: "`limit` outside 1..200"}
+    ),
 )
 async def list_enrollments(
     chain_id: str,

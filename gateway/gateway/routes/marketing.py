@@ -1,119 +1,183 @@
 """Chains, campaigns and analytics for marketers, forwarded to the orchestrator.
 
-Bodies pass through as JSON: the orchestrator validates them and answers with precise
-problem+json errors (its OpenAPI at :8004/docs documents every shape).
+Bodies are typed by the gateway's own public schemas (`gateway.marketer`), checked here for
+shape and again by the orchestrator, which owns the rules across fields and answers with precise
+problem+json errors (`chain_invalid` naming each field, `unknown_segment`, …).
 """
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Response
+from fastapi import APIRouter, Body, Depends, Path, Query, Response
 
 from gateway.auth import scoped
 from gateway.keys import Caller
+from gateway.marketer.definition import ChainDefinition
+from gateway.marketer.schemas import (
+    CampaignAction,
+    CampaignCreate,
+    CampaignOut,
+    Cancelled,
+    ChainOut,
+    ControlGroupIn,
+    EnrollmentCreate,
+    EnrollmentOut,
+    TemplateCopy,
+    Validated,
+    VersionOut,
+)
 from gateway.upstreams import Orchestrator, forward
 
 router = APIRouter(prefix="/v1", tags=["marketing"])
 Marketer = Annotated[Caller, Depends(scoped("marketer"))]
-JsonBody = Annotated[dict[str, Any], Body(description="see the orchestrator's schema")]
-ChainAction = Literal["publish", "pause", "resume", "archive"]
-CampaignAction = Literal["start", "pause", "resume"]
+ChainAction = Literal["pause", "resume", "archive"]
+# Versions are 32-bit at the orchestrator: a larger number is invalid input, not a lookup.
+VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
+Definition = Annotated[ChainDefinition, Body()]
 
 
-@router.get("/chains", summary="List chains")
+@router.get("/chains", response_model=list[ChainOut], summary="List chains")
 async def list_chains(_key: Marketer, client: Orchestrator) -> Response:
     return await forward(client, "GET", "/chains")
 
 
-@router.get("/chains/templates", summary="The built-in chains, to copy")
+@router.get(
+    "/chains/templates", response_model=list[ChainDefinition], summary="The built-in chains"
+)
 async def templates(_key: Marketer, client: Orchestrator) -> Response:
     return await forward(client, "GET", "/chains/templates")
 
 
-@router.post("/chains/templates/{template_id}/copy", summary="Copy a built-in chain as a draft")
+@router.post(
+    "/chains/templates/{template_id}/copy",
+    status_code=201,
+    response_model=ChainOut,
+    summary="Copy a built-in chain as a draft under a new id",
+)
 async def copy_template(
-    template_id: str, body: JsonBody, _key: Marketer, client: Orchestrator
+    template_id: str, body: TemplateCopy, _key: Marketer, client: Orchestrator
 ) -> Response:
     return await forward(client, "POST", f"/chains/templates/{template_id}/copy", body)
 
 
-@router.post("/chains/validate", summary="Check a chain definition without saving it")
-async def validate(body: JsonBody, _key: Marketer, client: Orchestrator) -> Response:
+@router.post(
+    "/chains/validate", response_model=Validated, summary="Check a chain definition, save nothing"
+)
+async def validate(body: Definition, _key: Marketer, client: Orchestrator) -> Response:
     return await forward(client, "POST", "/chains/validate", body)
 
 
-@router.post("/chains", status_code=201, summary="Create a draft chain")
-async def create_chain(body: JsonBody, _key: Marketer, client: Orchestrator) -> Response:
+@router.post("/chains", status_code=201, response_model=ChainOut, summary="Create a draft chain")
+async def create_chain(body: Definition, _key: Marketer, client: Orchestrator) -> Response:
     return await forward(client, "POST", "/chains", body)
 
 
-@router.get("/chains/{chain_id}", summary="A chain and its draft")
+@router.get("/chains/{chain_id}", response_model=ChainOut, summary="A chain and its draft")
 async def get_chain(chain_id: str, _key: Marketer, client: Orchestrator) -> Response:
     return await forward(client, "GET", f"/chains/{chain_id}")
 
 
-@router.put("/chains/{chain_id}", summary="Edit a chain's draft")
+@router.put("/chains/{chain_id}", response_model=ChainOut, summary="Edit a chain's draft")
 async def edit_chain(
-    chain_id: str, body: JsonBody, _key: Marketer, client: Orchestrator
+    chain_id: str, body: Definition, _key: Marketer, client: Orchestrator
 ) -> Response:
     return await forward(client, "PUT", f"/chains/{chain_id}", body)
 
 
-@router.get("/chains/{chain_id}/versions", summary="Published versions")
+@router.get(
+    "/chains/{chain_id}/versions", response_model=list[VersionOut], summary="Published versions"
+)
 async def versions(chain_id: str, _key: Marketer, client: Orchestrator) -> Response:
     return await forward(client, "GET", f"/chains/{chain_id}/versions")
 
 
-@router.get("/chains/{chain_id}/versions/{number}", summary="One published version")
-async def version(chain_id: str, number: int, _key: Marketer, client: Orchestrator) -> Response:
+@router.get(
+    "/chains/{chain_id}/versions/{number}",
+    response_model=VersionOut,
+    summary="One published version",
+)
+async def version(
+    chain_id: str, number: VersionNumber, _key: Marketer, client: Orchestrator
+) -> Response:
     return await forward(client, "GET", f"/chains/{chain_id}/versions/{number}")
 
 
 @router.post(
     "/chains/{chain_id}/enrollments",
     status_code=201,
-    summary="Enroll a customer now (the chain sends its messages)",
+    response_model=EnrollmentOut,
+    summary="Enroll a customer now (409 `enrollment_refused` when re-entry says not yet)",
 )
-async def enroll(chain_id: str, body: JsonBody, _key: Marketer, client: Orchestrator) -> Response:
+async def enroll(
+    chain_id: str, body: EnrollmentCreate, _key: Marketer, client: Orchestrator
+) -> Response:
     return await forward(client, "POST", f"/chains/{chain_id}/enrollments", body)
 
 
-@router.get("/chains/{chain_id}/enrollments/{customer_id}", summary="A customer's enrollment")
+@router.get(
+    "/chains/{chain_id}/enrollments/{customer_id}",
+    response_model=EnrollmentOut,
+    summary="A customer's enrollment",
+)
 async def enrollment(
     chain_id: str, customer_id: str, _key: Marketer, client: Orchestrator
 ) -> Response:
     return await forward(client, "GET", f"/chains/{chain_id}/enrollments/{customer_id}")
 
 
-@router.post("/chains/{chain_id}/enrollments/{customer_id}/cancel", summary="End an enrollment")
+@router.post(
+    "/chains/{chain_id}/enrollments/{customer_id}/cancel",
+    status_code=202,
+    response_model=Cancelled,
+    summary="End an enrollment",
+)
 async def cancel(chain_id: str, customer_id: str, _key: Marketer, client: Orchestrator) -> Response:
     return await forward(client, "POST", f"/chains/{chain_id}/enrollments/{customer_id}/cancel")
 
 
-@router.post("/chains/{chain_id}/{action}", summary="publish, pause, resume or archive")
+@router.post(
+    "/chains/{chain_id}/publish",
+    response_model=VersionOut,
+    summary="Publish the draft as a new version (the same draft again: the same version)",
+)
+async def publish(chain_id: str, _key: Marketer, client: Orchestrator) -> Response:
+    return await forward(client, "POST", f"/chains/{chain_id}/publish")
+
+
+@router.post(
+    "/chains/{chain_id}/{action}", response_model=ChainOut, summary="pause, resume or archive"
+)
 async def chain_action(
     chain_id: str, action: ChainAction, _key: Marketer, client: Orchestrator
 ) -> Response:
     return await forward(client, "POST", f"/chains/{chain_id}/{action}")
 
 
-@router.get("/campaigns", summary="List campaigns")
+@router.get("/campaigns", response_model=list[CampaignOut], summary="List campaigns")
 async def list_campaigns(_key: Marketer, client: Orchestrator) -> Response:
     return await forward(client, "GET", "/campaigns")
 
 
-@router.post("/campaigns", status_code=201, summary="Create a campaign over a segment")
-async def create_campaign(body: JsonBody, _key: Marketer, client: Orchestrator) -> Response:
+@router.post(
+    "/campaigns",
+    status_code=201,
+    response_model=CampaignOut,
+    summary="Create a campaign over a segment (422 `unknown_segment` when segments has none)",
+)
+async def create_campaign(body: CampaignCreate, _key: Marketer, client: Orchestrator) -> Response:
     return await forward(client, "POST", "/campaigns", body)
 
 
-@router.get("/campaigns/{campaign_id}", summary="A campaign and its progress")
+@router.get(
+    "/campaigns/{campaign_id}", response_model=CampaignOut, summary="A campaign and its progress"
+)
 async def get_campaign(campaign_id: str, _key: Marketer, client: Orchestrator) -> Response:
     return await forward(client, "GET", f"/campaigns/{campaign_id}")
 
 
 @router.post(
     "/campaigns/{campaign_id}/{action}",
-    summary="start (or re-run), pause, resume",
+    response_model=CampaignOut,
+    summary="start (or re-run), pause, resume (409 `campaign_state_conflict` when it cannot)",
     # Starting sends the campaign's messages; the action is a path parameter, which the rule
     # on the path template cannot see (gateway.ratelimit).
     openapi_extra={"x-costly": True},
@@ -142,5 +206,7 @@ async def control_group(_key: Marketer, client: Orchestrator) -> Response:
 
 
 @router.put("/control-group", summary="Change the global control group's share from now on")
-async def change_control_group(body: JsonBody, _key: Marketer, client: Orchestrator) -> Response:
+async def change_control_group(
+    body: ControlGroupIn, _key: Marketer, client: Orchestrator
+) -> Response:
     return await forward(client, "PUT", "/control-group", body)

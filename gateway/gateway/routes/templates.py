@@ -30,7 +30,7 @@ Marketer = Annotated[Caller, Depends(scoped("marketer"))]
 Channel = Literal["email", "sms", "push", "messenger"]
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
 Cursor = Annotated[str | None, Query(max_length=400, description="`next_cursor` of a page")]
-PAGED = problems({422: "`invalid_cursor`; `limit` not 1..200"})
+PAGED = problems({400: "`invalid_cursor`", 422: "`limit` not 1..200"})
 
 
 def _page(limit: int, cursor: str | None) -> str:

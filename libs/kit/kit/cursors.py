@@ -1,20 +1,25 @@
-"""Opaque cursors for lists paged by a key (keyset pagination): the last row's key, encoded."""
+"""Opaque cursors for lists paged by a key (keyset pagination): the last row's key, encoded.
+
+A page cut this way never shifts while rows are added, and a cursor a client forged or
+mangled is a 400 `invalid_cursor`, never a 500.
+"""
 
 import base64
 import binascii
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, or_
+from sqlalchemy import ColumnElement, Select, and_, or_
 
 from kit.errors import DomainError
 
 _SEPARATOR = "\x1f"  # a unit separator: never part of an id, a name or a timestamp
+Q = TypeVar("Q", bound=Select[Any])
 
 
 class InvalidCursor(DomainError):
     code = "invalid_cursor"
-    status = 422
+    status = 400
     title = "The cursor is not one this list handed out"
 
 
@@ -55,3 +60,12 @@ def older_than(at: Any, row_id: Any, before: tuple[datetime, str]) -> ColumnElem
     """Rows after `before` in a newest-first list ordered by (`at` desc, `row_id` desc)."""
     moment, last_id = before
     return or_(at < moment, and_(at == moment, row_id < last_id))
+
+
+def newest_first(
+    query: Q, at: Any, row_id: Any, after: tuple[datetime, str] | None, limit: int
+) -> Q:
+    """`query` ordered by (`at`, `row_id`) descending, `limit` rows older than `after`."""
+    if after is not None:
+        query = query.where(older_than(at, row_id, after))
+    return query.order_by(at.desc(), row_id.desc()).limit(limit)

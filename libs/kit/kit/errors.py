@@ -44,6 +44,13 @@ class Conflict(DomainError):
     title = "Conflict"
 
 
+class IdempotencyKeyReused(Conflict):
+    """The same idempotency key came with another request: every service answers it alike."""
+
+    code = "idempotency_key_reused"
+    title = "This idempotency key was used with a different request"
+
+
 class Unauthorized(DomainError):
     code = "unauthorized"
     status = 401

@@ -1,4 +1,5 @@
 from kit.errors import Conflict, DomainError, NotFound
+from kit.errors import IdempotencyKeyReused as IdempotencyKeyReused  # defined once, for all
 
 
 class MemberNotFound(NotFound):
@@ -19,11 +20,6 @@ class MemberExists(Conflict):
 class PurchaseNotFound(NotFound):
     code = "purchase_not_found"
     title = "No purchase with this txid"
-
-
-class IdempotencyKeyReused(Conflict):
-    code = "idempotency_key_reused"
-    title = "This idempotency key was used with a different request"
 
 
 class TxidReused(Conflict):

@@ -1,6 +1,7 @@
 from fastapi import FastAPI
 
 from kit.web import create_service_app
+from notifier import customer_messages
 from notifier.routes import router
 from notifier.settings import NotifierSettings
 
@@ -11,5 +12,5 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         settings,
         title="Notifier service",
         description="Contacts, consents, templates, careful communication and deliveries.",
-        routers=[router],
+        routers=[router, customer_messages.router],
     )

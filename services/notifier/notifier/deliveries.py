@@ -18,7 +18,7 @@ from kit.contracts.notifier import (
     MessageSent,
 )
 from kit.db import insert_ignoring_conflict
-from kit.errors import Conflict, NotFound
+from kit.errors import Conflict, IdempotencyKeyReused, NotFound
 from kit.events import Event
 from notifier import repository, service
 from notifier.domain import policy, sms
@@ -54,11 +54,6 @@ _EVENTS: dict[str, type[Event]] = {
 class ContactUnknown(Conflict):
     code = "contact_unknown"
     title = "The customer's contacts are not known yet"
-
-
-class IdempotencyKeyReused(Conflict):
-    code = "idempotency_key_reused"
-    title = "This idempotency key was used with a different request"
 
 
 class DeliveryNotFound(NotFound):

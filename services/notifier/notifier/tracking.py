@@ -17,7 +17,7 @@ from notifier import deliveries, repository, service
 from notifier.schemas import ProviderCallback, UnsubscribeOut
 from notifier.settings import NotifierSettings
 from notifier.signing import InvalidToken, read_token, verify_callback
-from notifier.workflows import delivery_workflow_id
+from notifier.workflows import DELIVERY_WORKFLOW, delivery_workflow_id
 from notifier.workflows.messages import DeliveryRequest, ReactionV1
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ async def start_workflow(client: Client, task_queue: str, request: DeliveryReque
     """Once per idempotency key: a running or finished delivery is never started again."""
     try:
         await client.start_workflow(
-            "DeliveryWorkflow",
+            DELIVERY_WORKFLOW,
             request,
             id=delivery_workflow_id(request.idempotency_key),
             task_queue=task_queue,

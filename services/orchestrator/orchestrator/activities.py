@@ -17,6 +17,7 @@ from orchestrator.workflows.messages import (
     GrantResult,
     SendMessage,
     SendResult,
+    StepReached,
 )
 
 # Answers that may change on a later attempt: the notifier has not seen the contact yet,
@@ -87,6 +88,11 @@ class ChainActivities:
         found: list[dict[str, Any]] = response.json() if response.is_success else _answer(response)
         names = [str(s[key]) for s in found for key in ("segment_id", "name") if s.get(key)]
         return CustomerFacts(segments=names)
+
+    @activity.defn(name="record_step")
+    async def record_step(self, reached: StepReached) -> None:
+        async with unit_of_work(self.sessions) as session:
+            await enrollments.record_step(session, reached)
 
     @activity.defn(name="record_exit")
     async def record_exit(self, exited: EnrollmentExit) -> None:

@@ -7,11 +7,12 @@ points the chain at its id, which is what segments pages members by.
 """
 
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from orchestrator.definitions.model import ChainDefinition
-from orchestrator.errors import SegmentsUnavailable
+from orchestrator.errors import SegmentsUnavailable, UnknownSegment
 
 WELL_KNOWN: dict[str, dict[str, Any]] = {
     "all_members": {
@@ -52,6 +53,21 @@ async def ensure_segment(segments: httpx.AsyncClient, name: str) -> str:
     except httpx.HTTPError as exc:
         raise SegmentsUnavailable(f"segments did not answer: {exc}") from exc
     return found
+
+
+async def resolve(segments: httpx.AsyncClient, segment: str) -> str:
+    """The id of an existing segment named by id (or by a well-known name, made to exist)."""
+    if segment in WELL_KNOWN:
+        return await ensure_segment(segments, segment)
+    try:
+        found = await segments.get(f"/segments/{quote(segment, safe='')}")
+    except httpx.HTTPError as exc:
+        raise SegmentsUnavailable(f"segments did not answer: {exc}") from exc
+    if found.status_code == 404:
+        raise UnknownSegment(f"segments has no segment {segment!r}")
+    if found.status_code != 200:
+        raise SegmentsUnavailable(f"segments answered {found.status_code}")
+    return segment
 
 
 async def _by_name(segments: httpx.AsyncClient, name: str) -> str | None:

@@ -31,6 +31,7 @@ from orchestrator.workflows.messages import (
     ChainInput,
     CustomerEventV1,
     EnrollmentExit,
+    StepReached,
 )
 
 log = logging.getLogger(__name__)
@@ -185,6 +186,14 @@ async def signal_all(
     return signalled
 
 
+async def record_step(session: AsyncSession, reached: StepReached) -> None:
+    """Called as the workflow enters a step; a retry of the same visit adds nothing."""
+    await repository.add_step_arrival(session, reached.model_dump())
+    row = await repository.enrollment_by_run(session, reached.workflow_id, reached.enrollment_key)
+    if row is not None and row.status != "exited":
+        row.step = reached.step
+
+
 async def record_exit(session: AsyncSession, exited: EnrollmentExit) -> None:
     """Called by the workflow's last activity; a retry finds the row already closed."""
     row = await repository.enrollment_by_run(session, exited.workflow_id, exited.enrollment_key)
@@ -203,6 +212,7 @@ async def record_exit(session: AsyncSession, exited: EnrollmentExit) -> None:
     elif row.status == "exited":
         return
     row.status, row.exit_reason, row.touches = "exited", exited.reason, exited.touches
+    row.exit_step = exited.step
     row.last_touch_at, row.exited_at = exited.last_touch_at, exited.exited_at
     payload = ChainExitedPayload(
         chain_id=exited.chain_id,

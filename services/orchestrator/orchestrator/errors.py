@@ -73,6 +73,12 @@ class ChainNotActive(Conflict):
     title = "The chain is not active: publish or resume it first"
 
 
+class UnknownSegment(DomainError):
+    code = "unknown_segment"
+    status = 422
+    title = "Segments has no segment with this id"
+
+
 class SegmentsUnavailable(ServiceUnavailable):
     code = "segments_unavailable"
     title = "Segments did not answer: the chain's audience segment could not be ensured"

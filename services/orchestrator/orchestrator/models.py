@@ -63,6 +63,24 @@ class Enrollment(Base):
     enrolled_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_touch_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     exited_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    step: Mapped[str | None] = mapped_column(String(50), nullable=True)  # the latest reached
+    exit_step: Mapped[str | None] = mapped_column(String(50), nullable=True)
+
+
+class StepArrival(Base):
+    """An enrollment reaching a step (each visit once): what per-step analytics count."""
+
+    __tablename__ = "step_arrivals"
+    __table_args__ = (Index("ix_step_arrivals_chain_version", "chain_id", "version"),)
+
+    workflow_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    enrollment_key: Mapped[str] = mapped_column(String(36), primary_key=True)
+    step: Mapped[str] = mapped_column(String(50), primary_key=True)
+    visit: Mapped[int] = mapped_column(Integer, primary_key=True)
+    chain_id: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    holdout: Mapped[bool] = mapped_column(Boolean)
+    reached_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class CustomerFact(Base):

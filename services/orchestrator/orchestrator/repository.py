@@ -2,19 +2,24 @@
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.cursors import older_than
+from kit.cursors import newest_first, older_than
+from kit.db import insert_ignoring_conflict
 from orchestrator.models import (
     Campaign,
     CampaignMemberGrant,
     Chain,
+    ChainGrant,
+    ChainMessage,
     ChainVersion,
     Conversion,
     CustomerFact,
     Enrollment,
+    StepArrival,
 )
 
 
@@ -174,3 +179,99 @@ async def add_campaign_progress(
             failed=Campaign.failed + failed,
         )
     )
+
+
+async def add_step_arrival(session: AsyncSession, values: dict[str, Any]) -> None:
+    await insert_ignoring_conflict(session, StepArrival.__table__, values)
+
+
+# Per-step analytics: each query answers (version, step, …, count) rows for one chain.
+
+
+async def arrivals_by_step(session: AsyncSession, chain_id: str) -> Sequence[Any]:
+    """Enrollments that reached each step (a repeat visit counts once)."""
+    enrollment = func.count(
+        func.distinct(StepArrival.workflow_id + "/" + StepArrival.enrollment_key)
+    )
+    query = (
+        select(StepArrival.version, StepArrival.step, StepArrival.holdout, enrollment)
+        .where(StepArrival.chain_id == chain_id)
+        .group_by(StepArrival.version, StepArrival.step, StepArrival.holdout)
+    )
+    return (await session.execute(query)).all()
+
+
+async def waiting_by_step(session: AsyncSession, chain_id: str) -> Sequence[Any]:
+    query = (
+        select(Enrollment.version, Enrollment.step, func.count())
+        .where(Enrollment.chain_id == chain_id, Enrollment.status == "active")
+        .where(Enrollment.step.is_not(None))
+        .group_by(Enrollment.version, Enrollment.step)
+    )
+    return (await session.execute(query)).all()
+
+
+async def exits_by_step(session: AsyncSession, chain_id: str) -> Sequence[Any]:
+    query = (
+        select(Enrollment.version, Enrollment.exit_step, Enrollment.exit_reason, func.count())
+        .where(Enrollment.chain_id == chain_id, Enrollment.status == "exited")
+        .group_by(Enrollment.version, Enrollment.exit_step, Enrollment.exit_reason)
+    )
+    return (await session.execute(query)).all()
+
+
+async def messages_by_step(session: AsyncSession, chain_id: str) -> Sequence[Any]:
+    query = (
+        select(ChainMessage.version, ChainMessage.step, ChainMessage.status, func.count())
+        .where(ChainMessage.chain_id == chain_id)
+        .group_by(ChainMessage.version, ChainMessage.step, ChainMessage.status)
+    )
+    return (await session.execute(query)).all()
+
+
+async def points_by_step(session: AsyncSession, chain_id: str) -> Sequence[Any]:
+    query = (
+        select(ChainGrant.version, ChainGrant.step, func.sum(ChainGrant.amount))
+        .where(ChainGrant.chain_id == chain_id)
+        .group_by(ChainGrant.version, ChainGrant.step)
+    )
+    return (await session.execute(query)).all()
+
+
+async def daily_counts(
+    session: AsyncSession, what: str, chain_id: str, since: datetime
+) -> Sequence[Any]:
+    """(UTC day, holdout, count) of `enrolled`, `exited` or `conversions` since `since`."""
+    table, at = DAILY[what]
+    day = func.date(at)
+    query = (
+        select(day, table.holdout, func.count())
+        .where(table.chain_id == chain_id, at >= since)
+        .group_by(day, table.holdout)
+    )
+    return (await session.execute(query)).all()
+
+
+DAILY: dict[str, tuple[Any, Any]] = {
+    "enrolled": (Enrollment, Enrollment.enrolled_at),
+    "exited": (Enrollment, Enrollment.exited_at),
+    "conversions": (Conversion, Conversion.converted_at),
+}
+
+
+async def enrollments_of_customer(
+    session: AsyncSession, customer_id: str, after: tuple[datetime, str] | None, limit: int
+) -> Sequence[Enrollment]:
+    """Newest first, `limit` at a time after the (enrolled_at, id) of the last one seen."""
+    query = select(Enrollment).where(Enrollment.customer_id == customer_id)
+    query = newest_first(query, Enrollment.enrolled_at, Enrollment.id, after, limit)
+    return (await session.scalars(query)).all()
+
+
+async def arrivals_of(session: AsyncSession, workflow_ids: Sequence[str]) -> Sequence[StepArrival]:
+    query = (
+        select(StepArrival)
+        .where(StepArrival.workflow_id.in_(workflow_ids))
+        .order_by(StepArrival.reached_at, StepArrival.visit)
+    )
+    return (await session.scalars(query)).all()

@@ -49,6 +49,10 @@ class EnrollmentPage(BaseModel):
     next_cursor: str | None = Field(description="Pass as `cursor` for the next page; None: last")
 
 
+class Cancelled(BaseModel):
+    cancelled: bool
+
+
 class EnrollmentCreate(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -111,7 +115,13 @@ class CampaignCreate(StrictModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    segment: str = Field(min_length=1, max_length=100, description="segment id")
+    segment: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$",
+        description="segment id (or `all_members`, made to exist)",
+        examples=["recency.cooling"],
+    )
     grant: CampaignGrant | None = None
     message: CampaignMessage | None = None
     rate_per_second: int = Field(default=100, gt=0, le=10_000)

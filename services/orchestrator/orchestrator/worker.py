@@ -45,6 +45,7 @@ async def chain_worker(
                 chains.grant_bonus,
                 chains.customer_profile,
                 chains.customer_segments,
+                chains.record_step,
                 chains.record_exit,
                 campaigns.campaign_page,
                 campaigns.campaign_batch,

@@ -1,5 +1,6 @@
-"""The notifier's durable workflows, on its own task queue."""
+"""The notifier's durable workflows, on its own task queue; their contract is shared
+(`kit.contracts.delivery`)."""
 
+from kit.contracts.delivery import DELIVERY_WORKFLOW, delivery_workflow_id
 
-def delivery_workflow_id(idempotency_key: str) -> str:
-    return f"delivery/{idempotency_key}"
+__all__ = ["DELIVERY_WORKFLOW", "delivery_workflow_id"]

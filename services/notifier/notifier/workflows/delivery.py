@@ -21,6 +21,7 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
+    from kit.contracts.delivery import DELIVERY_WORKFLOW
     from notifier.activities import DeliveryActivities
     from notifier.workflows.messages import (
         AttemptInput,
@@ -49,7 +50,7 @@ DEFAULT_SUCCESS = {"clicked"}
 MOVE_ON = {"undelivered", "failed"}
 
 
-@workflow.defn(name="DeliveryWorkflow")
+@workflow.defn(name=DELIVERY_WORKFLOW)
 class DeliveryWorkflow:
     def __init__(self) -> None:
         self.local = False

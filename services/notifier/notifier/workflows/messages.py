@@ -1,49 +1,19 @@
 """Inputs, signals and results of the delivery workflow and its activities (versioned)."""
 
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict
 
-Channel = Literal["email", "sms", "push", "messenger"]
+from kit.contracts.common import Channel as Channel
+from kit.contracts.delivery import DeliveryRequest as DeliveryRequest  # the shared contract
+from kit.contracts.delivery import DeliveryResult as DeliveryResult
+
 ReactionKind = Literal["delivered", "undelivered", "opened", "clicked", "failed"]
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
-
-
-class DeliveryRequest(BaseModel):
-    """`POST /deliveries` and the input of `DeliveryWorkflow` (also when started as a child)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    idempotency_key: str = Field(min_length=1, max_length=300)
-    customer_id: str = Field(min_length=1, max_length=36)
-    template: str = Field(min_length=1, max_length=100)
-    source: str = Field(min_length=1, max_length=200)
-    variables: dict[str, Any] = {}
-    channel: Channel = "email"
-    channels: list[Channel] | None = Field(default=None, min_length=1, max_length=4)
-    reaction_window_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
-    critical: bool = False
-    sms_only_if_no_other_channel: bool = False
-
-    @model_validator(mode="after")
-    def _channels_unique(self) -> Self:
-        if self.channels and len(set(self.channels)) != len(self.channels):
-            raise ValueError("channels must not repeat")
-        return self
-
-    @property
-    def cascade(self) -> list[str]:
-        return list(self.channels or [self.channel])
-
-
-class DeliveryResult(_Frozen):
-    delivery_id: str
-    status: str
-    channel: str | None = None
 
 
 class Opened(_Frozen):

@@ -98,10 +98,35 @@ async def pause_or_resume(
     expected = "running" if action == "pause" else "paused"
     if campaign.status != expected:
         raise CampaignStateConflict(f"cannot {action} a campaign that is {campaign.status}")
-    await temporal.get_workflow_handle(campaign_workflow_id(campaign_id)).signal(action)
+    try:
+        await temporal.get_workflow_handle(campaign_workflow_id(campaign_id)).signal(action)
+    except RPCError as exc:
+        # The run ended (completed, failed, terminated) while the row still says it runs.
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        ended = await ended_status(temporal, campaign_id)
+        raise CampaignStateConflict(f"cannot {action}: the campaign's run has {ended}") from exc
     campaign.status = "paused" if action == "pause" else "running"
     campaign.updated_at = utcnow()
     return campaign
+
+
+async def ended_status(temporal: Client, campaign_id: str) -> str:
+    """`completed` or `failed`: how the campaign's last run ended, as a campaign status."""
+    try:
+        described = await temporal.get_workflow_handle(campaign_workflow_id(campaign_id)).describe()
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return "failed"
+    return "completed" if described.status == WorkflowExecutionStatus.COMPLETED else "failed"
+
+
+async def reconcile(temporal: Client, campaign: Campaign, live: CampaignStatus | None) -> None:
+    """A campaign stored as running or paused whose run has ended takes the run's end status."""
+    if live is None and campaign.status in ("running", "paused"):
+        campaign.status = await ended_status(temporal, campaign.id)
+        campaign.updated_at = utcnow()
 
 
 async def live_status(temporal: Client, campaign_id: str) -> CampaignStatus | None:

@@ -7,7 +7,15 @@ entered with travels inside the workflow input, so an edit never reaches running
 from datetime import time, timedelta
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    model_validator,
+)
 
 from kit.contracts.common import Channel, StoreChannel
 
@@ -15,12 +23,41 @@ from kit.contracts.common import Channel, StoreChannel
 def _positive(value: timedelta) -> timedelta:
     if value <= timedelta(0):
         raise ValueError("must be a positive duration")
+    if value.microseconds:
+        raise ValueError("must be whole seconds")
     return value
 
 
-Duration = Annotated[timedelta, AfterValidator(_positive)]
+def iso_duration(value: timedelta) -> str:
+    """Days and seconds (`P406D`, `PT90S`, `P1DT3600S`): RFC 3339's duration, which JSON Schema's
+    `format: duration` checks; pydantic's own `P1Y41D` has no month and is not one."""
+    days, seconds = value.days, value.seconds
+    if not seconds:
+        return f"P{days}D"
+    return f"P{days}DT{seconds}S" if days else f"PT{seconds}S"
+
+
+Duration = Annotated[
+    timedelta,
+    AfterValidator(_positive),
+    PlainSerializer(iso_duration, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "duration", "examples": ["P14D", "PT3600S"]}),
+]
 StepId = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,50}$")]
 ChainId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")]
+# A wall-clock time with no offset (the customer's zone applies): not JSON Schema's `time`,
+# which demands one.
+LocalTime = Annotated[
+    time,
+    WithJsonSchema(
+        {
+            "type": "string",
+            "format": "partial-time",
+            "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?$",
+            "examples": ["10:00", "19:30:00"],
+        }
+    ),
+]
 TriggerEventType = Literal[
     "member.registered",
     "purchase.confirmed",
@@ -140,7 +177,7 @@ class WaitUntilLocalTime(_Data):
     """The next time the customer's clock shows `at`, counted from `after_days` days on."""
 
     type: Literal["until_local_time"] = "until_local_time"
-    at: time
+    at: LocalTime
     after_days: int = Field(default=0, ge=0, le=366)
 
 

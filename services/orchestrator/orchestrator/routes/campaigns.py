@@ -1,11 +1,11 @@
 from fastapi import APIRouter
 
 from kit.web import SessionDep
-from orchestrator import repository
+from orchestrator import audiences, repository
 from orchestrator.campaigns import outcomes, service
 from orchestrator.campaigns.messages import Progress
 from orchestrator.models import Campaign
-from orchestrator.routes.deps import NotifierDep, RuntimeDep, SettingsDep
+from orchestrator.routes.deps import NotifierDep, RuntimeDep, SegmentsDep, SettingsDep
 from orchestrator.schemas import CampaignCreate, CampaignOut, CampaignProgress, MessageOutcomes
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
@@ -31,9 +31,17 @@ def out(
     return CampaignOut.model_validate({**data, "progress": shown, "messages": messages})
 
 
-@router.post("", status_code=201, response_model=CampaignOut, summary="Create a campaign")
-async def create(body: CampaignCreate, session: SessionDep, settings: SettingsDep) -> CampaignOut:
-    return out(await service.create(session, body, settings.campaign_batch_size))
+@router.post(
+    "",
+    status_code=201,
+    response_model=CampaignOut,
+    summary="Create a campaign over an existing segment (422 `unknown_segment` otherwise)",
+)
+async def create(
+    body: CampaignCreate, session: SessionDep, settings: SettingsDep, segments: SegmentsDep
+) -> CampaignOut:
+    known = body.model_copy(update={"segment": await audiences.resolve(segments, body.segment)})
+    return out(await service.create(session, known, settings.campaign_batch_size))
 
 
 @router.get("", response_model=list[CampaignOut])
@@ -47,6 +55,7 @@ async def get(
 ) -> CampaignOut:
     campaign = await service.get(session, campaign_id)
     live = await service.live_status(runtime.temporal, campaign_id)
+    await service.reconcile(runtime.temporal, campaign, live)
     messages = await outcomes.of_campaign(notifier, campaign_id)
     return out(campaign, live.progress if live else None, messages)
 

@@ -1,7 +1,7 @@
 import uuid
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
@@ -23,6 +23,7 @@ from orchestrator.errors import ChainNotActive, EnrollmentNotFound, EnrollmentRe
 from orchestrator.routes.deps import NotifierDep, RuntimeDep, SegmentsDep
 from orchestrator.schedules.service import ensure_schedule, follow_lifecycle
 from orchestrator.schemas import (
+    Cancelled,
     ChainOut,
     EnrollmentCreate,
     EnrollmentOut,
@@ -37,6 +38,8 @@ from orchestrator.workflows import chain_workflow_id
 from orchestrator.workflows.messages import CancelSignalV1, ChainStatus, CustomerEventV1
 
 router = APIRouter(prefix="/chains", tags=["chains"])
+# Versions are 32-bit in the database: a larger number names nothing and is refused as input.
+VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
 
 
 @router.get("/templates", response_model=list[ChainDefinition], summary="The built-in chains")
@@ -160,7 +163,7 @@ async def versions(chain_id: str, session: SessionDep) -> list[VersionOut]:
 
 
 @router.get("/{chain_id}/versions/{number}", response_model=VersionOut)
-async def version(chain_id: str, number: int, session: SessionDep) -> VersionOut:
+async def version(chain_id: str, number: VersionNumber, session: SessionDep) -> VersionOut:
     return VersionOut.model_validate(await chains.version(session, chain_id, number))
 
 
@@ -199,7 +202,10 @@ async def enroll(
     "/{chain_id}/enrollments",
     response_model=EnrollmentPage,
     summary="A chain's enrollments newest first, a page at a time, with counts",
-    responses={422: {"description": "`invalid_cursor`, or a bad `limit` or `status`"}},
+    responses={
+        400: {"description": "`invalid_cursor`"},
+        422: {"description": "A bad `limit` or `status`"},
+    },
 )
 async def list_enrollments(
     chain_id: str,
@@ -241,11 +247,9 @@ async def get_enrollment(
 
 
 @router.post("/{chain_id}/enrollments/{customer_id}/cancel", status_code=202)
-async def cancel_enrollment(
-    chain_id: str, customer_id: str, runtime: RuntimeDep
-) -> dict[str, bool]:
+async def cancel_enrollment(chain_id: str, customer_id: str, runtime: RuntimeDep) -> Cancelled:
     workflow_id = chain_workflow_id(chain_id, customer_id)
     cancelled = await enrollments.signal(runtime.temporal, workflow_id, "cancel", CancelSignalV1())
     if not cancelled:
         raise EnrollmentNotFound()
-    return {"cancelled": True}
+    return Cancelled(cancelled=True)

@@ -21,6 +21,7 @@ with workflow.unsafe.imports_passed_through():
         MessageEventV1,
         PurchaseSignal,
         PurchaseSignalV2,
+        StepReached,
     )
     from orchestrator.workflows.steps import RUNNERS
 
@@ -28,6 +29,7 @@ STATUS_ATTRIBUTE = SearchAttributeKey.for_keyword("EnrollmentStatus")
 # Patch ids: a change to the commands a workflow issues goes behind one, so enrollments started
 # on the previous code replay unchanged. Remove a patch once no workflow from before it is open.
 PATCH_EXIT_STATUS = "exit-status-search-attribute"
+PATCH_STEP_ARRIVALS = "record-step-arrivals"
 
 
 @workflow.defn(name="ChainWorkflow")
@@ -92,8 +94,22 @@ class ChainWorkflow:
             step = chain_input.chain.step(step_id)
             state.step = step.id
             state.visits[step.id] = state.visits.get(step.id, 0) + 1
+            if workflow.patched(PATCH_STEP_ARRIVALS):
+                await context.local_activity("record_step", self._reached(step.id))
             step_id = await RUNNERS[step.kind](context, step)
         return await self._finish(state.exit_reason or "completed")
+
+    def _reached(self, step_id: str) -> StepReached:
+        return StepReached(
+            workflow_id=workflow.info().workflow_id,
+            chain_id=self.input.chain.id,
+            version=self.input.version,
+            enrollment_key=self.input.enrollment_key,
+            step=step_id,
+            visit=self.state.visits[step_id],
+            holdout=self.input.holdout,
+            reached_at=workflow.now(),
+        )
 
     async def _finish(self, reason: str) -> ChainResult:
         info = workflow.info()
@@ -108,6 +124,7 @@ class ChainWorkflow:
             holdout=self.input.holdout,
             last_touch_at=self.state.last_touch_at,
             exited_at=workflow.now(),
+            step=self.state.step,
         )
         await StepContext(self.input, self.state).local_activity("record_exit", exited)
         if workflow.patched(PATCH_EXIT_STATUS) and _has_search_attributes():

@@ -155,17 +155,6 @@ class SendResult(_Frozen):
     reason: str | None = None
 
 
-class DeliveryOutcome(BaseModel):
-    """The notifier's `DeliveryResult`, as the chain reads it: the delivery's final status
-    (`sent`, `delivered`, `opened`, `clicked`, or `failed` when no channel took it)."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    delivery_id: str
-    status: str
-    channel: str | None = None
-
-
 class GrantRequest(_Frozen):
     idempotency_key: str
     member_id: str
@@ -199,3 +188,17 @@ class EnrollmentExit(_Frozen):
     holdout: bool
     last_touch_at: datetime | None
     exited_at: datetime
+    step: str | None = None  # where it left the chain (None: before the first step)
+
+
+class StepReached(_Frozen):
+    """An enrollment arrived at a step (its `visit`-th time there)."""
+
+    workflow_id: str
+    chain_id: str
+    version: int
+    enrollment_key: str
+    step: str
+    visit: int
+    holdout: bool
+    reached_at: datetime

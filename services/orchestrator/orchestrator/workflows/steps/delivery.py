@@ -12,17 +12,13 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedError
 
 with workflow.unsafe.imports_passed_through():
+    from kit.contracts.delivery import DELIVERY_WORKFLOW, DeliveryResult, delivery_workflow_id
     from orchestrator.workflows.context import StepContext
-    from orchestrator.workflows.messages import DeliveryOutcome, SendMessage, SendResult
+    from orchestrator.workflows.messages import SendMessage, SendResult
 
-DELIVERY_WORKFLOW = "DeliveryWorkflow"
 # The notifier retries a contact it does not know yet; after a day the chain moves on.
 GIVE_UP_AFTER = timedelta(days=1)
 REACTIONS = frozenset({"delivered", "opened", "clicked"})
-
-
-def delivery_workflow_id(idempotency_key: str) -> str:
-    return f"delivery/{idempotency_key}"
 
 
 async def deliver_as_child(ctx: StepContext, step_id: str, message: SendMessage) -> str:
@@ -33,7 +29,7 @@ async def deliver_as_child(ctx: StepContext, step_id: str, message: SendMessage)
             message.notifier_body(),
             id=delivery_workflow_id(message.idempotency_key),
             task_queue=ctx.input.notifier_task_queue,
-            result_type=DeliveryOutcome,
+            result_type=DeliveryResult,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             # A purchase ends the chain: a cascade still waiting to send must stop with it.
             parent_close_policy=workflow.ParentClosePolicy.REQUEST_CANCEL,
@@ -50,7 +46,7 @@ async def deliver_as_child(ctx: StepContext, step_id: str, message: SendMessage)
 
 def _heard(ctx: StepContext, step_id: str, child: "workflow.ChildWorkflowHandle") -> str:
     try:
-        outcome: DeliveryOutcome = child.result()
+        outcome: DeliveryResult = child.result()
     except ChildWorkflowError as exc:
         workflow.logger.warning("delivery %s failed: %s", child.id, exc.cause)
         return "failed"

@@ -1,0 +1,134 @@
+"""The customer view for support and marketers: one customer as every service knows them."""
+
+from datetime import date, datetime
+
+from pydantic import BaseModel, Field
+
+
+class Profile(BaseModel):
+    """From loyalty: who the customer is."""
+
+    id: str
+    phone: str | None
+    email: str | None
+    name: str | None
+    birthday: date | None
+    city: str | None
+    time_zone: str
+    created_at: datetime
+
+
+class ExpiringPoints(BaseModel):
+    amount: int
+    expires_at: datetime
+
+
+class Balance(BaseModel):
+    """From loyalty: points (integers) now, and the next amounts to expire with their dates."""
+
+    available: int
+    pending: int
+    reserved: int
+    debt: int
+    tier: str | None
+    trailing_spend: int = Field(description="minor units")
+    expiring: list[ExpiringPoints]
+
+
+class Contact(BaseModel):
+    """From the notifier: where messages can go and what the customer agreed to."""
+
+    email: str | None
+    phone: str | None
+    time_zone: str
+    consents: dict[str, bool] = Field(examples=[{"email": True, "sms": False, "push": True}])
+    push_tokens: dict[str, str] | None
+
+
+class SegmentMembership(BaseModel):
+    segment_id: str
+    version: int
+    name: str
+
+
+class StepPassed(BaseModel):
+    step: str
+    visit: int
+    reached_at: datetime
+
+
+class CustomerEnrollment(BaseModel):
+    id: str
+    chain_id: str
+    version: int
+    status: str = Field(description="`active` or `exited`")
+    holdout: bool
+    step: str | None = Field(description="where it is now, or was last")
+    exit_step: str | None
+    exit_reason: str | None
+    touches: int
+    enrolled_at: datetime
+    exited_at: datetime | None
+    steps: list[StepPassed] = Field(description="every step passed, in order")
+
+
+class CustomerEnrollments(BaseModel):
+    items: list[CustomerEnrollment]
+    next_cursor: str | None = Field(default=None, description="for the next, older page")
+
+
+class Attempt(BaseModel):
+    id: str
+    position: int
+    channel: str
+    status: str
+    reason: str | None
+    cost: int
+    sent_at: datetime | None
+    delivered_at: datetime | None
+    opened_at: datetime | None
+    clicked_at: datetime | None
+
+
+class Decision(BaseModel):
+    """A careful-communication decision: `send`, `defer` (until when, and why: `quiet_hours`,
+    `daily_cap`, `pause`) or `drop`."""
+
+    action: str = Field(examples=["defer"])
+    reason: str = Field(examples=["quiet_hours"])
+    decided_at: datetime
+    until: datetime | None
+
+
+class Message(BaseModel):
+    id: str
+    customer_id: str
+    channel: str
+    channels: list[str] | None = None
+    template: str
+    source: str = Field(description="who asked: `chain:{id}:v{version}:{step}`, a campaign, …")
+    status: str
+    reason: str | None = Field(description="why no channel took it, when none did")
+    critical: bool = False
+    deferred_until: datetime | None = None
+    created_at: datetime
+    sent_at: datetime | None
+    attempts: list[Attempt] = []
+    decisions: list[Decision] = []
+
+
+class Messages(BaseModel):
+    items: list[Message]
+    next_cursor: str | None = Field(default=None, description="for the next, older page")
+
+
+class CustomerView(BaseModel):
+    """Profile, consents, points, segments, the newest enrollments and messages (their first
+    pages; `/enrollments` and `/messages` page on with `next_cursor`)."""
+
+    profile: Profile
+    balance: Balance
+    contact: Contact | None = Field(description="null: the notifier has no contact yet")
+    segments: list[SegmentMembership]
+    enrollments: CustomerEnrollments
+    messages: Messages

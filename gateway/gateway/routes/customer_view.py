@@ -1,0 +1,127 @@
+"""The customer view for marketers and support, composed from every service's read routes.
+
+The services are asked at once; loyalty not knowing the customer is a 404 `member_not_found`
+(its own answer), the notifier not knowing them yet is `contact: null`.
+"""
+
+import asyncio
+from typing import Annotated
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, Query, Response
+
+from gateway.auth import scoped
+from gateway.keys import Caller
+from gateway.marketer.customer import (
+    Balance,
+    Contact,
+    CustomerEnrollments,
+    CustomerView,
+    Messages,
+    Profile,
+    SegmentMembership,
+)
+from gateway.upstreams import (
+    Answer,
+    Loyalty,
+    Notifier,
+    Orchestrator,
+    Segments,
+    UpstreamUnavailable,
+    ask,
+    forward,
+)
+
+router = APIRouter(prefix="/v1", tags=["customer view"])
+Marketer = Annotated[Caller, Depends(scoped("marketer"))]
+Limit = Annotated[int, Query(ge=1, le=100)]
+FIRST_PAGE = 10
+
+
+def _segment(customer_id: str) -> str:
+    """The id as one path segment: a `?` or `/` in it must not become the query or a path."""
+    return quote(customer_id, safe="")
+
+
+def _page(cursor: str | None, limit: int) -> str:
+    return urlencode({"limit": limit, **({"cursor": cursor} if cursor else {})})
+
+
+@router.get(
+    "/customers/{customer_id}/view",
+    response_model=CustomerView,
+    summary="One customer for support: profile, consents, points, segments, enrollments with "
+    "their steps, messages with their policy decisions (404 `member_not_found`)",
+)
+async def customer_view(
+    customer_id: str,
+    _key: Marketer,
+    loyalty: Loyalty,
+    notifier: Notifier,
+    segments: Segments,
+    orchestrator: Orchestrator,
+) -> Response | CustomerView:
+    first, customer = _page(None, FIRST_PAGE), _segment(customer_id)
+    member, balance, contact, memberships, enrollments, messages = await asyncio.gather(
+        ask(loyalty, "GET", f"/members/{customer}"),
+        ask(loyalty, "GET", f"/members/{customer}/balance"),
+        ask(notifier, "GET", f"/contacts/{customer}"),
+        ask(segments, "GET", f"/customers/{customer}/segments"),
+        ask(orchestrator, "GET", f"/customers/{customer}/enrollments?{first}"),
+        ask(notifier, "GET", f"/customers/{customer}/deliveries?{first}"),
+    )
+    if 400 <= member.status_code < 500:  # loyalty's own answer: `member_not_found`
+        return Response(member.content, member.status_code, media_type=member.content_type)
+    return CustomerView(
+        profile=Profile.model_validate(_ok(member)),
+        balance=Balance.model_validate(_ok(balance)),
+        contact=None if contact.status_code == 404 else Contact.model_validate(_ok(contact)),
+        segments=[SegmentMembership.model_validate(s) for s in _listed(memberships)],
+        enrollments=CustomerEnrollments.model_validate(_ok(enrollments)),
+        messages=Messages.model_validate(_ok(messages)),
+    )
+
+
+def _ok(answer: Answer) -> object:
+    if not answer.is_success:
+        raise UpstreamUnavailable(f"a service answered {answer.status_code}")
+    return answer.json()
+
+
+def _listed(answer: Answer) -> list[object]:
+    found = [] if answer.status_code == 404 else _ok(answer)
+    return found if isinstance(found, list) else []
+
+
+@router.get(
+    "/customers/{customer_id}/enrollments",
+    response_model=CustomerEnrollments,
+    summary="A customer's enrollments, newest first, with the steps each has passed "
+    "(400 `invalid_cursor`)",
+)
+async def enrollments(
+    customer_id: str,
+    _key: Marketer,
+    client: Orchestrator,
+    cursor: str | None = None,
+    limit: Limit = 20,
+) -> Response:
+    path = f"/customers/{_segment(customer_id)}/enrollments?{_page(cursor, limit)}"
+    return await forward(client, "GET", path)
+
+
+@router.get(
+    "/customers/{customer_id}/messages",
+    response_model=Messages,
+    summary="A customer's messages, newest first, with every policy decision (why deferred, "
+    "why dropped) (400 `invalid_cursor`)",
+)
+async def messages(
+    customer_id: str,
+    _key: Marketer,
+    client: Notifier,
+    cursor: str | None = None,
+    limit: Limit = 20,
+) -> Response:
+    path = f"/customers/{_segment(customer_id)}/deliveries?{_page(cursor, limit)}"
+    return await forward(client, "GET", path)

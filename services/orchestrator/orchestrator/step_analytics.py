@@ -1,0 +1,142 @@
+"""Per-step figures of a chain (a funnel) and its daily series (a chart), per version.
+
+For each step of each published version: enrollments that reached it (treated and holdout),
+that wait at it now, that left the chain there (by reason), its messages by final status and
+the points it granted. Arrivals come from `step_arrivals` (recorded as each enrollment enters a
+step); messages and points from the projections of `message.*` and `bonus.granted` events.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kit.clock import utcnow
+from orchestrator import repository
+from orchestrator.chains import published_definition
+
+MESSAGE_STATUSES = ("sent", "delivered", "opened", "clicked", "failed")
+
+
+class Split(BaseModel):
+    treated: int = 0
+    holdout: int = 0
+
+
+class StepFigures(BaseModel):
+    step: str
+    kind: str
+    reached: Split
+    waiting: int
+    exited: dict[str, int]  # reason -> enrollments that left the chain at this step
+    messages: dict[str, int]  # final status -> messages
+    points_granted: int
+
+
+class VersionSteps(BaseModel):
+    version: int
+    steps: list[StepFigures]
+    exited_before_first_step: dict[str, int]  # e.g. not_in_audience
+
+
+class Day(BaseModel):
+    date: date
+    enrolled: Split
+    exited: Split
+    conversions: Split
+
+
+class StepReport(BaseModel):
+    chain_id: str
+    versions: list[VersionSteps]
+    daily: list[Day]
+
+
+Key = tuple[int, str | None]
+
+
+async def report(session: AsyncSession, chain_id: str, days: int) -> StepReport:
+    figures = await _step_figures(session, chain_id)
+    published = {row.version for row in await repository.versions(session, chain_id)}
+    versions = sorted(published | {version for table in figures.values() for version, _ in table})
+    return StepReport(
+        chain_id=chain_id,
+        versions=[await _version(session, chain_id, v, figures) for v in versions],
+        daily=await _daily(session, chain_id, days),
+    )
+
+
+async def _step_figures(session: AsyncSession, chain_id: str) -> dict[str, dict[Key, Any]]:
+    reached: dict[Key, Split] = defaultdict(Split)
+    for version, step, holdout, count in await repository.arrivals_by_step(session, chain_id):
+        split = reached[(version, step)]
+        reached[(version, step)] = _add(split, bool(holdout), int(count))
+    return {
+        "reached": reached,
+        "waiting": _totals(await repository.waiting_by_step(session, chain_id)),
+        "exited": _by_label(await repository.exits_by_step(session, chain_id)),
+        "messages": _by_label(await repository.messages_by_step(session, chain_id)),
+        "points": _totals(await repository.points_by_step(session, chain_id)),
+    }
+
+
+def _add(split: Split, holdout: bool, count: int) -> Split:
+    if holdout:
+        return split.model_copy(update={"holdout": split.holdout + count})
+    return split.model_copy(update={"treated": split.treated + count})
+
+
+def _totals(rows: Sequence[Any]) -> dict[Key, int]:
+    return {(version, step): int(value or 0) for version, step, value in rows}
+
+
+def _by_label(rows: Sequence[Any]) -> dict[Key, dict[str, int]]:
+    found: dict[Key, dict[str, int]] = defaultdict(dict)
+    for version, step, label, count in rows:
+        found[(version, step)][str(label)] = int(count)
+    return found
+
+
+async def _version(
+    session: AsyncSession, chain_id: str, version: int, figures: dict[str, dict[Key, Any]]
+) -> VersionSteps:
+    definition = await published_definition(session, chain_id, version)
+    kinds = {s.id: s.kind for s in definition.steps} if definition else {}
+    seen = {step for table in figures.values() for v, step in table if v == version and step}
+    ordered = list(kinds) + sorted(seen - set(kinds))
+    steps = [_step(version, step, kinds.get(step, "unknown"), figures) for step in ordered]
+    return VersionSteps(
+        version=version,
+        steps=steps,
+        exited_before_first_step=dict(figures["exited"].get((version, None), {})),
+    )
+
+
+def _step(version: int, step: str, kind: str, figures: dict[str, dict[Key, Any]]) -> StepFigures:
+    key = (version, step)
+    messages = figures["messages"].get(key, {})
+    return StepFigures(
+        step=step,
+        kind=kind,
+        reached=figures["reached"].get(key, Split()),
+        waiting=figures["waiting"].get(key, 0),
+        exited=dict(figures["exited"].get(key, {})),
+        messages={status: messages.get(status, 0) for status in MESSAGE_STATUSES},
+        points_granted=figures["points"].get(key, 0),
+    )
+
+
+async def _daily(session: AsyncSession, chain_id: str, days: int) -> list[Day]:
+    midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
+    since = midnight - timedelta(days=days - 1)
+    series: dict[date, dict[str, Split]] = defaultdict(
+        lambda: {"enrolled": Split(), "exited": Split(), "conversions": Split()}
+    )
+    for name in ("enrolled", "exited", "conversions"):
+        for day, holdout, count in await repository.daily_counts(session, name, chain_id, since):
+            bucket = series[date.fromisoformat(str(day))]
+            bucket[name] = _add(bucket[name], bool(holdout), int(count))
+    return [Day(date=day, **series[day]) for day in sorted(series)]

@@ -1,0 +1,86 @@
+"""The marketer API through the running gateway and orchestrator, with a marketer key."""
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from kit.stack import Platform
+
+pytestmark = pytest.mark.e2e
+
+
+def winback(chain_id: str) -> dict[str, Any]:
+    return {
+        "id": chain_id,
+        "name": "Win back",
+        "trigger": {"kind": "segment_entered", "segments": ["recency.cooling"]},
+        "steps": [
+            {"kind": "grant_bonus", "id": "gift", "amount": 300, "lifetime_days": 14},
+            {"kind": "send", "id": "offer", "template": "reactivation_offer"},
+            {"kind": "wait", "id": "pause", "wait": {"type": "duration", "duration": "P3D"}},
+        ],
+        "exits": {"max_duration": "P406D"},
+    }
+
+
+@pytest.fixture(scope="module")
+def marketer(platform: Platform) -> httpx.AsyncClient:
+    key = platform.create_key("marketer")
+    return httpx.AsyncClient(
+        base_url=platform.gateway, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    )
+
+
+async def test_a_chain_is_written_and_read_in_the_typed_shape(marketer: httpx.AsyncClient) -> None:
+    chain_id = f"winback-{uuid.uuid4().hex[:8]}"
+    created = await marketer.post("/v1/chains", json=winback(chain_id))
+    assert created.status_code == 201, created.text
+    draft = created.json()["draft"]
+    assert draft["exits"]["max_duration"] == "P406D"
+    assert draft["steps"][2]["wait"]["duration"] == "P3D"
+    published = await marketer.post(f"/v1/chains/{chain_id}/publish")
+    assert published.json()["version"] == 1
+    again = await marketer.get(f"/v1/chains/{chain_id}/versions/1")
+    assert again.json()["definition"]["steps"] == draft["steps"]
+
+
+async def test_a_published_chain_has_a_step_funnel_in_its_order(
+    marketer: httpx.AsyncClient,
+) -> None:
+    chain_id = f"funnel-{uuid.uuid4().hex[:8]}"
+    await marketer.post("/v1/chains", json=winback(chain_id))
+    await marketer.post(f"/v1/chains/{chain_id}/publish")
+    answer = await marketer.get(f"/v1/analytics/chains/{chain_id}/steps", params={"days": 7})
+    assert answer.status_code == 200, answer.text
+    (version,) = answer.json()["versions"]
+    assert [s["step"] for s in version["steps"]] == ["gift", "offer", "pause"]
+    assert version["steps"][0]["reached"] == {"treated": 0, "holdout": 0}
+    missing = await marketer.get("/v1/analytics/chains/no-such-chain/steps")
+    assert (missing.status_code, missing.json()["code"]) == (404, "chain_not_found")
+
+
+async def test_a_version_beyond_32_bits_is_invalid_not_a_server_error(
+    marketer: httpx.AsyncClient,
+) -> None:
+    for number in (2**31, 2**63, 2**64):
+        answer = await marketer.get(f"/v1/chains/welcome/versions/{number}")
+        assert (answer.status_code, answer.json()["code"]) == (422, "validation_error")
+
+
+async def test_a_campaign_over_an_unknown_segment_is_refused(marketer: httpx.AsyncClient) -> None:
+    body = {
+        "name": "Nobody",
+        "segment": "no.such.segment",
+        "grant": {"amount": 5, "lifetime_days": 1},
+    }
+    answer = await marketer.post("/v1/campaigns", json=body)
+    assert (answer.status_code, answer.json()["code"]) == (422, "unknown_segment")
+
+
+async def test_a_pos_key_cannot_write_chains(platform: Platform) -> None:
+    async with httpx.AsyncClient(base_url=platform.gateway) as client:
+        headers = {"Authorization": f"Bearer {platform.pos_key}"}
+        answer = await client.post("/v1/chains", json=winback("pos-chain"), headers=headers)
+    assert (answer.status_code, answer.json()["code"]) == (403, "missing_scope")
