@@ -259,7 +259,7 @@ export interface paths {
         /** A chain's enrollments newest first, with counts by status, version and exit reason */
         get: operations["list_enrollments_v1_chains__chain_id__enrollments_get"];
         put?: never;
-        /** Enroll a customer now (the chain sends its messages) */
+        /** Enroll a customer now (409 `enrollment_refused` when re-entry says not yet) */
         post: operations["enroll_v1_chains__chain_id__enrollments_post"];
         delete?: never;
         options?: never;
@@ -448,7 +448,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The built-in chains, to copy */
+        /** The built-in chains */
         get: operations["templates_v1_chains_templates_get"];
         put?: never;
         post?: never;
@@ -467,7 +467,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Copy a built-in chain as a draft */
+        /** Copy a built-in chain as a draft under a new id */
         post: operations["copy_template_v1_chains_templates__template_id__copy_post"];
         delete?: never;
         options?: never;
@@ -484,7 +484,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Check a chain definition without saving it */
+        /** Check a chain definition, save nothing */
         post: operations["validate_v1_chains_validate_post"];
         delete?: never;
         options?: never;
@@ -578,6 +578,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/chains/{chain_id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Publish the draft as a new version (the same draft again: the same version) */
+        post: operations["publish_v1_chains__chain_id__publish_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/chains/{chain_id}/{action}": {
         parameters: {
             query?: never;
@@ -587,7 +604,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** publish, pause, resume or archive */
+        /** pause, resume or archive */
         post: operations["chain_action_v1_chains__chain_id___action__post"];
         delete?: never;
         options?: never;
@@ -605,7 +622,7 @@ export interface paths {
         /** List campaigns */
         get: operations["list_campaigns_v1_campaigns_get"];
         put?: never;
-        /** Create a campaign over a segment */
+        /** Create a campaign over a segment (422 `unknown_segment` when segments has none) */
         post: operations["create_campaign_v1_campaigns_post"];
         delete?: never;
         options?: never;
@@ -639,7 +656,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** start (or re-run), pause, resume */
+        /** start (or re-run), pause, resume (409 `campaign_state_conflict` when it cannot) */
         post: operations["campaign_action_v1_campaigns__campaign_id___action__post"];
         delete?: never;
         options?: never;
@@ -692,6 +709,74 @@ export interface paths {
         get: operations["control_group_v1_control_group_get"];
         /** Change the global control group's share from now on */
         put: operations["change_control_group_v1_control_group_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/chains/{chain_id}/steps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A chain's funnel per version and step, and its daily series (404 `chain_not_found`) */
+        get: operations["step_report_v1_analytics_chains__chain_id__steps_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customer_id}/view": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One customer for support: profile, consents, points, segments, enrollments with their steps, messages with their policy decisions (404 `member_not_found`) */
+        get: operations["customer_view_v1_customers__customer_id__view_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customer_id}/enrollments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's enrollments, newest first, with the steps each has passed (400 `invalid_cursor`) */
+        get: operations["enrollments_v1_customers__customer_id__enrollments_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customer_id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's messages, newest first, with every policy decision (why deferred, why dropped) (400 `invalid_cursor`) */
+        get: operations["messages_v1_customers__customer_id__messages_get"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -844,18 +929,65 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        /** Attempt */
-        Attempt: {
-            /** Channel */
-            channel: string;
-            /** Status */
-            status: string;
-            /** Reason */
-            reason: string | null;
-            /** Cost */
-            cost: number;
-            /** Sent At */
-            sent_at: string | null;
+        /**
+         * AttributeIs
+         * @description A test on `profile.*` (the customer) or `trigger.*` (the trigger event).
+         */
+        AttributeIs: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "attribute";
+            /** Field */
+            field: string;
+            /**
+             * Op
+             * @default eq
+             * @enum {string}
+             */
+            op: "eq" | "ne" | "in" | "gt" | "gte" | "lt" | "lte" | "exists";
+            /** Value */
+            value?: unknown;
+        };
+        /**
+         * Audience
+         * @description Who may enter, and again when: `cooldown` goes with, and only with, `after_cooldown`.
+         */
+        Audience: {
+            /** Segment Id */
+            segment_id?: string | null;
+            /**
+             * Reentry
+             * @default never
+             * @enum {string}
+             */
+            reentry: "never" | "after_exit" | "after_cooldown";
+            /** Cooldown */
+            cooldown?: string | null;
+        };
+        /**
+         * Balance
+         * @description From loyalty: points (integers) now, and the next amounts to expire with their dates.
+         */
+        Balance: {
+            /** Available */
+            available: number;
+            /** Pending */
+            pending: number;
+            /** Reserved */
+            reserved: number;
+            /** Debt */
+            debt: number;
+            /** Tier */
+            tier: string | null;
+            /**
+             * Trailing Spend
+             * @description minor units
+             */
+            trailing_spend: number;
+            /** Expiring */
+            expiring: components["schemas"]["gateway__marketer__customer__ExpiringPoints"][];
         };
         /**
          * BalanceOut
@@ -866,14 +998,23 @@ export interface components {
          *       "expiring": [
          *         {
          *           "amount": 120,
-         *           "expires_at": "2026-06-30T21:59:59Z"
+         *           "expires_at": "2026-06-30T21:59:59Z",
+         *           "pending": 0
          *         },
          *         {
-         *           "amount": 220,
-         *           "expires_at": "2027-01-31T22:59:59Z"
+         *           "amount": 245,
+         *           "expires_at": "2027-01-31T22:59:59Z",
+         *           "pending": 25
          *         }
          *       ],
          *       "pending": 25,
+         *       "pending_lots": [
+         *         {
+         *           "active_from": "2026-06-01T00:00:00Z",
+         *           "amount": 25,
+         *           "expires_at": "2027-01-31T22:59:59Z"
+         *         }
+         *       ],
          *       "reserved": 0,
          *       "tier": "silver",
          *       "trailing_spend": 132500
@@ -884,37 +1025,204 @@ export interface components {
             customer_id: string;
             /**
              * Available
-             * @description spendable now: active, unexpired, not reserved
+             * @description points spendable now: active, unexpired, not reserved
              */
             available: number;
             /**
              * Pending
-             * @description earned or granted but not active yet
+             * @description points earned or granted but not active yet
              */
             pending: number;
             /**
              * Reserved
-             * @description held by open POS reservations
+             * @description points held by open POS reservations
              */
             reserved: number;
             /**
              * Debt
-             * @description points owed after a return; later accruals repay it first
+             * @description points owed after a return; every credit repays it first, so a member with debt has no points to spend
              */
             debt: number;
             /** Tier */
             tier: string;
-            /** Trailing Spend */
+            /**
+             * Trailing Spend
+             * @description money, minor units: paid in the last 12 months
+             */
             trailing_spend: number;
             /**
              * Expiring
-             * @description the next expiring amounts, soonest first
+             * @description the next expiry dates with the points that burn then, pending ones included, soonest first
              */
-            expiring: components["schemas"]["ExpiringPoints"][];
+            expiring: components["schemas"]["loyalty__schemas__ExpiringPoints"][];
+            /**
+             * Pending Lots
+             * @description the next points to become spendable, with when and until when
+             */
+            pending_lots?: components["schemas"]["PendingPoints"][];
+        };
+        /** BranchCase */
+        BranchCase: {
+            /** When */
+            when: components["schemas"]["EventSeen"] | components["schemas"]["AttributeIs"] | components["schemas"]["InSegment"];
+            /** Goto */
+            goto: string;
+        };
+        /**
+         * BranchStep
+         * @description The first case whose condition holds picks the next step; none: the following one.
+         */
+        BranchStep: {
+            /** Id */
+            id: string;
+            /** Next */
+            next?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "branch";
+            /** Cases */
+            cases: components["schemas"]["BranchCase"][];
+        };
+        /**
+         * CampaignCreate
+         * @description A one-off send or grant (or both) to every member of a segment segments knows.
+         * @example {
+         *       "grant": {
+         *         "amount": 500,
+         *         "lifetime_days": 3
+         *       },
+         *       "message": {
+         *         "channels": [
+         *           "push",
+         *           "email"
+         *         ],
+         *         "template": "mass_bonus"
+         *       },
+         *       "name": "500 points for 3 days",
+         *       "rate_per_second": 100,
+         *       "segment": "recency.cooling"
+         *     }
+         */
+        CampaignCreate: {
+            /** Name */
+            name: string;
+            /** Segment */
+            segment: string;
+            grant?: components["schemas"]["CampaignGrant"] | null;
+            message?: components["schemas"]["CampaignMessage"] | null;
+            /**
+             * Rate Per Second
+             * @default 100
+             */
+            rate_per_second: number;
+            /** Batch Size */
+            batch_size?: number | null;
+        };
+        /** CampaignGrant */
+        CampaignGrant: {
+            /** Amount */
+            amount: number;
+            /** Lifetime Days */
+            lifetime_days: number;
+            /** Restrictions */
+            restrictions?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** CampaignMessage */
+        CampaignMessage: {
+            /** Template */
+            template: string;
+            /**
+             * Channels
+             * @default [
+             *       "email"
+             *     ]
+             */
+            channels: ("email" | "sms" | "push" | "messenger")[];
+            /** Reaction Window Seconds */
+            reaction_window_seconds?: number | null;
+            /**
+             * Sms Only If No Other Channel
+             * @default false
+             */
+            sms_only_if_no_other_channel: boolean;
+            /**
+             * Variables
+             * @default {}
+             */
+            variables: {
+                [key: string]: string | number;
+            };
+        };
+        /**
+         * CampaignOut
+         * @description A campaign: `draft`, `running`, `paused`, `completed` or `failed`, and its progress.
+         */
+        CampaignOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Segment */
+            segment: string;
+            grant: components["schemas"]["CampaignGrant"] | null;
+            message: components["schemas"]["CampaignMessage"] | null;
+            /** Rate Per Second */
+            rate_per_second: number;
+            /** Batch Size */
+            batch_size: number;
+            /** Status */
+            status: string;
+            /** Runs */
+            runs: number;
+            progress: components["schemas"]["CampaignProgress"];
+            /** @description On `GET /campaigns/{id}`; null if the notifier is down */
+            messages?: components["schemas"]["MessageOutcomes"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * CampaignProgress
+         * @description What the campaign did itself: members processed, points granted, messages handed to
+         *     the notifier (or refused by it for good).
+         */
+        CampaignProgress: {
+            /**
+             * Processed
+             * @description Members the campaign has gone through
+             */
+            processed: number;
+            /**
+             * Granted
+             * @description Members granted the campaign's points
+             */
+            granted: number;
+            /**
+             * Handed Over
+             * @description Messages the notifier accepted; see `messages`
+             */
+            handed_over: number;
+            /**
+             * Refused
+             * @description Members the notifier or loyalty refused for good
+             */
+            refused: number;
         };
         /**
          * CancellationOut
          * @example {
+         *       "released_points": 99,
          *       "status": "cancelled",
          *       "txid": "till7-000123"
          *     }
@@ -924,8 +1232,16 @@ export interface components {
             txid: string;
             /** Status */
             status: string;
-            /** Released Points */
+            /**
+             * Released Points
+             * @description points no longer held
+             */
             released_points: number;
+        };
+        /** Cancelled */
+        Cancelled: {
+            /** Cancelled */
+            cancelled: boolean;
         };
         /** CartClearedIn */
         CartClearedIn: {
@@ -976,16 +1292,133 @@ export interface components {
             total?: number | null;
         };
         /**
+         * ChainDefinition
+         * @description A chain: the trigger starts it, steps run in order (or by `next`), an exit ends it.
+         * @example {
+         *       "holdout_share": 0.1,
+         *       "id": "winback",
+         *       "name": "Win back cooling customers",
+         *       "steps": [
+         *         {
+         *           "amount": 300,
+         *           "id": "gift",
+         *           "kind": "grant_bonus",
+         *           "lifetime_days": 14
+         *         },
+         *         {
+         *           "channels": [
+         *             "push"
+         *           ],
+         *           "id": "offer",
+         *           "kind": "send",
+         *           "template": "reactivation_offer"
+         *         },
+         *         {
+         *           "id": "pause",
+         *           "kind": "wait",
+         *           "wait": {
+         *             "duration": "P3D",
+         *             "type": "duration"
+         *           }
+         *         },
+         *         {
+         *           "id": "reminder",
+         *           "kind": "send",
+         *           "template": "reactivation_reminder"
+         *         }
+         *       ],
+         *       "trigger": {
+         *         "kind": "segment_entered",
+         *         "segments": [
+         *           "recency.cooling"
+         *         ]
+         *       }
+         *     }
+         */
+        ChainDefinition: {
+            /**
+             * Schema Version
+             * @default 1
+             * @constant
+             */
+            schema_version: 1;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Trigger */
+            trigger: components["schemas"]["EventTrigger"] | components["schemas"]["SegmentEnteredTrigger"] | components["schemas"]["ScheduleTrigger"];
+            /**
+             * @default {
+             *       "reentry": "never"
+             *     }
+             */
+            audience: components["schemas"]["Audience"];
+            /** Steps */
+            steps: (components["schemas"]["SendStep"] | components["schemas"]["WaitStep"] | components["schemas"]["GrantBonusStep"] | components["schemas"]["BranchStep"] | components["schemas"]["ExitStep"])[];
+            /**
+             * @default {
+             *       "on_purchase": true,
+             *       "on_bonus_redeemed": false,
+             *       "on_enrollment_in": [],
+             *       "on_events": []
+             *     }
+             */
+            exits: components["schemas"]["ExitConditions"];
+            /**
+             * @default {
+             *       "event": "purchase",
+             *       "attribution_window": "P14D"
+             *     }
+             */
+            goal: components["schemas"]["Goal"];
+            /**
+             * Holdout Share
+             * @default 0
+             */
+            holdout_share: number;
+        };
+        /**
+         * ChainOut
+         * @description A chain: its status (`draft`, `active`, `paused`, `archived`), live version and draft.
+         */
+        ChainOut: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            /** Status */
+            status: string;
+            /** Active Version */
+            active_version: number | null;
+            draft: components["schemas"]["ChainDefinition"];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
          * ConfirmationOut
          * @example {
          *       "accrual_active_from": "2026-05-17T10:01:00Z",
          *       "accrual_expires_at": "2026-11-17T23:59:59Z",
-         *       "accrued": 21,
+         *       "accrued": 22,
          *       "confirmed_at": "2026-05-17T10:01:00Z",
          *       "customer_id": "6f1c2b9e-4a57-4d0e-9a1f-2f1d6c3e8b10",
          *       "debt_repaid": 0,
-         *       "payable": 44000,
-         *       "redeemed": 109,
+         *       "payable": 45000,
+         *       "redeemed": 99,
          *       "status": "confirmed",
          *       "tier": "base",
          *       "txid": "till7-000123"
@@ -998,17 +1431,29 @@ export interface components {
             status: string;
             /** Customer Id */
             customer_id: string;
-            /** Redeemed */
+            /**
+             * Redeemed
+             * @description points captured
+             */
             redeemed: number;
-            /** Accrued */
+            /**
+             * Accrued
+             * @description points earned
+             */
             accrued: number;
-            /** Payable */
+            /**
+             * Payable
+             * @description money, minor units: paid after the points
+             */
             payable: number;
             /** Accrual Active From */
             accrual_active_from: string | null;
             /** Accrual Expires At */
             accrual_expires_at: string | null;
-            /** Debt Repaid */
+            /**
+             * Debt Repaid
+             * @description points of the accrual that paid the member's debt
+             */
             debt_repaid: number;
             /** Tier */
             tier: string;
@@ -1017,6 +1462,96 @@ export interface components {
              * Format: date-time
              */
             confirmed_at: string;
+        };
+        /**
+         * Contact
+         * @description From the notifier: where messages can go and what the customer agreed to.
+         */
+        Contact: {
+            /** Email */
+            email: string | null;
+            /** Phone */
+            phone: string | null;
+            /** Time Zone */
+            time_zone: string;
+            /**
+             * Consents
+             * @example {
+             *       "email": true,
+             *       "push": true,
+             *       "sms": false
+             *     }
+             */
+            consents: {
+                [key: string]: boolean;
+            };
+            /** Push Tokens */
+            push_tokens: {
+                [key: string]: string;
+            } | null;
+        };
+        /**
+         * ControlGroupIn
+         * @description The programme-wide share of customers no chain or campaign markets to, from now on.
+         * @example {
+         *       "share": 0.05
+         *     }
+         */
+        ControlGroupIn: {
+            /**
+             * Share
+             * @description A fraction of all customers, 0 to 0.5
+             */
+            share: number;
+        };
+        /** CustomerEnrollment */
+        CustomerEnrollment: {
+            /** Id */
+            id: string;
+            /** Chain Id */
+            chain_id: string;
+            /** Version */
+            version: number;
+            /**
+             * Status
+             * @description `active` or `exited`
+             */
+            status: string;
+            /** Holdout */
+            holdout: boolean;
+            /**
+             * Step
+             * @description where it is now, or was last
+             */
+            step: string | null;
+            /** Exit Step */
+            exit_step: string | null;
+            /** Exit Reason */
+            exit_reason: string | null;
+            /** Touches */
+            touches: number;
+            /**
+             * Enrolled At
+             * Format: date-time
+             */
+            enrolled_at: string;
+            /** Exited At */
+            exited_at: string | null;
+            /**
+             * Steps
+             * @description every step passed, in order
+             */
+            steps: components["schemas"]["StepPassed"][];
+        };
+        /** CustomerEnrollments */
+        CustomerEnrollments: {
+            /** Items */
+            items: components["schemas"]["CustomerEnrollment"][];
+            /**
+             * Next Cursor
+             * @description for the next, older page
+             */
+            next_cursor?: string | null;
         };
         /**
          * CustomerIn
@@ -1141,25 +1676,31 @@ export interface components {
              */
             created_at: string;
         };
-        /** Decision */
-        Decision: {
+        /**
+         * CustomerView
+         * @description Profile, consents, points, segments, the newest enrollments and messages (their first
+         *     pages; `/enrollments` and `/messages` page on with `next_cursor`).
+         */
+        CustomerView: {
+            profile: components["schemas"]["Profile"];
+            balance: components["schemas"]["Balance"];
+            /** @description null: the notifier has no contact yet */
+            contact: components["schemas"]["Contact"] | null;
+            /** Segments */
+            segments: components["schemas"]["SegmentMembership"][];
+            enrollments: components["schemas"]["CustomerEnrollments"];
+            messages: components["schemas"]["Messages"];
+        };
+        /** Day */
+        Day: {
             /**
-             * Action
-             * @description `send`, `defer` or `drop`
+             * Date
+             * Format: date
              */
-            action: string;
-            /**
-             * Reason
-             * @description allowed, quiet_hours, pause, daily_cap, …
-             */
-            reason: string;
-            /**
-             * Decided At
-             * Format: date-time
-             */
-            decided_at: string;
-            /** Until */
-            until: string | null;
+            date: string;
+            enrolled: components["schemas"]["Split"];
+            exited: components["schemas"]["Split"];
+            conversions: components["schemas"]["Split"];
         };
         /** Delivery */
         Delivery: {
@@ -1193,12 +1734,12 @@ export interface components {
              * Attempts
              * @default []
              */
-            attempts: components["schemas"]["Attempt"][];
+            attempts: components["schemas"]["gateway__marketer__templates__Attempt"][];
             /**
              * Decisions
              * @default []
              */
-            decisions: components["schemas"]["Decision"][];
+            decisions: components["schemas"]["gateway__marketer__templates__Decision"][];
         };
         /** DeliveryPage */
         DeliveryPage: {
@@ -1232,6 +1773,18 @@ export interface components {
             by_exit_reason: {
                 [key: string]: number;
             };
+        };
+        /**
+         * EnrollmentCreate
+         * @example {
+         *       "customer_id": "c0a8012e-7d4b-4a43-9f65-2f0f3c9b6b11"
+         *     }
+         */
+        EnrollmentCreate: {
+            /** Customer Id */
+            customer_id: string;
+            /** Time Zone */
+            time_zone?: string | null;
         };
         /**
          * EnrollmentItem
@@ -1282,6 +1835,30 @@ export interface components {
             enrolled_at: string;
             /** Exited At */
             exited_at: string | null;
+        };
+        /**
+         * EnrollmentOut
+         * @description One customer's enrollment: `running` with its current step, or how it ended.
+         */
+        EnrollmentOut: {
+            /** Workflow Id */
+            workflow_id: string;
+            /** Chain Id */
+            chain_id: string;
+            /** Customer Id */
+            customer_id: string;
+            /** Status */
+            status: string;
+            /** Version */
+            version?: number | null;
+            /** Holdout */
+            holdout?: boolean | null;
+            /** Step */
+            step?: string | null;
+            /** Touches */
+            touches?: number | null;
+            /** Exit Reason */
+            exit_reason?: string | null;
         };
         /**
          * EnrollmentPage
@@ -1348,35 +1925,313 @@ export interface components {
             /** Customer Id */
             customer_id: string;
         };
-        /** ExpiringPoints */
-        ExpiringPoints: {
-            /** Amount */
+        /** EventSeen */
+        EventSeen: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "event_seen";
+            /**
+             * Event
+             * @enum {string}
+             */
+            event: "purchase" | "purchase.returned" | "cart.updated" | "message.delivered" | "message.opened" | "message.clicked" | "message.failed";
+            /** Of Step */
+            of_step?: string | null;
+        };
+        /** EventTrigger */
+        EventTrigger: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "event";
+            /**
+             * Event
+             * @enum {string}
+             */
+            event: "member.registered" | "purchase.confirmed" | "purchase.returned" | "cart.updated" | "bonus.expiring" | "member.tier_changed";
+            /**
+             * Filters
+             * @default []
+             */
+            filters: components["schemas"]["Filter"][];
+        };
+        /**
+         * ExitConditions
+         * @description Checked at every step and on every signal; a purchase ends the chain by default.
+         */
+        ExitConditions: {
+            /**
+             * On Purchase
+             * @default true
+             */
+            on_purchase: boolean;
+            /**
+             * On Bonus Redeemed
+             * @default false
+             */
+            on_bonus_redeemed: boolean;
+            /**
+             * On Enrollment In
+             * @default []
+             */
+            on_enrollment_in: string[];
+            /**
+             * On Events
+             * @default []
+             */
+            on_events: ("cart.cleared" | "purchase.returned" | "member.tier_changed")[];
+            /** Max Duration */
+            max_duration?: string | null;
+            /** Max Touches */
+            max_touches?: number | null;
+        };
+        /** ExitStep */
+        ExitStep: {
+            /** Id */
+            id: string;
+            /** Next */
+            next?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "exit";
+            /**
+             * Reason
+             * @default completed
+             */
+            reason: string;
+        };
+        /**
+         * Filter
+         * @description A test on the trigger: `payload.*` of its event, or `facts.*` the orchestrator keeps.
+         */
+        Filter: {
+            /**
+             * Field
+             * @example payload.total
+             */
+            field: string;
+            /**
+             * Op
+             * @default eq
+             * @enum {string}
+             */
+            op: "eq" | "ne" | "in" | "gt" | "gte" | "lt" | "lte" | "exists";
+            /** Value */
+            value?: unknown;
+        };
+        /** Goal */
+        Goal: {
+            /**
+             * Event
+             * @default purchase
+             * @constant
+             */
+            event: "purchase";
+            /**
+             * Attribution Window
+             * Format: duration
+             * @default P14D
+             * @example P14D
+             * @example PT3600S
+             */
+            attribution_window: string;
+        };
+        /**
+         * GrantBonusStep
+         * @description Points (an integer), spendable `active_after_days` on, for `lifetime_days`.
+         */
+        GrantBonusStep: {
+            /** Id */
+            id: string;
+            /** Next */
+            next?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "grant_bonus";
+            /**
+             * Amount
+             * @example 300
+             */
             amount: number;
             /**
-             * Expires At
-             * Format: date-time
+             * Lifetime Days
+             * @example 14
              */
-            expires_at: string;
+            lifetime_days: number;
+            /**
+             * Active After Days
+             * @default 0
+             */
+            active_after_days: number;
+            restrictions?: components["schemas"]["Restrictions"] | null;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
         };
+        /** InSegment */
+        InSegment: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "in_segment";
+            /** Segment */
+            segment: string;
+        };
         /** LineQuoteOut */
         LineQuoteOut: {
             /** Sku */
             sku: string;
-            /** Amount */
+            /**
+             * Amount
+             * @description money, minor units: quantity times price
+             */
             amount: number;
-            /** Max Redeemable */
+            /**
+             * Max Redeemable
+             * @description points this line could take on its own: its cap (a fifth of its amount), and no more than the lots that may pay for it hold; lines never sum past the receipt's cap, and the receipt's max_redeemable is the figure to offer
+             */
             max_redeemable: number;
-            /** Redeemed */
+            /**
+             * Redeemed
+             * @description points paying for this line
+             */
             redeemed: number;
-            /** Accrued */
+            /**
+             * Accrued
+             * @description points this line earns
+             */
             accrued: number;
-            /** Payable */
+            /**
+             * Payable
+             * @description money, minor units: what is left to pay after the points
+             */
             payable: number;
+        };
+        /** Message */
+        Message: {
+            /** Id */
+            id: string;
+            /** Customer Id */
+            customer_id: string;
+            /** Channel */
+            channel: string;
+            /** Channels */
+            channels?: string[] | null;
+            /** Template */
+            template: string;
+            /**
+             * Source
+             * @description who asked: `chain:{id}:v{version}:{step}`, a campaign, …
+             */
+            source: string;
+            /** Status */
+            status: string;
+            /**
+             * Reason
+             * @description why no channel took it, when none did
+             */
+            reason: string | null;
+            /**
+             * Critical
+             * @default false
+             */
+            critical: boolean;
+            /** Deferred Until */
+            deferred_until?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Sent At */
+            sent_at: string | null;
+            /**
+             * Attempts
+             * @default []
+             */
+            attempts: components["schemas"]["gateway__marketer__customer__Attempt"][];
+            /**
+             * Decisions
+             * @default []
+             */
+            decisions: components["schemas"]["gateway__marketer__customer__Decision"][];
+        };
+        /**
+         * MessageOutcomes
+         * @description What became of the campaign's messages, from the notifier's deliveries.
+         */
+        MessageOutcomes: {
+            /** Total */
+            total: number;
+            /**
+             * Sent
+             * @description Left for the customer: sent, delivered, opened, clicked
+             */
+            sent: number;
+            /**
+             * Pending
+             * @description Accepted, not decided yet
+             */
+            pending: number;
+            /**
+             * Deferred
+             * @description Waiting, by reason: daily_cap, quiet_hours, …
+             */
+            deferred: {
+                [key: string]: number;
+            };
+            /**
+             * Failed
+             * @description A provider or the template failed, by reason
+             */
+            failed: {
+                [key: string]: number;
+            };
+            /**
+             * Skipped
+             * @description Not tried, by reason: no_consent, daily_cap, …
+             */
+            skipped: {
+                [key: string]: number;
+            };
+        };
+        /** Messages */
+        Messages: {
+            /** Items */
+            items: components["schemas"]["Message"][];
+            /**
+             * Next Cursor
+             * @description for the next, older page
+             */
+            next_cursor?: string | null;
+        };
+        /** PendingPoints */
+        PendingPoints: {
+            /**
+             * Amount
+             * @description points that become spendable at active_from
+             */
+            amount: number;
+            /**
+             * Active From
+             * Format: date-time
+             */
+            active_from: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
         };
         /** PolicyRead */
         PolicyRead: {
@@ -1493,17 +2348,42 @@ export interface components {
             category?: string | null;
         };
         /**
+         * Profile
+         * @description From loyalty: who the customer is.
+         */
+        Profile: {
+            /** Id */
+            id: string;
+            /** Phone */
+            phone: string | null;
+            /** Email */
+            email: string | null;
+            /** Name */
+            name: string | null;
+            /** Birthday */
+            birthday: string | null;
+            /** City */
+            city: string | null;
+            /** Time Zone */
+            time_zone: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+        };
+        /**
          * QuoteOut
          * @example {
-         *       "accrued": 21,
+         *       "accrued": 22,
          *       "customer_id": "6f1c2b9e-4a57-4d0e-9a1f-2f1d6c3e8b10",
          *       "lines": [
          *         {
-         *           "accrued": 19,
+         *           "accrued": 20,
          *           "amount": 49900,
-         *           "max_redeemable": 109,
-         *           "payable": 39000,
-         *           "redeemed": 109,
+         *           "max_redeemable": 99,
+         *           "payable": 40000,
+         *           "redeemed": 99,
          *           "sku": "SOFA-1"
          *         },
          *         {
@@ -1515,9 +2395,9 @@ export interface components {
          *           "sku": "GIFT-CARD"
          *         }
          *       ],
-         *       "max_redeemable": 109,
-         *       "payable": 44000,
-         *       "redeemed": 109,
+         *       "max_redeemable": 99,
+         *       "payable": 45000,
+         *       "redeemed": 99,
          *       "tier": "base",
          *       "total_amount": 54900
          *     }
@@ -1525,15 +2405,30 @@ export interface components {
         QuoteOut: {
             /** Customer Id */
             customer_id: string;
-            /** Total Amount */
+            /**
+             * Total Amount
+             * @description money, minor units: the receipt's total
+             */
             total_amount: number;
-            /** Max Redeemable */
+            /**
+             * Max Redeemable
+             * @description points: the most this receipt can take now, under the lots' restrictions and each line's cap
+             */
             max_redeemable: number;
-            /** Redeemed */
+            /**
+             * Redeemed
+             * @description points paying for the receipt
+             */
             redeemed: number;
-            /** Accrued */
+            /**
+             * Accrued
+             * @description points the receipt earns
+             */
             accrued: number;
-            /** Payable */
+            /**
+             * Payable
+             * @description money, minor units: what is left to pay
+             */
             payable: number;
             /** Tier */
             tier: string;
@@ -1580,7 +2475,7 @@ export interface components {
             lines: components["schemas"]["ReceiptLine"][];
             /**
              * Points
-             * @description points the customer wants to spend: a number or "max"
+             * @description points the customer wants to spend: a whole number ≥ 0 or "max"
              * @default 0
              */
             points: number | "max";
@@ -1599,11 +2494,14 @@ export interface components {
             sku: string;
             /** Category */
             category?: string | null;
-            /** Quantity */
+            /**
+             * Quantity
+             * @description items
+             */
             quantity: number;
             /**
              * Price
-             * @description minor units per item
+             * @description money, minor units per item
              */
             price: number;
             /**
@@ -1622,15 +2520,15 @@ export interface components {
         /**
          * ReservationOut
          * @example {
-         *       "accrued": 21,
+         *       "accrued": 22,
          *       "customer_id": "6f1c2b9e-4a57-4d0e-9a1f-2f1d6c3e8b10",
          *       "lines": [
          *         {
-         *           "accrued": 19,
+         *           "accrued": 20,
          *           "amount": 49900,
-         *           "max_redeemable": 109,
-         *           "payable": 39000,
-         *           "redeemed": 109,
+         *           "max_redeemable": 99,
+         *           "payable": 40000,
+         *           "redeemed": 99,
          *           "sku": "SOFA-1"
          *         },
          *         {
@@ -1642,9 +2540,9 @@ export interface components {
          *           "sku": "GIFT-CARD"
          *         }
          *       ],
-         *       "max_redeemable": 109,
-         *       "payable": 44000,
-         *       "redeemed": 109,
+         *       "max_redeemable": 99,
+         *       "payable": 45000,
+         *       "redeemed": 99,
          *       "reserved_until": "2026-05-17T10:15:00Z",
          *       "status": "reserved",
          *       "tier": "base",
@@ -1655,15 +2553,30 @@ export interface components {
         ReservationOut: {
             /** Customer Id */
             customer_id: string;
-            /** Total Amount */
+            /**
+             * Total Amount
+             * @description money, minor units: the receipt's total
+             */
             total_amount: number;
-            /** Max Redeemable */
+            /**
+             * Max Redeemable
+             * @description points: the most this receipt can take now, under the lots' restrictions and each line's cap
+             */
             max_redeemable: number;
-            /** Redeemed */
+            /**
+             * Redeemed
+             * @description points paying for the receipt
+             */
             redeemed: number;
-            /** Accrued */
+            /**
+             * Accrued
+             * @description points the receipt earns
+             */
             accrued: number;
-            /** Payable */
+            /**
+             * Payable
+             * @description money, minor units: what is left to pay
+             */
             payable: number;
             /** Tier */
             tier: string;
@@ -1700,7 +2613,7 @@ export interface components {
          *         }
          *       ],
          *       "points": "max",
-         *       "quoted_redeemed": 109,
+         *       "quoted_redeemed": 99,
          *       "store_id": "berlin-01",
          *       "txid": "till7-000123"
          *     }
@@ -1721,7 +2634,7 @@ export interface components {
             lines: components["schemas"]["ReceiptLine"][];
             /**
              * Points
-             * @description points the customer wants to spend: a number or "max"
+             * @description points the customer wants to spend: a whole number ≥ 0 or "max"
              * @default 0
              */
             points: number | "max";
@@ -1732,36 +2645,53 @@ export interface components {
             txid: string;
             /**
              * Quoted Redeemed
-             * @description the points the quote promised; a different outcome now is a 409 quote_changed
+             * @description points the quote promised; a different outcome now is a 409 quote_changed
              */
             quoted_redeemed?: number | null;
+        };
+        /** Restrictions */
+        Restrictions: {
+            /** Categories */
+            categories?: string[] | null;
+            /** Store Channels */
+            store_channels?: ("online" | "offline")[] | null;
+            /** Store Ids */
+            store_ids?: string[] | null;
+            /** Cities */
+            cities?: string[] | null;
+            /** Own City */
+            own_city?: boolean | null;
         };
         /** ReturnLine */
         ReturnLine: {
             /** Sku */
             sku: string;
-            /** Quantity */
+            /**
+             * Quantity
+             * @description items
+             */
             quantity: number;
         };
         /**
          * ReturnOut
          * @example {
          *       "debt_points": 0,
+         *       "debt_repaid": 0,
          *       "lines": [
          *         {
          *           "not_restored_points": 0,
          *           "quantity": 1,
-         *           "refunded": 39000,
-         *           "restored_points": 109,
-         *           "reversed_points": 19,
+         *           "refunded": 40000,
+         *           "restored_points": 99,
+         *           "reversed_points": 20,
          *           "sku": "SOFA-1"
          *         }
          *       ],
          *       "not_restored_points": 0,
-         *       "refunded_amount": 39000,
-         *       "restored_points": 109,
+         *       "refunded_amount": 40000,
+         *       "restored_points": 99,
          *       "return_id": "ret-0042",
-         *       "reversed_points": 19,
+         *       "reversed_points": 20,
          *       "txid": "till7-000123"
          *     }
          */
@@ -1770,20 +2700,35 @@ export interface components {
             txid: string;
             /** Return Id */
             return_id: string;
-            /** Refunded Amount */
+            /**
+             * Refunded Amount
+             * @description money, minor units, given back
+             */
             refunded_amount: number;
-            /** Reversed Points */
+            /**
+             * Reversed Points
+             * @description points: the accrual taken back
+             */
             reversed_points: number;
             /**
              * Debt Points
-             * @description accrued points already spent, now owed by the member
+             * @description points: the reversed accrual the member had already spent (a debt)
              */
             debt_points: number;
-            /** Restored Points */
+            /**
+             * Debt Repaid
+             * @description points: debt paid at once from the points the member holds or got back (debt and spendable points never coexist)
+             * @default 0
+             */
+            debt_repaid: number;
+            /**
+             * Restored Points
+             * @description points given back to the lots they came from
+             */
             restored_points: number;
             /**
              * Not Restored Points
-             * @description redeemed points whose lots expired meanwhile
+             * @description points whose lots expired meanwhile
              */
             not_restored_points: number;
             /** Note */
@@ -1816,16 +2761,124 @@ export interface components {
         ReturnedLineOut: {
             /** Sku */
             sku: string;
-            /** Quantity */
+            /**
+             * Quantity
+             * @description items
+             */
             quantity: number;
-            /** Refunded */
+            /**
+             * Refunded
+             * @description money, minor units, given back
+             */
             refunded: number;
-            /** Reversed Points */
+            /**
+             * Reversed Points
+             * @description points: the accrual taken back
+             */
             reversed_points: number;
-            /** Restored Points */
+            /**
+             * Restored Points
+             * @description points given back to the lots they came from
+             */
             restored_points: number;
-            /** Not Restored Points */
+            /**
+             * Not Restored Points
+             * @description points whose lots expired meanwhile
+             */
             not_restored_points: number;
+        };
+        /**
+         * ScheduleTrigger
+         * @description A birthday (`days_before` it), a calendar date (`month`, `day`), or every quarter.
+         */
+        ScheduleTrigger: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "schedule";
+            /**
+             * Schedule
+             * @enum {string}
+             */
+            schedule: "birthday" | "date" | "quarterly";
+            /** Days Before */
+            days_before?: number | null;
+            /** Month */
+            month?: number | null;
+            /** Day */
+            day?: number | null;
+        };
+        /** SegmentEnteredTrigger */
+        SegmentEnteredTrigger: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "segment_entered";
+            /**
+             * Segments
+             * @example [
+             *       "recency.cooling"
+             *     ]
+             */
+            segments: string[];
+        };
+        /** SegmentMembership */
+        SegmentMembership: {
+            /** Segment Id */
+            segment_id: string;
+            /** Version */
+            version: number;
+            /** Name */
+            name: string;
+        };
+        /**
+         * SendStep
+         * @description A message: the first channel that can take it, or the notifier's cascade.
+         */
+        SendStep: {
+            /** Id */
+            id: string;
+            /** Next */
+            next?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "send";
+            /**
+             * Template
+             * @example reactivation_offer
+             */
+            template: string;
+            /**
+             * Channels
+             * @default [
+             *       "email"
+             *     ]
+             */
+            channels: ("email" | "sms" | "push" | "messenger")[];
+            /**
+             * Fallback
+             * @default on_undeliverable
+             * @enum {string}
+             */
+            fallback: "on_undeliverable" | "notifier_cascade";
+            /** Reaction Window */
+            reaction_window?: string | null;
+            /**
+             * Sms Only If No Other Channel
+             * @default false
+             */
+            sms_only_if_no_other_channel: boolean;
+            /**
+             * Variables
+             * @default {}
+             */
+            variables: {
+                [key: string]: string | number;
+            };
         };
         /** SessionInfo */
         SessionInfo: {
@@ -1866,6 +2919,90 @@ export interface components {
             cost_per_send: number;
             /** Warning */
             warning: string | null;
+        };
+        /**
+         * Split
+         * @description Treated customers and the holdout (who walk the chain but receive nothing).
+         */
+        Split: {
+            /**
+             * Treated
+             * @default 0
+             */
+            treated: number;
+            /**
+             * Holdout
+             * @default 0
+             */
+            holdout: number;
+        };
+        /** StepFigures */
+        StepFigures: {
+            /** Step */
+            step: string;
+            /**
+             * Kind
+             * @example send
+             */
+            kind: string;
+            /** @description enrollments that reached the step (repeats once) */
+            reached: components["schemas"]["Split"];
+            /**
+             * Waiting
+             * @description enrollments at the step now
+             */
+            waiting: number;
+            /**
+             * Exited
+             * @description reason → enrollments that left the chain at this step
+             * @example {
+             *       "cancelled": 1,
+             *       "purchase": 12
+             *     }
+             */
+            exited: {
+                [key: string]: number;
+            };
+            /**
+             * Messages
+             * @description final status → messages: sent, delivered, opened, clicked, failed
+             * @example {
+             *       "clicked": 4,
+             *       "delivered": 31,
+             *       "failed": 2,
+             *       "opened": 12,
+             *       "sent": 40
+             *     }
+             */
+            messages: {
+                [key: string]: number;
+            };
+            /** Points Granted */
+            points_granted: number;
+        };
+        /** StepPassed */
+        StepPassed: {
+            /** Step */
+            step: string;
+            /** Visit */
+            visit: number;
+            /**
+             * Reached At
+             * Format: date-time
+             */
+            reached_at: string;
+        };
+        /** StepReport */
+        StepReport: {
+            /** Chain Id */
+            chain_id: string;
+            /** Versions */
+            versions: components["schemas"]["VersionSteps"][];
+            /**
+             * Daily
+             * @description UTC days with any enrollment, exit or conversion
+             */
+            daily: components["schemas"]["Day"][];
         };
         /**
          * StepRequest
@@ -1916,6 +3053,16 @@ export interface components {
             chain_id: string;
             /** Step Id */
             step_id: string;
+        };
+        /**
+         * TemplateCopy
+         * @example {
+         *       "id": "winback"
+         *     }
+         */
+        TemplateCopy: {
+            /** Id */
+            id: string;
         };
         /** TemplatePage */
         TemplatePage: {
@@ -2044,6 +3191,11 @@ export interface components {
             /** Body */
             body: string;
         };
+        /** Validated */
+        Validated: {
+            /** Valid */
+            valid: boolean;
+        };
         /** ValidationError */
         ValidationError: {
             /** Location */
@@ -2058,6 +3210,226 @@ export interface components {
             ctx?: Record<string, never>;
         };
         /**
+         * VersionOut
+         * @description A published version: immutable; an enrollment stays on the version it entered.
+         */
+        VersionOut: {
+            /** Chain Id */
+            chain_id: string;
+            /** Version */
+            version: number;
+            /**
+             * Published At
+             * Format: date-time
+             */
+            published_at: string;
+            definition: components["schemas"]["ChainDefinition"];
+        };
+        /** VersionSteps */
+        VersionSteps: {
+            /** Version */
+            version: number;
+            /**
+             * Steps
+             * @description in the version's order
+             */
+            steps: components["schemas"]["StepFigures"][];
+            /**
+             * Exited Before First Step
+             * @example {
+             *       "not_in_audience": 3
+             *     }
+             */
+            exited_before_first_step: {
+                [key: string]: number;
+            };
+        };
+        /** WaitDuration */
+        WaitDuration: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "duration";
+            /**
+             * Duration
+             * Format: duration
+             * @example P14D
+             * @example PT3600S
+             */
+            duration: string;
+        };
+        /** WaitForEvent */
+        WaitForEvent: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "event";
+            /**
+             * Event
+             * @enum {string}
+             */
+            event: "purchase" | "purchase.returned" | "cart.updated" | "message.delivered" | "message.opened" | "message.clicked" | "message.failed";
+            /** Of Step */
+            of_step?: string | null;
+            /**
+             * Timeout
+             * Format: duration
+             * @example P14D
+             * @example PT3600S
+             */
+            timeout: string;
+            /** On Timeout */
+            on_timeout?: string | null;
+        };
+        /** WaitStep */
+        WaitStep: {
+            /** Id */
+            id: string;
+            /** Next */
+            next?: string | null;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "wait";
+            /** Wait */
+            wait: components["schemas"]["WaitDuration"] | components["schemas"]["WaitUntilLocalTime"] | components["schemas"]["WaitForEvent"];
+        };
+        /**
+         * WaitUntilLocalTime
+         * @description The next time the customer's clock shows `at`, counted from `after_days` days on.
+         */
+        WaitUntilLocalTime: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "until_local_time";
+            /**
+             * At
+             * Format: partial-time
+             * @example 10:00
+             * @example 19:30:00
+             */
+            at: string;
+            /**
+             * After Days
+             * @default 0
+             */
+            after_days: number;
+        };
+        /** Attempt */
+        gateway__marketer__customer__Attempt: {
+            /** Id */
+            id: string;
+            /** Position */
+            position: number;
+            /** Channel */
+            channel: string;
+            /** Status */
+            status: string;
+            /** Reason */
+            reason: string | null;
+            /** Cost */
+            cost: number;
+            /** Sent At */
+            sent_at: string | null;
+            /** Delivered At */
+            delivered_at: string | null;
+            /** Opened At */
+            opened_at: string | null;
+            /** Clicked At */
+            clicked_at: string | null;
+        };
+        /**
+         * Decision
+         * @description A careful-communication decision: `send`, `defer` (until when, and why: `quiet_hours`,
+         *     `daily_cap`, `pause`) or `drop`.
+         */
+        gateway__marketer__customer__Decision: {
+            /**
+             * Action
+             * @example defer
+             */
+            action: string;
+            /**
+             * Reason
+             * @example quiet_hours
+             */
+            reason: string;
+            /**
+             * Decided At
+             * Format: date-time
+             */
+            decided_at: string;
+            /** Until */
+            until: string | null;
+        };
+        /** ExpiringPoints */
+        gateway__marketer__customer__ExpiringPoints: {
+            /** Amount */
+            amount: number;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+        };
+        /** Attempt */
+        gateway__marketer__templates__Attempt: {
+            /** Channel */
+            channel: string;
+            /** Status */
+            status: string;
+            /** Reason */
+            reason: string | null;
+            /** Cost */
+            cost: number;
+            /** Sent At */
+            sent_at: string | null;
+        };
+        /** Decision */
+        gateway__marketer__templates__Decision: {
+            /**
+             * Action
+             * @description `send`, `defer` or `drop`
+             */
+            action: string;
+            /**
+             * Reason
+             * @description allowed, quiet_hours, pause, daily_cap, …
+             */
+            reason: string;
+            /**
+             * Decided At
+             * Format: date-time
+             */
+            decided_at: string;
+            /** Until */
+            until: string | null;
+        };
+        /** ExpiringPoints */
+        loyalty__schemas__ExpiringPoints: {
+            /**
+             * Amount
+             * @description points that burn at expires_at unless spent
+             */
+            amount: number;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Pending
+             * @description points: the part of amount not spendable yet (see pending_lots)
+             * @default 0
+             */
+            pending: number;
+        };
+        /**
          * @example {
          *       "type": "urn:problem:rate_limited",
          *       "title": "Too many requests for this API key",
@@ -2067,7 +3439,7 @@ export interface components {
          *     }
          */
         Problem: {
-            /** @example urn:problem:rate_limited */
+            /** @example urn:problem:chain_not_found */
             type: string;
             title: string;
             status: number;
@@ -3848,7 +5220,7 @@ export interface operations {
                     "application/json": components["schemas"]["EnrollmentPage"];
                 };
             };
-            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            /** @description Bad request: `invalid_cursor`, `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3914,7 +5286,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description invalid_cursor, or `limit` outside 1..200. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            /** @description `limit` outside 1..200. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -3966,9 +5338,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["EnrollmentCreate"];
             };
         };
         responses: {
@@ -3982,7 +5352,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["EnrollmentOut"];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
@@ -4113,7 +5483,7 @@ export interface operations {
                     "application/json": components["schemas"]["TemplatePage"];
                 };
             };
-            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            /** @description `invalid_cursor`. Bad request: `invalid_cursor`, `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4179,7 +5549,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `invalid_cursor`; `limit` not 1..200. Invalid input; `errors` names each field: `invalid_cursor`, `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            /** @description `limit` not 1..200. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5566,7 +6936,7 @@ export interface operations {
                     "application/json": components["schemas"]["DeliveryPage"];
                 };
             };
-            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            /** @description `invalid_cursor`. Bad request: `invalid_cursor`, `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5632,7 +7002,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `invalid_cursor`; `limit` not 1..200. Invalid input; `errors` names each field: `invalid_cursor`, `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            /** @description `limit` not 1..200. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -5686,7 +7056,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ChainOut"][];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
@@ -5805,9 +7175,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["ChainDefinition"];
             };
         };
         responses: {
@@ -5821,7 +7189,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ChainOut"];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
@@ -5944,7 +7312,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ChainDefinition"][];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
@@ -6065,14 +7433,12 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["TemplateCopy"];
             };
         };
         responses: {
             /** @description Successful Response */
-            200: {
+            201: {
                 headers: {
                     /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
                     RateLimit?: string;
@@ -6081,7 +7447,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ChainOut"];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
@@ -6200,9 +7566,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["ChainDefinition"];
             };
         };
         responses: {
@@ -6216,7 +7580,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Validated"];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
@@ -6341,7 +7705,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ChainOut"];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
@@ -6462,9 +7826,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["ChainDefinition"];
             };
         };
         responses: {
@@ -6478,7 +7840,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ChainOut"];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
@@ -6603,7 +7965,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["VersionOut"][];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
@@ -6729,7 +8091,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["VersionOut"];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
@@ -6855,7 +8217,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["EnrollmentOut"];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
@@ -6978,6 +8340,137 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Successful Response */
+            202: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Cancelled"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    publish_v1_chains__chain_id__publish_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
+                 * @example till-7-2024-05-17-000123
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                chain_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
             200: {
                 headers: {
                     /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
@@ -6987,7 +8480,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["VersionOut"];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
@@ -7103,7 +8596,7 @@ export interface operations {
             };
             path: {
                 chain_id: string;
-                action: "publish" | "pause" | "resume" | "archive";
+                action: "pause" | "resume" | "archive";
             };
             cookie?: never;
         };
@@ -7119,7 +8612,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ChainOut"];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
@@ -7242,7 +8735,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["CampaignOut"][];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
@@ -7361,9 +8854,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["CampaignCreate"];
             };
         };
         responses: {
@@ -7377,7 +8868,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["CampaignOut"];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
@@ -7502,7 +8993,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["CampaignOut"];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
@@ -7634,7 +9125,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["CampaignOut"];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
@@ -8126,9 +9617,7 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": {
-                    [key: string]: unknown;
-                };
+                "application/json": components["schemas"]["ControlGroupIn"];
             };
         };
         responses: {
@@ -8143,6 +9632,515 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    step_report_v1_analytics_chains__chain_id__steps_get: {
+        parameters: {
+            query?: {
+                /** @description days of the series, today included */
+                days?: number;
+            };
+            header?: never;
+            path: {
+                chain_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepReport"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    customer_view_v1_customers__customer_id__view_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerView"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    enrollments_v1_customers__customer_id__enrollments_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CustomerEnrollments"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    messages_v1_customers__customer_id__messages_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Messages"];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
