@@ -231,9 +231,19 @@ async def attempt(
         return _outcome(done)
     delivery = await get_delivery(session, ask.delivery_id)
     contact = await _contact(session, delivery)
+    row = _new_attempt(session, attempt_id, ask)
+    reason = reachable(contact, ask.channel) or _sms_rule(delivery, contact, ask.channel)
+    if reason:
+        row.status, row.reason = "skipped", reason
+        return _outcome(row)
+    await _send(session, providers, settings, delivery, contact, row)
+    return _outcome(row)
+
+
+def _new_attempt(session: AsyncSession, attempt_id: str, ask: AttemptInput) -> Attempt:
     row = Attempt(
         id=attempt_id,
-        delivery_id=delivery.id,
+        delivery_id=ask.delivery_id,
         position=ask.position,
         channel=ask.channel,
         status="queued",
@@ -241,11 +251,17 @@ async def attempt(
         created_at=utcnow(),
     )
     session.add(row)
-    reason = reachable(contact, ask.channel) or _sms_rule(delivery, contact, ask.channel)
-    if reason:
-        row.status, row.reason = "skipped", reason
-        return _outcome(row)
-    await _send(session, providers, settings, delivery, contact, row)
+    return row
+
+
+async def fail_attempt(session: AsyncSession, ask: AttemptInput, reason: str) -> AttemptOutcome:
+    """Records the channel as failed for good (bad data: every retry would fail the same way),
+    so the cascade moves on; an attempt already recorded keeps its outcome."""
+    attempt_id = f"{ask.delivery_id}:{ask.position}"
+    row = await repository.get_attempt(session, attempt_id)
+    if row is None:
+        row = _new_attempt(session, attempt_id, ask)
+        row.status, row.reason = "failed", reason[:200]
     return _outcome(row)
 
 
