@@ -3,7 +3,8 @@
 import hashlib
 import html
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,9 +23,9 @@ from kit.errors import Conflict, NotFound
 from kit.events import Event
 from notifier import repository, service
 from notifier.domain import policy, sms
-from notifier.domain.quiet_hours import local_day
+from notifier.domain.quiet_hours import local_day, local_day_start
 from notifier.models import Attempt, Contact, Delivery, PolicyDecision, outbox
-from notifier.policy_store import PolicyStore, RedisError
+from notifier.policy_store import PolicyStore, RedisError, Seed, SeedReader
 from notifier.providers import OutgoingMessage, Provider, Undeliverable
 from notifier.settings import NotifierSettings
 from notifier.signing import sign_token
@@ -137,7 +138,8 @@ async def decide(
     if decision is None and not ask.count:
         decision = policy.Decision("send", "cascade_step")
     if decision is None:
-        decision = await _counted(store, settings, delivery, contact, limits, ask.at, bypass)
+        seed = partial(_seed, session, delivery.customer_id, contact.time_zone, ask.at, limits)
+        decision = await _counted(store, settings, delivery, contact, limits, ask.at, bypass, seed)
     await _record(session, delivery, decision, ask.at)
     return DecisionOut(action=decision.action, reason=decision.reason, until=decision.until)
 
@@ -150,6 +152,7 @@ async def _counted(
     limits: policy.Limits,
     at: datetime,
     bypass: bool,
+    seed: SeedReader,
 ) -> policy.Decision:
     day = local_day(at, contact.time_zone)
     try:
@@ -163,12 +166,25 @@ async def _counted(
             # Redis allows a delivery at most once (an allowed decision ends the waiting), so
             # the delivery names its decision: a retry, even after a replay, is not recounted.
             decision_key=delivery.id,
+            seed=seed,
         )
     except RedisError:
         return policy.store_unavailable(at, bypass, settings.policy_unavailable_retry_seconds)
     return policy.from_verdict(
         verdict.allowed, verdict.reason, verdict.value, at, contact.time_zone, limits
     )
+
+
+async def _seed(
+    session: AsyncSession, customer_id: str, time_zone: str, at: datetime, limits: policy.Limits
+) -> Seed:
+    """The day's count and last send from our own decisions, for a Redis that has none: one
+    restarted empty must not grant every customer another full day's quota."""
+    day_start = local_day_start(at, time_zone)
+    since = min(day_start, at - timedelta(seconds=limits.min_pause_seconds))
+    sends = await repository.counted_sends(session, customer_id, since, at)
+    today = [s for s in sends if s >= day_start]
+    return Seed(count=len(today), last=int(sends[-1].timestamp()) if sends else -1)
 
 
 async def _transactional(session: AsyncSession, delivery: Delivery) -> bool:

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,3 +57,21 @@ async def get_template(session: AsyncSession, name: str, channel: str) -> Templa
 
 async def get_policy(session: AsyncSession, scope: str) -> Policy | None:
     return await session.get(Policy, scope)
+
+
+async def counted_sends(
+    session: AsyncSession, customer_id: str, since: datetime, until: datetime
+) -> list[datetime]:
+    """When the customer's sends counted against the cap were decided, oldest first."""
+    query = (
+        select(PolicyDecision.decided_at)
+        .where(
+            PolicyDecision.customer_id == customer_id,
+            PolicyDecision.action == "send",
+            PolicyDecision.reason == "allowed",
+            PolicyDecision.decided_at >= since,
+            PolicyDecision.decided_at <= until,
+        )
+        .order_by(PolicyDecision.decided_at)
+    )
+    return list((await session.scalars(query)).all())
