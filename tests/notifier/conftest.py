@@ -217,15 +217,28 @@ async def notifier_db(postgres_url: str) -> str:
     return postgres_url
 
 
-@pytest.fixture
-async def notifier(
-    infra: Infra, notifier_db: str, sinks: Sinks, time_skipping: WorkflowEnvironment
+@asynccontextmanager
+async def skipping_notifier(
+    infra: Infra,
+    notifier_db: str,
+    sinks: Sinks,
+    time_skipping: WorkflowEnvironment,
+    providers: Callable[[dict[str, Provider]], dict[str, Provider]] = lambda real: real,
+    **extra: Any,
 ) -> AsyncIterator[Notifier]:
     """On the time-skipping server: reaction windows and quiet hours pass when told to."""
     target = time_skipping.client.service_client.config.target_host
     port = free_port()
-    settings = notifier_settings(infra, notifier_db, sinks, target, port)
-    async with running_notifier(settings, time_skipping.client, port, sinks) as running:
+    settings = notifier_settings(infra, notifier_db, sinks, target, port, **extra)
+    async with running_notifier(settings, time_skipping.client, port, sinks, providers) as running:
+        yield running
+
+
+@pytest.fixture
+async def notifier(
+    infra: Infra, notifier_db: str, sinks: Sinks, time_skipping: WorkflowEnvironment
+) -> AsyncIterator[Notifier]:
+    async with skipping_notifier(infra, notifier_db, sinks, time_skipping) as running:
         yield running
 
 

@@ -11,10 +11,10 @@ from collections.abc import AsyncIterator
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from kit.stack import Infra, free_port
+from kit.stack import Infra
 from kit.testing import wait_for
 from notifier.providers import OutgoingMessage, Provider, Receipt
-from tests.notifier.conftest import Notifier, Sinks, notifier_settings, running_notifier
+from tests.notifier.conftest import Notifier, Sinks, skipping_notifier
 
 RECORDED_AFTER = 1.0  # seconds between the provider's answer and the attempt's commit
 
@@ -33,14 +33,10 @@ class SlowToRecord:
 async def notifier(
     infra: Infra, notifier_db: str, sinks: Sinks, time_skipping: WorkflowEnvironment
 ) -> AsyncIterator[Notifier]:
-    target = time_skipping.client.service_client.config.target_host
-    port = free_port()
-    settings = notifier_settings(infra, notifier_db, sinks, target, port)
-
     def slow_sms(real: dict[str, Provider]) -> dict[str, Provider]:
         return {**real, "sms": SlowToRecord(real["sms"])}
 
-    async with running_notifier(settings, time_skipping.client, port, sinks, slow_sms) as running:
+    async with skipping_notifier(infra, notifier_db, sinks, time_skipping, slow_sms) as running:
         yield running
 
 

@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from kit.stack import Infra, ProcessGroup, free_port, redis_proc
 from kit.testing import unique, wait_for
-from tests.notifier.conftest import Notifier, Sinks, notifier_settings, running_notifier
+from tests.notifier.conftest import Notifier, Sinks, skipping_notifier
 
 NEVER_QUIET = {"quiet_start": "00:00", "quiet_end": "00:00"}
 
@@ -51,18 +51,14 @@ async def notifier(
     time_skipping: WorkflowEnvironment,
     redis: OwnRedis,
 ) -> AsyncIterator[Notifier]:
-    target = time_skipping.client.service_client.config.target_host
-    port = free_port()
-    settings = notifier_settings(
+    async with skipping_notifier(
         infra,
         notifier_db,
         sinks,
-        target,
-        port,
+        time_skipping,
         redis_url=redis.url,
         policy_unavailable_retry_seconds=1,  # the first ask after the restart may find it away
-    )
-    async with running_notifier(settings, time_skipping.client, port, sinks) as running:
+    ) as running:
         yield running
 
 

@@ -40,6 +40,16 @@ def registration(customer_id: str) -> MemberRegistered:
     return MemberRegistered(customer_id=customer_id, payload=payload)
 
 
+def cart_updated(customer_id: str) -> CartUpdated:
+    cart = CartUpdatedPayload(cart_id="c", items=[], total=100)
+    return CartUpdated(customer_id=customer_id, payload=cart)
+
+
+async def cart_chain_and_customer(orchestrator: Orchestrator) -> str:
+    await publish_chain(orchestrator.api, chain_body("cart", {"reentry": "after_exit"}))
+    return await orchestrator.notifier.customer()
+
+
 async def handled(sessions: SessionFactory, events: Sequence[Event]) -> bool:
     ids = [str(e.id) for e in events]
     query = select(func.count()).where(processed_events.c.event_id.in_(ids))
@@ -79,26 +89,21 @@ async def test_a_purchase_handled_before_the_registration_starts_no_welcome(
 async def test_a_cart_update_handled_after_the_purchase_starts_no_abandoned_cart(
     orchestrator: Orchestrator, bus: EventBus, sessions: SessionFactory
 ) -> None:
-    await publish_chain(orchestrator.api, chain_body("cart", {"reentry": "after_exit"}))
-    customer = await orchestrator.notifier.customer()
-    cart = CartUpdatedPayload(cart_id="c", items=[], total=100)
-    updated = CartUpdated(customer_id=customer, payload=cart)
-    await deliver_in_turn(bus, sessions, purchase(customer), updated)
+    customer = await cart_chain_and_customer(orchestrator)
+    await deliver_in_turn(bus, sessions, purchase(customer), cart_updated(customer))
     assert await running(sessions, "cart", [customer]) == 0
     assert await orchestrator.notifier.sent(customer) == []
 
     # A cart filled after the purchase is a new abandonment: that one starts the chain.
-    await deliver_in_turn(bus, sessions, CartUpdated(customer_id=customer, payload=cart))
+    await deliver_in_turn(bus, sessions, cart_updated(customer))
     assert await running(sessions, "cart", [customer]) == 1
 
 
 async def test_a_cart_update_handled_before_the_purchase_ends_with_purchase(
     orchestrator: Orchestrator, bus: EventBus, sessions: SessionFactory
 ) -> None:
-    await publish_chain(orchestrator.api, chain_body("cart", {"reentry": "after_exit"}))
-    customer = await orchestrator.notifier.customer()
-    cart = CartUpdatedPayload(cart_id="c", items=[], total=100)
-    await deliver_in_turn(bus, sessions, CartUpdated(customer_id=customer, payload=cart))
+    customer = await cart_chain_and_customer(orchestrator)
+    await deliver_in_turn(bus, sessions, cart_updated(customer))
     await deliver_in_turn(bus, sessions, purchase(customer))
     done = await wait_for(lambda: exited(orchestrator.api, "cart", customer), "the exit")
     assert done["exit_reason"] == "purchase"
