@@ -90,7 +90,8 @@ async def test_a_cart_update_handled_after_the_purchase_starts_no_abandoned_cart
     orchestrator: Orchestrator, bus: EventBus, sessions: SessionFactory
 ) -> None:
     customer = await cart_chain_and_customer(orchestrator)
-    await deliver_in_turn(bus, sessions, purchase(customer), cart_updated(customer))
+    updated = cart_updated(customer)  # the cart was updated first, then the purchase emptied it
+    await deliver_in_turn(bus, sessions, purchase(customer), updated)
     assert await running(sessions, "cart", [customer]) == 0
     assert await orchestrator.notifier.sent(customer) == []
 
