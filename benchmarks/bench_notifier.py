@@ -41,7 +41,7 @@ from kit.stack import ProcessGroup, free_port, provider_sink_proc, smtp_sink_pro
 from kit.temporal import connect_temporal
 from notifier import service
 from notifier.activities import DeliveryActivities
-from notifier.policy_store import CONNECTIONS, DECIDE, KEY_LIFETIME_SECONDS, PolicyStore
+from notifier.policy_store import CONNECTIONS, DECIDE, KEY_LIFETIME_SECONDS, PolicyStore, Seed
 from notifier.providers import open_providers, provider_client
 from notifier.schemas import ContactIn
 from notifier.settings import NotifierSettings
@@ -66,17 +66,23 @@ async def run(env: BenchEnv) -> dict[str, Any]:
 # --- policy decisions ---------------------------------------------------------------------
 
 
+async def unsent() -> Seed:
+    """The bench's customers are new: nothing was sent to them before it."""
+    return Seed(count=0, last=-1)
+
+
 async def _decisions(redis_url: str, count: int, tag: str) -> float:
     redis = Redis.from_url(redis_url, socket_timeout=2, socket_connect_timeout=2)
     store = PolicyStore(redis, prefix=f"bench{tag}")
     tag = f"{tag}-{uuid.uuid4().hex[:8]}"  # every run's decisions are new ones
-    await store.decide("warm", "d", AT, 10**9, 0, False, decision_key=f"{tag}-warm")
+    await store.decide("warm", "d", AT, 10**9, 0, False, decision_key=f"{tag}-warm", seed=unsent)
     queue = iter(range(count))
 
     async def caller() -> None:
         for i in queue:
             key = f"{tag}-{i}"
-            await store.decide(str(i % CUSTOMERS), "d", AT, 10**9, 0, False, decision_key=key)
+            customer = str(i % CUSTOMERS)
+            await store.decide(customer, "d", AT, 10**9, 0, False, decision_key=key, seed=unsent)
 
     started = time.perf_counter()
     await asyncio.gather(*(caller() for _ in range(CONCURRENCY)))

@@ -8,7 +8,7 @@ activities: nothing stands in for a server.
 import asyncio
 import re
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +32,7 @@ from notifier.activities import DeliveryActivities
 from notifier.app import create_app
 from notifier.models import outbox
 from notifier.policy_store import PolicyStore
-from notifier.providers import open_providers, provider_client
+from notifier.providers import Provider, open_providers, provider_client
 from notifier.settings import NotifierSettings
 from notifier.worker import delivery_worker
 from notifier.workflows import delivery_workflow_id
@@ -183,7 +183,11 @@ def notifier_settings(
 
 @asynccontextmanager
 async def running_notifier(
-    settings: NotifierSettings, temporal: Client, port: int, sinks: Sinks
+    settings: NotifierSettings,
+    temporal: Client,
+    port: int,
+    sinks: Sinks,
+    providers: Callable[[dict[str, Provider]], dict[str, Provider]] = lambda real: real,
 ) -> AsyncIterator[Notifier]:
     engine = create_engine(settings.database_url)
     redis = Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
@@ -192,7 +196,10 @@ async def running_notifier(
         stack.push_async_callback(redis.aclose)
         client = await stack.enter_async_context(provider_client(settings))
         activities = DeliveryActivities(
-            session_factory(engine), PolicyStore(redis), open_providers(settings, client), settings
+            session_factory(engine),
+            PolicyStore(redis),
+            providers(open_providers(settings, client)),
+            settings,
         )
         await stack.enter_async_context(delivery_worker(temporal, settings, activities))
         await stack.enter_async_context(serving(create_app(settings), port))
@@ -210,15 +217,28 @@ async def notifier_db(postgres_url: str) -> str:
     return postgres_url
 
 
-@pytest.fixture
-async def notifier(
-    infra: Infra, notifier_db: str, sinks: Sinks, time_skipping: WorkflowEnvironment
+@asynccontextmanager
+async def skipping_notifier(
+    infra: Infra,
+    notifier_db: str,
+    sinks: Sinks,
+    time_skipping: WorkflowEnvironment,
+    providers: Callable[[dict[str, Provider]], dict[str, Provider]] = lambda real: real,
+    **extra: Any,
 ) -> AsyncIterator[Notifier]:
     """On the time-skipping server: reaction windows and quiet hours pass when told to."""
     target = time_skipping.client.service_client.config.target_host
     port = free_port()
-    settings = notifier_settings(infra, notifier_db, sinks, target, port)
-    async with running_notifier(settings, time_skipping.client, port, sinks) as running:
+    settings = notifier_settings(infra, notifier_db, sinks, target, port, **extra)
+    async with running_notifier(settings, time_skipping.client, port, sinks, providers) as running:
+        yield running
+
+
+@pytest.fixture
+async def notifier(
+    infra: Infra, notifier_db: str, sinks: Sinks, time_skipping: WorkflowEnvironment
+) -> AsyncIterator[Notifier]:
+    async with skipping_notifier(infra, notifier_db, sinks, time_skipping) as running:
         yield running
 
 

@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 
 from kit.stack import Infra, free_port
 from kit.testing import unique
-from notifier.policy_store import PolicyStore, RedisError, Verdict
+from notifier.policy_store import PolicyStore, RedisError, Seed, Verdict
 
 AT = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
 
@@ -30,11 +30,47 @@ async def decide(
     pause: int = 0,
     critical: bool = False,
     key: str | None = None,
+    seed: Seed | None = None,
 ) -> Verdict:
     day = at.date().isoformat()
+
+    async def recorded() -> Seed:
+        return seed or Seed(0, -1)
+
     return await store.decide(
-        customer, day, at, cap, pause, critical, decision_key=key or unique("decision-")
+        customer,
+        day,
+        at,
+        cap,
+        pause,
+        critical,
+        decision_key=key or unique("decision-"),
+        seed=recorded,
     )
+
+
+async def test_a_day_redis_knows_nothing_of_starts_from_the_recorded_sends(
+    redis: Redis,
+) -> None:
+    """As after a restart with empty data: two sent today, the last a minute ago."""
+    store, customer = PolicyStore(redis), str(uuid.uuid4())
+    seed = Seed(count=2, last=int((AT - timedelta(minutes=1)).timestamp()))
+    held = await decide(store, customer, pause=600, seed=seed)
+    assert (held.allowed, held.reason) == (False, "pause")
+    later = AT + timedelta(minutes=10)
+    assert (await decide(store, customer, later, pause=600, seed=seed)).value == 3
+    capped = await decide(store, customer, later + timedelta(minutes=10), seed=seed)
+    assert (capped.allowed, capped.reason) == (False, "daily_cap")
+
+
+async def test_only_a_customer_redis_knows_nothing_of_is_seeded(redis: Redis) -> None:
+    store, customer = PolicyStore(redis), str(uuid.uuid4())
+    first = await _commands(redis)
+    assert (await decide(store, customer)).allowed
+    seeded = await _commands(redis)
+    assert seeded["evalsha"] - first.get("evalsha", 0) == 2  # unseeded, then with the seed
+    assert (await decide(store, customer, AT + timedelta(days=1))).allowed  # a new day
+    assert (await _commands(redis))["evalsha"] - seeded["evalsha"] == 1
 
 
 async def test_twenty_concurrent_senders_never_pass_the_daily_cap(redis: Redis) -> None:
@@ -96,11 +132,13 @@ async def test_concurrent_decisions_share_a_few_connections_one_evalsha_each(
     store = PolicyStore(client, connections=4)
     customers = [str(uuid.uuid4()) for _ in range(500)]
     await decide(store, "warm-up")
+    # Each customer known to Redis already: one more is seeded first (a test of its own).
+    await asyncio.gather(*(decide(store, c) for c in customers))
     before, accepted = await _commands(client), await _connections_accepted(client)
     verdicts = await asyncio.gather(*(decide(store, c) for c in customers))
     after, opened = await _commands(client), await _connections_accepted(client)
     await client.aclose()
-    assert verdicts == [Verdict(True, "allowed", 1)] * 500
+    assert verdicts == [Verdict(True, "allowed", 2)] * 500
     assert after["evalsha"] - before["evalsha"] == 500
     assert opened - accepted <= 3  # the warm-up's connection is reused
 

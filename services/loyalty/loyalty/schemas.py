@@ -1,3 +1,4 @@
+import unicodedata
 from datetime import date, datetime
 from typing import Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -17,6 +18,10 @@ from pydantic import (
 
 from kit.contracts import Channel
 from kit.contracts.common import StoreChannel
+
+# Control characters (CR, LF, tab, NUL) and line or paragraph separators; a zero-width
+# joiner, which some scripts spell names with, stays.
+_BREAKS = frozenset({"Cc", "Zl", "Zp"})
 
 
 class MemberCreate(BaseModel):
@@ -57,6 +62,16 @@ class MemberCreate(BaseModel):
         if not phonenumbers.is_valid_number(number):
             raise ValueError("phone is not a valid number")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+    @field_validator("name")
+    @classmethod
+    def name_on_one_line(cls, value: str | None) -> str | None:
+        """Line breaks, tabs and control characters (a till's paste, a scanner) become one
+        space: a name travels into e-mail headers, where a CR/LF is no data but a new header."""
+        if value is None:
+            return None
+        cleaned = "".join(" " if unicodedata.category(c) in _BREAKS else c for c in value)
+        return " ".join(cleaned.split()) or None
 
     @field_validator("time_zone")
     @classmethod

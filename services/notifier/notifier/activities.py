@@ -1,14 +1,18 @@
 """The delivery workflow's side effects; each commits once, at the activity boundary."""
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
+import httpx
+from sqlalchemy.exc import DBAPIError
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from kit.db import SessionFactory, unit_of_work
+from kit.errors import ServiceUnavailable
 from notifier import deliveries
-from notifier.policy_store import PolicyStore
+from notifier.policy_store import PolicyStore, RedisError
 from notifier.providers import Provider
 from notifier.settings import NotifierSettings
 from notifier.workflows.messages import (
@@ -21,6 +25,10 @@ from notifier.workflows.messages import (
     FinishInput,
     Opened,
 )
+
+log = logging.getLogger(__name__)
+# What a retry can cure: a dependency that is down, slow or refused the connection.
+INFRASTRUCTURE = (DBAPIError, OSError, httpx.TransportError, RedisError, ServiceUnavailable)
 
 
 class DeliveryActivities:
@@ -51,8 +59,19 @@ class DeliveryActivities:
 
     @activity.defn(name="attempt")
     async def attempt(self, ask: AttemptInput) -> AttemptOutcome:
-        async with unit_of_work(self.sessions) as session:
-            return await deliveries.attempt(session, self.providers, self.settings, ask)
+        try:
+            async with unit_of_work(self.sessions) as session:
+                return await deliveries.attempt(session, self.providers, self.settings, ask)
+        except INFRASTRUCTURE:
+            raise  # the database, Redis or a provider is away: retried, within the bound
+        except Exception as exc:
+            # A poison message: this data fails the same way on every retry (a template that
+            # divides by zero, an adapter that chokes on a value). Logged with its trace, the
+            # channel fails for good with the error's name and the cascade moves on.
+            reason = f"error:{type(exc).__name__}"
+            log.exception("attempt %s failed for good", ask.delivery_id, extra={"reason": reason})
+            async with unit_of_work(self.sessions) as session:
+                return await deliveries.fail_attempt(session, ask, reason)
 
     @activity.defn(name="finish")
     async def finish(self, ask: FinishInput) -> DeliveryResult:

@@ -3,7 +3,8 @@
 import hashlib
 import html
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,9 +23,9 @@ from kit.errors import Conflict, IdempotencyKeyReused, NotFound
 from kit.events import Event
 from notifier import repository, service
 from notifier.domain import policy, sms
-from notifier.domain.quiet_hours import local_day
+from notifier.domain.quiet_hours import local_day, local_day_start
 from notifier.models import Attempt, Contact, Delivery, PolicyDecision, outbox
-from notifier.policy_store import PolicyStore, RedisError
+from notifier.policy_store import PolicyStore, RedisError, Seed, SeedReader
 from notifier.providers import OutgoingMessage, Provider, Undeliverable
 from notifier.settings import NotifierSettings
 from notifier.signing import sign_token
@@ -132,7 +133,8 @@ async def decide(
     if decision is None and not ask.count:
         decision = policy.Decision("send", "cascade_step")
     if decision is None:
-        decision = await _counted(store, settings, delivery, contact, limits, ask.at, bypass)
+        seed = partial(_seed, session, delivery.customer_id, contact.time_zone, ask.at, limits)
+        decision = await _counted(store, settings, delivery, contact, limits, ask.at, bypass, seed)
     await _record(session, delivery, decision, ask.at)
     return DecisionOut(action=decision.action, reason=decision.reason, until=decision.until)
 
@@ -145,6 +147,7 @@ async def _counted(
     limits: policy.Limits,
     at: datetime,
     bypass: bool,
+    seed: SeedReader,
 ) -> policy.Decision:
     day = local_day(at, contact.time_zone)
     try:
@@ -158,12 +161,25 @@ async def _counted(
             # Redis allows a delivery at most once (an allowed decision ends the waiting), so
             # the delivery names its decision: a retry, even after a replay, is not recounted.
             decision_key=delivery.id,
+            seed=seed,
         )
     except RedisError:
         return policy.store_unavailable(at, bypass, settings.policy_unavailable_retry_seconds)
     return policy.from_verdict(
         verdict.allowed, verdict.reason, verdict.value, at, contact.time_zone, limits
     )
+
+
+async def _seed(
+    session: AsyncSession, customer_id: str, time_zone: str, at: datetime, limits: policy.Limits
+) -> Seed:
+    """The day's count and last send from our own decisions, for a Redis that has none: one
+    restarted empty must not grant every customer another full day's quota."""
+    day_start = local_day_start(at, time_zone)
+    since = min(day_start, at - timedelta(seconds=limits.min_pause_seconds))
+    sends = await repository.counted_sends(session, customer_id, since, at)
+    today = [s for s in sends if s >= day_start]
+    return Seed(count=len(today), last=int(sends[-1].timestamp()) if sends else -1)
 
 
 async def _transactional(session: AsyncSession, delivery: Delivery) -> bool:
@@ -226,9 +242,19 @@ async def attempt(
         return _outcome(done)
     delivery = await get_delivery(session, ask.delivery_id)
     contact = await _contact(session, delivery)
+    row = _new_attempt(session, attempt_id, ask)
+    reason = reachable(contact, ask.channel) or _sms_rule(delivery, contact, ask.channel)
+    if reason:
+        row.status, row.reason = "skipped", reason
+        return _outcome(row)
+    await _send(session, providers, settings, delivery, contact, row)
+    return _outcome(row)
+
+
+def _new_attempt(session: AsyncSession, attempt_id: str, ask: AttemptInput) -> Attempt:
     row = Attempt(
         id=attempt_id,
-        delivery_id=delivery.id,
+        delivery_id=ask.delivery_id,
         position=ask.position,
         channel=ask.channel,
         status="queued",
@@ -236,11 +262,17 @@ async def attempt(
         created_at=utcnow(),
     )
     session.add(row)
-    reason = reachable(contact, ask.channel) or _sms_rule(delivery, contact, ask.channel)
-    if reason:
-        row.status, row.reason = "skipped", reason
-        return _outcome(row)
-    await _send(session, providers, settings, delivery, contact, row)
+    return row
+
+
+async def fail_attempt(session: AsyncSession, ask: AttemptInput, reason: str) -> AttemptOutcome:
+    """Records the channel as failed for good (bad data: every retry would fail the same way),
+    so the cascade moves on; an attempt already recorded keeps its outcome."""
+    attempt_id = f"{ask.delivery_id}:{ask.position}"
+    row = await repository.get_attempt(session, attempt_id)
+    if row is None:
+        row = _new_attempt(session, attempt_id, ask)
+        row.status, row.reason = "failed", reason[:200]
     return _outcome(row)
 
 

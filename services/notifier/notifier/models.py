@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import UtcDateTime, new_metadata
@@ -112,6 +112,8 @@ class Attempt(Base):
 
 class PolicyDecision(Base):
     __tablename__ = "policy_decisions"
+    # The day's counted sends of one customer: what a Redis restarted empty is seeded from.
+    __table_args__ = (Index("ix_policy_decisions_customer_decided", "customer_id", "decided_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     delivery_id: Mapped[str] = mapped_column(String(36), index=True)

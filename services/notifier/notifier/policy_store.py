@@ -4,7 +4,9 @@ Counters live under the customer's hash tag, so a Redis Cluster keeps them on on
 Decisions made at the same time (a campaign fans out to thousands of deliveries, each asking
 from its own activity) are coalesced: everything queued while a round trip is under way leaves
 in the next one, as one pipelined write of EVALSHA commands, on up to ``connections``
-connections at once. Each decision is still exactly one EVALSHA, atomic for its customer.
+connections at once. Each decision is still exactly one EVALSHA, atomic for its customer,
+except for a customer Redis knows nothing of (see ``DECIDE``): that one is seeded from the
+notifier's own decisions first, one more EVALSHA, so a Redis restarted empty keeps the caps.
 
 A decision is idempotent by its key: the script remembers an allowed decision, so a retried
 activity (the decision counted in Redis, then the database commit failed) gets the same answer
@@ -14,7 +16,7 @@ and is not counted twice. A refusal changed nothing, so a repeat simply decides 
 import asyncio
 import hashlib
 import math
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,10 +27,26 @@ from redis.exceptions import NoScriptError, RedisError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 # KEYS: the customer's counter for the local day, their last send (epoch seconds), this decision.
-# ARGV: now, cap, pause seconds, key lifetime, critical ("1" counts the send, never refuses).
+# ARGV: now, cap, pause seconds, key lifetime, critical ("1" counts the send, never refuses),
+# the seed (the day's count and last send from the notifier's own records, or "" and -1 when
+# the caller has not read them) and how long the last send is remembered.
+# Redis knowing nothing of the customer (no counter for the day, no send remembered: a
+# customer not messaged for weeks, or a Redis that lost its data) and no seed: the answer is
+# 'unseeded', and the caller asks again with the seed.
 DECIDE = """
 local found = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3])
 if found[3] then return {1, 'allowed', tonumber(found[3])} end
+if not found[1] and ARGV[6] ~= '' then
+  found[1] = ARGV[6]
+  redis.call('SET', KEYS[1], ARGV[6], 'EX', ARGV[4])
+  local seeded = math.max(tonumber(found[2] or '-1'), tonumber(ARGV[7]))
+  if seeded >= 0 then
+    found[2] = tostring(seeded)
+    redis.call('SET', KEYS[2], found[2], 'EX', ARGV[8])
+  end
+elseif not found[1] and not found[2] then
+  return {0, 'unseeded', 0}
+end
 local count = tonumber(found[1] or '0')
 if ARGV[5] ~= '1' then
   if count >= tonumber(ARGV[2]) then return {0, 'daily_cap', count} end
@@ -38,14 +56,29 @@ if ARGV[5] ~= '1' then
 end
 count = count + 1
 redis.call('SET', KEYS[1], count, 'EX', ARGV[4])
-redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[4])
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[8])
 redis.call('SET', KEYS[3], count, 'EX', ARGV[4])
 return {1, 'allowed', count}
 """
 
 KEY_LIFETIME_SECONDS = 3 * 24 * 3600
+# While Redis remembers a customer's last send, a day without a counter is a new day (count 0)
+# and costs no read of the records; past it, or after Redis lost its data, the seed is read.
+LAST_SEND_SECONDS = 35 * 24 * 3600
 CONNECTIONS = 4
 MAX_BATCH = 512
+
+
+@dataclass(frozen=True)
+class Seed:
+    """What the notifier's own records say of the customer's local day: counted sends, and the
+    last one (epoch seconds, -1 for none) for the pause."""
+
+    count: int
+    last: int
+
+
+SeedReader = Callable[[], Awaitable[Seed]]
 
 
 @dataclass(frozen=True)
@@ -76,21 +109,28 @@ class PolicyStore:
         critical: bool,
         *,
         decision_key: str,
+        seed: SeedReader,
     ) -> Verdict:
         """Raises ``RedisError`` when Redis does not answer; the caller applies fail-open/closed.
 
         ``decision_key`` names this decision: the same key answers the same allowed decision.
+        ``seed`` is read only when Redis knows nothing of the customer, so a Redis restarted
+        empty starts from what was really sent today, not from zero.
         """
-        args = (
+        args = [
             str(int(at.timestamp())),
             str(daily_cap),
             str(min_pause_seconds),
             str(KEY_LIFETIME_SECONDS),
             "1" if critical else "0",
-        )
-        allowed, reason, value = await self.pipeline.call(
-            self.keys(customer_id, day, decision_key), args
-        )
+        ]
+        keys = self.keys(customer_id, day, decision_key)
+        remembered = str(LAST_SEND_SECONDS)
+        allowed, reason, value = await self.pipeline.call(keys, [*args, "", "-1", remembered])
+        if _text(reason) == "unseeded":
+            known = await seed()
+            seeded = [*args, str(known.count), str(known.last), remembered]
+            allowed, reason, value = await self.pipeline.call(keys, seeded)
         return Verdict(bool(allowed), _text(reason), int(value))
 
 
@@ -201,4 +241,4 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-__all__ = ["PolicyStore", "RedisError", "Verdict"]
+__all__ = ["PolicyStore", "RedisError", "Seed", "Verdict"]

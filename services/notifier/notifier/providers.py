@@ -1,12 +1,15 @@
 """Provider adapters behind one typed protocol: SMTP for email, HTTP APIs for the rest.
 
-An adapter either returns a receipt, raises ``Undeliverable`` (the address or token is bad:
-the cascade moves on at once) or raises ``ProviderUnavailable`` after its own retries.
+An adapter either returns a receipt, raises ``Undeliverable`` (the address or token is bad, or
+the message itself cannot be carried: the cascade moves on at once, nothing is retried) or
+raises ``ProviderUnavailable`` after its own retries.
 """
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.errors import MessageError
 from email.message import EmailMessage
 from typing import Any, Protocol
 
@@ -33,6 +36,10 @@ class Receipt:
     provider_message_id: str
 
 
+# The reason recorded on an attempt whose data no provider can carry.
+MALFORMED = "malformed_message"
+
+
 class Undeliverable(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -53,7 +60,7 @@ class SmtpEmailProvider:
         self.settings = settings
 
     async def send(self, message: OutgoingMessage) -> Receipt:
-        email = self._compose(message)
+        email = _composed(self._compose, message)
         try:
             await aiosmtplib.send(
                 email,
@@ -66,6 +73,10 @@ class SmtpEmailProvider:
             )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             raise Undeliverable("bounced") from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            if exc.code >= 500:  # a permanent refusal: sending it again changes nothing
+                raise Undeliverable(f"rejected_{exc.code}") from exc
+            raise ProviderUnavailable(f"SMTP: {exc}") from exc
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise ProviderUnavailable(f"SMTP: {exc}") from exc
         return Receipt(provider_message_id=str(email["Message-ID"]))
@@ -82,6 +93,17 @@ class SmtpEmailProvider:
         if message.html:
             email.add_alternative(message.html, subtype="html")
         return email
+
+
+def _composed(
+    compose: Callable[[OutgoingMessage], EmailMessage], message: OutgoingMessage
+) -> EmailMessage:
+    """Bad data (a CR/LF in a name that reached the subject, an address that is no address) is
+    the message's fault, not the relay's: it fails now, for good, with its reason."""
+    try:
+        return compose(message)
+    except (ValueError, MessageError) as exc:
+        raise Undeliverable(MALFORMED) from exc
 
 
 class HttpProvider:

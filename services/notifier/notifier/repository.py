@@ -96,3 +96,21 @@ async def deliveries_of(
 async def decisions_of_many(session: AsyncSession, delivery_ids: list[str]) -> list[PolicyDecision]:
     query = select(PolicyDecision).where(PolicyDecision.delivery_id.in_(delivery_ids))
     return list((await session.scalars(query.order_by(PolicyDecision.id))).all())
+
+
+async def counted_sends(
+    session: AsyncSession, customer_id: str, since: datetime, until: datetime
+) -> list[datetime]:
+    """When the customer's sends counted against the cap were decided, oldest first."""
+    query = (
+        select(PolicyDecision.decided_at)
+        .where(
+            PolicyDecision.customer_id == customer_id,
+            PolicyDecision.action == "send",
+            PolicyDecision.reason == "allowed",
+            PolicyDecision.decided_at >= since,
+            PolicyDecision.decided_at <= until,
+        )
+        .order_by(PolicyDecision.decided_at)
+    )
+    return list((await session.scalars(query)).all())

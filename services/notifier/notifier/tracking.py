@@ -28,6 +28,11 @@ class WorkflowsUnavailable(ServiceUnavailable):
     title = "Temporal did not accept the delivery"
 
 
+class AttemptNotRecorded(ServiceUnavailable):
+    code = "attempt_not_recorded"
+    title = "The attempt is not recorded yet: call back later"
+
+
 class InvalidCallback(DomainError):
     code = "invalid_callback"
     status = 422
@@ -126,5 +131,17 @@ async def callback(
     if attempt is None and report.provider_message_id:
         attempt = await repository.attempt_by_provider_id(session, report.provider_message_id)
     if attempt is None:
+        await _not_recorded(session, report.id)
         return None
     return await _react(session, attempt.id, report.status, report.reason)
+
+
+async def _not_recorded(session: AsyncSession, attempt_id: str) -> None:
+    """A receipt can overtake the attempt it reports on: the provider answers, calls back at
+    once, and the attempt commits only after the answer (later still on a busy machine). For a
+    delivery we know, the provider is asked to call again (503, retried by providers); a
+    report on nothing we sent is ignored."""
+    delivery_id = attempt_id.rpartition(":")[0]
+    if delivery_id and await repository.get_delivery(session, delivery_id) is not None:
+        raise AttemptNotRecorded()
+    log.info("callback for an unknown attempt ignored", extra={"attempt_id": attempt_id})

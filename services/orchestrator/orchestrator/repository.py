@@ -130,12 +130,20 @@ async def is_running(session: AsyncSession, workflow_id: str) -> bool:
     return (await session.scalars(query.limit(1))).first() is not None
 
 
-async def facts(session: AsyncSession, customer_id: str) -> CustomerFact:
-    found = await session.get(CustomerFact, customer_id)
-    if found is None:
-        found = CustomerFact(customer_id=customer_id, purchase_count=0)
-        session.add(found)
-    return found
+async def locked_facts(session: AsyncSession, customer_id: str) -> CustomerFact:
+    """The customer's facts, created if need be and locked until commit: a purchase and a
+    trigger of one customer, handled at once by two consumers (or replicas), take turns here,
+    so the later one always sees what the earlier one wrote (SQLite: the consumer's first
+    insert holds the database's write lock already)."""
+    values = {"customer_id": customer_id, "purchase_count": 0}
+    await insert_ignoring_conflict(session, CustomerFact.__table__, values)
+    query = (
+        select(CustomerFact)
+        .where(CustomerFact.customer_id == customer_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.scalars(query)).one()
 
 
 async def campaign(session: AsyncSession, campaign_id: str) -> Campaign | None:

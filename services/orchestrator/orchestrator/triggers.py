@@ -1,5 +1,7 @@
 """Which published chains an event starts, and what running enrollments hear of it."""
 
+import logging
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,9 +13,11 @@ from orchestrator import analytics, repository
 from orchestrator.definitions.facts import compare, lookup
 from orchestrator.definitions.model import ChainDefinition, EventTrigger, SegmentEnteredTrigger
 from orchestrator.enrollments import Runtime, enroll, signal, signal_all
+from orchestrator.models import CustomerFact
 from orchestrator.workflows import chain_workflow_id, parse_source
 from orchestrator.workflows.messages import CustomerEventV1, MessageEventV1, PurchaseSignalV2
 
+log = logging.getLogger(__name__)
 SEGMENT_ENTERED = "segment.entered"
 
 
@@ -42,20 +46,47 @@ def matches(chain: ChainDefinition, signal_: CustomerEventV1, facts: dict[str, A
     return False
 
 
+def trigger_time(event: Event) -> datetime:
+    """When the trigger happened: a purchase's own time (its envelope is stamped later)."""
+    if isinstance(event, PurchaseConfirmed):
+        return event.payload.purchased_at
+    return event.occurred_at
+
+
+def bought_after(chain: ChainDefinition, facts: CustomerFact, trigger_at: datetime) -> bool:
+    """The chain's goal is already met: a purchase after its trigger was handled first (each
+    event type has its own consumer, so a purchase at the till often overtakes the
+    registration, and a purchase that empties a cart overtakes the cart's last update)."""
+    last = facts.last_purchase_at
+    return chain.exits.on_purchase and last is not None and last > trigger_at
+
+
 async def start_chains(
-    session: AsyncSession, runtime: Runtime, event: Event, facts: dict[str, Any] | None = None
+    session: AsyncSession,
+    runtime: Runtime,
+    event: Event,
+    facts: CustomerFact | None = None,
 ) -> int:
-    if event.customer_id is None:
+    """Starts the chains the event triggers, unless the customer has bought since it."""
+    customer_id = event.customer_id
+    if customer_id is None:
         return 0
     started = 0
     signal_ = as_signal(event)
     for published in await repository.active_versions_for(session, trigger_key_of(event)):
         chain = ChainDefinition.model_validate(published.definition)
-        if not matches(chain, signal_, facts or {}):
+        known = {"purchase_count": facts.purchase_count} if facts else {}
+        if not matches(chain, signal_, known):
+            continue
+        # Locked before deciding, so a purchase handled meanwhile waits and then sees this
+        # enrollment, or went first and is seen here.
+        facts = facts or await repository.locked_facts(session, customer_id)
+        if bought_after(chain, facts, trigger_time(event)):
+            log.info("goal met before the trigger", extra={"chain_id": chain.id})
             continue
         zone = signal_.payload.get("time_zone")
         entered = await enroll(
-            session, runtime, chain, published.version, event.customer_id, signal_, zone
+            session, runtime, chain, published.version, customer_id, signal_, zone
         )
         started += entered is not None
     return started
@@ -73,11 +104,14 @@ async def on_customer_event(session: AsyncSession, runtime: Runtime, event: Even
 
 async def on_purchase(session: AsyncSession, runtime: Runtime, event: PurchaseConfirmed) -> None:
     """Ends every running enrollment of the customer, then starts purchase-triggered chains."""
-    assert event.customer_id is not None
+    if event.customer_id is None:
+        return
     purchase = event.payload
-    facts = await repository.facts(session, event.customer_id)
+    facts = await repository.locked_facts(session, event.customer_id)
     facts.purchase_count += 1
-    facts.last_purchase_at = purchase.purchased_at
+    # The latest purchase wins whatever order purchases are handled in.
+    if facts.last_purchase_at is None or facts.last_purchase_at < purchase.purchased_at:
+        facts.last_purchase_at = purchase.purchased_at
     await analytics.record_purchase(session, event)
     earliest = analytics.lookback_from(purchase.purchased_at)
     candidates = await repository.purchase_candidates(session, event.customer_id, earliest)
@@ -91,7 +125,7 @@ async def on_purchase(session: AsyncSession, runtime: Runtime, event: PurchaseCo
             redeemed_points=purchase.redeemed_points,
         )
         await signal_all(session, runtime.temporal, event.customer_id, "purchase", signal_, running)
-    await start_chains(session, runtime, event, {"purchase_count": facts.purchase_count})
+    await start_chains(session, runtime, event, facts)
 
 
 async def on_message(

@@ -32,6 +32,12 @@ def local_day(at: datetime, time_zone: str) -> str:
     return at.astimezone(ZoneInfo(time_zone)).date().isoformat()
 
 
+def local_day_start(at: datetime, time_zone: str) -> datetime:
+    """When the customer's calendar day at ``at`` began, in UTC."""
+    zone = ZoneInfo(time_zone)
+    return datetime.combine(at.astimezone(zone).date(), time(0), tzinfo=zone).astimezone(UTC)
+
+
 def next_local_morning(at: datetime, time_zone: str, opening: time) -> datetime:
     """The next local day at ``opening``: where a message over the daily cap is deferred to."""
     zone = ZoneInfo(time_zone)

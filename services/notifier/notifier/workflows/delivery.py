@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from kit.contracts.delivery import DELIVERY_WORKFLOW
@@ -41,6 +42,17 @@ _OPTIONS: dict[str, Any] = {
     "start_to_close_timeout": timedelta(seconds=60),
     "retry_policy": RetryPolicy(
         initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
+    ),
+}
+# Sending is bounded: an outage of the database or a provider is waited out for about half an
+# hour (1 s doubling to a minute, 35 tries), then the channel counts as failed and the cascade
+# moves on. Bad data is not retried at all: the attempt fails at once with its reason.
+ATTEMPT_OPTIONS: dict[str, Any] = {
+    **_OPTIONS,
+    "retry_policy": RetryPolicy(
+        initial_interval=timedelta(seconds=1),
+        maximum_interval=timedelta(minutes=1),
+        maximum_attempts=35,
     ),
 }
 LOCAL_ACTIVITIES = "delivery-local-activities"
@@ -107,7 +119,12 @@ class DeliveryWorkflow:
     async def _attempt(self, delivery_id: str, channel: str, position: int) -> AttemptOutcome:
         self.step = f"sending:{channel}"
         ask = AttemptInput(delivery_id=delivery_id, channel=channel, position=position)
-        outcome = await self._step(DeliveryActivities.attempt, ask)
+        try:
+            outcome = await self._step(DeliveryActivities.attempt, ask, ATTEMPT_OPTIONS)
+        except ActivityError as exc:
+            workflow.logger.warning("sending on %s gave up: %s", channel, exc.cause)
+            attempt_id = f"{delivery_id}:{position}"
+            outcome = AttemptOutcome(attempt_id=attempt_id, status="failed", reason="gave_up")
         self.attempts.append(outcome.attempt_id)
         return outcome
 
@@ -128,8 +145,13 @@ class DeliveryWorkflow:
             DeliveryActivities.finish, FinishInput(delivery_id=delivery_id, reason=reason)
         )
 
-    async def _step(self, activity: Callable[[Any, In], Awaitable[Out]], arg: In) -> Out:
+    async def _step(
+        self,
+        activity: Callable[[Any, In], Awaitable[Out]],
+        arg: In,
+        options: dict[str, Any] = _OPTIONS,
+    ) -> Out:
         """A local activity; an activity in histories recorded before local activities."""
         if self.local:
-            return await workflow.execute_local_activity_method(activity, arg, **_OPTIONS)
-        return await workflow.execute_activity_method(activity, arg, **_OPTIONS)
+            return await workflow.execute_local_activity_method(activity, arg, **options)
+        return await workflow.execute_activity_method(activity, arg, **options)

@@ -1,0 +1,129 @@
+"""A chain whose goal was met before its trigger was handled never starts: each event type has
+its own consumer, so a purchase often overtakes the registration or the cart update before it.
+Both orders, through the real consumers and real workflows on PostgreSQL."""
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Sequence
+from functools import partial
+
+import pytest
+from sqlalchemy import func, select
+
+from kit.bus import EventBus
+from kit.contracts.gateway import CartUpdated, CartUpdatedPayload
+from kit.contracts.loyalty import MemberRegistered, MemberRegisteredPayload
+from kit.db import SessionFactory, create_engine, session_factory
+from kit.events import Event
+from kit.testing import wait_for
+from orchestrator.models import Enrollment, processed_events
+from tests.orchestrator.conftest import Orchestrator
+from tests.orchestrator.test_enrollments import chain_body, exited, publish_chain, purchase
+
+pytestmark = pytest.mark.usefixtures("consumers", "templates")
+
+
+@pytest.fixture
+async def templates(orchestrator: Orchestrator) -> None:
+    await orchestrator.notifier.install("cart_reminder", "welcome")
+
+
+@pytest.fixture
+async def sessions(orchestrator: Orchestrator) -> AsyncIterator[SessionFactory]:
+    engine = create_engine(orchestrator.settings.database_url)
+    yield session_factory(engine)
+    await engine.dispose()
+
+
+def registration(customer_id: str) -> MemberRegistered:
+    payload = MemberRegisteredPayload(email="order@example.com", time_zone="Europe/Berlin")
+    return MemberRegistered(customer_id=customer_id, payload=payload)
+
+
+def cart_updated(customer_id: str) -> CartUpdated:
+    cart = CartUpdatedPayload(cart_id="c", items=[], total=100)
+    return CartUpdated(customer_id=customer_id, payload=cart)
+
+
+async def cart_chain_and_customer(orchestrator: Orchestrator) -> str:
+    await publish_chain(orchestrator.api, chain_body("cart", {"reentry": "after_exit"}))
+    return await orchestrator.notifier.customer()
+
+
+async def handled(sessions: SessionFactory, events: Sequence[Event]) -> bool:
+    ids = [str(e.id) for e in events]
+    query = select(func.count()).where(processed_events.c.event_id.in_(ids))
+    async with sessions() as session:
+        return (await session.scalar(query)) == len(ids)
+
+
+async def running(sessions: SessionFactory, chain_id: str, customers: Sequence[str]) -> int:
+    query = select(func.count()).where(
+        Enrollment.chain_id == chain_id,
+        Enrollment.customer_id.in_(customers),
+        Enrollment.status == "active",
+    )
+    async with sessions() as session:
+        return int(await session.scalar(query) or 0)
+
+
+async def deliver_in_turn(bus: EventBus, sessions: SessionFactory, *events: Event) -> None:
+    """Publishes each event only once the previous one has been handled."""
+    for event in events:
+        await bus.publish(event)
+        await wait_for(partial(handled, sessions, [event]), f"{event.type} to be handled")
+
+
+async def test_a_purchase_handled_before_the_registration_starts_no_welcome(
+    orchestrator: Orchestrator, bus: EventBus, sessions: SessionFactory
+) -> None:
+    customer = await orchestrator.notifier.customer()
+    registered = registration(customer)  # registered first, at the till
+    bought = purchase(customer)
+    await deliver_in_turn(bus, sessions, bought, registered)
+    assert await orchestrator.notifier.sent(customer) == []
+    answer = await orchestrator.api.get(f"/chains/welcome/enrollments/{customer}")
+    assert answer.status_code == 404
+
+
+async def test_a_cart_update_handled_after_the_purchase_starts_no_abandoned_cart(
+    orchestrator: Orchestrator, bus: EventBus, sessions: SessionFactory
+) -> None:
+    customer = await cart_chain_and_customer(orchestrator)
+    updated = cart_updated(customer)  # the cart was updated first, then the purchase emptied it
+    await deliver_in_turn(bus, sessions, purchase(customer), updated)
+    assert await running(sessions, "cart", [customer]) == 0
+    assert await orchestrator.notifier.sent(customer) == []
+
+    # A cart filled after the purchase is a new abandonment: that one starts the chain.
+    await deliver_in_turn(bus, sessions, cart_updated(customer))
+    assert await running(sessions, "cart", [customer]) == 1
+
+
+async def test_a_cart_update_handled_before_the_purchase_ends_with_purchase(
+    orchestrator: Orchestrator, bus: EventBus, sessions: SessionFactory
+) -> None:
+    customer = await cart_chain_and_customer(orchestrator)
+    await deliver_in_turn(bus, sessions, cart_updated(customer))
+    await deliver_in_turn(bus, sessions, purchase(customer))
+    done = await wait_for(lambda: exited(orchestrator.api, "cart", customer), "the exit")
+    assert done["exit_reason"] == "purchase"
+
+
+async def test_no_welcome_runs_on_for_a_buyer_whatever_order_the_consumers_race_in(
+    orchestrator: Orchestrator, bus: EventBus, sessions: SessionFactory
+) -> None:
+    """Both events published at once: the two consumers handle them concurrently."""
+    customers = [await orchestrator.notifier.customer() for _ in range(16)]
+    events: list[Event] = []
+    for customer in customers:
+        pair: list[Event] = [registration(customer), purchase(customer)]
+        random.shuffle(pair)
+        events += pair
+    await asyncio.gather(*(bus.publish(e) for e in events))
+    await wait_for(lambda: handled(sessions, events), "every event to be handled", 90)
+
+    async def settled() -> bool:
+        return await running(sessions, "welcome", customers) == 0
+
+    await wait_for(settled, "no welcome left running for a customer who bought", 60)
