@@ -65,4 +65,5 @@ async def test_enrollments_page_on_with_a_cursor(platform: Platform) -> None:
         odd = await client.get("/v1/customers/%3F/view", headers=bearer(marketer))
     assert empty.json() == {"items": [], "next_cursor": None}
     assert (bad.status_code, bad.json()["code"]) == (400, "invalid_cursor")
-    assert (odd.status_code, odd.json()["code"]) == (404, "member_not_found")  # not a 503
+    # not a 503: an id outside the documented pattern is refused before it goes upstream
+    assert (odd.status_code, odd.json()["code"]) == (422, "invalid_path_parameter")

@@ -23,7 +23,7 @@ async def test_steps_count_who_reached_waits_and_left_and_days_count_enrollments
     orchestrator: Orchestrator,
 ) -> None:
     api, notifier = orchestrator.api, orchestrator.notifier
-    await notifier.install("funnel_hello")
+    await notifier.install("funnel_hello", "funnel_later")
     assert (await api.post("/chains", json=CHAIN)).status_code == 201
     assert (await api.post("/chains/funnel/publish")).status_code == 200
     staying, leaving = await notifier.customer(), await notifier.customer()

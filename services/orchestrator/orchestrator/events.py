@@ -63,12 +63,14 @@ def subscriptions(resources: Resources, settings: OrchestratorSettings) -> list[
         await triggers.on_message(session, await runtime(), event, settings.channel_costs)
 
     async def on_registered(session: AsyncSession, event: MemberRegistered) -> None:
+        facts = await triggers.customer_turn(session, event.customer_id)
         await analytics.record_member(session, event)
-        await triggers.on_customer_event(session, await runtime(), event)
+        await triggers.on_customer_event(session, await runtime(), event, facts)
 
     async def on_return(session: AsyncSession, event: PurchaseReturned) -> None:
+        facts = await triggers.customer_turn(session, event.customer_id)
         await analytics.record_return(session, event)
-        await triggers.on_customer_event(session, await runtime(), event)
+        await triggers.on_customer_event(session, await runtime(), event, facts)
 
     async def on_grant(session: AsyncSession, event: BonusGranted) -> None:
         await analytics.record_grant(session, event)

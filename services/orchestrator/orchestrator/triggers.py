@@ -92,14 +92,22 @@ async def start_chains(
     return started
 
 
-async def on_customer_event(session: AsyncSession, runtime: Runtime, event: Event) -> None:
+async def customer_turn(session: AsyncSession, customer_id: str | None) -> CustomerFact | None:
+    """The customer's facts, locked: a handler that writes more of the customer's rows takes
+    this first, in the order a purchase takes it, so two consumers never deadlock on them."""
+    return await repository.locked_facts(session, customer_id) if customer_id else None
+
+
+async def on_customer_event(
+    session: AsyncSession, runtime: Runtime, event: Event, facts: CustomerFact | None = None
+) -> None:
     """Running enrollments hear it first (a cart refresh, a return), then it may start chains."""
     if event.customer_id is None:
         return
     await signal_all(
         session, runtime.temporal, event.customer_id, "customer_event", as_signal(event)
     )
-    await start_chains(session, runtime, event)
+    await start_chains(session, runtime, event, facts)
 
 
 async def on_purchase(session: AsyncSession, runtime: Runtime, event: PurchaseConfirmed) -> None:
