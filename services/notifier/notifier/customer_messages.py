@@ -4,25 +4,19 @@ Why a message waited (quiet hours, the daily cap, the pause between messages) or
 is in its decisions; which channel took it, or why none could, in the delivery itself.
 """
 
-from collections import defaultdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.cursors import decode_time_cursor, encode_time_cursor
 from kit.web import SessionDep
-from notifier import repository
-from notifier.schemas import DecisionOut, DeliveryOut
-
-
-class MessageOut(DeliveryOut):
-    decisions: list[DecisionOut] = []
+from notifier import listings
+from notifier.schemas import DeliveryOut
 
 
 class MessagesPage(BaseModel):
-    items: list[MessageOut]
+    items: list[DeliveryOut]
     next_cursor: str | None = None
 
 
@@ -48,18 +42,5 @@ async def messages_of(
 async def page(
     session: AsyncSession, customer_id: str, cursor: str | None, limit: int
 ) -> MessagesPage:
-    after = decode_time_cursor(cursor) if cursor else None
-    rows = await repository.deliveries_of(session, customer_id, after, limit + 1)
-    shown = rows[:limit]
-    found = await repository.decisions_of_many(session, [row.id for row in shown])
-    decisions: dict[str, list[DecisionOut]] = defaultdict(list)
-    for decision in found:
-        decisions[decision.delivery_id].append(DecisionOut.model_validate(decision))
-    items = [
-        MessageOut.model_validate(row).model_copy(update={"decisions": decisions[row.id]})
-        for row in shown
-    ]
-    last = shown[-1] if len(rows) > limit else None
-    return MessagesPage(
-        items=items, next_cursor=encode_time_cursor(last.created_at, last.id) if last else None
-    )
+    items, following = await listings.decided_page(session, customer_id, limit, cursor)
+    return MessagesPage(items=items, next_cursor=following)

@@ -1,6 +1,8 @@
 """Lists a marketer pages through: templates (the defaults and the saved ones in one order) and
 a customer's deliveries with every policy decision about each, newest first."""
 
+from collections import defaultdict
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.cursors import decode_cursor, decode_time_cursor, encode_cursor, encode_time_cursor
@@ -55,17 +57,25 @@ async def deliveries(
     session: AsyncSession, customer_id: str, limit: int, cursor: str | None
 ) -> DeliveryPage:
     await service.get_contact(session, customer_id)
+    items, following = await decided_page(session, customer_id, limit, cursor)
+    return DeliveryPage(items=items, next_cursor=following)
+
+
+async def decided_page(
+    session: AsyncSession, customer_id: str, limit: int, cursor: str | None
+) -> tuple[list[DeliveryOut], str | None]:
+    """A page of the customer's deliveries newest first, each with its policy decisions, and
+    the cursor of the next page (None on the last)."""
     before = decode_time_cursor(cursor) if cursor else None
     rows = await repository.deliveries_of(session, customer_id, before, limit + 1)
     more, rows = len(rows) > limit, rows[:limit]
-    decisions = await repository.decisions_of_many(session, [row.id for row in rows])
-    items = []
-    for row in rows:
-        out = DeliveryOut.model_validate(row)
-        out.decisions = [
-            DecisionOut.model_validate(d) for d in decisions if d.delivery_id == row.id
-        ]
-        items.append(out)
+    decisions: dict[str, list[DecisionOut]] = defaultdict(list)
+    for decision in await repository.decisions_of_many(session, [row.id for row in rows]):
+        decisions[decision.delivery_id].append(DecisionOut.model_validate(decision))
+    items = [
+        DeliveryOut.model_validate(row).model_copy(update={"decisions": decisions[row.id]})
+        for row in rows
+    ]
     last = rows[-1] if rows else None
     following = encode_time_cursor(last.created_at, last.id) if more and last else None
-    return DeliveryPage(items=items, next_cursor=following)
+    return items, following
