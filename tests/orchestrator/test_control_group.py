@@ -121,7 +121,7 @@ async def test_the_programme_report_per_month_against_the_control_group(
         paid = (means.get("treated"), means.get("holdout")) == (3000, 1000)
         return month if counted and paid else None
 
-    month = await wait_for(reported, "every member and purchase", timeout=60)
+    month = await wait_for(reported, "every member and purchase", timeout=300)
     held = sum(in_control(c, 5000) for c in people)
     assert (month["control"], month["marketed"]) == (held, len(people) - held)
     assert month["revenue_per_member"]["difference"] == 2000
