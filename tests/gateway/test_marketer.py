@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from kit.stack import Platform
-from kit.testing import wait_for
+from kit.testing import copy_treated_chain, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -124,10 +124,7 @@ async def test_a_marketer_edits_previews_and_follows_a_template_through_the_gate
         )
         assert (override.status_code, override.json()["scope"]) == (200, f"chain:{chain_id}")
 
-        copied = await gateway.post(
-            "/v1/chains/templates/reactivation/copy", json={"id": chain_id}, headers=marketer
-        )
-        assert copied.status_code == 201, copied.text
+        await copy_treated_chain(gateway, marketer, "reactivation", chain_id)
         step_test = await gateway.post(
             f"/v1/chains/{chain_id}/steps/offer/test-send",
             json={"customer_id": member, "channel": "email"},

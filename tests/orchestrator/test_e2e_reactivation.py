@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from kit.stack import Platform
-from kit.testing import wait_for
+from kit.testing import copy_treated_chain, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -24,10 +24,7 @@ async def test_a_purchase_at_the_till_ends_a_running_reactivation_chain(
     marketer, pos = bearer(platform.create_key("marketer")), bearer(platform.pos_key)
     chain_id = f"winback_{uuid.uuid4().hex[:8]}"
     async with httpx.AsyncClient(base_url=platform.gateway, timeout=10) as gateway:
-        copied = await gateway.post(
-            "/v1/chains/templates/reactivation/copy", json={"id": chain_id}, headers=marketer
-        )
-        assert copied.status_code == 201, copied.text
+        await copy_treated_chain(gateway, marketer, "reactivation", chain_id)
         published = await gateway.post(f"/v1/chains/{chain_id}/publish", headers=marketer)
         assert published.json()["version"] == 1
 

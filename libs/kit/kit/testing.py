@@ -141,3 +141,19 @@ async def wait_for(condition: Callable[[], Any], what: str, timeout: float = 30.
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
         await asyncio.sleep(0.1)
+
+
+async def copy_treated_chain(
+    gateway: httpx.AsyncClient, headers: dict[str, str], template: str, chain_id: str
+) -> dict[str, Any]:
+    """Copies a built-in chain through the gateway with no holdout, so every customer a test
+    enrolls is treated: the built-ins hold out 10 %, which would make a test that waits for a
+    message fail once in ten runs. Returns the draft as saved."""
+    copied = await gateway.post(
+        f"/v1/chains/templates/{template}/copy", json={"id": chain_id}, headers=headers
+    )
+    assert copied.status_code == 201, copied.text
+    draft = {**copied.json()["draft"], "holdout_share": 0.0}
+    edited = await gateway.put(f"/v1/chains/{chain_id}", json=draft, headers=headers)
+    assert edited.status_code == 200, edited.text
+    return dict(edited.json()["draft"])
