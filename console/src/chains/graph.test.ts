@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ChainDefinition, VersionFigures } from '../api/types'
+import { versionFigures } from '../api/fixtures'
 import { chainGraph, TRIGGER_ID } from './graph'
 
 const reactivation: ChainDefinition = {
@@ -20,19 +21,14 @@ const reactivation: ChainDefinition = {
   ],
 }
 
-const figures: VersionFigures = {
-  version: 1,
+const figures: VersionFigures = versionFigures(1, {
   enrolled: 12,
   treated: 10,
   holdout: 2,
   active: 5,
   exited: { completed: 3, purchase: 4 },
-  revenue: 0,
-  cost: 0,
-  roi: null,
-  uplift: null,
   steps: { grant: { messages: {}, points_granted: 3000 }, tell: { messages: { push: 8, email: 2 }, points_granted: 0 } },
-}
+})
 
 describe('chainGraph', () => {
   const graph = chainGraph(reactivation, figures)

@@ -2,9 +2,11 @@ import type { ReactNode } from 'react'
 import type { Route } from '../common/route'
 
 const SECTIONS = [
-  { href: '#/chains', label: 'Chains', screens: ['chains', 'chain'] },
+  { href: '#/chains', label: 'Chains', screens: ['chains', 'chain', 'results'] },
   { href: '#/segments', label: 'Segments', screens: ['segments'] },
   { href: '#/campaigns', label: 'Campaigns', screens: ['campaigns'] },
+  { href: '#/customers', label: 'Customers', screens: ['customers', 'customer'] },
+  { href: '#/templates', label: 'Templates', screens: ['templates', 'template'] },
 ]
 
 export function Shell({
