@@ -325,6 +325,7 @@ async function segments(page) {
   await heatMap.locator('svg').waitFor(WAIT)
   const cells = await heatMap.locator('text').allTextContents()
   check(cells.some((t) => t.includes('Champions')), 'the heat map names its segments')
+  check(cells.some((t) => /\d/.test(t)), 'the heat map cells show their counts')
   const recency = page.getByRole('img', { name: /^Recency buckets/ })
   await recency.locator('svg').waitFor(WAIT)
   await page.getByRole('row').filter({ hasText: 'recency.never_bought' }).waitFor(WAIT)

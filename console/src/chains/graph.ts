@@ -70,7 +70,7 @@ function arrivals(found: StepFigures | undefined): string[] {
   if (!found) return []
   const lines = [`${reached(found)} reached`]
   if (found.waiting) lines.push(`${found.waiting} waiting now`)
-  for (const [reason, n] of Object.entries(found.exited)) lines.push(`${n} left: ${reason.replaceAll('_', ' ')}`)
+  for (const [reason, n] of Object.entries(found.exited)) lines.push(`${n} left here: ${reason.replaceAll('_', ' ')}`)
   return lines
 }
 

@@ -153,13 +153,15 @@ function ResultsView({ chainId, loaded }: { chainId: string; loaded: Loaded }) {
           <h2 id="cost-title">Cost</h2>
           <Costs figures={figures} pointValue={loaded.analytics.point_value} />
         </section>
-        <section className="panel" aria-labelledby="funnel-title">
+        <section className="panel wide" aria-labelledby="funnel-title">
           <h2 id="funnel-title">Funnel by step</h2>
           <Funnel steps={loaded.steps} version={chosen} />
         </section>
-        <section className="panel" aria-labelledby="daily-title">
+        <section className="panel wide" aria-labelledby="daily-title">
           <h2 id="daily-title">Daily, last 30 days (UTC)</h2>
+          <h3>Conversions</h3>
           <DailyChart series={dailySeries(loaded.steps.daily, 'conversions')} name="conversions" />
+          <h3>Enrollments</h3>
           <DailyChart series={dailySeries(loaded.steps.daily, 'enrolled')} name="enrollments" />
         </section>
       </div>

@@ -14,7 +14,7 @@ export function FunnelChart({ rows }: { rows: FunnelRow[] }) {
     return {
       animation: false,
       tooltip: { trigger: 'axis' },
-      legend: { data: ['treated', 'holdout'] },
+      legend: { data: ['treated', 'holdout'], top: 0 },
       grid: { left: 140, right: 40, top: 30, bottom: 30 },
       xAxis: { type: 'value', minInterval: 1 },
       yAxis: { type: 'category', data: steps },
@@ -34,7 +34,7 @@ export function DailyChart({ series, name }: { series: Series; name: string }) {
     () => ({
       animation: false,
       tooltip: { trigger: 'axis' },
-      legend: { data: ['treated', 'holdout'] },
+      legend: { data: ['treated', 'holdout'], top: 0 },
       grid: { left: 50, right: 20, top: 30, bottom: 40 },
       xAxis: { type: 'category', data: series.dates },
       yAxis: { type: 'value', minInterval: 1 },
