@@ -4,6 +4,7 @@
 //   MARKETER_KEY  a marketer key; POS_KEY a POS key (which must not sign in)
 //   CHAIN_ID      a published chain with enrollments; CAMPAIGN_NAME a started campaign
 //   BUYER         a customer enrolled in the chain, who buys while the graph is open
+//   ENROLLED      how many customers the test enrolled in CHAIN_ID
 //   BIG_CHAIN     a draft chain of fifty steps, drawn to measure the graph's responsiveness
 //   SMS_TEMPLATE  a template with an SMS text, previewed for BUYER
 //   SCREENSHOTS   where to save the screenshots (docs/console/ when run for the docs)
@@ -197,12 +198,17 @@ async function chainResults(page) {
     const report = await apiJson(page, `/v1/analytics/chains/${chainId}/steps`)
     const figures = analytics.versions.find((v) => v.version === chain.active_version)
     const steps = report.versions.find((v) => v.version === chain.active_version)
-    check(figures.treated + figures.holdout === 2, `the results count both enrollments (${figures.treated} + ${figures.holdout})`)
+    const enrolled = Number(env('ENROLLED'))
+    check(figures.treated + figures.holdout === enrolled, `the results count every enrollment (${figures.treated} + ${figures.holdout})`)
     wrong = await figureMismatches(page, figures, steps)
     measured.results_compared = { figures: 10, steps: steps.steps.length }
   }
   check(wrong.length === 0, `the results match the analytics API: ${wrong.join('; ')}`)
   await page.getByRole('img', { name: /^Daily conversions/ }).locator('svg').waitFor(WAIT)
+  // With both groups present the uplift is drawn as an error bar with its interval.
+  if ((await apiJson(page, `/v1/analytics/chains/${chainId}`)).versions[0].uplift) {
+    await page.getByRole('img', { name: /^Conversion uplift .* 95 % interval/ }).waitFor(WAIT)
+  }
   await accessible(page, 'chain results')
   await shoot(page, 'chain-results')
 }

@@ -58,6 +58,10 @@ async def published_chain(gateway: httpx.AsyncClient, marketer: dict[str, str]) 
         "/v1/chains/templates/reactivation/copy", json={"id": chain_id}, headers=marketer
     )
     assert copied.status_code == 201, copied.text
+    # Half held out, so a handful of enrollments gives the results screen both groups to compare.
+    draft = {**copied.json()["draft"], "holdout_share": 0.5}
+    edited = await gateway.put(f"/v1/chains/{chain_id}", json=draft, headers=marketer)
+    assert edited.status_code == 200, edited.text
     published = await gateway.post(f"/v1/chains/{chain_id}/publish", headers=marketer)
     assert published.status_code == 200, published.text
     return chain_id
@@ -181,8 +185,8 @@ async def test_a_marketer_signs_in_and_walks_every_screen(
     marketer, pos = bearer(platform.create_key("marketer")), bearer(platform.pos_key)
     async with httpx.AsyncClient(base_url=platform.gateway, timeout=30) as gateway:
         chain_id = await published_chain(gateway, marketer)
-        customers = [await register(gateway, pos) for _ in range(3)]
-        for customer in customers[:2]:
+        customers = [await register(gateway, pos) for _ in range(5)]
+        for customer in customers[:4]:
             await enroll(gateway, marketer, chain_id, customer)
         await buy(gateway, pos, customers[0])
         await wait_for(
@@ -192,7 +196,8 @@ async def test_a_marketer_signs_in_and_walks_every_screen(
         campaign = await started_campaign(gateway, marketer)
         big = await big_chain(gateway, marketer)
 
-    shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    # Resolved here: the walk runs in console/, a relative path would land there.
+    shots = Path(SCREENSHOTS).resolve() if SCREENSHOTS else tmp_path
     shots.mkdir(parents=True, exist_ok=True)
     code, out, err = await walk(
         {
@@ -202,6 +207,7 @@ async def test_a_marketer_signs_in_and_walks_every_screen(
             "CHAIN_ID": chain_id,
             "CAMPAIGN_NAME": campaign,
             "BUYER": customers[1],
+            "ENROLLED": "4",
             "BIG_CHAIN": big,
             "SMS_TEMPLATE": "reactivation_offer",
             "SCREENSHOTS": str(shots),

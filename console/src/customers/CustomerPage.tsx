@@ -1,8 +1,10 @@
-import { useState } from 'react'
 import type { CustomerEnrollment, CustomerView, Message } from '../api/types'
+import { Facts } from '../common/Facts'
 import { count, when, words } from '../common/format'
 import { chainHref } from '../common/route'
 import { Status } from '../common/Status'
+import { Head } from '../common/Table'
+import { usePages } from '../common/usePages'
 import { useApi } from '../common/useApi'
 import { CustomerLookup } from './CustomerLookup'
 import { customerMessages, customerView, describeDecision, expiryTimeline } from './customers'
@@ -46,28 +48,15 @@ function Points({ view }: { view: CustomerView }) {
   return (
     <section className="panel" aria-labelledby="points-title">
       <h2 id="points-title">Points</h2>
-      <dl className="figures">
-        <div>
-          <dt>Available</dt>
-          <dd>{count(balance.available)}</dd>
-        </div>
-        <div>
-          <dt>Pending</dt>
-          <dd>{count(balance.pending)}</dd>
-        </div>
-        <div>
-          <dt>Reserved</dt>
-          <dd>{count(balance.reserved)}</dd>
-        </div>
-        <div>
-          <dt>Debt</dt>
-          <dd>{count(balance.debt)}</dd>
-        </div>
-        <div>
-          <dt>Tier</dt>
-          <dd>{balance.tier ?? '—'}</dd>
-        </div>
-      </dl>
+      <Facts
+        facts={[
+          ['Available', count(balance.available)],
+          ['Pending', count(balance.pending)],
+          ['Reserved', count(balance.reserved)],
+          ['Debt', count(balance.debt)],
+          ['Tier', balance.tier ?? '—'],
+        ]}
+      />
       <h3>Expiring</h3>
       {lots.length ? (
         <ol className="timeline" aria-label="Points by expiry date">
@@ -132,15 +121,7 @@ function Enrollments({ view }: { view: CustomerView }) {
     <section className="panel" aria-labelledby="customer-enrollments-title">
       <h2 id="customer-enrollments-title">Chains</h2>
       <table>
-        <thead>
-          <tr>
-            <th scope="col">Chain</th>
-            <th scope="col">Group</th>
-            <th scope="col">Status</th>
-            <th scope="col">Steps passed</th>
-            <th scope="col">Enrolled</th>
-          </tr>
-        </thead>
+        <Head columns={['Chain', 'Group', 'Status', 'Steps passed', 'Enrolled']} />
         <tbody>
           {view.enrollments.items.map((item) => (
             <EnrollmentRow key={item.id} item={item} />
@@ -174,35 +155,20 @@ function MessageRow({ message, timeZone }: { message: Message; timeZone: string 
 }
 
 function MessageList({ view }: { view: CustomerView }) {
-  const [more, setMore] = useState<Message[]>([])
-  const [cursor, setCursor] = useState(view.messages.next_cursor)
-  async function next() {
-    const page = await customerMessages(view.profile.id, cursor!)
-    setMore((rows) => [...rows, ...page.items])
-    setCursor(page.next_cursor)
-  }
+  const { rows, next } = usePages(view.messages, (cursor) => customerMessages(view.profile.id, cursor))
   return (
     <section className="panel wide" aria-labelledby="messages-title">
       <h2 id="messages-title">Messages and policy decisions</h2>
       <table>
         <caption>Newest first; times of deferral in the customer&apos;s time zone</caption>
-        <thead>
-          <tr>
-            <th scope="col">Created</th>
-            <th scope="col">Template</th>
-            <th scope="col">Channels</th>
-            <th scope="col">Status</th>
-            <th scope="col">Decisions</th>
-            <th scope="col">Source</th>
-          </tr>
-        </thead>
+        <Head columns={['Created', 'Template', 'Channels', 'Status', 'Decisions', 'Source']} />
         <tbody>
-          {[...view.messages.items, ...more].map((m) => (
+          {rows.map((m) => (
             <MessageRow key={m.id} message={m} timeZone={view.profile.time_zone} />
           ))}
         </tbody>
       </table>
-      {cursor && (
+      {next && (
         <button type="button" onClick={next}>
           More messages
         </button>

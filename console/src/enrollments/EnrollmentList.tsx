@@ -3,6 +3,8 @@ import type { Enrollment, EnrollmentPage } from '../api/types'
 import { count, when, words } from '../common/format'
 import { customerHref } from '../common/route'
 import { Status } from '../common/Status'
+import { Head } from '../common/Table'
+import { usePages } from '../common/usePages'
 import { useApi } from '../common/useApi'
 import { listEnrollments, type StatusFilter } from './enrollments'
 
@@ -38,38 +40,20 @@ function Counts({ page }: { page: EnrollmentPage }) {
 }
 
 function Pages({ chainId, status, first }: { chainId: string; status: StatusFilter; first: EnrollmentPage }) {
-  const [more, setMore] = useState<Enrollment[]>([])
-  const [cursor, setCursor] = useState(first.next_cursor)
-  async function next() {
-    const page = await listEnrollments(chainId, status, cursor)
-    setMore((rows) => [...rows, ...page.items])
-    setCursor(page.next_cursor)
-  }
+  const { rows, next } = usePages(first, (cursor) => listEnrollments(chainId, status, cursor))
   return (
     <>
       <Counts page={first} />
       <table>
         <caption>Newest first; each customer links to their history</caption>
-        <thead>
-          <tr>
-            <th scope="col">Customer</th>
-            <th scope="col">Version</th>
-            <th scope="col">Group</th>
-            <th scope="col">Status</th>
-            <th scope="col">Step now</th>
-            <th scope="col">Left because</th>
-            <th scope="col">Touches</th>
-            <th scope="col">Enrolled</th>
-            <th scope="col">Left</th>
-          </tr>
-        </thead>
+        <Head columns={['Customer', 'Version#', 'Group', 'Status', 'Step now', 'Left because', 'Touches#', 'Enrolled', 'Left']} />
         <tbody>
-          {[...first.items, ...more].map((item) => (
+          {rows.map((item) => (
             <Row key={item.workflow_id + item.enrolled_at} item={item} />
           ))}
         </tbody>
       </table>
-      {cursor && (
+      {next && (
         <button type="button" onClick={next}>
           More enrollments
         </button>

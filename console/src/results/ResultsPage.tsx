@@ -3,6 +3,7 @@ import type { Chain, ChainAnalytics, Figures, StepReport } from '../api/types'
 import { count, money, percent } from '../common/format'
 import { chainHref } from '../common/route'
 import { Status } from '../common/Status'
+import { Head } from '../common/Table'
 import { useApi } from '../common/useApi'
 import { chainAnalytics, getChain, stepReport } from '../chains/chains'
 import { DailyChart, ErrorBar, FunnelChart } from './charts'
@@ -67,13 +68,7 @@ function Costs({ figures, pointValue }: { figures: Figures; pointValue: number }
   return (
     <table>
       <caption>Cost by channel and points (SMS segments billed: {figures.cost.sms_segments})</caption>
-      <thead>
-        <tr>
-          <th scope="col">Channel</th>
-          <th scope="col">Volume</th>
-          <th scope="col" className="number">Cost</th>
-        </tr>
-      </thead>
+      <Head columns={['Channel', 'Volume', 'Cost#']} />
       <tbody>
         {costLines(figures, pointValue).map((line) => (
           <tr key={line.label}>
@@ -95,17 +90,9 @@ function Funnel({ steps, version }: { steps: StepReport; version: number | null 
     <>
       <FunnelChart rows={rows} />
       <table aria-label="Funnel by step">
-        <thead>
-          <tr>
-            <th scope="col">Step</th>
-            <th scope="col" className="number">Reached (treated)</th>
-            <th scope="col" className="number">Reached (holdout)</th>
-            <th scope="col" className="number">Waiting now</th>
-            <th scope="col" className="number">Left here</th>
-            <th scope="col" className="number">Messages sent</th>
-            <th scope="col" className="number">Points granted</th>
-          </tr>
-        </thead>
+        <Head
+          columns={['Step', 'Reached (treated)#', 'Reached (holdout)#', 'Waiting now#', 'Left here#', 'Messages sent#', 'Points granted#']}
+        />
         <tbody>
           {rows.map((r) => (
             <tr key={r.step} data-step={r.step}>

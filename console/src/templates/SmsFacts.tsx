@@ -1,32 +1,15 @@
 import type { SmsLength } from '../api/types'
+import { Facts } from '../common/Facts'
 import { money } from '../common/format'
 
 /** What one SMS of this text costs: its encoding, length, segments and price per send. */
 export function SmsFacts({ sms }: { sms: SmsLength }) {
-  return (
-    <dl className="figures">
-      <div>
-        <dt>Encoding</dt>
-        <dd>{sms.encoding}</dd>
-      </div>
-      <div>
-        <dt>Length</dt>
-        <dd>{sms.units}</dd>
-      </div>
-      <div>
-        <dt>Segments</dt>
-        <dd>{sms.segments}</dd>
-      </div>
-      <div>
-        <dt>Cost per send</dt>
-        <dd>{money(sms.cost_per_send)}</dd>
-      </div>
-      {sms.warning && (
-        <div>
-          <dt>Note</dt>
-          <dd>{sms.warning}</dd>
-        </div>
-      )}
-    </dl>
-  )
+  const facts: [string, string | number][] = [
+    ['Encoding', sms.encoding],
+    ['Length', sms.units],
+    ['Segments', sms.segments],
+    ['Cost per send', money(sms.cost_per_send)],
+  ]
+  if (sms.warning) facts.push(['Note', sms.warning])
+  return <Facts facts={facts} />
 }

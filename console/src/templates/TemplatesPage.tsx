@@ -1,5 +1,6 @@
 import { templateHref } from '../common/route'
 import { Status } from '../common/Status'
+import { Head } from '../common/Table'
 import { useApi } from '../common/useApi'
 import { byChannel, listTemplates } from './templates'
 
@@ -16,14 +17,7 @@ export default function TemplatesPage() {
               <section key={channel} className="panel" aria-labelledby={`channel-${channel}`}>
                 <h2 id={`channel-${channel}`}>{channel}</h2>
                 <table>
-                  <thead>
-                    <tr>
-                      <th scope="col">Template</th>
-                      <th scope="col">Category</th>
-                      <th scope="col">Origin</th>
-                      <th scope="col" className="number">SMS segments</th>
-                    </tr>
-                  </thead>
+                  <Head columns={['Template', 'Category', 'Origin', 'SMS segments#']} />
                   <tbody>
                     {group.map((t) => (
                       <tr key={t.name}>
