@@ -23,7 +23,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 CONSOLE = ROOT / "console"
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-# Set to docs/console to refresh the screenshots in the docs.
+# Set to docs/console (relative to the repository) to refresh the screenshots in the docs.
 SCREENSHOTS = os.environ.get("CONSOLE_SCREENSHOTS")
 
 
@@ -196,8 +196,8 @@ async def test_a_marketer_signs_in_and_walks_every_screen(
         campaign = await started_campaign(gateway, marketer)
         big = await big_chain(gateway, marketer)
 
-    # Resolved here: the walk runs in console/, a relative path would land there.
-    shots = Path(SCREENSHOTS).resolve() if SCREENSHOTS else tmp_path
+    # Relative to the repository: the walk runs in console/, where a relative path would land.
+    shots = ROOT / SCREENSHOTS if SCREENSHOTS else tmp_path
     shots.mkdir(parents=True, exist_ok=True)
     code, out, err = await walk(
         {
