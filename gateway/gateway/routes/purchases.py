@@ -19,9 +19,7 @@ from fastapi import APIRouter, Depends, Query, Response
 from gateway.auth import scoped
 from gateway.keys import Caller
 from gateway.paths import ID_PATTERN
-from gateway.upstreams import Loyalty, forward
-from kit.errors import PROBLEM_JSON
-from loyalty.purchase_schemas import (
+from gateway.pos_schemas import (
     CancellationOut,
     ConfirmationOut,
     QuoteOut,
@@ -32,6 +30,8 @@ from loyalty.purchase_schemas import (
     ReturnRequest,
     StepRequest,
 )
+from gateway.upstreams import Loyalty, forward
+from kit.errors import PROBLEM_JSON
 
 router = APIRouter(prefix="/v1/purchases", tags=["purchases"])
 Pos = Annotated[Caller, Depends(scoped("pos"))]
