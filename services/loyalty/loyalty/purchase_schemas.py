@@ -250,17 +250,19 @@ class ReturnOut(BaseModel):
                     "reversed_points": 20,
                     "debt_points": 0,
                     "debt_repaid": 0,
-                    "restored_points": 99,
-                    "not_restored_points": 0,
-                    "note": None,
+                    "restored_points": 89,
+                    "not_restored_points": 10,
+                    # Not null: the OpenAPI leaves nulls out, and the example would lack it.
+                    "note": "10 redeemed points were not restored: the lots they came from "
+                    "have expired",
                     "lines": [
                         {
                             "sku": "SOFA-1",
                             "quantity": 1,
                             "refunded": 40_000,
                             "reversed_points": 20,
-                            "restored_points": 99,
-                            "not_restored_points": 0,
+                            "restored_points": 89,
+                            "not_restored_points": 10,
                         }
                     ],
                 }

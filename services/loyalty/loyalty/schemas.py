@@ -90,7 +90,24 @@ class MemberCreate(BaseModel):
 
 
 class MemberOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "6f1c2b9e-4a57-4d0e-9a1f-2f1d6c3e8b10",
+                    "phone": "+4915123456789",
+                    "email": "anna@example.com",
+                    "name": "Anna",
+                    "birthday": "1990-05-17",
+                    "city": "Berlin",
+                    "time_zone": "Europe/Berlin",
+                    "consents": {"email": True, "sms": True, "push": False},
+                    "created_at": "2026-05-17T09:30:00Z",
+                }
+            ]
+        },
+    )
 
     id: str
     phone: str | None
