@@ -10,27 +10,12 @@ needs its knowledge (the amount of a line and of a receipt, the member, the lots
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field
 
+from kit.contracts import pos_examples as examples
 from kit.contracts.common import StoreChannel
 from kit.schemas import StrictModel
 
-CUSTOMER_ID = "6f1c2b9e-4a57-4d0e-9a1f-2f1d6c3e8b10"
-TXID = "till7-000123"
-LINE_EXAMPLE: dict[str, JsonValue] = {
-    "sku": "SOFA-1",
-    "category": "sofas",
-    "quantity": 1,
-    "price": 49_900,
-}
-RECEIPT_EXAMPLE: dict[str, JsonValue] = {
-    "customer_id": CUSTOMER_ID,
-    "store_id": "berlin-01",
-    "channel": "offline",
-    "city": "Berlin",
-    "lines": [LINE_EXAMPLE, {"sku": "GIFT-CARD", "quantity": 1, "price": 5_000, "no_redeem": True}],
-    "points": "max",
-}
 # The same sanity bounds as loyalty's: larger is a typo or an attack, not a purchase.
 MAX_AMOUNT = 10**12
 MAX_POINTS = 10**9
@@ -40,7 +25,7 @@ Sku = Annotated[str, Field(min_length=1, max_length=64, description="The item's 
 
 
 class ReceiptLine(StrictModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [LINE_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.LINE]})
 
     sku: Sku
     category: str | None = Field(
@@ -53,7 +38,7 @@ class ReceiptLine(StrictModel):
 
 
 class Receipt(StrictModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [RECEIPT_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.RECEIPT]})
 
     customer_id: str = Field(max_length=36, description="The customer buying")
     store_id: str = Field(
@@ -70,9 +55,7 @@ class Receipt(StrictModel):
 
 
 class ReserveRequest(Receipt):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{**RECEIPT_EXAMPLE, "txid": TXID, "quoted_redeemed": 99}]}
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.RESERVE]})
 
     txid: str = Field(
         min_length=1,
@@ -85,18 +68,8 @@ class ReserveRequest(Receipt):
     )
 
 
-QUOTE_LINE_EXAMPLE: dict[str, JsonValue] = {
-    "sku": "SOFA-1",
-    "amount": 49_900,
-    "max_redeemable": 99,
-    "redeemed": 99,
-    "accrued": 20,
-    "payable": 40_000,
-}
-
-
 class LineQuoteOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [QUOTE_LINE_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.QUOTE_LINE]})
 
     sku: str = Field(description="The line's SKU")
     amount: int = Field(description="Money, minor units: quantity times price")
@@ -110,30 +83,8 @@ class LineQuoteOut(BaseModel):
     payable: int = Field(description="Money, minor units: what is left to pay after the points")
 
 
-QUOTE_EXAMPLE: dict[str, JsonValue] = {
-    "customer_id": CUSTOMER_ID,
-    "total_amount": 54_900,
-    "max_redeemable": 99,
-    "redeemed": 99,
-    "accrued": 22,
-    "payable": 45_000,
-    "tier": "base",
-    "lines": [
-        QUOTE_LINE_EXAMPLE,
-        {
-            "sku": "GIFT-CARD",
-            "amount": 5_000,
-            "max_redeemable": 0,
-            "redeemed": 0,
-            "accrued": 2,
-            "payable": 5_000,
-        },
-    ],
-}
-
-
 class QuoteOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [QUOTE_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.QUOTE]})
 
     customer_id: str = Field(description="The customer buying")
     total_amount: int = Field(description="Money, minor units: the receipt's total")
@@ -149,18 +100,7 @@ class QuoteOut(BaseModel):
 
 
 class ReservationOut(QuoteOut):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    **QUOTE_EXAMPLE,
-                    "txid": TXID,
-                    "status": "reserved",
-                    "reserved_until": "2026-05-17T10:15:00Z",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.RESERVATION]})
 
     txid: str = Field(description="The POS transaction id, unique per store")
     status: str = Field(description="`reserved`")
@@ -176,25 +116,7 @@ class StepRequest(StrictModel):
 
 
 class ConfirmationOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "txid": TXID,
-                    "status": "confirmed",
-                    "customer_id": CUSTOMER_ID,
-                    "redeemed": 99,
-                    "accrued": 22,
-                    "payable": 45_000,
-                    "accrual_active_from": "2026-05-17T10:01:00Z",
-                    "accrual_expires_at": "2026-11-17T23:59:59Z",
-                    "debt_repaid": 0,
-                    "tier": "base",
-                    "confirmed_at": "2026-05-17T10:01:00Z",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.CONFIRMATION]})
 
     txid: str = Field(description="The POS transaction id, unique per store")
     status: str = Field(description="`confirmed`")
@@ -214,11 +136,7 @@ class ConfirmationOut(BaseModel):
 
 
 class CancellationOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"txid": TXID, "status": "cancelled", "released_points": 99}]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.CANCELLATION]})
 
     txid: str = Field(description="The POS transaction id, unique per store")
     status: str = Field(description="`cancelled`")
@@ -226,18 +144,14 @@ class CancellationOut(BaseModel):
 
 
 class ReturnLine(StrictModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"sku": "SOFA-1", "quantity": 1}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.RETURN_LINE]})
 
     sku: Sku
     quantity: Quantity
 
 
 class ReturnRequest(StrictModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"return_id": "ret-0042", "lines": [{"sku": "SOFA-1", "quantity": 1}]}]
-        },
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.RETURN_REQUEST]})
 
     return_id: str = Field(
         min_length=1, max_length=64, description="The POS return receipt id, per purchase"
@@ -247,19 +161,8 @@ class ReturnRequest(StrictModel):
     )
 
 
-NOT_RESTORED_NOTE = "10 redeemed points were not restored: the lots they came from have expired"
-RETURNED_LINE_EXAMPLE: dict[str, JsonValue] = {
-    "sku": "SOFA-1",
-    "quantity": 1,
-    "refunded": 40_000,
-    "reversed_points": 20,
-    "restored_points": 89,
-    "not_restored_points": 10,
-}
-
-
 class ReturnedLineOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [RETURNED_LINE_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.RETURNED_LINE]})
 
     sku: str = Field(description="The returned SKU")
     quantity: int = Field(description="Items returned")
@@ -270,26 +173,7 @@ class ReturnedLineOut(BaseModel):
 
 
 class ReturnOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "txid": TXID,
-                    "return_id": "ret-0042",
-                    "refunded_amount": 40_000,
-                    "reversed_points": 20,
-                    "debt_points": 0,
-                    "debt_repaid": 0,
-                    "restored_points": 89,
-                    "not_restored_points": 10,
-                    # A null would be left out of the OpenAPI's example, which then lacks a
-                    # required field: the example shows a return that has a note.
-                    "note": NOT_RESTORED_NOTE,
-                    "lines": [RETURNED_LINE_EXAMPLE],
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.RETURN]})
 
     txid: str = Field(description="The POS transaction id, unique per store")
     return_id: str = Field(description="The POS return receipt id")
@@ -309,20 +193,8 @@ class ReturnOut(BaseModel):
     lines: list[ReturnedLineOut] = Field(description="Per returned receipt line")
 
 
-EXPIRING_EXAMPLE: dict[str, JsonValue] = {
-    "amount": 245,
-    "expires_at": "2027-01-31T22:59:59Z",
-    "pending": 25,
-}
-PENDING_EXAMPLE: dict[str, JsonValue] = {
-    "amount": 25,
-    "active_from": "2026-06-01T00:00:00Z",
-    "expires_at": "2027-01-31T22:59:59Z",
-}
-
-
 class ExpiringPoints(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [EXPIRING_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.EXPIRING]})
 
     amount: int = Field(description="Points that burn at expires_at unless spent")
     expires_at: datetime = Field(description="UTC")
@@ -332,7 +204,7 @@ class ExpiringPoints(BaseModel):
 
 
 class PendingPoints(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [PENDING_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PENDING]})
 
     amount: int = Field(description="Points that become spendable at active_from")
     active_from: datetime = Field(description="UTC")
@@ -340,26 +212,7 @@ class PendingPoints(BaseModel):
 
 
 class BalanceOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "customer_id": CUSTOMER_ID,
-                    "available": 340,
-                    "pending": 25,
-                    "reserved": 0,
-                    "debt": 0,
-                    "tier": "silver",
-                    "trailing_spend": 132_500,
-                    "expiring": [
-                        {"amount": 120, "expires_at": "2026-06-30T21:59:59Z", "pending": 0},
-                        EXPIRING_EXAMPLE,
-                    ],
-                    "pending_lots": [PENDING_EXAMPLE],
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.BALANCE]})
 
     customer_id: str = Field(description="The customer")
     available: int = Field(description="Points spendable now: active, unexpired, not reserved")
