@@ -212,3 +212,31 @@ async def test_a_consumer_left_by_an_older_release_loses_its_delivery_limit(bus:
     async with consuming(bus, sub):
         await wait_for(lambda: bus.js.consumer_info(stream, sub.durable), "the consumer")
     assert (await bus.js.consumer_info(stream, sub.durable)).config.max_deliver == -1
+
+
+async def test_a_bug_is_tried_five_times_by_default_then_dead_lettered(bus: EventBus) -> None:
+    """The documented default (docs/operations.md): an unknown failure does not loop forever."""
+    attempts: list[str] = []
+
+    async def has_a_bug(event: Event) -> None:
+        attempts.append(str(event.id))
+        raise RuntimeError("a bug")
+
+    event = registered("buggy")
+    await bus.publish(event)
+    async with consuming(bus, Subscription("test", MemberRegistered, has_a_bug)):
+        # Backoffs of 1, 2, 4 and 8 s between the five deliveries.
+        await wait_for(lambda: dead_letters(bus), "the dead letter", timeout=120)
+    assert attempts == [str(event.id)] * 5
+    assert await dead_letters(bus) == 1
+
+
+def test_a_dependency_that_stays_down_is_retried_at_most_thirty_seconds_apart() -> None:
+    sub = Subscription("test", MemberRegistered, record_nothing)
+    waits = [sub.backoff(delivered) for delivered in range(1, 10_000)]
+    assert waits == sorted(waits) and waits[0] == 1.0
+    assert max(waits) == 30.0 and waits[-1] == 30.0
+
+
+async def record_nothing(_event: Event) -> None:
+    return None
