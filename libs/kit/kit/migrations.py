@@ -1,6 +1,8 @@
 """Alembic per service: ``env.py`` calls ``run_env``; processes call ``upgrade``."""
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command, context, op
@@ -82,11 +84,26 @@ def create_plumbing_tables() -> None:
         table.create(op.get_bind())
 
 
-def add_pruning_indexes() -> None:
-    """The indexes by which old outbox rows and processed-event records are pruned."""
-    for table in _plumbing_tables():
-        for index in _pruning_indexes(table):
+def add_pruning_indexes(*more: Index) -> None:
+    """The indexes by which old outbox rows and processed-event records (and ``more``) are
+    pruned. Built CONCURRENTLY on PostgreSQL, outside the migration's transaction: a table
+    never pruned before may be large, and a plain build would hold the outbox, which takes
+    every write, for as long as it runs."""
+    indexes = [index for table in _plumbing_tables() for index in _pruning_indexes(table)]
+    with _outside_transaction() as concurrently:
+        for index in [*indexes, *more]:
+            index.dialect_kwargs["postgresql_concurrently"] = concurrently
             index.create(op.get_bind())
+
+
+@contextmanager
+def _outside_transaction() -> Iterator[bool]:
+    """PostgreSQL: a block in autocommit (yields True); elsewhere the migration's transaction."""
+    if op.get_bind().dialect.name != "postgresql":
+        yield False
+        return
+    with op.get_context().autocommit_block():
+        yield True
 
 
 def drop_pruning_indexes() -> None:

@@ -4,6 +4,7 @@ an index
 Revision ID: 0009
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 from kit.migrations import add_pruning_indexes, drop_pruning_indexes
@@ -13,8 +14,8 @@ down_revision = "0007"
 
 
 def upgrade() -> None:
-    add_pruning_indexes()
-    op.create_index("ix_idempotency_records_created_at", "idempotency_records", ["created_at"])
+    records = sa.Table("idempotency_records", sa.MetaData(), sa.Column("created_at", sa.DateTime))
+    add_pruning_indexes(sa.Index("ix_idempotency_records_created_at", records.c.created_at))
 
 
 def downgrade() -> None:
