@@ -135,17 +135,27 @@ async def test_a_database_outage_is_waited_out_and_every_event_applied_once(
     assert await applied_count(sessions) == len(before) + len(during)
 
 
-async def test_a_poison_message_is_dead_lettered_at_once_with_its_reason(bus: EventBus) -> None:
+async def tries_until_dead_lettered(
+    bus: EventBus, failure: Exception, name: str
+) -> tuple[Event, list[str]]:
+    """One event, consumed by a handler that always raises ``failure`` until the event is
+    dead-lettered: the event and the id handled at each try."""
     attempts: list[str] = []
 
-    async def refuses(event: Event) -> None:
+    async def fails(event: Event) -> None:
         attempts.append(str(event.id))
-        raise Conflict("the customer's region is not served")
+        raise failure
 
-    poison = registered("poison")
-    await bus.publish(poison)
-    async with consuming(bus, Subscription("test", MemberRegistered, refuses)):
-        await wait_for(lambda: dead_letters(bus), "the dead letter")
+    event = registered(name)
+    await bus.publish(event)
+    async with consuming(bus, Subscription("test", MemberRegistered, fails)):
+        await wait_for(lambda: dead_letters(bus), "the dead letter", timeout=120)
+    return event, attempts
+
+
+async def test_a_poison_message_is_dead_lettered_at_once_with_its_reason(bus: EventBus) -> None:
+    refusal = Conflict("the customer's region is not served")
+    poison, attempts = await tries_until_dead_lettered(bus, refusal, "poison")
     assert attempts == [str(poison.id)]
     stream = bus.stream_name("deadletter")
     letter = await bus.js.get_last_msg(stream, f"{bus.prefix}deadletter.>")
@@ -215,18 +225,9 @@ async def test_a_consumer_left_by_an_older_release_loses_its_delivery_limit(bus:
 
 
 async def test_a_bug_is_tried_five_times_by_default_then_dead_lettered(bus: EventBus) -> None:
-    """The documented default (docs/operations.md): an unknown failure does not loop forever."""
-    attempts: list[str] = []
-
-    async def has_a_bug(event: Event) -> None:
-        attempts.append(str(event.id))
-        raise RuntimeError("a bug")
-
-    event = registered("buggy")
-    await bus.publish(event)
-    async with consuming(bus, Subscription("test", MemberRegistered, has_a_bug)):
-        # Backoffs of 1, 2, 4 and 8 s between the five deliveries.
-        await wait_for(lambda: dead_letters(bus), "the dead letter", timeout=120)
+    """The documented default (docs/operations.md): an unknown failure does not loop forever;
+    backoffs of 1, 2, 4 and 8 s between the five deliveries."""
+    event, attempts = await tries_until_dead_lettered(bus, RuntimeError("a bug"), "buggy")
     assert attempts == [str(event.id)] * 5
     assert await dead_letters(bus) == 1
 
