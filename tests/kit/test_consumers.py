@@ -13,6 +13,7 @@ import pytest
 from nats.js.api import AckPolicy, ConsumerConfig
 from sqlalchemy import Column, MetaData, String, Table, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.service import RPCError, RPCStatusCode
 
 from kit.bus import EventBus, Subscription, consume
 from kit.consumers import idempotent
@@ -189,6 +190,15 @@ async def test_an_event_whose_deliveries_crashes_used_up_is_still_handled(bus: E
     async with consuming(bus, sub):
         await wait_for(lambda: str(event.id) in handled, "the third delivery", timeout=30)
     assert await dead_letters(bus) == 0
+
+
+def test_a_temporal_server_whose_namespace_is_not_loaded_yet_is_waited_for() -> None:
+    """Seen after a restart of the Temporal server on a busy machine: without this, every event
+    that starts a chain in the first seconds was dead-lettered."""
+    not_ready = RPCError("Namespace default is not found.", RPCStatusCode.NOT_FOUND, b"")
+    assert classify(not_ready) is Failure.TRANSIENT
+    gone = RPCError("workflow not found for ID: chain/welcome/c1", RPCStatusCode.NOT_FOUND, b"")
+    assert classify(gone) is Failure.UNKNOWN
 
 
 def test_failures_are_told_apart() -> None:
