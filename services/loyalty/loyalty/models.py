@@ -208,7 +208,8 @@ class IdempotencyRecord(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     answer: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Pruned by age (loyalty.pruning): indexed so the worker does not scan every record.
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 outbox = Outbox(outbox_table(Base.metadata))
