@@ -10,7 +10,7 @@ from alembic import op
 from kit.migrations import add_pruning_indexes, drop_pruning_indexes
 
 revision = "0009"
-down_revision = "0007"
+down_revision = "0008"
 
 
 def upgrade() -> None:
