@@ -1,7 +1,9 @@
 """The delivery workflow's side effects; each commits once, at the activity boundary."""
 
+import contextlib
 import logging
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -27,6 +29,9 @@ from notifier.workflows.messages import (
 )
 
 log = logging.getLogger(__name__)
+# How long a claim on an attempt is honoured: past the attempt's start-to-close timeout
+# (60 s), its holder is dead and another execution may send.
+ATTEMPT_LEASE = timedelta(seconds=90)
 # What a retry can cure: a dependency that is down, slow or refused the connection.
 INFRASTRUCTURE = (DBAPIError, OSError, httpx.TransportError, RedisError, ServiceUnavailable)
 
@@ -59,11 +64,20 @@ class DeliveryActivities:
 
     @activity.defn(name="attempt")
     async def attempt(self, ask: AttemptInput) -> AttemptOutcome:
+        async with unit_of_work(self.sessions) as session:
+            done = await deliveries.claim_attempt(session, ask, ATTEMPT_LEASE)
+        if done is not None:
+            return done
         try:
             async with unit_of_work(self.sessions) as session:
                 return await deliveries.attempt(session, self.providers, self.settings, ask)
         except INFRASTRUCTURE:
-            raise  # the database, Redis or a provider is away: retried, within the bound
+            # The database, Redis or a provider is away and no outcome was recorded: the claim
+            # goes back and the retry (within the bound) sends.
+            with contextlib.suppress(*INFRASTRUCTURE):
+                async with unit_of_work(self.sessions) as session:
+                    await deliveries.release_attempt(session, ask)
+            raise
         except Exception as exc:
             # A poison message: this data fails the same way on every retry (a template that
             # divides by zero, an adapter that chokes on a value). Logged with its trace, the

@@ -19,7 +19,7 @@ from kit.contracts.notifier import (
     MessageSent,
 )
 from kit.db import insert_ignoring_conflict
-from kit.errors import Conflict, IdempotencyKeyReused, NotFound
+from kit.errors import Conflict, IdempotencyKeyReused, NotFound, ServiceUnavailable
 from kit.events import Event
 from notifier import repository, service
 from notifier.domain import policy, sms
@@ -230,19 +230,61 @@ def reachable(contact: Contact, channel: str) -> str | None:
     return None if address else "no_address"
 
 
+class AttemptInFlight(ServiceUnavailable):
+    """Another execution of the same attempt holds its claim: retried once that one is done."""
+
+    code = "attempt_in_flight"
+    title = "The message is being sent by another execution of the same attempt"
+
+
+def attempt_id_of(ask: AttemptInput) -> str:
+    return f"{ask.delivery_id}:{ask.position}"
+
+
+async def claim_attempt(
+    session: AsyncSession, ask: AttemptInput, lease: timedelta
+) -> AttemptOutcome | None:
+    """Takes the attempt for this execution before anything is sent; None when it is taken.
+
+    Two executions of one attempt can overlap: a workflow task that timed out on a busy
+    server runs its local activities again while the first run is still talking to the
+    provider. Only the holder of the claim (a `queued` row, `created_at` the claim's time)
+    sends; the other answers from the recorded outcome, or is retried while the claim is
+    fresh. A claim older than ``lease`` outlived its holder (a crash mid-send) and is taken
+    over: the one case the message may go twice, with the same Message-ID and
+    Idempotency-Key so the provider can recognise it."""
+    attempt_id = attempt_id_of(ask)
+    now = utcnow()
+    if not await repository.insert_attempt_claim(session, _claim(attempt_id, ask, now)):
+        row = await repository.get_attempt(session, attempt_id)
+        if row is None:  # released between our insert and our read
+            raise AttemptInFlight(attempt_id)
+        if row.status != "queued":  # a retried activity: the provider already has it
+            return _outcome(row)
+        if not await repository.take_over_claim(session, attempt_id, row.created_at, now, lease):
+            raise AttemptInFlight(attempt_id)
+    return None
+
+
+async def release_attempt(session: AsyncSession, ask: AttemptInput) -> None:
+    """Gives the claim back after a failure a retry can cure (nothing was sent)."""
+    await repository.delete_attempt_claim(session, attempt_id_of(ask))
+
+
 async def attempt(
     session: AsyncSession,
     providers: dict[str, Provider],
     settings: NotifierSettings,
     ask: AttemptInput,
 ) -> AttemptOutcome:
-    attempt_id = f"{ask.delivery_id}:{ask.position}"
-    done = await repository.get_attempt(session, attempt_id)
-    if done is not None:  # a retried activity: the provider already has it
-        return _outcome(done)
+    """Sends the claimed attempt (`claim_attempt` first) and records its outcome."""
+    row = await repository.get_attempt(session, attempt_id_of(ask))
+    if row is None:  # the claim was released and taken by nobody: claim again on retry
+        raise AttemptInFlight(attempt_id_of(ask))
+    if row.status != "queued":
+        return _outcome(row)
     delivery = await get_delivery(session, ask.delivery_id)
     contact = await _contact(session, delivery)
-    row = _new_attempt(session, attempt_id, ask)
     reason = reachable(contact, ask.channel) or _sms_rule(delivery, contact, ask.channel)
     if reason:
         row.status, row.reason = "skipped", reason
@@ -251,16 +293,20 @@ async def attempt(
     return _outcome(row)
 
 
+def _claim(attempt_id: str, ask: AttemptInput, now: datetime) -> dict[str, Any]:
+    return {
+        "id": attempt_id,
+        "delivery_id": ask.delivery_id,
+        "position": ask.position,
+        "channel": ask.channel,
+        "status": "queued",
+        "cost": 0,
+        "created_at": now,
+    }
+
+
 def _new_attempt(session: AsyncSession, attempt_id: str, ask: AttemptInput) -> Attempt:
-    row = Attempt(
-        id=attempt_id,
-        delivery_id=ask.delivery_id,
-        position=ask.position,
-        channel=ask.channel,
-        status="queued",
-        cost=0,
-        created_at=utcnow(),
-    )
+    row = Attempt(**_claim(attempt_id, ask, utcnow()))
     session.add(row)
     return row
 
@@ -268,10 +314,11 @@ def _new_attempt(session: AsyncSession, attempt_id: str, ask: AttemptInput) -> A
 async def fail_attempt(session: AsyncSession, ask: AttemptInput, reason: str) -> AttemptOutcome:
     """Records the channel as failed for good (bad data: every retry would fail the same way),
     so the cascade moves on; an attempt already recorded keeps its outcome."""
-    attempt_id = f"{ask.delivery_id}:{ask.position}"
+    attempt_id = attempt_id_of(ask)
     row = await repository.get_attempt(session, attempt_id)
     if row is None:
         row = _new_attempt(session, attempt_id, ask)
+    if row.status == "queued":  # ours (claimed) or never claimed
         row.status, row.reason = "failed", reason[:200]
     return _outcome(row)
 

@@ -1,9 +1,11 @@
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.cursors import older_than
+from kit.db import insert_ignoring_conflict
 from notifier.models import (
     Attempt,
     ConsentChange,
@@ -40,6 +42,36 @@ async def attempts_of(session: AsyncSession, delivery_id: str) -> list[Attempt]:
 
 async def get_attempt(session: AsyncSession, attempt_id: str) -> Attempt | None:
     return await session.get(Attempt, attempt_id)
+
+
+async def insert_attempt_claim(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """The attempt's row as its claim; False when a row for it exists already."""
+    return await insert_ignoring_conflict(session, Attempt.__table__, values)
+
+
+async def take_over_claim(
+    session: AsyncSession, attempt_id: str, claimed_at: datetime, now: datetime, lease: timedelta
+) -> bool:
+    """Takes a claim older than ``lease`` (its holder died); False while it is fresh or when
+    another execution took it first (compare-and-set on the claim's time)."""
+    if claimed_at > now - lease:
+        return False
+    result = await session.execute(
+        update(Attempt)
+        .where(
+            Attempt.id == attempt_id,
+            Attempt.status == "queued",
+            Attempt.created_at == claimed_at,
+        )
+        .values(created_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def delete_attempt_claim(session: AsyncSession, attempt_id: str) -> None:
+    await session.execute(
+        delete(Attempt).where(Attempt.id == attempt_id, Attempt.status == "queued")
+    )
 
 
 async def attempt_by_provider_id(session: AsyncSession, provider_id: str) -> Attempt | None:
