@@ -578,6 +578,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/chains/{chain_id}/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** The path a customer would take through the draft, a version or a given definition: steps and times, each message's channel and policy decision, each grant; nothing is sent, granted or counted */
+        post: operations["dry_run_v1_chains__chain_id__dry_run_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/chains/{chain_id}/publish": {
         parameters: {
             query?: never;
@@ -929,6 +946,54 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AssumedEvent
+         * @description An event the dry run assumes happens at `at`: `purchase`, a customer event the chain
+         *     listens to (`cart.updated`, `purchase.returned`, …) or a reaction to a send step's message
+         *     (`message.opened`, `message.clicked`, `message.delivered` with that step's id).
+         */
+        AssumedEvent: {
+            /**
+             * Type
+             * @example message.clicked
+             */
+            type: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Step */
+            step?: string | null;
+            /**
+             * Payload
+             * @default {}
+             */
+            payload: {
+                [key: string]: unknown;
+            };
+        };
+        /** Assumptions */
+        Assumptions: {
+            /**
+             * Purchase At
+             * @description The customer buys at this time (the usual goal)
+             */
+            purchase_at?: string | null;
+            /**
+             * Events
+             * @default []
+             */
+            events: components["schemas"]["AssumedEvent"][];
+            /**
+             * Trigger
+             * @description The trigger's payload, e.g. a cart's `items`
+             * @default {}
+             */
+            trigger: {
+                [key: string]: unknown;
+            };
+        };
         /**
          * AttributeIs
          * @description A test on `profile.*` (the customer) or `trigger.*` (the trigger event).
@@ -1702,6 +1767,21 @@ export interface components {
             exited: components["schemas"]["Split"];
             conversions: components["schemas"]["Split"];
         };
+        /** Deferral */
+        Deferral: {
+            /**
+             * Reason
+             * @example quiet_hours
+             * @example daily_cap
+             * @example pause
+             */
+            reason: string;
+            /**
+             * Until
+             * Format: date-time
+             */
+            until: string;
+        };
         /** Delivery */
         Delivery: {
             /** Id */
@@ -1750,6 +1830,157 @@ export interface components {
              * @description Pass as `cursor` for the next page; null: last
              */
             next_cursor: string | null;
+        };
+        /** DryRunGrant */
+        DryRunGrant: {
+            /** Amount */
+            amount: number;
+            /** Lifetime Days */
+            lifetime_days: number;
+            /**
+             * Active From
+             * Format: date-time
+             */
+            active_from: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+        };
+        /**
+         * DryRunIn
+         * @example {
+         *       "assume": {
+         *         "purchase_at": "2026-03-20T12:00:00Z"
+         *       },
+         *       "customer_id": "3f0c2a8e-4b1d-4c1e-9a57-2d1f0e6b7c90"
+         *     }
+         */
+        DryRunIn: {
+            /** Customer Id */
+            customer_id: string;
+            /**
+             * Version
+             * @description A published version; none: the draft
+             */
+            version?: number | null;
+            /** @description A definition to try instead of the draft or a version */
+            definition?: components["schemas"]["ChainDefinition"] | null;
+            /**
+             * Start At
+             * @description When it starts; now
+             */
+            start_at?: string | null;
+            /**
+             * Time Zone
+             * @description The customer's zone; else their profile's
+             */
+            time_zone?: string | null;
+            /**
+             * @default {
+             *       "events": [],
+             *       "trigger": {}
+             *     }
+             */
+            assume: components["schemas"]["Assumptions"];
+        };
+        /**
+         * DryRunMessage
+         * @description One message a send step would hand the notifier, and what the notifier would decide:
+         *     `sent` (on `channel`, at `sent_at`, after any `deferrals`), `dropped` (over the cap),
+         *     `skipped` (no channel reaches the customer), `deferred` (still held back when the chain
+         *     stopped waiting, a day on) or `cancelled` (the chain ended while it was held back).
+         */
+        DryRunMessage: {
+            /** Template */
+            template: string;
+            /** Channels */
+            channels: ("email" | "sms" | "push" | "messenger")[];
+            /**
+             * Asked At
+             * Format: date-time
+             */
+            asked_at: string;
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "sent" | "dropped" | "skipped" | "deferred" | "cancelled";
+            /** Reason */
+            reason?: string | null;
+            /** Channel */
+            channel?: ("email" | "sms" | "push" | "messenger") | null;
+            /** Sent At */
+            sent_at?: string | null;
+            /**
+             * Deferrals
+             * @default []
+             */
+            deferrals: components["schemas"]["Deferral"][];
+            /**
+             * Skipped
+             * @default []
+             */
+            skipped: components["schemas"]["SkippedChannel"][];
+        };
+        /** DryRunOut */
+        DryRunOut: {
+            /** Chain Id */
+            chain_id: string;
+            /**
+             * Version
+             * @description The version walked; null for the draft or a body
+             */
+            version: number | null;
+            /** Customer Id */
+            customer_id: string;
+            /**
+             * Holdout
+             * @description The customer is in the chain's control group: really, they would get nothing; the path shows what the treated group gets
+             */
+            holdout: boolean;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Steps */
+            steps: components["schemas"]["DryRunStep"][];
+            /** Exit Reason */
+            exit_reason: string;
+            /**
+             * Exited At
+             * Format: date-time
+             */
+            exited_at: string;
+        };
+        /** DryRunStep */
+        DryRunStep: {
+            /** Step Id */
+            step_id: string;
+            /** Kind */
+            kind: string;
+            /** Visit */
+            visit: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Left At
+             * Format: date-time
+             */
+            left_at: string;
+            /** Next */
+            next: string | null;
+            /**
+             * Messages
+             * @default []
+             */
+            messages: components["schemas"]["DryRunMessage"][];
+            grant?: components["schemas"]["DryRunGrant"] | null;
         };
         /**
          * EnrollmentCounts
@@ -2900,6 +3131,21 @@ export interface components {
              * @description A marketer API key `rp_…`
              */
             key: string;
+        };
+        /** SkippedChannel */
+        SkippedChannel: {
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "email" | "sms" | "push" | "messenger";
+            /**
+             * Reason
+             * @example no_consent
+             * @example no_address
+             * @example no_template
+             */
+            reason: string;
         };
         /** SmsLength */
         SmsLength: {
@@ -8419,6 +8665,141 @@ export interface operations {
                 };
             };
             /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    dry_run_v1_chains__chain_id__dry_run_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
+                 * @example till-7-2024-05-17-000123
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                chain_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DryRunIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DryRunOut"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chain_not_found`, `chain_version_not_found`. Not found, or not this key's customer: `chain_not_found`, `chain_version_not_found`, `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `chain_invalid`, `id_mismatch`, `validation_error`. Invalid input; `errors` names each field: `chain_invalid`, `id_mismatch`, `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from gateway.auth import scoped
 from gateway.keys import Caller
 from gateway.marketer.definition import ChainDefinition
+from gateway.marketer.dry_run import DryRunIn, DryRunOut
 from gateway.marketer.schemas import (
     CampaignAction,
     CampaignCreate,
@@ -132,6 +133,21 @@ async def enrollment(
 )
 async def cancel(chain_id: str, customer_id: str, _key: Marketer, client: Orchestrator) -> Response:
     return await forward(client, "POST", f"/chains/{chain_id}/enrollments/{customer_id}/cancel")
+
+
+@router.post(
+    "/chains/{chain_id}/dry-run",
+    response_model=DryRunOut,
+    summary="The path a customer would take through the draft, a version or a given "
+    "definition: steps and times, each message's channel and policy decision, each grant; "
+    "nothing is sent, granted or counted",
+    responses={
+        404: {"description": "`chain_not_found`, `chain_version_not_found`"},
+        422: {"description": "`chain_invalid`, `id_mismatch`, `validation_error`"},
+    },
+)
+async def dry_run(chain_id: str, body: DryRunIn, _key: Marketer, client: Orchestrator) -> Response:
+    return await forward(client, "POST", f"/chains/{chain_id}/dry-run", body)
 
 
 @router.post(

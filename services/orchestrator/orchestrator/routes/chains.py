@@ -18,9 +18,11 @@ from orchestrator import (
 )
 from orchestrator.definitions.builtin import BUILT_IN
 from orchestrator.definitions.model import ChainDefinition
+from orchestrator.dry_runs import service as dry_runs
+from orchestrator.dry_runs.schemas import DryRunIn, DryRunOut
 from orchestrator.enrollments import Runtime
 from orchestrator.errors import ChainNotActive, EnrollmentNotFound, EnrollmentRefused
-from orchestrator.routes.deps import NotifierDep, RuntimeDep, SegmentsDep
+from orchestrator.routes.deps import ActivitiesDep, NotifierDep, RuntimeDep, SegmentsDep
 from orchestrator.schedules.service import ensure_schedule, follow_lifecycle
 from orchestrator.schemas import (
     Cancelled,
@@ -129,6 +131,25 @@ async def test_send_step(
 ) -> StepTestSent:
     draft = ChainDefinition.model_validate((await chains.get(session, chain_id)).draft)
     return StepTestSent.model_validate(await step_tests.test_send(notifier, draft, step_id, body))
+
+
+@router.post(
+    "/{chain_id}/dry-run",
+    response_model=DryRunOut,
+    summary="The path a customer would take through the draft, a version or a given "
+    "definition: steps and times, each message's channel and policy decision, each grant; "
+    "nothing is sent, granted or counted",
+    responses={
+        404: {"description": "`chain_not_found`, `chain_version_not_found`"},
+        422: {"description": "`chain_invalid`, `id_mismatch`, `validation_error`"},
+        503: {"description": "`notifier_unavailable`, `segments_unavailable`"},
+    },
+)
+async def dry_run(
+    chain_id: str, body: DryRunIn, session: SessionDep, activities: ActivitiesDep
+) -> DryRunOut:
+    definition, version = await chains.to_try(session, chain_id, body.version, body.definition)
+    return await dry_runs.walk(definition, version, body, activities)
 
 
 @router.post("/{chain_id}/pause", response_model=ChainOut, summary="Stop new enrollments")
