@@ -256,7 +256,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A chain's enrollments newest first, with counts by status, version and exit reason */
+        /** A chain's enrollments newest first, with counts by status, version, exit reason and step */
         get: operations["list_enrollments_v1_chains__chain_id__enrollments_get"];
         put?: never;
         /** Enroll a customer now (409 `enrollment_refused` when re-entry says not yet) */
@@ -2004,6 +2004,13 @@ export interface components {
             by_exit_reason: {
                 [key: string]: number;
             };
+            /**
+             * By Step
+             * @description By the step an active enrollment is at, or an exited one left the chain at
+             */
+            by_step: {
+                [key: string]: number;
+            };
         };
         /**
          * EnrollmentCreate
@@ -2103,6 +2110,11 @@ export interface components {
          *         "by_status": {
          *           "active": 80,
          *           "exited": 40
+         *         },
+         *         "by_step": {
+         *           "offer": 12,
+         *           "wait_goal": 40,
+         *           "wait_reminder": 68
          *         },
          *         "by_version": {
          *           "1": 30,
@@ -5444,6 +5456,8 @@ export interface operations {
                 /** @description `next_cursor` of the previous page */
                 cursor?: string | null;
                 status?: ("active" | "exited") | null;
+                /** @description Only those at this step now, or that left the chain there */
+                step?: string | null;
             };
             header?: never;
             path: {
@@ -5532,7 +5546,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `limit` outside 1..200. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            /** @description `limit` outside 1..200, bad `step`. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */

@@ -17,7 +17,7 @@ from orchestrator import (
     step_tests,
 )
 from orchestrator.definitions.builtin import BUILT_IN
-from orchestrator.definitions.model import ChainDefinition
+from orchestrator.definitions.model import STEP_ID, ChainDefinition
 from orchestrator.dry_runs import service as dry_runs
 from orchestrator.dry_runs.schemas import DryRunIn, DryRunOut
 from orchestrator.enrollments import Runtime
@@ -225,7 +225,7 @@ async def enroll(
     summary="A chain's enrollments newest first, a page at a time, with counts",
     responses={
         400: {"description": "`invalid_cursor`"},
-        422: {"description": "A bad `limit` or `status`"},
+        422: {"description": "A bad `limit`, `status` or `step`"},
     },
 )
 async def list_enrollments(
@@ -235,9 +235,18 @@ async def list_enrollments(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     status: Literal["active", "exited"] | None = None,
+    step: Annotated[
+        str | None,
+        Query(
+            pattern=STEP_ID,
+            description="Only those at this step now, or that left the chain there",
+        ),
+    ] = None,
 ) -> EnrollmentPage:
     await chains.get(session, chain_id)
-    return await enrollment_pages.page(session, runtime.temporal, chain_id, limit, cursor, status)
+    return await enrollment_pages.page(
+        session, runtime.temporal, chain_id, limit, cursor, status, step
+    )
 
 
 @router.get("/{chain_id}/enrollments/{customer_id}", response_model=EnrollmentOut)
