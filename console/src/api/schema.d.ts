@@ -3235,6 +3235,27 @@ export interface components {
             messages: {
                 [key: string]: number;
             };
+            /**
+             * Deferred
+             * @description Messages held back now, by reason (quiet_hours, daily_cap, pause)
+             * @example {
+             *       "daily_cap": 1,
+             *       "quiet_hours": 3
+             *     }
+             */
+            deferred: {
+                [key: string]: number;
+            };
+            /**
+             * Skipped
+             * @description Messages never tried, by reason (no_consent, no_address, daily_cap, …)
+             * @example {
+             *       "no_consent": 5
+             *     }
+             */
+            skipped: {
+                [key: string]: number;
+            };
             /** Points Granted */
             points_granted: number;
         };
