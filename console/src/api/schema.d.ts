@@ -406,23 +406,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/v1/customers/{customer_id}/deliveries": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A customer's messages newest first, each with why it was sent, held back or dropped */
-        get: operations["customer_deliveries_v1_customers__customer_id__deliveries_get"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/v1/chains": {
         parameters: {
             query?: never;
@@ -994,6 +977,29 @@ export interface components {
                 [key: string]: unknown;
             };
         };
+        /** Attempt */
+        Attempt: {
+            /** Id */
+            id: string;
+            /** Position */
+            position: number;
+            /** Channel */
+            channel: string;
+            /** Status */
+            status: string;
+            /** Reason */
+            reason: string | null;
+            /** Cost */
+            cost: number;
+            /** Sent At */
+            sent_at: string | null;
+            /** Delivered At */
+            delivered_at: string | null;
+            /** Opened At */
+            opened_at: string | null;
+            /** Clicked At */
+            clicked_at: string | null;
+        };
         /**
          * AttributeIs
          * @description A test on `profile.*` (the customer) or `trigger.*` (the trigger event).
@@ -1033,7 +1039,8 @@ export interface components {
         };
         /**
          * Balance
-         * @description From loyalty: points (integers) now, and the next amounts to expire with their dates.
+         * @description From loyalty: points (integers) now, the next amounts to expire with their dates, and
+         *     the next to become spendable (granted with an activation delay) with when and until when.
          */
         Balance: {
             /** Available */
@@ -1051,8 +1058,16 @@ export interface components {
              * @description minor units
              */
             trailing_spend: number;
-            /** Expiring */
+            /**
+             * Expiring
+             * @description soonest first, pending ones included
+             */
             expiring: components["schemas"]["gateway__marketer__customer__ExpiringPoints"][];
+            /**
+             * Pending Lots
+             * @description soonest first
+             */
+            pending_lots: components["schemas"]["PendingPoints"][];
         };
         /**
          * BalanceOut
@@ -1767,6 +1782,30 @@ export interface components {
             exited: components["schemas"]["Split"];
             conversions: components["schemas"]["Split"];
         };
+        /**
+         * Decision
+         * @description A careful-communication decision: `send`, `defer` (until when, and why: `quiet_hours`,
+         *     `daily_cap`, `pause`) or `drop`.
+         */
+        Decision: {
+            /**
+             * Action
+             * @example defer
+             */
+            action: string;
+            /**
+             * Reason
+             * @example quiet_hours
+             */
+            reason: string;
+            /**
+             * Decided At
+             * Format: date-time
+             */
+            decided_at: string;
+            /** Until */
+            until: string | null;
+        };
         /** Deferral */
         Deferral: {
             /**
@@ -1781,55 +1820,6 @@ export interface components {
              * Format: date-time
              */
             until: string;
-        };
-        /** Delivery */
-        Delivery: {
-            /** Id */
-            id: string;
-            /** Customer Id */
-            customer_id: string;
-            /** Channel */
-            channel: string;
-            /** Template */
-            template: string;
-            /**
-             * Source
-             * @description `chain:<id>:v<n>:<step>` or `campaign:<id>`
-             */
-            source: string;
-            /** Status */
-            status: string;
-            /** Reason */
-            reason: string | null;
-            /** Deferred Until */
-            deferred_until?: string | null;
-            /**
-             * Created At
-             * Format: date-time
-             */
-            created_at: string;
-            /** Sent At */
-            sent_at: string | null;
-            /**
-             * Attempts
-             * @default []
-             */
-            attempts: components["schemas"]["gateway__marketer__templates__Attempt"][];
-            /**
-             * Decisions
-             * @default []
-             */
-            decisions: components["schemas"]["gateway__marketer__templates__Decision"][];
-        };
-        /** DeliveryPage */
-        DeliveryPage: {
-            /** Items */
-            items: components["schemas"]["Delivery"][];
-            /**
-             * Next Cursor
-             * @description Pass as `cursor` for the next page; null: last
-             */
-            next_cursor: string | null;
         };
         /** DryRunGrant */
         DryRunGrant: {
@@ -2402,12 +2392,12 @@ export interface components {
              * Attempts
              * @default []
              */
-            attempts: components["schemas"]["gateway__marketer__customer__Attempt"][];
+            attempts: components["schemas"]["Attempt"][];
             /**
              * Decisions
              * @default []
              */
-            decisions: components["schemas"]["gateway__marketer__customer__Decision"][];
+            decisions: components["schemas"]["Decision"][];
         };
         /**
          * MessageOutcomes
@@ -3599,95 +3589,23 @@ export interface components {
              */
             after_days: number;
         };
-        /** Attempt */
-        gateway__marketer__customer__Attempt: {
-            /** Id */
-            id: string;
-            /** Position */
-            position: number;
-            /** Channel */
-            channel: string;
-            /** Status */
-            status: string;
-            /** Reason */
-            reason: string | null;
-            /** Cost */
-            cost: number;
-            /** Sent At */
-            sent_at: string | null;
-            /** Delivered At */
-            delivered_at: string | null;
-            /** Opened At */
-            opened_at: string | null;
-            /** Clicked At */
-            clicked_at: string | null;
-        };
-        /**
-         * Decision
-         * @description A careful-communication decision: `send`, `defer` (until when, and why: `quiet_hours`,
-         *     `daily_cap`, `pause`) or `drop`.
-         */
-        gateway__marketer__customer__Decision: {
-            /**
-             * Action
-             * @example defer
-             */
-            action: string;
-            /**
-             * Reason
-             * @example quiet_hours
-             */
-            reason: string;
-            /**
-             * Decided At
-             * Format: date-time
-             */
-            decided_at: string;
-            /** Until */
-            until: string | null;
-        };
         /** ExpiringPoints */
         gateway__marketer__customer__ExpiringPoints: {
-            /** Amount */
+            /**
+             * Amount
+             * @description points that burn at expires_at unless spent
+             */
             amount: number;
             /**
              * Expires At
              * Format: date-time
              */
             expires_at: string;
-        };
-        /** Attempt */
-        gateway__marketer__templates__Attempt: {
-            /** Channel */
-            channel: string;
-            /** Status */
-            status: string;
-            /** Reason */
-            reason: string | null;
-            /** Cost */
-            cost: number;
-            /** Sent At */
-            sent_at: string | null;
-        };
-        /** Decision */
-        gateway__marketer__templates__Decision: {
             /**
-             * Action
-             * @description `send`, `defer` or `drop`
+             * Pending
+             * @description the part of amount not spendable yet (see pending_lots)
              */
-            action: string;
-            /**
-             * Reason
-             * @description allowed, quiet_hours, pause, daily_cap, …
-             */
-            reason: string;
-            /**
-             * Decided At
-             * Format: date-time
-             */
-            decided_at: string;
-            /** Until */
-            until: string | null;
+            pending: number;
         };
         /** ExpiringPoints */
         loyalty__schemas__ExpiringPoints: {
@@ -7154,136 +7072,6 @@ export interface operations {
                 };
             };
             /** @description `invalid_scope`. Invalid input; `errors` names each field: `invalid_scope`, `validation_error`, `invalid_path_parameter`, `invalid_characters` */
-            422: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
-            429: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
-            503: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
-    customer_deliveries_v1_customers__customer_id__deliveries_get: {
-        parameters: {
-            query?: {
-                /** @description Page size */
-                limit?: number;
-                /** @description `next_cursor` of a page */
-                cursor?: string | null;
-            };
-            header?: never;
-            path: {
-                customer_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
-                    RateLimit?: string;
-                    /** @description The key's quota and window: `"default";q=100;w=2` */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeliveryPage"];
-                };
-            };
-            /** @description `invalid_cursor`. Bad request: `invalid_cursor`, `malformed_json`, `invalid_idempotency_key` */
-            400: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
-            401: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
-            403: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `contact_not_found`. Not found, or not this key's customer: `contact_not_found`, `not_found` */
-            404: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
-            409: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body too large: `payload_too_large` */
-            413: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `limit` not 1..200. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
