@@ -862,7 +862,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Members, a page at a time */
+        /** Members, a page at a time (400 `invalid_cursor`) */
         get: operations["members_v1_segments__segment_id__members_get"];
         put?: never;
         post?: never;
@@ -11378,7 +11378,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            /** @description Bad request: `invalid_cursor`, `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
