@@ -570,7 +570,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** The path a customer would take through the draft, a version or a given definition: steps and times, each message's channel and policy decision, each grant; nothing is sent, granted or counted */
+        /** Dry-run the chain for one customer: each step and when, each message's channel and policy decision, each grant (nothing sent, granted or counted) */
         post: operations["dry_run_v1_chains__chain_id__dry_run_post"];
         delete?: never;
         options?: never;
@@ -1835,6 +1835,7 @@ export interface components {
             /**
              * Expires At
              * Format: date-time
+             * @description `active_from` + `lifetime_days`; loyalty burns the points at the end of that day in the programme's time zone
              */
             expires_at: string;
         };
@@ -8589,7 +8590,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `chain_not_found`, `chain_version_not_found`. Not found, or not this key's customer: `chain_not_found`, `chain_version_not_found`, `not_found` */
+            /** @description Not found, or not this key's customer: `chain_not_found`, `chain_version_not_found`, `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -8622,7 +8623,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `chain_invalid`, `id_mismatch`, `validation_error`. Invalid input; `errors` names each field: `chain_invalid`, `id_mismatch`, `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            /** @description Invalid input; `errors` names each field: `chain_invalid`, `id_mismatch`, `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */

@@ -91,7 +91,10 @@ class DryRunGrant(BaseModel):
     amount: int
     lifetime_days: int
     active_from: datetime
-    expires_at: datetime
+    expires_at: datetime = Field(
+        description="`active_from` + `lifetime_days`; loyalty burns the points at the end of "
+        "that day in the programme's time zone"
+    )
 
 
 class DryRunStep(BaseModel):

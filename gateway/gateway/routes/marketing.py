@@ -26,6 +26,7 @@ from gateway.marketer.schemas import (
     Validated,
     VersionOut,
 )
+from gateway.routes.problems import problems
 from gateway.upstreams import Orchestrator, forward
 
 router = APIRouter(prefix="/v1", tags=["marketing"])
@@ -138,13 +139,11 @@ async def cancel(chain_id: str, customer_id: str, _key: Marketer, client: Orches
 @router.post(
     "/chains/{chain_id}/dry-run",
     response_model=DryRunOut,
-    summary="The path a customer would take through the draft, a version or a given "
-    "definition: steps and times, each message's channel and policy decision, each grant; "
-    "nothing is sent, granted or counted",
-    responses={
-        404: {"description": "`chain_not_found`, `chain_version_not_found`"},
-        422: {"description": "`chain_invalid`, `id_mismatch`, `validation_error`"},
-    },
+    summary="Dry-run the chain for one customer: each step and when, each message's channel "
+    "and policy decision, each grant (nothing sent, granted or counted)",
+    responses=problems(
+        {404: "chain_not_found, chain_version_not_found", 422: "chain_invalid, id_mismatch"}
+    ),
 )
 async def dry_run(chain_id: str, body: DryRunIn, _key: Marketer, client: Orchestrator) -> Response:
     return await forward(client, "POST", f"/chains/{chain_id}/dry-run", body)
