@@ -1,11 +1,13 @@
 """The customer view through the running platform: every service's part of one customer."""
 
 import uuid
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from kit.clock import utcnow
 from kit.stack import Platform
 from kit.testing import wait_for
 
@@ -14,6 +16,10 @@ pytestmark = pytest.mark.e2e
 
 def bearer(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}"}
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
 
 
 async def test_a_registered_customer_is_seen_whole_with_their_welcome_chain(
@@ -35,6 +41,21 @@ async def test_a_registered_customer_is_seen_whole_with_their_welcome_chain(
             return view if view["contact"] and passed and decided else None
 
         view = await wait_for(whole, "the welcome chain to enroll and message them", 90)
+        later = utcnow().replace(microsecond=0) + timedelta(days=2)
+        grant = {
+            "idempotency_key": f"view-{customer}",
+            "member_id": customer,
+            "amount": 70,
+            "source": "manual",
+            "lifetime_days": 30,
+            "active_from": later.isoformat(),
+        }
+        async with httpx.AsyncClient(base_url=platform.service("loyalty")) as loyalty:
+            granted = await loyalty.post("/grants", json=grant)
+        assert granted.status_code == 201, granted.text
+        expires = datetime.fromisoformat(granted.json()["expires_at"])
+        answer = await client.get(f"/v1/customers/{customer}/view", headers=bearer(marketer))
+        points = answer.json()["balance"]
         refused = await client.get(
             f"/v1/customers/{customer}/view", headers=bearer(platform.pos_key)
         )
@@ -45,6 +66,11 @@ async def test_a_registered_customer_is_seen_whole_with_their_welcome_chain(
     assert view["profile"]["email"] == body["email"]
     assert view["contact"]["consents"]["email"] is True
     assert view["balance"]["available"] >= 0
+    assert points["pending"] == 70
+    assert points["pending_lots"] == [
+        {"amount": 70, "active_from": iso(later), "expires_at": iso(expires)}
+    ]
+    assert {"amount": 70, "expires_at": iso(expires), "pending": 70} in points["expiring"]
     (welcome,) = [e for e in view["enrollments"]["items"] if e["chain_id"] == "welcome"]
     assert [s["step"] for s in welcome["steps"]][:2] == ["welcome", "wait_first_purchase"]
     assert (welcome["status"], welcome["step"]) == ("active", "wait_first_purchase")

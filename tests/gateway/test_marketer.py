@@ -141,7 +141,7 @@ async def test_a_marketer_edits_previews_and_follows_a_template_through_the_gate
         assert enrolled.status_code == 201, enrolled.text
 
         async def offered() -> list[dict[str, Any]] | None:
-            answer = await gateway.get(f"/v1/customers/{member}/deliveries", headers=marketer)
+            answer = await gateway.get(f"/v1/customers/{member}/messages", headers=marketer)
             items = answer.json()["items"] if answer.status_code == 200 else []
             chain = [d for d in items if d["source"].startswith("chain:")]  # not the test sends
             sent = [d for d in chain if d["template"] == "reactivation_offer" and d["sent_at"]]
@@ -149,12 +149,10 @@ async def test_a_marketer_edits_previews_and_follows_a_template_through_the_gate
 
         (delivery, *_) = await wait_for(offered, "the reactivation offer", timeout=60)
         # The test send is listed too, marked by its source.
-        listed = await gateway.get(f"/v1/customers/{member}/deliveries", headers=marketer)
+        listed = await gateway.get(f"/v1/customers/{member}/messages", headers=marketer)
         assert f"test:{name}" in {d["source"] for d in listed.json()["items"]}
         assert delivery["source"] == f"chain:{chain_id}:v1:offer"
         assert ("send", "allowed") in [(d["action"], d["reason"]) for d in delivery["decisions"]]
         assert (
-            await gateway.get(
-                f"/v1/customers/{member}/deliveries", headers=bearer(platform.pos_key)
-            )
+            await gateway.get(f"/v1/customers/{member}/messages", headers=bearer(platform.pos_key))
         ).status_code == 403

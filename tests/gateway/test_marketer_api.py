@@ -84,3 +84,24 @@ async def test_a_pos_key_cannot_write_chains(platform: Platform) -> None:
         headers = {"Authorization": f"Bearer {platform.pos_key}"}
         answer = await client.post("/v1/chains", json=winback("pos-chain"), headers=headers)
     assert (answer.status_code, answer.json()["code"]) == (403, "missing_scope")
+
+
+async def test_every_paged_list_refuses_a_cursor_it_did_not_give(
+    marketer: httpx.AsyncClient,
+) -> None:
+    """One family per service behind the gateway; a forged cursor is 400 `invalid_cursor`."""
+    rule = {"attribute": "city", "op": "eq", "value": "Lyon"}
+    body = {"name": f"Paged {uuid.uuid4().hex[:8]}", "definition": rule}
+    created = await marketer.post("/v1/segments", json=body)
+    assert created.status_code == 201, created.text
+    lists = [
+        "/v1/templates",
+        f"/v1/segments/{created.json()['id']}/members",
+        "/v1/chains/welcome/enrollments",
+        f"/v1/customers/{uuid.uuid4()}/enrollments",
+        f"/v1/customers/{uuid.uuid4()}/messages",
+    ]
+    for path in lists:
+        for forged in ("bm9uc2Vuc2U", "not-a-cursor"):
+            answer = await marketer.get(path, params={"cursor": forged})
+            assert (answer.status_code, answer.json()["code"]) == (400, "invalid_cursor"), path

@@ -25,6 +25,7 @@ ROUTES = [
     ("get", "/v1/chains/{chain_id}/versions", "/chains/{chain_id}/versions"),
     ("get", "/v1/chains/{chain_id}/versions/{number}", "/chains/{chain_id}/versions/{number}"),
     ("post", "/v1/chains/{chain_id}/publish", "/chains/{chain_id}/publish"),
+    ("post", "/v1/chains/{chain_id}/dry-run", "/chains/{chain_id}/dry-run"),
     ("post", "/v1/chains/{chain_id}/{action}", "/chains/{chain_id}/pause"),
     ("post", "/v1/chains/{chain_id}/{action}", "/chains/{chain_id}/resume"),
     ("post", "/v1/chains/{chain_id}/{action}", "/chains/{chain_id}/archive"),

@@ -5,8 +5,8 @@ from kit.errors import IdempotencyKeyReused
 from loyalty import errors as loyalty_errors
 from notifier import deliveries
 from notifier.workflows.delivery import DeliveryWorkflow
+from orchestrator.workflows import delivery as chain_delivery
 from orchestrator.workflows.messages import SendMessage
-from orchestrator.workflows.steps import delivery as chain_delivery
 
 
 def test_the_notifier_serves_the_workflow_the_orchestrator_starts() -> None:

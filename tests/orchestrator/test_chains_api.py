@@ -188,7 +188,17 @@ async def test_enrollments_are_paged_with_a_cursor_and_counted(orchestrator: Orc
     rest = await api.get(f"/chains/paged/enrollments?limit=2&cursor={first['next_cursor']}")
     assert [i["customer_id"] for i in rest.json()["items"]] == [customers[0]]
     assert rest.json()["next_cursor"] is None
-    for bad in ("limit=0", "limit=201", "status=gone"):
+
+    async def waiting_at_pause() -> list[str] | None:
+        found = (await api.get("/chains/paged/enrollments?status=active&step=pause")).json()
+        return [i["customer_id"] for i in found["items"]] if len(found["items"]) == 2 else None
+
+    assert await wait_for(waiting_at_pause, "both sent and waiting") == customers[:0:-1]
+    counted = (await api.get("/chains/paged/enrollments")).json()["counts"]["by_step"]
+    assert counted["pause"] >= 2 and sum(counted.values()) == 3, counted
+    nowhere = (await api.get("/chains/paged/enrollments?step=nowhere")).json()
+    assert nowhere["items"] == []
+    for bad in ("limit=0", "limit=201", "status=gone", "step=Not-A-Step"):
         refused = await api.get(f"/chains/paged/enrollments?{bad}")
         assert refused.status_code == 422, bad
     for forged in ("nonsense", "bm9uc2Vuc2U"):

@@ -63,3 +63,36 @@ async def test_steps_count_who_reached_waits_and_left_and_days_count_enrollments
 async def test_an_unknown_chain_has_no_step_report(orchestrator: Orchestrator) -> None:
     answer = await orchestrator.api.get("/analytics/chains/nope/steps")
     assert (answer.status_code, answer.json()["code"]) == (404, "chain_not_found")
+
+
+async def test_send_steps_report_what_the_notifier_held_back_or_never_tried(
+    orchestrator: Orchestrator,
+) -> None:
+    """One message a day: the second send waits for tomorrow (deferred, `daily_cap`); a customer
+    with no e-mail consent is skipped at the first (`no_consent`)."""
+    api, notifier = orchestrator.api, orchestrator.notifier
+    chain = {
+        **CHAIN,
+        "id": "held",
+        "steps": [
+            {"kind": "send", "id": "first", "template": "funnel_hello"},
+            {"kind": "send", "id": "second", "template": "funnel_later"},
+        ],
+    }
+    await notifier.install("funnel_hello", "funnel_later")
+    one_a_day = {"daily_cap": 1, "quiet_start": "00:00", "quiet_end": "00:00"}
+    assert (await notifier.api.put("/policies/chain:held", json=one_a_day)).is_success
+    assert (await api.post("/chains", json=chain)).status_code == 201
+    assert (await api.post("/chains/held/publish")).status_code == 200
+    for customer in (await notifier.customer(), await notifier.customer(channels=("sms",))):
+        answer = await api.post("/chains/held/enrollments", json={"customer_id": customer})
+        assert answer.status_code == 201, answer.text
+
+    async def held() -> dict[str, Any] | None:
+        found = (await api.get("/analytics/chains/held/steps")).json()
+        steps = {s["step"]: s for s in found["versions"][0]["steps"]}
+        return steps if steps["second"]["deferred"] == {"daily_cap": 2} else None
+
+    steps = await wait_for(held, "both second messages deferred to tomorrow", timeout=90)
+    assert (steps["first"]["skipped"], steps["first"]["deferred"]) == ({"no_consent": 1}, {})
+    assert steps["second"]["skipped"] == {}

@@ -63,6 +63,9 @@ async def test_a_segment_is_created_listed_paged_exported_and_deleted(
     )
     assert first["members"] + rest.json()["members"] == buyers
     assert rest.json()["next_cursor"] is None
+    for forged in (buyers[0], "not a cursor"):  # a member's id is not a cursor either
+        refused = await client.get(f"/segments/{segment['id']}/members", params={"cursor": forged})
+        assert (refused.status_code, refused.json()["code"]) == (400, "invalid_cursor")
 
     export = await client.get(f"/segments/{segment['id']}/members/export")
     assert export.headers["content-type"].startswith("text/csv")

@@ -256,7 +256,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A chain's enrollments newest first, with counts by status, version and exit reason */
+        /** A chain's enrollments newest first, with counts by status, version, exit reason and step */
         get: operations["list_enrollments_v1_chains__chain_id__enrollments_get"];
         put?: never;
         /** Enroll a customer now (409 `enrollment_refused` when re-entry says not yet) */
@@ -399,23 +399,6 @@ export interface paths {
         get: operations["get_override_v1_policies__kind___owner_id__get"];
         /** Override the programme's policy for one chain or campaign */
         put: operations["put_override_v1_policies__kind___owner_id__put"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/v1/customers/{customer_id}/deliveries": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** A customer's messages newest first, each with why it was sent, held back or dropped */
-        get: operations["customer_deliveries_v1_customers__customer_id__deliveries_get"];
-        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -572,6 +555,23 @@ export interface paths {
         put?: never;
         /** End an enrollment */
         post: operations["cancel_v1_chains__chain_id__enrollments__customer_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/chains/{chain_id}/dry-run": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Dry-run the chain for one customer: each step and when, each message's channel and policy decision, each grant (nothing sent, granted or counted) */
+        post: operations["dry_run_v1_chains__chain_id__dry_run_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -862,7 +862,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Members, a page at a time */
+        /** Members, a page at a time (400 `invalid_cursor`) */
         get: operations["members_v1_segments__segment_id__members_get"];
         put?: never;
         post?: never;
@@ -930,6 +930,77 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * AssumedEvent
+         * @description An event the dry run assumes happens at `at`: `purchase`, a customer event the chain
+         *     listens to (`cart.updated`, `purchase.returned`, …) or a reaction to a send step's message
+         *     (`message.opened`, `message.clicked`, `message.delivered` with that step's id).
+         */
+        AssumedEvent: {
+            /**
+             * Type
+             * @example message.clicked
+             */
+            type: string;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** Step */
+            step?: string | null;
+            /**
+             * Payload
+             * @default {}
+             */
+            payload: {
+                [key: string]: unknown;
+            };
+        };
+        /** Assumptions */
+        Assumptions: {
+            /**
+             * Purchase At
+             * @description The customer buys at this time (the usual goal)
+             */
+            purchase_at?: string | null;
+            /**
+             * Events
+             * @default []
+             */
+            events: components["schemas"]["AssumedEvent"][];
+            /**
+             * Trigger
+             * @description The trigger's payload, e.g. a cart's `items`
+             * @default {}
+             */
+            trigger: {
+                [key: string]: unknown;
+            };
+        };
+        /** Attempt */
+        Attempt: {
+            /** Id */
+            id: string;
+            /** Position */
+            position: number;
+            /** Channel */
+            channel: string;
+            /** Status */
+            status: string;
+            /** Reason */
+            reason: string | null;
+            /** Cost */
+            cost: number;
+            /** Sent At */
+            sent_at: string | null;
+            /** Delivered At */
+            delivered_at: string | null;
+            /** Opened At */
+            opened_at: string | null;
+            /** Clicked At */
+            clicked_at: string | null;
+        };
+        /**
          * AttributeIs
          * @description A test on `profile.*` (the customer) or `trigger.*` (the trigger event).
          */
@@ -968,7 +1039,8 @@ export interface components {
         };
         /**
          * Balance
-         * @description From loyalty: points (integers) now, and the next amounts to expire with their dates.
+         * @description From loyalty: points (integers) now, the next amounts to expire with their dates, and
+         *     the next to become spendable (granted with an activation delay) with when and until when.
          */
         Balance: {
             /** Available */
@@ -986,8 +1058,16 @@ export interface components {
              * @description minor units
              */
             trailing_spend: number;
-            /** Expiring */
+            /**
+             * Expiring
+             * @description soonest first, pending ones included
+             */
             expiring: components["schemas"]["gateway__marketer__customer__ExpiringPoints"][];
+            /**
+             * Pending Lots
+             * @description soonest first
+             */
+            pending_lots: components["schemas"]["gateway__marketer__customer__PendingPoints"][];
         };
         /**
          * BalanceOut
@@ -1065,7 +1145,7 @@ export interface components {
              * Pending Lots
              * @description The next points to become spendable, with when and until when
              */
-            pending_lots?: components["schemas"]["PendingPoints"][];
+            pending_lots?: components["schemas"]["gateway__pos_schemas__PendingPoints"][];
         };
         /** BranchCase */
         BranchCase: {
@@ -1733,54 +1813,196 @@ export interface components {
             exited: components["schemas"]["Split"];
             conversions: components["schemas"]["Split"];
         };
-        /** Delivery */
-        Delivery: {
-            /** Id */
-            id: string;
-            /** Customer Id */
-            customer_id: string;
-            /** Channel */
-            channel: string;
-            /** Template */
-            template: string;
+        /**
+         * Decision
+         * @description A careful-communication decision: `send`, `defer` (until when, and why: `quiet_hours`,
+         *     `daily_cap`, `pause`) or `drop`.
+         */
+        Decision: {
             /**
-             * Source
-             * @description `chain:<id>:v<n>:<step>` or `campaign:<id>`
+             * Action
+             * @example defer
              */
-            source: string;
-            /** Status */
-            status: string;
-            /** Reason */
-            reason: string | null;
-            /** Deferred Until */
-            deferred_until?: string | null;
+            action: string;
             /**
-             * Created At
+             * Reason
+             * @example quiet_hours
+             */
+            reason: string;
+            /**
+             * Decided At
              * Format: date-time
              */
-            created_at: string;
-            /** Sent At */
-            sent_at: string | null;
-            /**
-             * Attempts
-             * @default []
-             */
-            attempts: components["schemas"]["gateway__marketer__templates__Attempt"][];
-            /**
-             * Decisions
-             * @default []
-             */
-            decisions: components["schemas"]["gateway__marketer__templates__Decision"][];
+            decided_at: string;
+            /** Until */
+            until: string | null;
         };
-        /** DeliveryPage */
-        DeliveryPage: {
-            /** Items */
-            items: components["schemas"]["Delivery"][];
+        /** Deferral */
+        Deferral: {
             /**
-             * Next Cursor
-             * @description Pass as `cursor` for the next page; null: last
+             * Reason
+             * @example quiet_hours
+             * @example daily_cap
+             * @example pause
              */
-            next_cursor: string | null;
+            reason: string;
+            /**
+             * Until
+             * Format: date-time
+             */
+            until: string;
+        };
+        /** DryRunGrant */
+        DryRunGrant: {
+            /** Amount */
+            amount: number;
+            /** Lifetime Days */
+            lifetime_days: number;
+            /**
+             * Active From
+             * Format: date-time
+             */
+            active_from: string;
+            /**
+             * Expires At
+             * Format: date-time
+             * @description `active_from` + `lifetime_days`; loyalty burns the points at the end of that day in the programme's time zone
+             */
+            expires_at: string;
+        };
+        /**
+         * DryRunIn
+         * @example {
+         *       "assume": {
+         *         "purchase_at": "2026-03-20T12:00:00Z"
+         *       },
+         *       "customer_id": "3f0c2a8e-4b1d-4c1e-9a57-2d1f0e6b7c90"
+         *     }
+         */
+        DryRunIn: {
+            /** Customer Id */
+            customer_id: string;
+            /**
+             * Version
+             * @description A published version; none: the draft
+             */
+            version?: number | null;
+            /** @description A definition to try instead of the draft or a version */
+            definition?: components["schemas"]["ChainDefinition"] | null;
+            /**
+             * Start At
+             * @description When it starts; now
+             */
+            start_at?: string | null;
+            /**
+             * Time Zone
+             * @description The customer's zone; else their profile's
+             */
+            time_zone?: string | null;
+            /**
+             * @default {
+             *       "events": [],
+             *       "trigger": {}
+             *     }
+             */
+            assume: components["schemas"]["Assumptions"];
+        };
+        /**
+         * DryRunMessage
+         * @description One message a send step would hand the notifier, and what the notifier would decide:
+         *     `sent` (on `channel`, at `sent_at`, after any `deferrals`), `dropped` (over the cap),
+         *     `skipped` (no channel reaches the customer), `deferred` (still held back when the chain
+         *     stopped waiting, a day on) or `cancelled` (the chain ended while it was held back).
+         */
+        DryRunMessage: {
+            /** Template */
+            template: string;
+            /** Channels */
+            channels: ("email" | "sms" | "push" | "messenger")[];
+            /**
+             * Asked At
+             * Format: date-time
+             */
+            asked_at: string;
+            /**
+             * Decision
+             * @enum {string}
+             */
+            decision: "sent" | "dropped" | "skipped" | "deferred" | "cancelled";
+            /** Reason */
+            reason?: string | null;
+            /** Channel */
+            channel?: ("email" | "sms" | "push" | "messenger") | null;
+            /** Sent At */
+            sent_at?: string | null;
+            /**
+             * Deferrals
+             * @default []
+             */
+            deferrals: components["schemas"]["Deferral"][];
+            /**
+             * Skipped
+             * @default []
+             */
+            skipped: components["schemas"]["SkippedChannel"][];
+        };
+        /** DryRunOut */
+        DryRunOut: {
+            /** Chain Id */
+            chain_id: string;
+            /**
+             * Version
+             * @description The version walked; null for the draft or a body
+             */
+            version: number | null;
+            /** Customer Id */
+            customer_id: string;
+            /**
+             * Holdout
+             * @description The customer is in the chain's control group: really, they would get nothing; the path shows what the treated group gets
+             */
+            holdout: boolean;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Steps */
+            steps: components["schemas"]["DryRunStep"][];
+            /** Exit Reason */
+            exit_reason: string;
+            /**
+             * Exited At
+             * Format: date-time
+             */
+            exited_at: string;
+        };
+        /** DryRunStep */
+        DryRunStep: {
+            /** Step Id */
+            step_id: string;
+            /** Kind */
+            kind: string;
+            /** Visit */
+            visit: number;
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /**
+             * Left At
+             * Format: date-time
+             */
+            left_at: string;
+            /** Next */
+            next: string | null;
+            /**
+             * Messages
+             * @default []
+             */
+            messages: components["schemas"]["DryRunMessage"][];
+            grant?: components["schemas"]["DryRunGrant"] | null;
         };
         /**
          * EnrollmentCounts
@@ -1802,6 +2024,13 @@ export interface components {
             };
             /** By Exit Reason */
             by_exit_reason: {
+                [key: string]: number;
+            };
+            /**
+             * By Step
+             * @description By the step an active enrollment is at, or an exited one left the chain at
+             */
+            by_step: {
                 [key: string]: number;
             };
         };
@@ -1903,6 +2132,11 @@ export interface components {
          *         "by_status": {
          *           "active": 80,
          *           "exited": 40
+         *         },
+         *         "by_step": {
+         *           "offer": 12,
+         *           "wait_goal": 40,
+         *           "wait_reminder": 68
          *         },
          *         "by_version": {
          *           "1": 30,
@@ -2203,12 +2437,12 @@ export interface components {
              * Attempts
              * @default []
              */
-            attempts: components["schemas"]["gateway__marketer__customer__Attempt"][];
+            attempts: components["schemas"]["Attempt"][];
             /**
              * Decisions
              * @default []
              */
-            decisions: components["schemas"]["gateway__marketer__customer__Decision"][];
+            decisions: components["schemas"]["Decision"][];
         };
         /**
          * MessageOutcomes
@@ -2258,33 +2492,6 @@ export interface components {
              * @description for the next, older page
              */
             next_cursor?: string | null;
-        };
-        /**
-         * PendingPoints
-         * @example {
-         *       "active_from": "2026-06-01T00:00:00Z",
-         *       "amount": 25,
-         *       "expires_at": "2027-01-31T22:59:59Z"
-         *     }
-         */
-        PendingPoints: {
-            /**
-             * Amount
-             * @description Points that become spendable at active_from
-             */
-            amount: number;
-            /**
-             * Active From
-             * Format: date-time
-             * @description UTC
-             */
-            active_from: string;
-            /**
-             * Expires At
-             * Format: date-time
-             * @description UTC
-             */
-            expires_at: string;
         };
         /** PolicyRead */
         PolicyRead: {
@@ -3049,6 +3256,21 @@ export interface components {
              */
             key: string;
         };
+        /** SkippedChannel */
+        SkippedChannel: {
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "email" | "sms" | "push" | "messenger";
+            /**
+             * Reason
+             * @example no_consent
+             * @example no_address
+             * @example no_template
+             */
+            reason: string;
+        };
         /** SmsLength */
         SmsLength: {
             /**
@@ -3123,6 +3345,27 @@ export interface components {
              *     }
              */
             messages: {
+                [key: string]: number;
+            };
+            /**
+             * Deferred
+             * @description Messages held back now, by reason (quiet_hours, daily_cap, pause)
+             * @example {
+             *       "daily_cap": 1,
+             *       "quiet_hours": 3
+             *     }
+             */
+            deferred: {
+                [key: string]: number;
+            };
+            /**
+             * Skipped
+             * @description Messages never tried, by reason (no_consent, no_address, daily_cap, …)
+             * @example {
+             *       "no_consent": 5
+             *     }
+             */
+            skipped: {
                 [key: string]: number;
             };
             /** Points Granted */
@@ -3469,95 +3712,41 @@ export interface components {
              */
             after_days: number;
         };
-        /** Attempt */
-        gateway__marketer__customer__Attempt: {
-            /** Id */
-            id: string;
-            /** Position */
-            position: number;
-            /** Channel */
-            channel: string;
-            /** Status */
-            status: string;
-            /** Reason */
-            reason: string | null;
-            /** Cost */
-            cost: number;
-            /** Sent At */
-            sent_at: string | null;
-            /** Delivered At */
-            delivered_at: string | null;
-            /** Opened At */
-            opened_at: string | null;
-            /** Clicked At */
-            clicked_at: string | null;
-        };
-        /**
-         * Decision
-         * @description A careful-communication decision: `send`, `defer` (until when, and why: `quiet_hours`,
-         *     `daily_cap`, `pause`) or `drop`.
-         */
-        gateway__marketer__customer__Decision: {
-            /**
-             * Action
-             * @example defer
-             */
-            action: string;
-            /**
-             * Reason
-             * @example quiet_hours
-             */
-            reason: string;
-            /**
-             * Decided At
-             * Format: date-time
-             */
-            decided_at: string;
-            /** Until */
-            until: string | null;
-        };
         /** ExpiringPoints */
         gateway__marketer__customer__ExpiringPoints: {
-            /** Amount */
+            /**
+             * Amount
+             * @description points that burn at expires_at unless spent
+             */
             amount: number;
             /**
              * Expires At
              * Format: date-time
              */
             expires_at: string;
-        };
-        /** Attempt */
-        gateway__marketer__templates__Attempt: {
-            /** Channel */
-            channel: string;
-            /** Status */
-            status: string;
-            /** Reason */
-            reason: string | null;
-            /** Cost */
-            cost: number;
-            /** Sent At */
-            sent_at: string | null;
-        };
-        /** Decision */
-        gateway__marketer__templates__Decision: {
             /**
-             * Action
-             * @description `send`, `defer` or `drop`
+             * Pending
+             * @description the part of amount not spendable yet (see pending_lots)
              */
-            action: string;
+            pending: number;
+        };
+        /** PendingPoints */
+        gateway__marketer__customer__PendingPoints: {
             /**
-             * Reason
-             * @description allowed, quiet_hours, pause, daily_cap, …
+             * Amount
+             * @description points that become spendable at active_from
              */
-            reason: string;
+            amount: number;
             /**
-             * Decided At
+             * Active From
              * Format: date-time
              */
-            decided_at: string;
-            /** Until */
-            until: string | null;
+            active_from: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
         };
         /**
          * ExpiringPoints
@@ -3585,6 +3774,33 @@ export interface components {
              * @default 0
              */
             pending: number;
+        };
+        /**
+         * PendingPoints
+         * @example {
+         *       "active_from": "2026-06-01T00:00:00Z",
+         *       "amount": 25,
+         *       "expires_at": "2027-01-31T22:59:59Z"
+         *     }
+         */
+        gateway__pos_schemas__PendingPoints: {
+            /**
+             * Amount
+             * @description Points that become spendable at active_from
+             */
+            amount: number;
+            /**
+             * Active From
+             * Format: date-time
+             * @description UTC
+             */
+            active_from: string;
+            /**
+             * Expires At
+             * Format: date-time
+             * @description UTC
+             */
+            expires_at: string;
         };
         /**
          * @example {
@@ -5364,6 +5580,8 @@ export interface operations {
                 /** @description `next_cursor` of the previous page */
                 cursor?: string | null;
                 status?: ("active" | "exited") | null;
+                /** @description Only those at this step now, or that left the chain there */
+                step?: string | null;
             };
             header?: never;
             path: {
@@ -5452,7 +5670,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description `limit` outside 1..200. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            /** @description `limit` outside 1..200, bad `step`. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -7073,136 +7291,6 @@ export interface operations {
             };
         };
     };
-    customer_deliveries_v1_customers__customer_id__deliveries_get: {
-        parameters: {
-            query?: {
-                /** @description Page size */
-                limit?: number;
-                /** @description `next_cursor` of a page */
-                cursor?: string | null;
-            };
-            header?: never;
-            path: {
-                customer_id: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
-                    RateLimit?: string;
-                    /** @description The key's quota and window: `"default";q=100;w=2` */
-                    "RateLimit-Policy"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["DeliveryPage"];
-                };
-            };
-            /** @description `invalid_cursor`. Bad request: `invalid_cursor`, `malformed_json`, `invalid_idempotency_key` */
-            400: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
-            401: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
-            403: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `contact_not_found`. Not found, or not this key's customer: `contact_not_found`, `not_found` */
-            404: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
-            409: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Body too large: `payload_too_large` */
-            413: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description `limit` not 1..200. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
-            422: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
-            429: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
-            503: {
-                headers: {
-                    /** @description Seconds to wait */
-                    "Retry-After"?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["Problem"];
-                };
-            };
-        };
-    };
     list_chains_v1_chains_get: {
         parameters: {
             query?: never;
@@ -8585,6 +8673,141 @@ export interface operations {
                 };
             };
             /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    dry_run_v1_chains__chain_id__dry_run_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
+                 * @example till-7-2024-05-17-000123
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path: {
+                chain_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DryRunIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DryRunOut"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `chain_not_found`, `chain_version_not_found`, `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Invalid input; `errors` names each field: `chain_invalid`, `id_mismatch`, `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -11340,7 +11563,7 @@ export interface operations {
                     "application/json": unknown;
                 };
             };
-            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            /** @description Bad request: `invalid_cursor`, `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */

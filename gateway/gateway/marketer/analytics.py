@@ -25,6 +25,14 @@ class StepFigures(BaseModel):
         description="final status → messages: sent, delivered, opened, clicked, failed",
         examples=[{"sent": 40, "delivered": 31, "opened": 12, "clicked": 4, "failed": 2}],
     )
+    deferred: dict[str, int] = Field(
+        description="Messages held back now, by reason (quiet_hours, daily_cap, pause)",
+        examples=[{"quiet_hours": 3, "daily_cap": 1}],
+    )
+    skipped: dict[str, int] = Field(
+        description="Messages never tried, by reason (no_consent, no_address, daily_cap, …)",
+        examples=[{"no_consent": 5}],
+    )
     points_granted: int
 
 

@@ -19,12 +19,20 @@ class Profile(BaseModel):
 
 
 class ExpiringPoints(BaseModel):
-    amount: int
+    amount: int = Field(description="points that burn at expires_at unless spent")
+    expires_at: datetime
+    pending: int = Field(description="the part of amount not spendable yet (see pending_lots)")
+
+
+class PendingPoints(BaseModel):
+    amount: int = Field(description="points that become spendable at active_from")
+    active_from: datetime
     expires_at: datetime
 
 
 class Balance(BaseModel):
-    """From loyalty: points (integers) now, and the next amounts to expire with their dates."""
+    """From loyalty: points (integers) now, the next amounts to expire with their dates, and
+    the next to become spendable (granted with an activation delay) with when and until when."""
 
     available: int
     pending: int
@@ -32,7 +40,8 @@ class Balance(BaseModel):
     debt: int
     tier: str | None
     trailing_spend: int = Field(description="minor units")
-    expiring: list[ExpiringPoints]
+    expiring: list[ExpiringPoints] = Field(description="soonest first, pending ones included")
+    pending_lots: list[PendingPoints] = Field(description="soonest first")
 
 
 class Contact(BaseModel):

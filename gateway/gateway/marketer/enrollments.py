@@ -41,6 +41,9 @@ class EnrollmentCounts(BaseModel):
     by_status: dict[str, int]
     by_version: dict[str, int] = Field(description="Keyed by version number")
     by_exit_reason: dict[str, int]
+    by_step: dict[str, int] = Field(
+        description="By the step an active enrollment is at, or an exited one left the chain at"
+    )
 
 
 class EnrollmentPage(BaseModel):
@@ -54,6 +57,7 @@ class EnrollmentPage(BaseModel):
                         "by_status": {"active": 80, "exited": 40},
                         "by_version": {"1": 30, "2": 90},
                         "by_exit_reason": {"purchase": 31, "completed": 9},
+                        "by_step": {"offer": 12, "wait_reminder": 68, "wait_goal": 40},
                     },
                     "items": [_ITEM],
                     "next_cursor": "MjAyNi0xMi0wMVQwOTozMDowMCswMDowMHw0Mg",

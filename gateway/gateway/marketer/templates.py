@@ -134,41 +134,6 @@ class PolicyRead(BaseModel):
     over_cap: str
 
 
-class Decision(BaseModel):
-    action: str = Field(description="`send`, `defer` or `drop`")
-    reason: str = Field(description="allowed, quiet_hours, pause, daily_cap, …")
-    decided_at: datetime
-    until: datetime | None
-
-
-class Attempt(BaseModel):
-    channel: str
-    status: str
-    reason: str | None
-    cost: int
-    sent_at: datetime | None
-
-
-class Delivery(BaseModel):
-    id: str
-    customer_id: str
-    channel: str
-    template: str
-    source: str = Field(description="`chain:<id>:v<n>:<step>` or `campaign:<id>`")
-    status: str
-    reason: str | None
-    deferred_until: datetime | None = None
-    created_at: datetime
-    sent_at: datetime | None
-    attempts: list[Attempt] = []
-    decisions: list[Decision] = []
-
-
-class DeliveryPage(BaseModel):
-    items: list[Delivery]
-    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null: last")
-
-
 class TestRecipientWrite(BaseModel):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"test_recipient": True}]}

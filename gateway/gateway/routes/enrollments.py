@@ -18,9 +18,10 @@ Marketer = Annotated[Caller, Depends(scoped("marketer"))]
 @router.get(
     "/chains/{chain_id}/enrollments",
     response_model=EnrollmentPage,
-    summary="A chain's enrollments newest first, with counts by status, version and exit reason",
+    summary="A chain's enrollments newest first, with counts by status, version, exit reason "
+    "and step",
     responses=problems(
-        {400: "invalid_cursor", 404: "chain_not_found", 422: "`limit` outside 1..200"}
+        {400: "invalid_cursor", 404: "chain_not_found", 422: "`limit` outside 1..200, bad `step`"}
     ),
 )
 async def list_enrollments(
@@ -32,7 +33,14 @@ async def list_enrollments(
         str | None, Query(max_length=200, description="`next_cursor` of the previous page")
     ] = None,
     status: Literal["active", "exited"] | None = None,
+    step: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[a-z0-9_]{1,50}$",
+            description="Only those at this step now, or that left the chain there",
+        ),
+    ] = None,
 ) -> Response:
-    query = {"limit": limit, "cursor": cursor, "status": status}
+    query = {"limit": limit, "cursor": cursor, "status": status, "step": step}
     params = urlencode({k: v for k, v in query.items() if v is not None})
     return await forward(client, "GET", f"/chains/{chain_id}/enrollments?{params}")

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from gateway.auth import scoped
 from gateway.keys import Caller
 from gateway.marketer.definition import ChainDefinition
+from gateway.marketer.dry_run import DryRunIn, DryRunOut
 from gateway.marketer.schemas import (
     CampaignAction,
     CampaignCreate,
@@ -25,6 +26,7 @@ from gateway.marketer.schemas import (
     Validated,
     VersionOut,
 )
+from gateway.routes.problems import problems
 from gateway.upstreams import Orchestrator, forward
 
 router = APIRouter(prefix="/v1", tags=["marketing"])
@@ -132,6 +134,19 @@ async def enrollment(
 )
 async def cancel(chain_id: str, customer_id: str, _key: Marketer, client: Orchestrator) -> Response:
     return await forward(client, "POST", f"/chains/{chain_id}/enrollments/{customer_id}/cancel")
+
+
+@router.post(
+    "/chains/{chain_id}/dry-run",
+    response_model=DryRunOut,
+    summary="Dry-run the chain for one customer: each step and when, each message's channel "
+    "and policy decision, each grant (nothing sent, granted or counted)",
+    responses=problems(
+        {404: "chain_not_found, chain_version_not_found", 422: "chain_invalid, id_mismatch"}
+    ),
+)
+async def dry_run(chain_id: str, body: DryRunIn, _key: Marketer, client: Orchestrator) -> Response:
+    return await forward(client, "POST", f"/chains/{chain_id}/dry-run", body)
 
 
 @router.post(

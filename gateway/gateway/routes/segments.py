@@ -16,6 +16,7 @@ from starlette.background import BackgroundTask
 
 from gateway.auth import scoped
 from gateway.keys import Caller
+from gateway.routes.problems import problems
 from gateway.settings import GatewaySettings
 from gateway.upstreams import Segments, UpstreamClient, UpstreamUnavailable, forward
 
@@ -82,12 +83,16 @@ async def delete_segment(segment_id: str, _key: Marketer, client: Segments) -> R
     return await forward(client, "DELETE", f"/segments/{segment_id}")
 
 
-@router.get("/segments/{segment_id}/members", summary="Members, a page at a time")
+@router.get(
+    "/segments/{segment_id}/members",
+    summary="Members, a page at a time (400 `invalid_cursor`)",
+    responses=problems({400: "invalid_cursor"}),
+)
 async def members(
     segment_id: str,
     _key: Marketer,
     client: Segments,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     query = urlencode({"limit": limit, **({"cursor": cursor} if cursor else {})})

@@ -1,5 +1,6 @@
-"""Templates, previews, communication policies and a customer's messages for marketers,
-forwarded to the notifier, which owns them; the schemas are the gateway's own."""
+"""Templates, previews, test sends and communication policies for marketers, forwarded to
+the notifier, which owns them; the schemas are the gateway's own. A customer's messages are
+in the customer view (`routes/customer_view.py`)."""
 
 from typing import Annotated, Literal
 from urllib.parse import urlencode
@@ -9,7 +10,6 @@ from fastapi import APIRouter, Depends, Query, Response
 from gateway.auth import scoped
 from gateway.keys import Caller
 from gateway.marketer.templates import (
-    DeliveryPage,
     PolicyRead,
     PolicyWrite,
     Preview,
@@ -189,16 +189,3 @@ async def put_override(
 
 def _scope(kind: str, owner_id: str) -> str:
     return f"{kind.removesuffix('s')}:{owner_id}"
-
-
-@router.get(
-    "/customers/{customer_id}/deliveries",
-    response_model=DeliveryPage,
-    summary="A customer's messages newest first, each with why it was sent, held back or dropped",
-    responses={**PAGED, **problems({404: "`contact_not_found`"})},
-)
-async def customer_deliveries(
-    customer_id: str, _key: Marketer, client: Notifier, limit: Limit = 50, cursor: Cursor = None
-) -> Response:
-    path = f"/contacts/{customer_id}/deliveries?{_page(limit, cursor)}"
-    return await forward(client, "GET", path)

@@ -3,6 +3,7 @@
 import hashlib
 import html
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -128,49 +129,61 @@ async def decide(
     delivery = await get_delivery(session, ask.delivery_id)
     contact = await _contact(session, delivery)
     limits = await service.limits_for(session, delivery.source)
-    bypass = delivery.critical or await _transactional(session, delivery)
+    bypass = delivery.critical or await transactional(session, delivery.template, delivery.channel)
     decision = None if bypass else policy.quiet_hours(ask.at, contact.time_zone, limits)
     if decision is None and not ask.count:
         decision = policy.Decision("send", "cascade_step")
     if decision is None:
-        seed = partial(_seed, session, delivery.customer_id, contact.time_zone, ask.at, limits)
-        decision = await _counted(store, settings, delivery, contact, limits, ask.at, bypass, seed)
+        seed = partial(seed_of, session, delivery.customer_id, contact.time_zone, ask.at, limits)
+        counting = Counting(delivery.customer_id, delivery.id, bypass, seed)
+        decision = await counted(store, settings, counting, contact, limits, ask.at)
     await _record(session, delivery, decision, ask.at)
     return DecisionOut(action=decision.action, reason=decision.reason, until=decision.until)
 
 
-async def _counted(
+@dataclass(frozen=True)
+class Counting:
+    """Who a decision against the cap is for, and what it is named (`decision_key`)."""
+
+    customer_id: str
+    decision_key: str
+    bypass: bool
+    seed: SeedReader
+    planned: Seed | None = None  # a dry run: counts nothing, adds its own earlier sends
+
+
+async def counted(
     store: PolicyStore,
     settings: NotifierSettings,
-    delivery: Delivery,
+    counting: Counting,
     contact: Contact,
     limits: policy.Limits,
     at: datetime,
-    bypass: bool,
-    seed: SeedReader,
 ) -> policy.Decision:
     day = local_day(at, contact.time_zone)
     try:
         verdict = await store.decide(
-            delivery.customer_id,
+            counting.customer_id,
             day,
             at,
             limits.daily_cap,
             limits.min_pause_seconds,
-            bypass,
+            counting.bypass,
             # Redis allows a delivery at most once (an allowed decision ends the waiting), so
             # the delivery names its decision: a retry, even after a replay, is not recounted.
-            decision_key=delivery.id,
-            seed=seed,
+            decision_key=counting.decision_key,
+            seed=counting.seed,
+            planned=counting.planned,
         )
     except RedisError:
-        return policy.store_unavailable(at, bypass, settings.policy_unavailable_retry_seconds)
+        retry = settings.policy_unavailable_retry_seconds
+        return policy.store_unavailable(at, counting.bypass, retry)
     return policy.from_verdict(
         verdict.allowed, verdict.reason, verdict.value, at, contact.time_zone, limits
     )
 
 
-async def _seed(
+async def seed_of(
     session: AsyncSession, customer_id: str, time_zone: str, at: datetime, limits: policy.Limits
 ) -> Seed:
     """The day's count and last send from our own decisions, for a Redis that has none: one
@@ -182,8 +195,8 @@ async def _seed(
     return Seed(count=len(today), last=int(sends[-1].timestamp()) if sends else -1)
 
 
-async def _transactional(session: AsyncSession, delivery: Delivery) -> bool:
-    template = await service.find_template(session, delivery.template, delivery.channel)
+async def transactional(session: AsyncSession, name: str, channel: str) -> bool:
+    template = await service.find_template(session, name, channel)
     return template is not None and template.category == "transactional"
 
 
@@ -285,7 +298,8 @@ async def attempt(
         return _outcome(row)
     delivery = await get_delivery(session, ask.delivery_id)
     contact = await _contact(session, delivery)
-    reason = reachable(contact, ask.channel) or _sms_rule(delivery, contact, ask.channel)
+    sms_last = delivery.sms_only_if_no_other_channel
+    reason = reachable(contact, ask.channel) or sms_rule(sms_last, contact, ask.channel)
     if reason:
         row.status, row.reason = "skipped", reason
         return _outcome(row)
@@ -323,9 +337,9 @@ async def fail_attempt(session: AsyncSession, ask: AttemptInput, reason: str) ->
     return _outcome(row)
 
 
-def _sms_rule(delivery: Delivery, contact: Contact, channel: str) -> str | None:
+def sms_rule(sms_last: bool, contact: Contact, channel: str) -> str | None:
     """The cost rule: SMS only to customers no cheaper channel reaches."""
-    if channel != "sms" or not delivery.sms_only_if_no_other_channel:
+    if channel != "sms" or not sms_last:
         return None
     others = [c for c in ("push", "email", "messenger") if reachable(contact, c) is None]
     return "other_channel_available" if others else None

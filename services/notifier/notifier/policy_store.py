@@ -33,28 +33,32 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 # Redis knowing nothing of the customer (no counter for the day, no send remembered: a
 # customer not messaged for weeks, or a Redis that lost its data) and no seed: the answer is
 # 'unseeded', and the caller asks again with the seed.
+# A dry run (ARGV[9] "1", a chain's dry run asking what would happen) writes nothing and adds
+# the sends it plans itself earlier that day (ARGV[10], a count; ARGV[11], the last of them).
 DECIDE = """
+local dry = ARGV[9] == '1'
 local found = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3])
 if found[3] then return {1, 'allowed', tonumber(found[3])} end
 if not found[1] and ARGV[6] ~= '' then
   found[1] = ARGV[6]
-  redis.call('SET', KEYS[1], ARGV[6], 'EX', ARGV[4])
+  if not dry then redis.call('SET', KEYS[1], ARGV[6], 'EX', ARGV[4]) end
   local seeded = math.max(tonumber(found[2] or '-1'), tonumber(ARGV[7]))
   if seeded >= 0 then
     found[2] = tostring(seeded)
-    redis.call('SET', KEYS[2], found[2], 'EX', ARGV[8])
+    if not dry then redis.call('SET', KEYS[2], found[2], 'EX', ARGV[8]) end
   end
 elseif not found[1] and not found[2] then
   return {0, 'unseeded', 0}
 end
-local count = tonumber(found[1] or '0')
+local count = tonumber(found[1] or '0') + tonumber(ARGV[10] or '0')
+local last = math.max(tonumber(found[2] or '-1'), tonumber(ARGV[11] or '-1'))
 if ARGV[5] ~= '1' then
   if count >= tonumber(ARGV[2]) then return {0, 'daily_cap', count} end
-  local last = tonumber(found[2] or '-1')
   local pause = tonumber(ARGV[3])
   if last >= 0 and tonumber(ARGV[1]) - last < pause then return {0, 'pause', last + pause} end
 end
 count = count + 1
+if dry then return {1, 'allowed', count} end
 redis.call('SET', KEYS[1], count, 'EX', ARGV[4])
 redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[8])
 redis.call('SET', KEYS[3], count, 'EX', ARGV[4])
@@ -110,12 +114,15 @@ class PolicyStore:
         *,
         decision_key: str,
         seed: SeedReader,
+        planned: Seed | None = None,
     ) -> Verdict:
         """Raises ``RedisError`` when Redis does not answer; the caller applies fail-open/closed.
 
         ``decision_key`` names this decision: the same key answers the same allowed decision.
         ``seed`` is read only when Redis knows nothing of the customer, so a Redis restarted
         empty starts from what was really sent today, not from zero.
+        ``planned``: a dry run, which changes nothing in Redis; its own earlier sends that day
+        (``count``, ``last``) are added to what Redis knows.
         """
         args = [
             str(int(at.timestamp())),
@@ -126,10 +133,12 @@ class PolicyStore:
         ]
         keys = self.keys(customer_id, day, decision_key)
         remembered = str(LAST_SEND_SECONDS)
-        allowed, reason, value = await self.pipeline.call(keys, [*args, "", "-1", remembered])
+        dry = [] if planned is None else ["1", str(planned.count), str(planned.last)]
+        unseeded = [*args, "", "-1", remembered, *dry]
+        allowed, reason, value = await self.pipeline.call(keys, unseeded)
         if _text(reason) == "unseeded":
             known = await seed()
-            seeded = [*args, str(known.count), str(known.last), remembered]
+            seeded = [*args, str(known.count), str(known.last), remembered, *dry]
             allowed, reason, value = await self.pipeline.call(keys, seeded)
         return Verdict(bool(allowed), _text(reason), int(value))
 

@@ -5,9 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
 
 from kit.clock import utcnow
+from kit.contracts.delivery import DryRunDecision, DryRunDelivery
 from kit.web import ResourcesDep, SessionDep
 from notifier import (
     deliveries,
+    dry_runs,
     listings,
     outcomes,
     previews,
@@ -16,6 +18,7 @@ from notifier import (
     test_sends,
     tracking,
 )
+from notifier.policy_store import PolicyStore
 from notifier.schemas import (
     AttemptOut,
     ClickOut,
@@ -206,6 +209,19 @@ async def deliver(
     delivery = await deliveries.open_delivery(session, body)
     await tracking.start_workflow(await resources.temporal(), settings.task_queue, body)
     return DeliveryOut.model_validate(delivery)
+
+
+@router.post(
+    "/deliveries/dry-run",
+    response_model=DryRunDecision,
+    tags=["deliveries"],
+    summary="What the policy and the cascade would decide for a message at `at`; "
+    "nothing is sent, recorded or counted against the cap",
+)
+async def dry_run(
+    body: DryRunDelivery, session: SessionDep, resources: ResourcesDep, settings: SettingsDep
+) -> DryRunDecision:
+    return await dry_runs.decide(session, PolicyStore(resources.redis), settings, body)
 
 
 @router.get(

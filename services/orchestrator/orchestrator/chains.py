@@ -139,6 +139,21 @@ def definition_of(published: ChainVersion) -> ChainDefinition:
     return ChainDefinition.model_validate(published.definition)
 
 
+async def to_try(
+    session: AsyncSession, chain_id: str, number: int | None, given: ChainDefinition | None
+) -> tuple[ChainDefinition, int | None]:
+    """What a dry run walks: a definition it was given, a published version, else the draft."""
+    chain = await get(session, chain_id)
+    if given is not None:
+        if given.id != chain_id:
+            raise IdMismatch(f"path says {chain_id!r}, the definition {given.id!r}")
+        check(given, "body.definition")
+        return given, None
+    if number is not None:
+        return definition_of(await version(session, chain_id, number)), number
+    return ChainDefinition.model_validate(chain.draft), None
+
+
 # Published versions never change, so their parsed definitions can be kept in the process:
 # a purchase or an enrollment then reads a version's exits and goal without parsing it again.
 _PARSED: dict[tuple[str, int], ChainDefinition] = {}

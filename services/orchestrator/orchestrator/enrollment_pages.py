@@ -25,9 +25,10 @@ async def page(
     limit: int,
     cursor: str | None,
     status: str | None,
+    step: str | None = None,
 ) -> EnrollmentPage:
     after = decode_time_cursor(cursor) if cursor else None
-    rows = await repository.enrollment_page(session, chain_id, limit + 1, after, status)
+    rows = await repository.enrollment_page(session, chain_id, limit + 1, after, status, step)
     more, rows = len(rows) > limit, rows[:limit]
     steps = await asyncio.gather(*(_step(temporal, row) for row in rows))
     return EnrollmentPage(
@@ -38,14 +39,16 @@ async def page(
     )
 
 
-def counts(groups: list[tuple[str, int, str | None, int]]) -> EnrollmentCounts:
+def counts(groups: list[tuple[str, int, str | None, str | None, int]]) -> EnrollmentCounts:
     out = EnrollmentCounts()
-    for status, version, reason, count in groups:
+    for status, version, reason, step, count in groups:
         out.total += count
         out.by_status[status] = out.by_status.get(status, 0) + count
         out.by_version[str(version)] = out.by_version.get(str(version), 0) + count
         if reason:
             out.by_exit_reason[reason] = out.by_exit_reason.get(reason, 0) + count
+        if step:
+            out.by_step[step] = out.by_step.get(step, 0) + count
     return out
 
 

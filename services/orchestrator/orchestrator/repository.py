@@ -59,11 +59,14 @@ async def enrollment_page(
     limit: int,
     after: tuple[datetime, str] | None = None,
     status: str | None = None,
+    step: str | None = None,
 ) -> list[Enrollment]:
     """Newest first; `after` is the (enrolled_at, id) of the last row of the previous page."""
     query = select(Enrollment).where(Enrollment.chain_id == chain_id)
     if status is not None:
         query = query.where(Enrollment.status == status)
+    if step is not None:
+        query = query.where(Enrollment.step == step)
     if after is not None:
         query = query.where(older_than(Enrollment.enrolled_at, Enrollment.id, after))
     query = query.order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()).limit(limit)
@@ -72,11 +75,11 @@ async def enrollment_page(
 
 async def enrollment_counts(
     session: AsyncSession, chain_id: str
-) -> list[tuple[str, int, str | None, int]]:
-    """(status, version, exit reason, how many) over every enrollment of the chain."""
-    columns = (Enrollment.status, Enrollment.version, Enrollment.exit_reason)
+) -> list[tuple[str, int, str | None, str | None, int]]:
+    """(status, version, exit reason, latest step, how many) over the chain's enrollments."""
+    columns = (Enrollment.status, Enrollment.version, Enrollment.exit_reason, Enrollment.step)
     query = select(*columns, func.count()).where(Enrollment.chain_id == chain_id).group_by(*columns)
-    return [(s, v, r, n) for s, v, r, n in (await session.execute(query)).all()]
+    return [(s, v, r, p, n) for s, v, r, p, n in (await session.execute(query)).all()]
 
 
 async def last_enrollment(

@@ -40,6 +40,10 @@ class EnrollmentCounts(BaseModel):
     by_status: dict[str, int] = {}
     by_version: dict[str, int] = {}
     by_exit_reason: dict[str, int] = {}
+    by_step: dict[str, int] = Field(
+        default={},
+        description="By the step an active enrollment is at, or an exited one left the chain at",
+    )
 
 
 class EnrollmentPage(BaseModel):

@@ -3,20 +3,25 @@
 For each step of each published version: enrollments that reached it (treated and holdout),
 that wait at it now, that left the chain there (by reason), its messages by final status and
 the points it granted. Arrivals come from `step_arrivals` (recorded as each enrollment enters a
-step); messages and points from the projections of `message.*` and `bonus.granted` events.
+step); messages and points from the projections of `message.*` and `bonus.granted` events; the
+messages held back (deferred) and never tried (skipped), each by reason, from the notifier,
+which alone knows them (`GET /outcomes?source=chain:{id}:v{version}:{step}`).
 """
 
+import asyncio
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
-from pydantic import BaseModel
+import httpx
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.clock import utcnow
 from orchestrator import repository
 from orchestrator.chains import published_definition
+from orchestrator.errors import NotifierUnavailable
 
 MESSAGE_STATUSES = ("sent", "delivered", "opened", "clicked", "failed")
 
@@ -33,6 +38,12 @@ class StepFigures(BaseModel):
     waiting: int
     exited: dict[str, int]  # reason -> enrollments that left the chain at this step
     messages: dict[str, int]  # final status -> messages
+    deferred: dict[str, int] = Field(
+        description="Messages held back now, by reason (quiet_hours, daily_cap, pause)"
+    )
+    skipped: dict[str, int] = Field(
+        description="Messages never tried, by reason (no_consent, no_address, daily_cap, …)"
+    )
     points_granted: int
 
 
@@ -58,15 +69,39 @@ class StepReport(BaseModel):
 Key = tuple[int, str | None]
 
 
-async def report(session: AsyncSession, chain_id: str, days: int) -> StepReport:
+async def report(
+    session: AsyncSession, notifier: httpx.AsyncClient, chain_id: str, days: int
+) -> StepReport:
     figures = await _step_figures(session, chain_id)
     published = {row.version for row in await repository.versions(session, chain_id)}
     versions = sorted(published | {version for table in figures.values() for version, _ in table})
+    found = [await _version(session, chain_id, v, figures) for v in versions]
+    await _held_back(notifier, chain_id, found)
     return StepReport(
-        chain_id=chain_id,
-        versions=[await _version(session, chain_id, v, figures) for v in versions],
-        daily=await _daily(session, chain_id, days),
+        chain_id=chain_id, versions=found, daily=await _daily(session, chain_id, days)
     )
+
+
+async def _held_back(
+    notifier: httpx.AsyncClient, chain_id: str, versions: list[VersionSteps]
+) -> None:
+    """Each send step's deferred and skipped messages by reason, asked of the notifier at once."""
+    sends = [(v, s) for v in versions for s in v.steps if s.kind == "send"]
+    sources = [f"chain:{chain_id}:v{v.version}:{s.step}" for v, s in sends]
+    answers = await asyncio.gather(*(_outcomes(notifier, source) for source in sources))
+    for (_, step), outcome in zip(sends, answers, strict=True):
+        step.deferred, step.skipped = dict(outcome["deferred"]), dict(outcome["skipped"])
+
+
+async def _outcomes(notifier: httpx.AsyncClient, source: str) -> dict[str, Any]:
+    try:
+        answer = await notifier.get("/outcomes", params={"source": source})
+    except httpx.HTTPError as exc:
+        raise NotifierUnavailable(f"GET /outcomes: {exc}") from exc
+    if answer.status_code != 200:
+        raise NotifierUnavailable(f"GET /outcomes answered {answer.status_code}")
+    found: dict[str, Any] = answer.json()
+    return found
 
 
 async def _step_figures(session: AsyncSession, chain_id: str) -> dict[str, dict[Key, Any]]:
@@ -125,6 +160,8 @@ def _step(version: int, step: str, kind: str, figures: dict[str, dict[Key, Any]]
         waiting=figures["waiting"].get(key, 0),
         exited=dict(figures["exited"].get(key, {})),
         messages={status: messages.get(status, 0) for status in MESSAGE_STATUSES},
+        deferred={},
+        skipped={},
         points_granted=figures["points"].get(key, 0),
     )
 

@@ -84,11 +84,15 @@ async def delete_segment(segment_id: str, session: SessionDep) -> Response:
     return Response(status_code=204)
 
 
-@segments.get("/{segment_id}/members", summary="Members, a page at a time")
+@segments.get(
+    "/{segment_id}/members",
+    summary="Members, a page at a time",
+    responses={400: {"description": "A cursor this API did not give (`invalid_cursor`)"}},
+)
 async def members(
     segment_id: str,
     session: SessionDep,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> MembersPage:
     page, next_cursor = await service.members_page(session, segment_id, cursor, limit)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.cursors import InvalidCursor, decode_cursor, encode_cursor
 from kit.db import SessionFactory
 from kit.errors import Conflict, DomainError, NotFound
 from segments import repository
@@ -25,6 +26,7 @@ from segments.rulesql import RuleCompiler, Scope
 from segments.schemas import PreviewIn, SegmentIn
 
 EXPORT_PAGE = 5000
+MEMBER_CURSOR = "member"  # what a members cursor names, so no other string passes
 
 
 class ProfileNotFound(NotFound):
@@ -204,10 +206,19 @@ async def members_page(
     session: AsyncSession, segment_id: str, cursor: str | None, limit: int
 ) -> tuple[list[str], str | None]:
     await get_segment(session, segment_id)
-    members = await repository.members_page(session, segment_id, cursor, limit + 1)
+    after = _member_after(cursor) if cursor else None
+    members = await repository.members_page(session, segment_id, after, limit + 1)
     if len(members) > limit:
-        return members[:limit], members[limit - 1]
+        # Opaque, as every list's: a cursor not handed out is 400 `invalid_cursor`.
+        return members[:limit], encode_cursor(MEMBER_CURSOR, members[limit - 1])
     return members, None
+
+
+def _member_after(cursor: str) -> str:
+    kind, member = decode_cursor(cursor, 2)
+    if kind != MEMBER_CURSOR:
+        raise InvalidCursor()
+    return member
 
 
 async def export_members(sessions: SessionFactory, segment_id: str) -> AsyncIterator[str]:

@@ -5,9 +5,9 @@ starts it for `POST /deliveries`. Both take these names from here, so the id tha
 delivery happen once per idempotency key is computed one way only.
 """
 
-from typing import Any, Self
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from kit.contracts.common import Channel
 
@@ -55,3 +55,41 @@ class DeliveryResult(BaseModel):
     delivery_id: str
     status: str
     channel: str | None = None
+
+
+class DryRunDelivery(BaseModel):
+    """`POST /deliveries/dry-run`: what the notifier would decide for a message at `at`, had a
+    chain's dry run sent it. Nothing is sent, recorded or counted against the cap."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    customer_id: str = Field(min_length=1, max_length=36)
+    template: str = Field(min_length=1, max_length=100)
+    source: str = Field(min_length=1, max_length=200)
+    channels: list[Channel] = Field(min_length=1, max_length=4)
+    at: AwareDatetime
+    critical: bool = False
+    sms_only_if_no_other_channel: bool = False
+    planned: list[AwareDatetime] = Field(
+        default=[],
+        max_length=500,
+        description="When the same dry run sent before: they count against the cap and pause",
+    )
+
+
+class SkippedChannel(BaseModel):
+    channel: Channel
+    reason: str  # no_consent, no_address, other_channel_available, no_template
+
+
+class DryRunDecision(BaseModel):
+    """`send` (on `channel`), `defer` (until `until`, then ask again), `drop` (over the cap, the
+    policy drops), or `skip` (no channel of the cascade reaches the customer)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: Literal["send", "defer", "drop", "skip"]
+    reason: str
+    until: AwareDatetime | None = None
+    channel: Channel | None = None
+    skipped: list[SkippedChannel] = []

@@ -43,7 +43,8 @@ Duration = Annotated[
     PlainSerializer(iso_duration, return_type=str, when_used="json"),
     WithJsonSchema({"type": "string", "format": "duration", "examples": ["P14D", "PT3600S"]}),
 ]
-StepId = Annotated[str, Field(pattern=r"^[a-z0-9_]{1,50}$")]
+STEP_ID = r"^[a-z0-9_]{1,50}$"
+StepId = Annotated[str, Field(pattern=STEP_ID)]
 ChainId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,49}$")]
 # A wall-clock time with no offset (the customer's zone applies): not JSON Schema's `time`,
 # which demands one.

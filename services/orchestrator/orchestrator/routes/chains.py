@@ -17,10 +17,12 @@ from orchestrator import (
     step_tests,
 )
 from orchestrator.definitions.builtin import BUILT_IN
-from orchestrator.definitions.model import ChainDefinition
+from orchestrator.definitions.model import STEP_ID, ChainDefinition
+from orchestrator.dry_runs import service as dry_runs
+from orchestrator.dry_runs.schemas import DryRunIn, DryRunOut
 from orchestrator.enrollments import Runtime
 from orchestrator.errors import ChainNotActive, EnrollmentNotFound, EnrollmentRefused
-from orchestrator.routes.deps import NotifierDep, RuntimeDep, SegmentsDep
+from orchestrator.routes.deps import ActivitiesDep, NotifierDep, RuntimeDep, SegmentsDep
 from orchestrator.schedules.service import ensure_schedule, follow_lifecycle
 from orchestrator.schemas import (
     Cancelled,
@@ -131,6 +133,25 @@ async def test_send_step(
     return StepTestSent.model_validate(await step_tests.test_send(notifier, draft, step_id, body))
 
 
+@router.post(
+    "/{chain_id}/dry-run",
+    response_model=DryRunOut,
+    summary="The path a customer would take through the draft, a version or a given "
+    "definition: steps and times, each message's channel and policy decision, each grant; "
+    "nothing is sent, granted or counted",
+    responses={
+        404: {"description": "`chain_not_found`, `chain_version_not_found`"},
+        422: {"description": "`chain_invalid`, `id_mismatch`, `validation_error`"},
+        503: {"description": "`notifier_unavailable`, `segments_unavailable`"},
+    },
+)
+async def dry_run(
+    chain_id: str, body: DryRunIn, session: SessionDep, activities: ActivitiesDep
+) -> DryRunOut:
+    definition, version = await chains.to_try(session, chain_id, body.version, body.definition)
+    return await dry_runs.walk(definition, version, body, activities)
+
+
 @router.post("/{chain_id}/pause", response_model=ChainOut, summary="Stop new enrollments")
 async def pause(chain_id: str, session: SessionDep, runtime: RuntimeDep) -> ChainOut:
     return await _transition(session, runtime, chain_id, "pause")
@@ -204,7 +225,7 @@ async def enroll(
     summary="A chain's enrollments newest first, a page at a time, with counts",
     responses={
         400: {"description": "`invalid_cursor`"},
-        422: {"description": "A bad `limit` or `status`"},
+        422: {"description": "A bad `limit`, `status` or `step`"},
     },
 )
 async def list_enrollments(
@@ -214,9 +235,18 @@ async def list_enrollments(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     status: Literal["active", "exited"] | None = None,
+    step: Annotated[
+        str | None,
+        Query(
+            pattern=STEP_ID,
+            description="Only those at this step now, or that left the chain there",
+        ),
+    ] = None,
 ) -> EnrollmentPage:
     await chains.get(session, chain_id)
-    return await enrollment_pages.page(session, runtime.temporal, chain_id, limit, cursor, status)
+    return await enrollment_pages.page(
+        session, runtime.temporal, chain_id, limit, cursor, status, step
+    )
 
 
 @router.get("/{chain_id}/enrollments/{customer_id}", response_model=EnrollmentOut)

@@ -5,6 +5,7 @@ import httpx
 from fastapi import Depends, Request
 
 from kit.http import internal_client
+from orchestrator.activities import ChainActivities
 from orchestrator.enrollments import Runtime, runtime_from
 from orchestrator.settings import OrchestratorSettings
 
@@ -38,8 +39,20 @@ async def notifier_of(request: Request) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+async def activities_of(request: Request) -> AsyncIterator[ChainActivities]:
+    """The chain's own activities, for a dry run's facts (segments) and decisions (notifier)."""
+    settings = settings_of(request)
+    async with (
+        internal_client(settings.notifier_url, 10) as notifier,
+        internal_client(settings.loyalty_url, 10) as loyalty,
+        internal_client(settings.segments_url, 10) as segments,
+    ):
+        yield ChainActivities(notifier, loyalty, segments, request.app.state.resources.sessions)
+
+
 SettingsDep = Annotated[OrchestratorSettings, Depends(settings_of)]
 RuntimeDep = Annotated[Runtime, Depends(runtime_of)]
 SegmentsDep = Annotated[httpx.AsyncClient, Depends(segments_of)]
 LoyaltyDep = Annotated[httpx.AsyncClient, Depends(loyalty_of)]
 NotifierDep = Annotated[httpx.AsyncClient, Depends(notifier_of)]
+ActivitiesDep = Annotated[ChainActivities, Depends(activities_of)]

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         PurchaseSignalV2,
         StepReached,
     )
+    from orchestrator.workflows.signals import hear_customer_event, hear_purchase
     from orchestrator.workflows.steps import RUNNERS
 
 STATUS_ATTRIBUTE = SearchAttributeKey.for_keyword("EnrollmentStatus")
@@ -42,22 +43,12 @@ class ChainWorkflow:
     @workflow.signal(name="customer_event")
     def customer_event(self, signal: CustomerEventV1) -> None:
         """The trigger (signal-with-start) and later events: a cart refresh, a return."""
-        trigger = self.input.chain.trigger
-        if not self.state.trigger or signal.event_type == getattr(trigger, "event", None):
-            self.state.trigger = dict(signal.payload)
-        self.state.see(signal.event_type)
-        if signal.event_type in self.input.chain.exits.on_events:
-            self.state.exit(signal.event_type.replace(".", "_"))
+        hear_customer_event(self.input.chain, self.state, signal.event_type, signal.payload)
 
     @workflow.signal(name="purchase")
     def purchase(self, signal: PurchaseSignal) -> None:
-        self.state.see("purchase")
-        exits = self.input.chain.exits
-        redeemed = isinstance(signal, PurchaseSignalV2) and signal.redeemed_points > 0
-        if exits.on_bonus_redeemed and redeemed and self.state.granted_points:
-            self.state.exit("bonus_redeemed")
-        elif exits.on_purchase:
-            self.state.exit("purchase")
+        redeemed = signal.redeemed_points if isinstance(signal, PurchaseSignalV2) else 0
+        hear_purchase(self.input.chain, self.state, redeemed)
 
     @workflow.signal(name="message_event")
     def message_event(self, signal: MessageEventV1) -> None:
@@ -84,7 +75,7 @@ class ChainWorkflow:
         state = self.state
         state.started_at = state.started_at or workflow.now()
         context = StepContext(chain_input, state)
-        if state.step is None and not await _in_audience(context):
+        if state.step is None and not await in_audience(context):
             state.exit("not_in_audience")
         step_id: str | None = state.step or chain_input.chain.steps[0].id
         while step_id is not None and state.exit_reason is None:
@@ -92,8 +83,7 @@ class ChainWorkflow:
                 state.step = step_id
                 workflow.continue_as_new(chain_input.model_copy(update={"carried": state}))
             step = chain_input.chain.step(step_id)
-            state.step = step.id
-            state.visits[step.id] = state.visits.get(step.id, 0) + 1
+            state.arrive(step.id)
             if workflow.patched(PATCH_STEP_ARRIVALS):
                 await context.local_activity("record_step", self._reached(step.id))
             step_id = await RUNNERS[step.kind](context, step)
@@ -137,7 +127,7 @@ class ChainWorkflow:
         )
 
 
-async def _in_audience(context: StepContext) -> bool:
+async def in_audience(context: StepContext) -> bool:
     segment = context.chain.audience.segment_id
     return segment is None or segment in await context.segments()
 

@@ -10,7 +10,13 @@ from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
     from orchestrator.definitions.model import ChainDefinition, Step
-    from orchestrator.workflows.messages import ChainInput, CustomerFacts, EnrollmentState
+    from orchestrator.workflows.delivery import deliver_as_child
+    from orchestrator.workflows.messages import (
+        ChainInput,
+        CustomerFacts,
+        EnrollmentState,
+        SendMessage,
+    )
 
 R = TypeVar("R")
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
@@ -22,6 +28,9 @@ GIVE_UP_AFTER = timedelta(days=1)
 
 
 class StepContext:
+    """The steps' only door to time and side effects; a dry run (`orchestrator.dry_runs`)
+    walks the same steps through a context of its own that sends and grants nothing."""
+
     def __init__(self, chain_input: ChainInput, state: EnrollmentState) -> None:
         self.input = chain_input
         self.state = state
@@ -37,6 +46,12 @@ class StepContext:
     def now(self) -> datetime:
         return workflow.now()
 
+    def patched(self, patch_id: str) -> bool:
+        return workflow.patched(patch_id)
+
+    def workflow_id(self) -> str:
+        return workflow.info().workflow_id
+
     def next_of(self, step: Step) -> str | None:
         return step.next or self.chain.following(step.id)
 
@@ -45,9 +60,7 @@ class StepContext:
         visit = self.state.visits.get(step_id, 1)
         suffix = "".join(f"/{part}" for part in parts)
         repeat = f"/{visit}" if visit > 1 else ""
-        return (
-            f"{workflow.info().workflow_id}/{self.input.enrollment_key}/{step_id}{repeat}{suffix}"
-        )
+        return f"{self.workflow_id()}/{self.input.enrollment_key}/{step_id}{repeat}{suffix}"
 
     def source(self, step_id: str) -> str:
         return f"chain:{self.chain.id}:v{self.input.version}:{step_id}"
@@ -81,13 +94,19 @@ class StepContext:
         if deadline is not None:
             timeout = min(timeout, deadline - self.now())
         if timeout > timedelta(0):
-            with suppress(TimeoutError):
-                await workflow.wait_condition(
-                    lambda: self.state.exit_reason is not None or done(), timeout=timeout
-                )
+            await self.sleep(timeout, lambda: self.state.exit_reason is not None or done())
         if deadline is not None and self.now() >= deadline:
             self.state.exit("max_duration")
         return self.state.exit_reason is None and done()
+
+    async def sleep(self, timeout: timedelta, woken: Callable[[], bool]) -> None:
+        """A durable timer that a signal making `woken` true cuts short."""
+        with suppress(TimeoutError):
+            await workflow.wait_condition(woken, timeout=timeout)
+
+    async def deliver(self, step_id: str, message: SendMessage) -> str:
+        """The delivery's final status, as the notifier's child workflow reports it."""
+        return await deliver_as_child(self, step_id, message)
 
     async def facts(self) -> CustomerFacts:
         """The customer's profile, fetched once per run."""

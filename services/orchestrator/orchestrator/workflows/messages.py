@@ -89,6 +89,10 @@ class EnrollmentState(BaseModel):
             for s in self.seen
         )
 
+    def arrive(self, step_id: str) -> None:
+        self.step = step_id
+        self.visits[step_id] = self.visits.get(step_id, 0) + 1
+
     def exit(self, reason: str) -> None:
         if self.exit_reason is None:
             self.exit_reason = reason

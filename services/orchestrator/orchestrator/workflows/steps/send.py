@@ -11,7 +11,6 @@ with workflow.unsafe.imports_passed_through():
     from orchestrator.definitions.model import SendStep
     from orchestrator.workflows.context import StepContext
     from orchestrator.workflows.messages import SendMessage, SendResult
-    from orchestrator.workflows.steps.delivery import deliver_as_child
 
 # Deliveries became child workflows of the notifier's DeliveryWorkflow; enrollments that sent
 # through the `send_message` activity before keep doing so (see `_by_activity`).
@@ -44,7 +43,7 @@ async def run_send(ctx: StepContext, step: SendStep) -> str | None:
 
 def _ended(ctx: StepContext) -> bool:
     """The chain exited during the send: no next channel (the code before the patch tried)."""
-    return ctx.state.exit_reason is not None and workflow.patched(PATCH_DELIVERY_CHILD)
+    return ctx.state.exit_reason is not None and ctx.patched(PATCH_DELIVERY_CHILD)
 
 
 def _touch_limit_reached(ctx: StepContext) -> bool:
@@ -94,8 +93,8 @@ async def _deliver(
     ctx: StepContext, step: SendStep, message: SendMessage, fallback_left: bool = False
 ) -> bool:
     """True when the message left; an undeliverable channel is remembered as message.failed."""
-    if workflow.patched(PATCH_DELIVERY_CHILD):
-        status = await deliver_as_child(ctx, step.id, message)
+    if ctx.patched(PATCH_DELIVERY_CHILD):
+        status = await ctx.deliver(step.id, message)
     else:
         status = await _by_activity(ctx, step, message, fallback_left)
     if status in UNDELIVERABLE:

@@ -6,6 +6,7 @@ final status and channel) tells the chain whether the message left.
 """
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from temporalio import workflow
 from temporalio.common import WorkflowIDReusePolicy
@@ -13,15 +14,17 @@ from temporalio.exceptions import ChildWorkflowError, WorkflowAlreadyStartedErro
 
 with workflow.unsafe.imports_passed_through():
     from kit.contracts.delivery import DELIVERY_WORKFLOW, DeliveryResult, delivery_workflow_id
-    from orchestrator.workflows.context import StepContext
     from orchestrator.workflows.messages import SendMessage, SendResult
+
+if TYPE_CHECKING:  # the context starts deliveries through this module
+    from orchestrator.workflows.context import StepContext
 
 # The notifier retries a contact it does not know yet; after a day the chain moves on.
 GIVE_UP_AFTER = timedelta(days=1)
 REACTIONS = frozenset({"delivered", "opened", "clicked"})
 
 
-async def deliver_as_child(ctx: StepContext, step_id: str, message: SendMessage) -> str:
+async def deliver_as_child(ctx: "StepContext", step_id: str, message: SendMessage) -> str:
     """The delivery's final status; `failed` when no channel took it or the chain gave up."""
     try:
         child = await workflow.start_child_workflow(
@@ -44,7 +47,7 @@ async def deliver_as_child(ctx: StepContext, step_id: str, message: SendMessage)
     return _heard(ctx, step_id, child)
 
 
-def _heard(ctx: StepContext, step_id: str, child: "workflow.ChildWorkflowHandle") -> str:
+def _heard(ctx: "StepContext", step_id: str, child: "workflow.ChildWorkflowHandle") -> str:
     try:
         outcome: DeliveryResult = child.result()
     except ChildWorkflowError as exc:
@@ -56,7 +59,7 @@ def _heard(ctx: StepContext, step_id: str, child: "workflow.ChildWorkflowHandle"
     return outcome.status
 
 
-async def _started_before(ctx: StepContext, message: SendMessage) -> str:
+async def _started_before(ctx: "StepContext", message: SendMessage) -> str:
     """The same key was delivered before (a re-run of the same trigger): the notifier's
     `POST /deliveries` answers with that delivery, idempotently, and sends nothing new."""
     result = await ctx.activity("send_message", message, SendResult)

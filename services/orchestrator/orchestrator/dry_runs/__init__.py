@@ -1,0 +1,1 @@
+"""A chain's dry run: the path one customer would take, walked by the chain's own steps."""
