@@ -105,6 +105,15 @@ class CampaignCreate(BaseModel):
     message: CampaignMessage | None = None
     rate_per_second: int = Field(default=100, gt=0, le=10_000)
     batch_size: int | None = Field(default=None, gt=0, le=1000)
+    holdout_share: float = Field(
+        default=0.1,
+        ge=0.0,
+        le=0.5,
+        description="Share of the segment held out (no grant, no message) and measured against",
+    )
+    attribution_window_days: int = Field(
+        default=14, ge=1, le=90, description="Purchases this long after reaching a member count"
+    )
 
 
 class CampaignProgress(BaseModel):
@@ -138,6 +147,8 @@ class CampaignOut(BaseModel):
     message: CampaignMessage | None
     rate_per_second: int
     batch_size: int
+    holdout_share: float
+    attribution_window_days: int
     status: str
     runs: int
     progress: CampaignProgress

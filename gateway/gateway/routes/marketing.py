@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from gateway.auth import scoped
 from gateway.keys import Caller
 from gateway.marketer.definition import ChainDefinition
+from gateway.marketer.reports import CampaignReport
 from gateway.marketer.schemas import (
     CampaignAction,
     CampaignCreate,
@@ -191,6 +192,15 @@ async def campaign_action(
 @router.get("/analytics/chains/{chain_id}", summary="A chain's figures per version and step")
 async def chain_analytics(chain_id: str, _key: Marketer, client: Orchestrator) -> Response:
     return await forward(client, "GET", f"/analytics/chains/{chain_id}")
+
+
+@router.get(
+    "/analytics/campaigns/{campaign_id}",
+    response_model=CampaignReport,
+    summary="A campaign's figures against its holdout (404 `campaign_not_found`)",
+)
+async def campaign_analytics(campaign_id: str, _key: Marketer, client: Orchestrator) -> Response:
+    return await forward(client, "GET", f"/analytics/campaigns/{campaign_id}")
 
 
 @router.get("/analytics/programme", summary="The programme against the global control group")

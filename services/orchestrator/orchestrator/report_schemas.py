@@ -4,7 +4,7 @@ campaign, each against its own holdout (formulas in docs/orchestrator.md)."""
 from pydantic import BaseModel, Field
 
 
-class Split(BaseModel):
+class Conversions(BaseModel):
     treated: int
     holdout: int
 
@@ -72,7 +72,7 @@ class Figures(BaseModel):
     holdout: int
     active: int
     exited: dict[str, int]
-    conversions: Split
+    conversions: Conversions
     uplift: Uplift | None
     revenue_per_customer: MeanDifference | None
     revenue_per_customer_cuped: CupedDifference | None
