@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.marketer.definition import ChainDefinition, ChainId, Channel
+from kit.contracts.analytics import AttributionWindowDays, HoldoutShare
 
 
 class ChainOut(BaseModel):
@@ -105,15 +106,8 @@ class CampaignCreate(BaseModel):
     message: CampaignMessage | None = None
     rate_per_second: int = Field(default=100, gt=0, le=10_000)
     batch_size: int | None = Field(default=None, gt=0, le=1000)
-    holdout_share: float = Field(
-        default=0.1,
-        ge=0.0,
-        le=0.5,
-        description="Share of the segment held out (no grant, no message) and measured against",
-    )
-    attribution_window_days: int = Field(
-        default=14, ge=1, le=90, description="Purchases this long after reaching a member count"
-    )
+    holdout_share: HoldoutShare = 0.1
+    attribution_window_days: AttributionWindowDays = 14
 
 
 class CampaignProgress(BaseModel):

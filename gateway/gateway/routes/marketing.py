@@ -12,7 +12,6 @@ from fastapi import APIRouter, Body, Depends, Path, Query, Response
 from gateway.auth import scoped
 from gateway.keys import Caller
 from gateway.marketer.definition import ChainDefinition
-from gateway.marketer.reports import CampaignReport
 from gateway.marketer.schemas import (
     CampaignAction,
     CampaignCreate,
@@ -27,6 +26,7 @@ from gateway.marketer.schemas import (
     VersionOut,
 )
 from gateway.upstreams import Orchestrator, forward
+from kit.contracts.analytics import CampaignReport
 
 router = APIRouter(prefix="/v1", tags=["marketing"])
 Marketer = Annotated[Caller, Depends(scoped("marketer"))]

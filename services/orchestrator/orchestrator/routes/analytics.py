@@ -5,11 +5,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from kit.clock import utcnow
+from kit.contracts.analytics import CampaignReport, ChainReport
 from kit.web import SessionDep
 from orchestrator import analytics, chains, control, programme
 from orchestrator.analytics import Valuation
 from orchestrator.campaigns import service as campaigns
-from orchestrator.report_schemas import CampaignReport, ChainReport
 from orchestrator.routes.deps import LoyaltyDep, SettingsDep
 from orchestrator.settings import OrchestratorSettings
 

@@ -1,7 +1,23 @@
-"""The analytics reports as a marketer reads them: one set of figures for a chain, a chain's
-version and a campaign, each against its own holdout (formulas in docs/orchestrator.md)."""
+"""The analytics reports' shape, served by the orchestrator and published by the gateway: one
+set of figures for a chain, a chain's version and a campaign, each against its own holdout
+(formulas in docs/orchestrator.md)."""
+
+from typing import Annotated
 
 from pydantic import BaseModel, Field
+
+# A campaign's settings for its measurement, the same at the gateway and the orchestrator.
+HoldoutShare = Annotated[
+    float,
+    Field(
+        ge=0.0,
+        le=0.5,
+        description="Share of the segment held out (no grant, no message) and measured against",
+    ),
+]
+AttributionWindowDays = Annotated[
+    int, Field(ge=1, le=90, description="Purchases this long after reaching a member count")
+]
 
 
 class Conversions(BaseModel):
@@ -87,6 +103,24 @@ class Figures(BaseModel):
     incremental_roi: float | None = Field(description="(incremental gross profit - cost) / cost")
     incremental_roi_cuped: float | None
     minimum_detectable_effect: MinimumDetectableEffect
+
+
+class StepCosts(BaseModel):
+    messages: dict[str, int]
+    points_granted: int
+
+
+class VersionFigures(Figures):
+    version: int
+    steps: dict[str, StepCosts]
+
+
+class ChainReport(BaseModel):
+    chain_id: str
+    point_value: int = Field(description="minor units a redeemed point pays for (loyalty)")
+    margin_bp: int
+    total: Figures
+    versions: list[VersionFigures]
 
 
 class CampaignReport(BaseModel):
