@@ -93,6 +93,7 @@ async def test_the_real_machinery_finds_the_truth(platform: Platform) -> None:
     a 99.9 % normal interval of the truth (estimate +/- 3.29 standard errors): a seed drawn at
     random misses it with probability 0.1 % per figure, 0.2 % for both; seed 3 is one draw."""
     dp, db = EFFECTS["large"]
+    chain_id = new_chain_id("large", 3)
     scenario = Scenario(
         customers=120,
         seed=3,
@@ -100,8 +101,8 @@ async def test_the_real_machinery_finds_the_truth(platform: Platform) -> None:
         conversion_effect=dp,
         basket_effect=db,
         grant_points=0,  # the simulated chain only sends
+        id_salt=chain_id,  # customers of this run only on the session's shared platform
     )
-    chain_id = new_chain_id("large", scenario.seed)
     real = await on_platform(scenario, Endpoints.of(platform), chain_id)
     computed = in_memory(scenario, chain_id)
     f = real.figures

@@ -67,6 +67,8 @@ class Scenario:
     point_value: int = 100  # minor units per point, as loyalty's programme says
     margin_bp: int = 10_000
     worked_example: bool = False  # issue 15: 10 % buy 100.00 in each group, 2 000 points
+    # Other customers for the same seed: runs sharing a platform must not share purchases.
+    id_salt: str = ""
 
 
 @dataclass
@@ -98,6 +100,8 @@ def population(scenario: Scenario, chain_id: str) -> list[Customer]:
     customers = []
     for _ in range(scenario.customers):
         customer_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        if scenario.id_salt:
+            customer_id = str(uuid.uuid5(uuid.NAMESPACE_URL, scenario.id_salt + customer_id))
         p = rng.betavariate(1, 9)
         basket = max(100, round(rng.lognormvariate(math.log(5000), 0.5)))
         history = [

@@ -247,8 +247,10 @@ async def main(args: argparse.Namespace) -> None:
     print(HEADER, flush=True)
     async with started_platform() as at:
         for name in args.effects.split(","):
-            scenario = replace(scenario_for(name, args), grant_points=0)  # the chain only sends
-            result = await on_platform(scenario, at, new_chain_id(name, args.seed))
+            chain_id = new_chain_id(name, args.seed)
+            # The chain only sends; each effect its own customers, as each has its own history.
+            scenario = replace(scenario_for(name, args), grant_points=0, id_salt=chain_id)
+            result = await on_platform(scenario, at, chain_id)
             print(row(name, result), flush=True)
 
 
