@@ -89,9 +89,10 @@ Z_999 = 3.2905
 async def test_the_real_machinery_finds_the_truth(platform: Platform) -> None:
     """120 customers, half held out, the large effect, through real workflows, the notifier and
     purchase events on NATS. The platform's report must equal the arithmetic on the same known
-    outcomes (deterministic: the seed fixes every outcome), and its estimates must lie within
-    a 99.9 % normal interval of the truth (estimate +/- 3.29 standard errors): a seed drawn at
-    random misses it with probability 0.1 % per figure, 0.2 % for both; seed 3 is one draw."""
+    outcomes (exactly: no chance in it), and its estimates must lie within a 99.9 % normal
+    interval of the truth (estimate +/- 3.29 standard errors). The chain id is new on every
+    run, so are the customers and the holdout draw: each figure misses its interval with
+    probability 0.1 %, the test fails by chance at most 0.2 % of runs."""
     dp, db = EFFECTS["large"]
     chain_id = new_chain_id("large", 3)
     scenario = Scenario(
