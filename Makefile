@@ -40,6 +40,10 @@ bench: bootstrap-test ## Run the benchmarks (BENCH="pos segments" for some) and 
 simulate: ## A known population through the chain analytics: truth, estimate, interval, ROI (CUSTOMERS=10000 ARGS=--in-memory)
 	@uv run --frozen python -m orchestrator.simulate --customers $(or $(CUSTOMERS),10000) $(ARGS)
 
+.PHONY: simulate-platform
+simulate-platform: bootstrap-test ## The simulator through every real service, workflow and event (CUSTOMERS=300)
+	@uv run --frozen python -m orchestrator.simulate_platform --customers $(or $(CUSTOMERS),300) $(ARGS)
+
 chaos: bootstrap-test ## Faults one at a time under POS load, checked for loss (CHAOS_ARGS="--outage-seconds 60")
 	@uv run --frozen python scripts/chaos.py $(CHAOS_ARGS)
 

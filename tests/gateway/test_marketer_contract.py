@@ -47,6 +47,7 @@ ROUTES = [
     ("post", "/v1/campaigns/{campaign_id}/{action}", "/campaigns/{campaign_id}/pause"),
     ("post", "/v1/campaigns/{campaign_id}/{action}", "/campaigns/{campaign_id}/resume"),
     ("get", "/v1/analytics/chains/{chain_id}/steps", "/analytics/chains/{chain_id}/steps"),
+    ("get", "/v1/analytics/campaigns/{campaign_id}", "/analytics/campaigns/{campaign_id}"),
 ]
 # (method, gateway path, service, service path) for routes served by other services.
 ELSEWHERE = [

@@ -18,6 +18,7 @@ BODY = {
     "grant": {"amount": 5000, "lifetime_days": 3},
     "message": {"template": "mass_bonus", "channels": ["push", "email"]},
     "rate_per_second": 1000,
+    "holdout_share": 0,  # every member of the segment gets the grant and the message
 }
 
 

@@ -33,6 +33,8 @@ async def test_analytics_and_the_control_group_through_the_gateway(platform: Pla
         assert shown.json()["share"] == 0.05
         too_big = await gateway.put("/v1/control-group", json={"share": 0.8}, headers=marketer)
         assert too_big.status_code == 422
+        unknown = await gateway.get("/v1/analytics/campaigns/nope", headers=marketer)
+        assert (unknown.status_code, unknown.json()["code"]) == (404, "campaign_not_found")
         months = await gateway.get("/v1/analytics/programme?months=2", headers=marketer)
         assert months.status_code == 200, months.text
         assert len(months.json()["months"]) == 2

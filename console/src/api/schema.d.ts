@@ -681,6 +681,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/analytics/campaigns/{campaign_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A campaign's figures against its holdout (404 `campaign_not_found`) */
+        get: operations["campaign_analytics_v1_analytics_campaigns__campaign_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/analytics/programme": {
         parameters: {
             query?: never;
@@ -1205,6 +1222,18 @@ export interface components {
             rate_per_second: number;
             /** Batch Size */
             batch_size?: number | null;
+            /**
+             * Holdout Share
+             * @description Share of the segment held out (no grant, no message) and measured against
+             * @default 0.1
+             */
+            holdout_share: number;
+            /**
+             * Attribution Window Days
+             * @description Purchases this long after reaching a member count
+             * @default 14
+             */
+            attribution_window_days: number;
         };
         /** CampaignGrant */
         CampaignGrant: {
@@ -1260,6 +1289,10 @@ export interface components {
             rate_per_second: number;
             /** Batch Size */
             batch_size: number;
+            /** Holdout Share */
+            holdout_share: number;
+            /** Attribution Window Days */
+            attribution_window_days: number;
             /** Status */
             status: string;
             /** Runs */
@@ -1304,6 +1337,23 @@ export interface components {
              * @description Members the notifier or loyalty refused for good
              */
             refused: number;
+        };
+        /** CampaignReport */
+        CampaignReport: {
+            /** Campaign Id */
+            campaign_id: string;
+            /**
+             * Point Value
+             * @description minor units a redeemed point pays for (loyalty)
+             */
+            point_value: number;
+            /** Margin Bp */
+            margin_bp: number;
+            /** Holdout Share */
+            holdout_share: number;
+            /** Attribution Window Days */
+            attribution_window_days: number;
+            total: components["schemas"]["Figures"];
         };
         /**
          * CancellationOut
@@ -1500,6 +1550,18 @@ export interface components {
              */
             updated_at: string;
         };
+        /** ChannelMessages */
+        ChannelMessages: {
+            /** Sent */
+            sent: number;
+            /** Failed */
+            failed: number;
+            /**
+             * Cost
+             * @description minor units; an SMS once per segment
+             */
+            cost: number;
+        };
         /**
          * ConfirmationOut
          * @example {
@@ -1614,6 +1676,60 @@ export interface components {
              * @description A fraction of all customers, 0 to 0.5
              */
             share: number;
+        };
+        /** Conversions */
+        Conversions: {
+            /** Treated */
+            treated: number;
+            /** Holdout */
+            holdout: number;
+        };
+        /** Cost */
+        Cost: {
+            /**
+             * Messages
+             * @description every attempt by channel, minor units
+             */
+            messages: number;
+            /** Sms Segments */
+            sms_segments: number;
+            /**
+             * Points Redeemed
+             * @description own granted points that paid for purchases
+             */
+            points_redeemed: number;
+            /**
+             * Points
+             * @description points_redeemed times point_value, minor units
+             */
+            points: number;
+            /** Total */
+            total: number;
+        };
+        /** CupedDifference */
+        CupedDifference: {
+            /** Treated */
+            treated: number;
+            /** Holdout */
+            holdout: number;
+            /** Difference */
+            difference: number;
+            /** Standard Error */
+            standard_error: number | null;
+            /**
+             * Ci95 Low
+             * @description null while a group has fewer than two
+             */
+            ci95_low: number | null;
+            /** Ci95 High */
+            ci95_high: number | null;
+            /** Method */
+            method: string;
+            /**
+             * Theta
+             * @description the pre-period spend's coefficient
+             */
+            theta: number;
         };
         /** CustomerEnrollment */
         CustomerEnrollment: {
@@ -2270,6 +2386,51 @@ export interface components {
              */
             reason: string;
         };
+        /** Figures */
+        Figures: {
+            /** Enrolled */
+            enrolled: number;
+            /** Treated */
+            treated: number;
+            /** Holdout */
+            holdout: number;
+            /** Active */
+            active: number;
+            /** Exited */
+            exited: {
+                [key: string]: number;
+            };
+            conversions: components["schemas"]["Conversions"];
+            uplift: components["schemas"]["Uplift"] | null;
+            revenue_per_customer: components["schemas"]["MeanDifference"] | null;
+            revenue_per_customer_cuped: components["schemas"]["CupedDifference"] | null;
+            incremental_revenue: components["schemas"]["Incremental"] | null;
+            incremental_revenue_cuped: components["schemas"]["Incremental"] | null;
+            /**
+             * Attributed Revenue
+             * @description gross net revenue of treated conversions
+             */
+            attributed_revenue: number;
+            /** Returned Revenue */
+            returned_revenue: number;
+            /** Messages By Channel */
+            messages_by_channel: {
+                [key: string]: components["schemas"]["ChannelMessages"];
+            };
+            /** Points Granted */
+            points_granted: number;
+            cost: components["schemas"]["Cost"];
+            /** Incremental Gross Profit */
+            incremental_gross_profit: number | null;
+            /**
+             * Incremental Roi
+             * @description (incremental gross profit - cost) / cost
+             */
+            incremental_roi: number | null;
+            /** Incremental Roi Cuped */
+            incremental_roi_cuped: number | null;
+            minimum_detectable_effect: components["schemas"]["MinimumDetectableEffect"];
+        };
         /**
          * Filter
          * @description A test on the trigger: `payload.*` of its event, or `facts.*` the orchestrator keeps.
@@ -2353,6 +2514,18 @@ export interface components {
             segment: string;
         };
         /**
+         * Incremental
+         * @description A difference per customer times the treated count, whole minor units.
+         */
+        Incremental: {
+            /** Estimate */
+            estimate: number;
+            /** Ci95 Low */
+            ci95_low: number | null;
+            /** Ci95 High */
+            ci95_high: number | null;
+        };
+        /**
          * LineQuoteOut
          * @example {
          *       "accrued": 20,
@@ -2394,6 +2567,29 @@ export interface components {
              * @description Money, minor units: what is left to pay after the points
              */
             payable: number;
+        };
+        /**
+         * MeanDifference
+         * @description Net revenue per customer (minor units), treated minus holdout, Welch's interval.
+         */
+        MeanDifference: {
+            /** Treated */
+            treated: number;
+            /** Holdout */
+            holdout: number;
+            /** Difference */
+            difference: number;
+            /** Standard Error */
+            standard_error: number | null;
+            /**
+             * Ci95 Low
+             * @description null while a group has fewer than two
+             */
+            ci95_low: number | null;
+            /** Ci95 High */
+            ci95_high: number | null;
+            /** Method */
+            method: string;
         };
         /** Message */
         Message: {
@@ -2492,6 +2688,16 @@ export interface components {
              * @description for the next, older page
              */
             next_cursor?: string | null;
+        };
+        /**
+         * MinimumDetectableEffect
+         * @description At 80 % power and 5 % significance, at the current group sizes.
+         */
+        MinimumDetectableEffect: {
+            /** Conversion */
+            conversion: number | null;
+            /** Revenue Per Customer */
+            revenue_per_customer: number | null;
         };
         /** PolicyRead */
         PolicyRead: {
@@ -3582,6 +3788,29 @@ export interface components {
             subject?: string | null;
             /** Body */
             body: string;
+        };
+        /**
+         * Uplift
+         * @description Conversion rate, treated minus holdout, with Newcombe's hybrid score interval.
+         */
+        Uplift: {
+            /** Treated Rate */
+            treated_rate: number;
+            /** Holdout Rate */
+            holdout_rate: number;
+            /** Difference */
+            difference: number;
+            /** Ci95 Low */
+            ci95_low: number;
+            /** Ci95 High */
+            ci95_high: number;
+            /**
+             * Relative
+             * @description difference / holdout rate; null at 0 %
+             */
+            relative: number | null;
+            /** Method */
+            method: string;
         };
         /** Validated */
         Validated: {
@@ -9640,6 +9869,131 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    campaign_analytics_v1_analytics_campaigns__campaign_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignReport"];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */

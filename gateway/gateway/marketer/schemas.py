@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from gateway.marketer.definition import ChainDefinition, ChainId, Channel
+from kit.contracts.analytics import AttributionWindowDays, HoldoutShare
 
 
 class ChainOut(BaseModel):
@@ -105,6 +106,8 @@ class CampaignCreate(BaseModel):
     message: CampaignMessage | None = None
     rate_per_second: int = Field(default=100, gt=0, le=10_000)
     batch_size: int | None = Field(default=None, gt=0, le=1000)
+    holdout_share: HoldoutShare = 0.1
+    attribution_window_days: AttributionWindowDays = 14
 
 
 class CampaignProgress(BaseModel):
@@ -138,6 +141,8 @@ class CampaignOut(BaseModel):
     message: CampaignMessage | None
     rate_per_second: int
     batch_size: int
+    holdout_share: float
+    attribution_window_days: int
     status: str
     runs: int
     progress: CampaignProgress

@@ -28,6 +28,7 @@ from gateway.marketer.schemas import (
 )
 from gateway.routes.problems import problems
 from gateway.upstreams import Orchestrator, forward
+from kit.contracts.analytics import CampaignReport
 
 router = APIRouter(prefix="/v1", tags=["marketing"])
 Marketer = Annotated[Caller, Depends(scoped("marketer"))]
@@ -206,6 +207,15 @@ async def campaign_action(
 @router.get("/analytics/chains/{chain_id}", summary="A chain's figures per version and step")
 async def chain_analytics(chain_id: str, _key: Marketer, client: Orchestrator) -> Response:
     return await forward(client, "GET", f"/analytics/chains/{chain_id}")
+
+
+@router.get(
+    "/analytics/campaigns/{campaign_id}",
+    response_model=CampaignReport,
+    summary="A campaign's figures against its holdout (404 `campaign_not_found`)",
+)
+async def campaign_analytics(campaign_id: str, _key: Marketer, client: Orchestrator) -> Response:
+    return await forward(client, "GET", f"/analytics/campaigns/{campaign_id}")
 
 
 @router.get("/analytics/programme", summary="The programme against the global control group")

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.clock import utcnow
 from kit.contracts.loyalty import (
     BonusGranted,
     LotPoints,
@@ -30,8 +31,9 @@ from kit.contracts.notifier import MessagePayload
 from orchestrator import analytics_repository as store
 from orchestrator import repository
 from orchestrator.analytics_repository import NOT_ENROLLED
+from orchestrator.campaigns.outcomes import campaign_source
 from orchestrator.chains import published_definition
-from orchestrator.models import ChainMessage, Enrollment
+from orchestrator.models import Campaign, ChainMessage, Enrollment
 from orchestrator.stats import (
     cuped_adjust,
     cuped_theta,
@@ -49,6 +51,7 @@ STATUS_RANK = {"sent": 1, "delivered": 2, "opened": 3, "clicked": 4, "failed": 0
 # Enrollments older than this cannot be inside any window a chain may define.
 _LONGEST_LOOKBACK = timedelta(days=400)
 PRE_PERIOD = timedelta(days=90)
+CAMPAIGN_VERSION = 0
 
 
 @dataclass(frozen=True)
@@ -63,11 +66,19 @@ class Valuation:
 # --- projections --------------------------------------------------------------------------
 
 
+def measured_source(source: str) -> tuple[str, int, str] | None:
+    """What a delivery's source or a lot's reference is charged to: a chain's version and step,
+    or a campaign, kept under its source `campaign:{id}` (a chain id has no colon) as version 0."""
+    if source.startswith("campaign:"):
+        return source, CAMPAIGN_VERSION, "campaign"
+    return parse_source(source)
+
+
 async def record_message(
     session: AsyncSession, event_type: str, message: MessagePayload, costs: dict[str, int]
 ) -> None:
     """One row per attempt (delivery and channel); an SMS costs once per segment."""
-    source = parse_source(message.source_ref)
+    source = measured_source(message.source_ref)
     if source is None:
         return
     chain_id, version, step = source
@@ -161,7 +172,7 @@ async def _record_lots(
         if grant is not None:
             origin: tuple[str, int] | None = (grant.chain_id, grant.version)
         else:
-            parsed = parse_source(lot.reference or "")
+            parsed = measured_source(lot.reference or "")
             origin = (parsed[0], parsed[1]) if parsed else None
         if origin is None:
             continue
@@ -436,6 +447,60 @@ def figures(outcomes: Outcomes, costs: Costs, valuation: Valuation) -> dict[str,
             "revenue_per_customer": mde_mean(moments(treated.revenue), moments(holdout.revenue)),
         },
     }
+
+
+async def campaign_report(
+    session: AsyncSession, campaign: Campaign, valuation: Valuation
+) -> dict[str, Any]:
+    """The chain's figures for a campaign: its treated members against its holdout, over each
+    member's attribution window from the moment the campaign reached him."""
+    members = await store.campaign_members(session, campaign.id)
+    since = min((at for _, _, at in members), default=utcnow()) - PRE_PERIOD
+    purchases = await store.campaign_purchases(session, campaign.id, since)
+    window = timedelta(days=campaign.attribution_window_days)
+    outcomes = campaign_outcomes(members, purchases, window)
+    costs = _merge_costs(list((await _costs(session, campaign_source(campaign.id))).values()))
+    if campaign.grant:
+        covered = await store.campaign_points_granted(session, campaign.id)
+        costs.points_granted = covered * int(campaign.grant["amount"])
+    return {
+        "campaign_id": campaign.id,
+        "point_value": valuation.point_value,
+        "margin_bp": valuation.margin_bp,
+        "holdout_share": campaign.holdout_share,
+        "attribution_window_days": campaign.attribution_window_days,
+        "total": figures(outcomes, costs, valuation),
+    }
+
+
+def campaign_outcomes(
+    members: Sequence[tuple[str, bool, datetime]],
+    purchases: Sequence[tuple[str, datetime, int, int]],
+    window: timedelta,
+) -> Outcomes:
+    """Per member: converted when he bought within the window after being reached, his net
+    revenue over the window (a campaign ends nothing, so every purchase in it counts, not only
+    the first), and his spend in the pre-period before."""
+    bought: dict[str, list[tuple[datetime, int, int]]] = defaultdict(list)
+    for customer_id, at, paid, refunded in purchases:
+        bought[customer_id].append((at, paid, refunded))
+    found = Outcomes()
+    for customer_id, holdout, reached_at in members:
+        group = found.holdout if holdout else found.treated
+        mine = bought.get(customer_id, [])
+        inside = [
+            (paid, back) for at, paid, back in mine if reached_at <= at <= reached_at + window
+        ]
+        before = [
+            paid - back for at, paid, back in mine if reached_at - PRE_PERIOD <= at < reached_at
+        ]
+        net = sum(paid - back for paid, back in inside)
+        group.converted.append(bool(inside))
+        group.revenue.append(float(net))
+        group.pre_spend.append(float(sum(before)))
+        group.attributed += net
+        group.returned += sum(back for _, back in inside)
+    return found
 
 
 def _profit(incremental: dict[str, Any] | None, valuation: Valuation) -> int | None:

@@ -9,6 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import insert_ignoring_conflict
 from orchestrator.models import (
+    CampaignMember,
+    CampaignMemberGrant,
     ChainGrant,
     ChainMessage,
     ChainRedemption,
@@ -171,3 +173,49 @@ async def control_shares(session: AsyncSession) -> list[tuple[datetime, int]]:
 
 async def add_control_share(session: AsyncSession, at: datetime, share_bp: int) -> None:
     session.add(ControlGroupShare(effective_from=at, share_bp=share_bp))
+
+
+async def add_campaign_members(
+    session: AsyncSession, campaign_id: str, sides: dict[str, bool], at: datetime
+) -> None:
+    for customer_id, holdout in sides.items():
+        values = {
+            "campaign_id": campaign_id,
+            "customer_id": customer_id,
+            "holdout": holdout,
+            "reached_at": at,
+        }
+        await insert_ignoring_conflict(session, CampaignMember.__table__, values)
+
+
+async def campaign_members(session: AsyncSession, campaign_id: str) -> Sequence[Any]:
+    """Every member the campaign reached: (customer_id, holdout, reached_at)."""
+    query = select(
+        CampaignMember.customer_id, CampaignMember.holdout, CampaignMember.reached_at
+    ).where(CampaignMember.campaign_id == campaign_id)
+    return (await session.execute(query)).all()
+
+
+async def campaign_purchases(
+    session: AsyncSession, campaign_id: str, since: datetime
+) -> Sequence[Any]:
+    """The purchases of the campaign's members from `since` on: (customer_id, purchased_at,
+    paid_amount, refunded); the report keeps those around each member's own moment."""
+    query = (
+        select(
+            CampaignMember.customer_id,
+            CustomerPurchase.purchased_at,
+            CustomerPurchase.paid_amount,
+            CustomerPurchase.refunded,
+        )
+        .join(CustomerPurchase, CustomerPurchase.customer_id == CampaignMember.customer_id)
+        .where(CampaignMember.campaign_id == campaign_id)
+        .where(CustomerPurchase.purchased_at >= since)
+    )
+    return (await session.execute(query)).all()
+
+
+async def campaign_points_granted(session: AsyncSession, campaign_id: str) -> int:
+    """Members the campaign's grants covered (each got the campaign's amount)."""
+    query = select(func.count()).where(CampaignMemberGrant.campaign_id == campaign_id)
+    return int((await session.execute(query)).scalar_one())

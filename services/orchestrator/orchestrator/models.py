@@ -1,7 +1,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import UtcDateTime, new_metadata
@@ -200,8 +200,22 @@ class Campaign(Base):
     granted: Mapped[int] = mapped_column(Integer, default=0)
     sent: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
+    holdout_share: Mapped[float] = mapped_column(Float, default=0.0)
+    attribution_window_days: Mapped[int] = mapped_column(Integer, default=14)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CampaignMember(Base):
+    """A member a campaign went through and the side he landed on: the treated get its grant
+    and message, the holdout nothing; both are measured from `reached_at` on."""
+
+    __tablename__ = "campaign_members"
+
+    campaign_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    holdout: Mapped[bool] = mapped_column(Boolean)
+    reached_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class CampaignMemberGrant(Base):

@@ -2,6 +2,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kit.contracts.analytics import AttributionWindowDays, HoldoutShare
 from kit.contracts.common import Channel
 from kit.schemas import StrictModel
 from orchestrator.campaigns.messages import CampaignGrant, CampaignMessage
@@ -130,6 +131,8 @@ class CampaignCreate(StrictModel):
     message: CampaignMessage | None = None
     rate_per_second: int = Field(default=100, gt=0, le=10_000)
     batch_size: int | None = Field(default=None, gt=0, le=1000)
+    holdout_share: HoldoutShare = 0.1
+    attribution_window_days: AttributionWindowDays = 14
 
     @model_validator(mode="after")
     def _does_something(self) -> "CampaignCreate":
@@ -169,6 +172,8 @@ class CampaignOut(BaseModel):
     message: CampaignMessage | None
     rate_per_second: int
     batch_size: int
+    holdout_share: float
+    attribution_window_days: int
     status: str
     runs: int
     progress: CampaignProgress

@@ -11,6 +11,8 @@ what the workflow would do for a one-message chain: enrolled at T0, one e-mail (
 for the holdout) at T0, exit 14 days later. Running 100 000 real workflows takes the
 time-skipping server hours on two cores; the workflow's own behaviour is covered by
 tests/orchestrator/workflows, the event path by tests/orchestrator/test_analytics.py.
+`orchestrator.simulate_platform` runs a few hundred customers of the same model through the
+real services, workflows and NATS events instead.
 
 The model, per customer: a purchase propensity p ~ Beta(1, 9) (10 % on average) and a basket
 b ~ lognormal around 50.00; a 90-day pre-period of Poisson(30p) purchases of about b each; in the
@@ -65,6 +67,8 @@ class Scenario:
     point_value: int = 100  # minor units per point, as loyalty's programme says
     margin_bp: int = 10_000
     worked_example: bool = False  # issue 15: 10 % buy 100.00 in each group, 2 000 points
+    # Other customers for the same seed: runs sharing a platform must not share purchases.
+    id_salt: str = ""
 
 
 @dataclass
@@ -96,6 +100,8 @@ def population(scenario: Scenario, chain_id: str) -> list[Customer]:
     customers = []
     for _ in range(scenario.customers):
         customer_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        if scenario.id_salt:
+            customer_id = str(uuid.uuid5(uuid.NAMESPACE_URL, scenario.id_salt + customer_id))
         p = rng.betavariate(1, 9)
         basket = max(100, round(rng.lognormvariate(math.log(5000), 0.5)))
         history = [
@@ -169,10 +175,10 @@ def in_memory(scenario: Scenario, chain_id: str = "sim") -> Result:
     treated = outcomes.treated.size
     costs.by_channel = {"email": {"sent": treated, "failed": 0, "cost": treated * COSTS["email"]}}
     valuation = analytics.Valuation(scenario.point_value, scenario.margin_bp)
-    return _result(scenario, customers, analytics.figures(outcomes, costs, valuation))
+    return result_of(scenario, customers, analytics.figures(outcomes, costs, valuation))
 
 
-def _result(scenario: Scenario, customers: list[Customer], figures: dict[str, Any]) -> Result:
+def result_of(scenario: Scenario, customers: list[Customer], figures: dict[str, Any]) -> Result:
     dp, per_customer = truth(scenario, customers)
     cost = figures["cost"]["total"]
     true_profit = per_customer * figures["treated"] * scenario.margin_bp / 10_000
@@ -197,7 +203,7 @@ async def simulate(scenario: Scenario, database_url: str, chain_id: str = "sim")
             report = await analytics.report(session, chain_id, valuation)
     finally:
         await engine.dispose()
-    return _result(scenario, customers, report["versions"][0])
+    return result_of(scenario, customers, report["versions"][0])
 
 
 async def _publish(sessions: SessionFactory, chain_id: str) -> None:
@@ -221,7 +227,7 @@ async def _live(
     """One customer's life around the chain, as the consumers and the workflow record it."""
     for before, paid in customer.history:
         # Before the enrollment no conversion is possible: only the purchase projection.
-        await analytics.record_purchase(session, _purchased(customer.id, t0 - before, paid, []))
+        await analytics.record_purchase(session, purchased(customer.id, t0 - before, paid, []))
     enrollment = Enrollment(
         id=str(uuid.uuid4()),
         chain_id=chain_id,
@@ -294,7 +300,7 @@ async def _purchase(
     session: Any, customer_id: str, at: datetime, paid: int, lots: list[LotPoints]
 ) -> None:
     """What the consumer does with a purchase.confirmed, minus the Temporal signals."""
-    event = _purchased(customer_id, at, paid, lots)
+    event = purchased(customer_id, at, paid, lots)
     await analytics.record_purchase(session, event)
     candidates = await repository.purchase_candidates(
         session, customer_id, analytics.lookback_from(at)
@@ -302,7 +308,7 @@ async def _purchase(
     await analytics.record_conversions(session, event, candidates)
 
 
-def _purchased(
+def purchased(
     customer_id: str, at: datetime, paid: int, lots: list[LotPoints]
 ) -> PurchaseConfirmed:
     redeemed = sum(lot.points for lot in lots)
@@ -370,21 +376,25 @@ async def main(args: argparse.Namespace) -> None:
     print(HEADER)
     names = ["worked_example"] if args.worked_example else args.effects.split(",")
     for name in names:
-        dp, db = EFFECTS.get(name, (0.0, 0))
-        scenario = Scenario(
-            customers=1000 if name == "worked_example" else args.customers,
-            seed=args.seed,
-            holdout_share=args.holdout_share,
-            conversion_effect=dp,
-            basket_effect=db,
-            worked_example=name == "worked_example",
-        )
+        scenario = scenario_for(name, args)
         chain_id = f"sim_{name}_{args.seed}"
         if args.in_memory:
             result = in_memory(scenario, chain_id)
         else:
             result = await simulate(scenario, url, chain_id)
         print(row(name, result), flush=True)
+
+
+def scenario_for(name: str, args: argparse.Namespace) -> Scenario:
+    dp, db = EFFECTS.get(name, (0.0, 0))
+    return Scenario(
+        customers=1000 if name == "worked_example" else args.customers,
+        seed=args.seed,
+        holdout_share=args.holdout_share,
+        conversion_effect=dp,
+        basket_effect=db,
+        worked_example=name == "worked_example",
+    )
 
 
 def _new_sqlite() -> str:

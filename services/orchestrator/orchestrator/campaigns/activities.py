@@ -13,6 +13,7 @@ from temporalio.exceptions import ApplicationError
 
 from kit.clock import utcnow
 from kit.db import SessionFactory, unit_of_work
+from orchestrator import analytics_repository as store
 from orchestrator import control, repository
 from orchestrator.campaigns.messages import (
     Batch,
@@ -23,6 +24,7 @@ from orchestrator.campaigns.messages import (
     Progress,
 )
 from orchestrator.campaigns.outcomes import campaign_source
+from orchestrator.definitions.facts import in_holdout
 from orchestrator.workflows.messages import SendMessage, SendResult
 
 
@@ -71,7 +73,13 @@ class CampaignActivities:
     async def campaign_batch(self, batch: Batch) -> Progress:
         async with unit_of_work(self.sessions) as session:
             members = await control.marketable(session, batch.members, utcnow())
-        batch = batch.model_copy(update={"members": members})  # the control group: nothing
+            sides = held_out(batch.campaign_id, members, batch.holdout_share)
+            # Recorded before anything is sent, so a purchase right after the message counts;
+            # a retried batch or a re-run keeps the first moment each member was reached.
+            await store.add_campaign_members(session, batch.campaign_id, sides, utcnow())
+        treated = [m for m in members if not sides[m]]
+        # The control group and the campaign's holdout get nothing.
+        batch = batch.model_copy(update={"members": treated})
         grant = await self._grant(batch) if batch.grant else None
         granted, skipped = (grant.granted, grant.skipped) if grant else (0, 0)
         limit = asyncio.Semaphore(self.concurrency)
@@ -82,7 +90,7 @@ class CampaignActivities:
 
         sent = await asyncio.gather(*(one(m) for m in batch.members)) if batch.message else []
         progress = Progress(
-            processed=len(batch.members),
+            processed=len(members),
             granted=granted,
             sent=sum(sent),
             failed=skipped + len(sent) - sum(sent),
@@ -150,6 +158,12 @@ class CampaignActivities:
             variables=dict(message.variables),
         )
         return await _final_answer(self.chains.send_message(send))
+
+
+def held_out(campaign_id: str, members: list[str], share: float) -> dict[str, bool]:
+    """Each member's side, drawn by the same stable hash as a chain's holdout (keyed by the
+    campaign), so a re-run or a retried batch puts everyone where he was."""
+    return {member: in_holdout(campaign_id, member, share) for member in members}
 
 
 async def _final_answer(call: Coroutine[Any, Any, object]) -> bool:

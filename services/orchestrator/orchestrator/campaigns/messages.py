@@ -65,6 +65,8 @@ class CampaignInput(_Frozen):
     message: CampaignMessage | None = None
     rate_per_second: int
     batch_size: int
+    # Runs started before campaigns had a holdout carry none: their histories replay as they ran.
+    holdout_share: float = 0.0
     cursor: str | None = None
     progress: Progress = Progress()
 
@@ -85,6 +87,7 @@ class Batch(_Frozen):
     members: list[str]
     grant: CampaignGrant | None = None
     message: CampaignMessage | None = None
+    holdout_share: float = 0.0
 
 
 class CampaignStatus(_Frozen):

@@ -72,6 +72,7 @@ class CampaignWorkflow:
             members=members,
             grant=campaign.grant,
             message=campaign.message,
+            holdout_share=campaign.holdout_share,
         )
         self.progress = self.progress + await _activity("campaign_batch", batch, Progress)
         # Pacing: a batch of n members takes at least n / rate seconds.

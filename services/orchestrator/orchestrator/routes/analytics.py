@@ -1,12 +1,17 @@
 from typing import Annotated, Any
 
+import httpx
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from kit.clock import utcnow
+from kit.contracts.analytics import CampaignReport, ChainReport
 from kit.web import SessionDep
 from orchestrator import analytics, chains, control, programme
+from orchestrator.analytics import Valuation
+from orchestrator.campaigns import service as campaigns
 from orchestrator.routes.deps import LoyaltyDep, SettingsDep
+from orchestrator.settings import OrchestratorSettings
 
 router = APIRouter(prefix="/analytics", tags=["analytics"])
 control_router = APIRouter(prefix="/control-group", tags=["analytics"])
@@ -30,11 +35,30 @@ class ControlGroupOut(BaseModel):
 )
 async def chain_report(
     chain_id: str, session: SessionDep, settings: SettingsDep, loyalty: LoyaltyDep
-) -> dict[str, Any]:
+) -> ChainReport:
     await chains.get(session, chain_id)
+    valuation = await _valuation(loyalty, settings)
+    return ChainReport.model_validate(await analytics.report(session, chain_id, valuation))
+
+
+@router.get(
+    "/campaigns/{campaign_id}",
+    summary="The chain's figures for a campaign against its holdout, over each member's "
+    "attribution window from the moment the campaign reached him",
+)
+async def campaign_report(
+    campaign_id: str, session: SessionDep, settings: SettingsDep, loyalty: LoyaltyDep
+) -> CampaignReport:
+    campaign = await campaigns.get(session, campaign_id)
+    valuation = await _valuation(loyalty, settings)
+    return CampaignReport.model_validate(
+        await analytics.campaign_report(session, campaign, valuation)
+    )
+
+
+async def _valuation(loyalty: httpx.AsyncClient, settings: OrchestratorSettings) -> Valuation:
     rules = await programme.rules(loyalty)
-    valuation = analytics.Valuation(rules.minor_units_per_point, settings.margin_bp)
-    return await analytics.report(session, chain_id, valuation)
+    return analytics.Valuation(rules.minor_units_per_point, settings.margin_bp)
 
 
 @router.get(

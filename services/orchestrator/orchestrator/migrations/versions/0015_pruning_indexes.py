@@ -6,7 +6,7 @@ Revision ID: 0015
 from kit.migrations import add_pruning_indexes, drop_pruning_indexes
 
 revision = "0015"
-down_revision = "0012"
+down_revision = "0014"
 
 
 def upgrade() -> None:
