@@ -130,7 +130,7 @@ async def callback(
     attempt = await repository.get_attempt(session, report.id)
     if attempt is None and report.provider_message_id:
         attempt = await repository.attempt_by_provider_id(session, report.provider_message_id)
-    if attempt is None:
+    if attempt is None or attempt.status == "queued":  # claimed, its send not recorded yet
         await _not_recorded(session, report.id)
         return None
     return await _react(session, attempt.id, report.status, report.reason)
@@ -138,7 +138,8 @@ async def callback(
 
 async def _not_recorded(session: AsyncSession, attempt_id: str) -> None:
     """A receipt can overtake the attempt it reports on: the provider answers, calls back at
-    once, and the attempt commits only after the answer (later still on a busy machine). For a
+    once, and the attempt's outcome commits only after the answer (later still on a busy
+    machine; until then the attempt is only claimed, `queued`). For a
     delivery we know, the provider is asked to call again (503, retried by providers); a
     report on nothing we sent is ignored."""
     delivery_id = attempt_id.rpartition(":")[0]
