@@ -22,6 +22,7 @@ from kit.testing import tables_in, wait_for
 
 metadata = new_metadata()
 outbox = Outbox(outbox_table(metadata))
+REGISTERED = MemberRegistered(customer_id="c-1", payload=MemberRegisteredPayload(email="a@b.x"))
 
 
 @pytest.fixture
@@ -41,10 +42,6 @@ async def sessions(sqlite_url: str) -> AsyncIterator[SessionFactory]:
         yield factory
 
 
-def registered() -> MemberRegistered:
-    return MemberRegistered(customer_id="c-1", payload=MemberRegisteredPayload(email="a@b.example"))
-
-
 def named(exported: tuple[ReadableSpan, ...], prefix: str) -> ReadableSpan:
     return next(span for span in exported if span.name.startswith(prefix))
 
@@ -54,7 +51,7 @@ async def test_a_consumer_continues_the_trace_of_the_request_that_wrote_the_even
 ) -> None:
     with tracing.tracer().start_as_current_span("POST /members", kind=SpanKind.SERVER):
         async with unit_of_work(sessions) as session:
-            await outbox.add(session, registered())
+            await outbox.add(session, REGISTERED)
     assert await OutboxRelay(outbox.table, sessions, bus).relay_once() == 1
     seen: list[Event] = []
 
@@ -82,7 +79,7 @@ async def test_a_consumer_continues_the_trace_of_the_request_that_wrote_the_even
 async def test_an_event_written_with_tracing_off_leaves_as_it_always_did(
     sessions: SessionFactory,
 ) -> None:
-    event = registered()
+    event = REGISTERED
     async with unit_of_work(sessions) as session:
         await outbox.add(session, event)
         data = (await session.execute(outbox.table.select())).one().data
