@@ -166,8 +166,9 @@ SEND = [
     ("orchestrator", "CLIENT", "SignalWithStartWorkflow:ChainWorkflow"),
     ("orchestrator", "SERVER", "RunWorkflow:ChainWorkflow"),
     ("notifier", "SERVER", "RunWorkflow:DeliveryWorkflow"),
-    # The delivery's attempt is the provider call; its outcome leaves as message.sent.
+    # The delivery's attempt makes the provider call; its outcome leaves as message.sent.
     ("notifier", "SERVER", "RunActivity:attempt"),
+    ("notifier", "CLIENT", "smtp send"),
     ("notifier", "PRODUCER", "message_sent"),
 ]
 
