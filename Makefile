@@ -47,6 +47,10 @@ simulate-platform: bootstrap-test ## The simulator through every real service, w
 chaos: bootstrap-test ## Faults one at a time under POS load, checked for loss (CHAOS_ARGS="--outage-seconds 60")
 	@uv run --frozen python scripts/chaos.py $(CHAOS_ARGS)
 
+.PHONY: trace
+trace: ## The traces `make run` wrote: the latest, or one as a tree (ID=<trace_id>)
+	@uv run --frozen python -m kit.tracing --dir $(or $(RUN_DIR),run)/traces $(if $(ID),show $(ID),recent)
+
 format: ## Format the code and apply safe fixes
 	uv run --frozen ruff format $(PY_DIRS)
 	uv run --frozen ruff check --fix $(PY_DIRS)

@@ -11,10 +11,15 @@ operations, journal, purchase, allocation, accrual lot, outbox; see ``bare_till`
 the same PostgreSQL, and a bare Python till, two bare ASGI hops over asyncpg, which is the floor
 of any Python till here. Targets on the 2-core machine: p99 <= 50 ms at 200 rps; confirms
 >= 30 % of the pgbench baseline.
+
+Last, tracing's cost: the closed loop with tracing off and on (sampled as in production),
+in turns on two platforms; CPU per confirm with tracing on within 10 % of off.
 """
 
 import asyncio
+import contextlib
 import itertools
+import os
 import subprocess
 import tempfile
 import time
@@ -31,7 +36,17 @@ import httpx
 from harness import BenchEnv, cpu_between, cpu_by_group, latency_summary, settled
 
 from kit.migrations import upgrade_async
-from kit.stack import Infra, Platform, Proc, ProcessGroup, free_port, port_open, postgres_bin
+from kit.stack import (
+    Infra,
+    Platform,
+    Proc,
+    ProcessGroup,
+    free_port,
+    port_open,
+    postgres_bin,
+    running_platform,
+    tracing_env,
+)
 
 RATE = 200  # requests per second
 SECONDS = 8
@@ -259,6 +274,85 @@ async def till_alone(platform: Platform, till: Till) -> dict[str, Any]:
     return figures
 
 
+# As production samples (k8s/overlays/prod): one trace in ten started at the gateway is kept.
+TRACING_SAMPLE_RATE = 0.1
+
+
+def own_cpu(platform: Platform) -> float:
+    """CPU seconds used so far by this platform's own APIs and workers: the processes tracing
+    adds work to, and on a shared machine the only figure no other run can swell."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = 0.0
+    for pid in platform.group.pids().values():
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            used += (int(fields[11]) + int(fields[12])) / ticks
+    return used
+
+
+async def own_measured(platform: Platform, till: Till) -> dict[str, Any]:
+    before = own_cpu(platform)
+    figures = await closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS)
+    figures["own_cpu_seconds"] = own_cpu(platform) - before
+    return figures
+
+
+async def tracing_overhead(env: BenchEnv) -> dict[str, Any]:
+    """The same closed loop with tracing off and on (sampled as in production), in turns.
+
+    Tracing on is a second platform on the same servers, every process exporting its sampled
+    spans to files. Each platform's customers buy once first (their welcome chain ends), so
+    both then measure repeat purchases; the two alternate, twice, to share the machine's moods.
+    """
+    off = await env.platform()
+    traces = env.workdir / "traces"
+    on = await env.stack.enter_async_context(
+        running_platform(await env.infra(), tracing_env(traces, TRACING_SAMPLE_RATE))
+    )
+    rounds: dict[str, list[dict[str, Any]]] = {"off": [], "on": []}
+    connector = aiohttp.TCPConnector(limit=400)
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
+        tills, platforms = {}, {"off": off, "on": on}
+        for name, platform in platforms.items():
+            customers, keys = await asyncio.gather(_customers(platform), _keys(platform))
+            tills[name] = Till(client, platform.gateway, keys, customers)
+            await closed_loop(tills[name].reserve_confirm, CONCURRENCY, SECONDS)  # first buys
+        await settled()
+        for _ in range(2):
+            for name, till in tills.items():
+                rounds[name].append(await own_measured(platforms[name], till))
+                await settled()
+    figures = {name: _overhead_summary(done) for name, done in rounds.items()}
+    cost_on, cost_off = figures["on"]["cpu_ms_per_confirm"], figures["off"]["cpu_ms_per_confirm"]
+    return {
+        "sample_rate": TRACING_SAMPLE_RATE,
+        "tracing_off": figures["off"],
+        "tracing_on": figures["on"],
+        "cpu_per_confirm_ratio_on_to_off": round(cost_on / cost_off, 3),
+        "confirms_per_second_ratio_on_to_off": round(
+            figures["on"]["confirms_per_second"] / figures["off"]["confirms_per_second"], 3
+        ),
+        "spans_exported": sum(1 for path in traces.glob("*.jsonl") for _ in path.open()),
+        "target": "CPU per confirm with tracing on within 10 % of off (ratio <= 1.1)",
+    }
+
+
+def _overhead_summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rounds of one setting added up: CPU per confirm, confirms per second, latency."""
+    confirms = sum(r["count"] / 2 for r in rounds) or 1
+    cpu = sum(r["own_cpu_seconds"] for r in rounds)
+    return {
+        "cpu_ms_per_confirm": round(cpu * 1000 / confirms, 2),
+        "confirms_per_second": round(
+            sum(r["requests_per_second"] for r in rounds) / len(rounds) / 2, 1
+        ),
+        "p50_ms": [r["p50_ms"] for r in rounds],
+        "p99_ms": [r["p99_ms"] for r in rounds],
+        "errors": sum(r["errors"] for r in rounds),
+    }
+
+
 async def run(env: BenchEnv) -> dict[str, Any]:
     platform = await env.platform()
     customers, keys = await asyncio.gather(_customers(platform), _keys(platform))
@@ -310,4 +404,5 @@ async def run(env: BenchEnv) -> dict[str, Any]:
             bare["confirms_per_second"] / baseline["tps"], 3
         ),
         "targets": "p99 <= 50 ms at 200 rps; ratio >= 0.3",
+        "tracing": await tracing_overhead(env),
     }

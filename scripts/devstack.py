@@ -31,6 +31,7 @@ from kit.stack import (
     start_platform,
     temporal_proc,
     terminate,
+    tracing_env,
 )
 
 RUN_DIR = Path(os.environ.get("RUN_DIR", ROOT / "run")).resolve()
@@ -104,6 +105,7 @@ def urls(ports: Ports) -> str:
         ),
         ("NATS / Redis", f"nats://127.0.0.1:{ports.nats}   redis://127.0.0.1:{ports.redis}"),
         ("logs", str(RUN_DIR / "logs")),
+        ("traces", f"{RUN_DIR / 'traces'}   `make trace` lists them, `make trace ID=…` shows one"),
     ]
     return "\n".join(f"  {what:<22} {where}" for what, where in rows)
 
@@ -159,6 +161,8 @@ def up() -> int:
         group.start_and_wait(smtp_sink_proc(ports.smtp, ports.smtp_http, RUN_DIR / "mail"))
         group.start_and_wait(provider_sink_proc(ports.provider))
         env = platform_env(ports, lambda name: f"sqlite+aiosqlite:///{data / name}.db")
+        # Every trace kept, as files: `make trace` lists them, `make trace ID=…` prints one.
+        env |= tracing_env(RUN_DIR / "traces")
         _write_state(group)
         print("applying migrations, starting workers and APIs…", flush=True)
         start_platform(group, ports, env, workers)

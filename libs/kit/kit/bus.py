@@ -18,6 +18,7 @@ from prometheus_client import Counter
 from kit.contracts import REGISTRY, SOURCES
 from kit.events import Event, EventRegistry
 from kit.failures import Failure, classify, reason
+from kit.tracing import consume_span, current_carrier, tracing_on
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +64,21 @@ class EventBus:
             except NotFoundError:
                 await self.js.add_stream(config)
 
-    async def publish_raw(self, subject: str, data: bytes, msg_id: str) -> None:
+    async def publish_raw(
+        self, subject: str, data: bytes, msg_id: str, headers: dict[str, str] | None = None
+    ) -> None:
+        """``headers`` beside the message id: the trace context (kit.tracing)."""
         await self.js.publish(
-            self.full_subject(subject), data, headers={"Nats-Msg-Id": msg_id}, timeout=5
+            self.full_subject(subject),
+            data,
+            headers={**(headers or {}), "Nats-Msg-Id": msg_id},
+            timeout=5,
         )
 
     async def publish(self, event: Event) -> None:
-        await self.publish_raw(event.subject(), event.encode(), str(event.id))
+        """Straight to JetStream, not through an outbox; consumers continue the caller's trace."""
+        data, msg_id = event.encode(), str(event.id)
+        await self.publish_raw(event.subject(), data, msg_id, current_carrier())
 
 
 @dataclass(frozen=True)
@@ -166,12 +175,21 @@ async def _handle(bus: EventBus, sub: Subscription, msg: Msg) -> None:
         await _dead_letter(bus, sub, msg, f"undecodable: {reason(exc)}")
         return
     try:
-        await sub.handler(event)
+        if tracing_on():
+            await _handle_traced(sub, msg, event)
+        else:
+            await sub.handler(event)
     except Exception as exc:
         await _failed(bus, sub, msg, exc, str(event.id))
         return
     await msg.ack()
     CONSUMER_EVENTS.labels(sub.durable, "applied").inc()
+
+
+async def _handle_traced(sub: Subscription, msg: Msg, event: Event) -> None:
+    envelope = {"traceparent": event.traceparent or "", "tracestate": event.tracestate or ""}
+    with consume_span(msg.subject, sub.durable, msg.headers, envelope):
+        await sub.handler(event)
 
 
 async def _failed(

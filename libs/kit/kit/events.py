@@ -28,6 +28,10 @@ class Event(BaseModel):
     occurred_at: AwareDatetime = Field(default_factory=utcnow)
     customer_id: str | None = None
     payload: Any
+    # The W3C trace context of the request that caused the event (kit.tracing), written only
+    # while tracing is on; as in CloudEvents' distributed tracing extension.
+    traceparent: str | None = None
+    tracestate: str | None = None
 
     @classmethod
     def subject(cls) -> str:
@@ -40,7 +44,12 @@ class Event(BaseModel):
         return cls.model_validate_json(data)
 
     def encode(self) -> bytes:
-        return self.model_dump_json().encode()
+        # Without a trace the envelope stays as it always was.
+        unset = {name for name in _TRACE_FIELDS if getattr(self, name) is None}
+        return self.model_dump_json(exclude=unset or None).encode()
+
+
+_TRACE_FIELDS = ("traceparent", "tracestate")
 
 
 class EventRegistry:

@@ -1,10 +1,12 @@
-"""JSON logs that carry the service name and the current request id."""
+"""JSON logs that carry the service name, the current request id and the active span."""
 
 import json
 import logging
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
+
+from opentelemetry import trace
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -26,6 +28,11 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
+        # Ids as the trace viewers print them, so a log search finds the trace and back.
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            entry["trace_id"] = f"{span.trace_id:032x}"
+            entry["span_id"] = f"{span.span_id:016x}"
         for key in ("event_id", "subject", "workflow_id", "customer_id"):
             if hasattr(record, key):
                 entry[key] = getattr(record, key)

@@ -28,6 +28,7 @@ from kit.bus import EventBus
 from kit.clock import utcnow
 from kit.db import SessionFactory, UtcDateTime, unit_of_work
 from kit.events import Event
+from kit.tracing import carrier_of_envelope, current_carrier, publish_span, tracing_on
 
 log = logging.getLogger(__name__)
 
@@ -106,18 +107,22 @@ class Outbox:
         self.insert = table.insert()  # built once: executions reuse its compiled form
 
     async def add(self, session: AsyncSession, event: Event) -> None:
-        await session.execute(self.insert, outbox_row(event, utcnow()))
+        await session.execute(self.insert, outbox_row(event, utcnow(), current_carrier()))
 
     async def add_all(self, session: AsyncSession, events: Iterable[Event]) -> None:
         """Many events in one executemany: what a batch job emits, without a round trip each."""
-        now = utcnow()
-        rows = [outbox_row(event, now) for event in events]
+        now, carrier = utcnow(), current_carrier()
+        rows = [outbox_row(event, now, carrier) for event in events]
         if rows:
             await session.execute(self.insert, rows)
 
 
-def outbox_row(event: Event, now: datetime) -> dict[str, Any]:
-    """An event as the outbox stores it."""
+def outbox_row(
+    event: Event, now: datetime, carrier: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """An event as the outbox stores it, with the trace context of the write that caused it."""
+    if carrier:
+        event = event.model_copy(update=carrier)
     return {
         "event_id": str(event.id),
         "subject": event.subject(),
@@ -142,7 +147,7 @@ class OutboxRelay:
         async with unit_of_work(self.sessions) as session:
             rows = (await session.execute(self._pending())).all()
             for row in rows:
-                await self.bus.publish_raw(row.subject, row.data, row.event_id)
+                await self._publish(row)
             if rows and self.crash_after_publish:
                 log.error("crashing after publish, before marking (crash test)")
                 os._exit(70)
@@ -153,6 +158,14 @@ class OutboxRelay:
                     .values(published_at=utcnow())
                 )
         return len(rows)
+
+    async def _publish(self, row: Any) -> None:
+        carrier = carrier_of_envelope(row.data) if tracing_on() else {}
+        if not carrier:
+            await self.bus.publish_raw(row.subject, row.data, row.event_id)
+            return
+        with publish_span(self.bus.full_subject(row.subject), carrier) as headers:
+            await self.bus.publish_raw(row.subject, row.data, row.event_id, headers)
 
     def _pending(self) -> Any:
         c = self.table.c

@@ -18,6 +18,7 @@ from kit.db import SessionFactory, create_engine, session_factory
 from kit.redis import connect_redis
 from kit.settings import ServiceSettings
 from kit.temporal import connect_temporal
+from kit.tracing import instrument_engine
 
 log = logging.getLogger(__name__)
 Check = Callable[[], Awaitable[None]]
@@ -70,6 +71,7 @@ class Resources:
 async def open_resources(settings: ServiceSettings) -> AsyncIterator[Resources]:
     async with AsyncExitStack() as stack:
         engine = create_engine(settings.database_url)
+        instrument_engine(engine)
         stack.push_async_callback(engine.dispose)
         nc = await connect_nats(settings.nats_url, settings.service_name)
         stack.push_async_callback(_drain, nc)

@@ -1,6 +1,11 @@
 """Typed settings shared by every deployable; each service adds its own env prefix."""
 
+from typing import Literal
+
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TracingExporter = Literal["none", "otlp", "file", "console"]
 
 
 class ServiceSettings(BaseSettings):
@@ -30,3 +35,14 @@ class ServiceSettings(BaseSettings):
     # Idempotency records: a client retries within hours (the gateway keeps its own 24 h).
     idempotency_retention_days: float = 30
     prune_interval_seconds: float = 3600
+    # Tracing (kit.tracing, docs/operations.md "Traces"): off unless an exporter is named.
+    # otlp sends to a collector (OTLP over HTTP, e.g. http://otel-collector:4318); file writes
+    # one JSON line per span under tracing_dir, what `make run` and the tests read back.
+    tracing_exporter: TracingExporter = "none"
+    otlp_endpoint: str = "http://127.0.0.1:4318"
+    # Head sampling of traces that start here (a request, an event with no trace of its own);
+    # a caller's sampled or unsampled decision is kept. The production overlay sets 0.1.
+    tracing_sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    tracing_dir: str = "run/traces"
+    # Where the process runs, e.g. "production": OpenTelemetry's deployment.environment.name.
+    deployment_environment: str = "development"

@@ -358,6 +358,17 @@ def platform_env(
     return env
 
 
+def tracing_env(directory: Path, sample_rate: float = 1.0) -> dict[str, str]:
+    """Every API and worker exporting its spans to files under ``directory`` (kit.tracing)."""
+    env: dict[str, str] = {}
+    for name in APIS:
+        prefix = f"{name.upper()}_"
+        env[prefix + "TRACING_EXPORTER"] = "file"
+        env[prefix + "TRACING_DIR"] = str(directory)
+        env[prefix + "TRACING_SAMPLE_RATE"] = str(sample_rate)
+    return env
+
+
 def migrate(packages: tuple[str, ...], env: dict[str, str]) -> None:
     """Applies every service's migrations, side by side."""
     running = {
@@ -534,8 +545,11 @@ class Platform:
 
 
 @asynccontextmanager
-async def running_platform(infra: Infra) -> AsyncIterator[Platform]:
-    """Every API and worker as real processes on PostgreSQL, with a local SMTP sink."""
+async def running_platform(
+    infra: Infra, extra_env: dict[str, str] | None = None
+) -> AsyncIterator[Platform]:
+    """Every API and worker as real processes on PostgreSQL, with a local SMTP sink;
+    ``extra_env`` adds settings (e.g. ``tracing_env``)."""
     databases = {
         name: await infra.create_database(f"p_{name}_{uuid.uuid4().hex[:8]}") for name in APIS
     }
@@ -547,7 +561,7 @@ async def running_platform(infra: Infra) -> AsyncIterator[Platform]:
         temporal_ui=0,
     )
     namespace = f"p{uuid.uuid4().hex[:8]}"
-    env = platform_env(ports, databases.__getitem__, namespace)
+    env = {**platform_env(ports, databases.__getitem__, namespace), **(extra_env or {})}
     group = ProcessGroup(infra.root / f"platform-{namespace}-logs")
     worker_ports = {name: free_port() for name in WORKERS}
     try:

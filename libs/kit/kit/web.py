@@ -29,6 +29,7 @@ from kit.errors import install_error_handlers
 from kit.logs import REQUEST_ID_HEADER, configure_logging, request_id_var
 from kit.resources import Check, Resources, open_resources
 from kit.settings import ServiceSettings
+from kit.tracing import configure_tracing, fastapi_telemetry
 
 Startup = Callable[[FastAPI, Resources], Awaitable[None]]
 Shutdown = Callable[[FastAPI], Awaitable[None]]
@@ -176,6 +177,7 @@ def create_service_app(
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings)
     registry = CollectorRegistry()
 
     @asynccontextmanager
@@ -203,6 +205,7 @@ def create_service_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        telemetry=fastapi_telemetry(),
         **fastapi_kwargs,
     )
     install_error_handlers(app)

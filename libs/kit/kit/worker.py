@@ -18,6 +18,7 @@ from kit.outbox import OutboxRelay
 from kit.resources import Resources, open_resources
 from kit.retention import Target, prune_periodically, standard_targets
 from kit.settings import ServiceSettings
+from kit.tracing import configure_tracing, fastapi_telemetry
 from kit.web import health_router
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ Loops = Callable[[Resources, asyncio.Event], Awaitable[list[Coroutine[Any, Any, 
 
 async def run_worker(settings: ServiceSettings, loops: Loops) -> None:
     configure_logging(settings.service_name, settings.log_level)
+    configure_tracing(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -59,7 +61,7 @@ class _QuietServer(uvicorn.Server):
 
 
 async def _serve_health(port: int, resources: Resources, stop: asyncio.Event) -> None:
-    app = FastAPI(openapi_url=None)
+    app = FastAPI(openapi_url=None, telemetry=fastapi_telemetry())
     app.include_router(health_router(resources.readiness_checks, REGISTRY))
     server = _QuietServer(
         uvicorn.Config(app, host="0.0.0.0", port=port, log_config=None, lifespan="off")

@@ -17,6 +17,7 @@ import aiosmtplib
 import httpx
 
 from kit.errors import ServiceUnavailable
+from kit.tracing import client_span
 from notifier.settings import NotifierSettings
 
 
@@ -61,16 +62,18 @@ class SmtpEmailProvider:
 
     async def send(self, message: OutgoingMessage) -> Receipt:
         email = _composed(self._compose, message)
+        host, port = self.settings.smtp_host, self.settings.smtp_port
         try:
-            await aiosmtplib.send(
-                email,
-                hostname=self.settings.smtp_host,
-                port=self.settings.smtp_port,
-                username=self.settings.smtp_username,
-                password=self.settings.smtp_password,
-                start_tls=self.settings.smtp_starttls,
-                timeout=self.settings.smtp_timeout_seconds,
-            )
+            with client_span("smtp send", {"server.address": host, "server.port": port}):
+                await aiosmtplib.send(
+                    email,
+                    hostname=host,
+                    port=port,
+                    username=self.settings.smtp_username,
+                    password=self.settings.smtp_password,
+                    start_tls=self.settings.smtp_starttls,
+                    timeout=self.settings.smtp_timeout_seconds,
+                )
         except aiosmtplib.SMTPRecipientsRefused as exc:
             raise Undeliverable("bounced") from exc
         except aiosmtplib.SMTPResponseException as exc:

@@ -1,0 +1,360 @@
+"""OpenTelemetry tracing for every API, worker and relay, set up once from the settings.
+
+The standard instrumentations cover what has one: FastAPI, SQLAlchemy, Redis, httpx, aiohttp,
+and Temporal's own interceptor. What none covers is the hop through the outbox and JetStream:
+the W3C trace context rides in the event envelope (``traceparent``/``tracestate``, as
+CloudEvents' distributed tracing extension does) from the request that wrote the event to the
+relay, and in the message headers from the relay's publish to every consumer.
+
+``python -m kit.tracing show <trace_id>`` prints a trace the file exporter wrote, as a tree.
+"""
+
+import argparse
+import json
+import os
+import socket
+import sys
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import (
+    BatchSpanProcessor,
+    ConsoleSpanExporter,
+    SpanExporter,
+    SpanExportResult,
+)
+from opentelemetry.sdk.trace.sampling import (
+    Decision,
+    ParentBased,
+    Sampler,
+    SamplingResult,
+    TraceIdRatioBased,
+)
+from opentelemetry.trace import Link, SpanKind
+from opentelemetry.util.types import Attributes
+
+from kit.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    from fastapi.telemetry import TelemetryConfig
+
+TRACEPARENT = "traceparent"
+TRACESTATE = "tracestate"
+TRACER_NAME = "kit"
+# Probes and scrapes every few seconds would bury the traces anyone looks for.
+UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
+# The file exporter is for a developer's machine and the tests: spans reach the file soon.
+FILE_EXPORT_DELAY_MS = 500
+
+_provider: TracerProvider | None = None
+
+
+def tracing_on() -> bool:
+    return _provider is not None
+
+
+def configure_tracing(settings: ServiceSettings) -> bool:
+    """Installs the tracer provider and the global instrumentations once per process."""
+    global _provider
+    if settings.tracing_exporter == "none" or _provider is not None:
+        return _provider is not None
+    provider = TracerProvider(resource=_resource(settings), sampler=sampler(settings))
+    delay = FILE_EXPORT_DELAY_MS if settings.tracing_exporter == "file" else 5000
+    provider.add_span_processor(
+        BatchSpanProcessor(_exporter(settings), schedule_delay_millis=delay)
+    )
+    trace.set_tracer_provider(provider)
+    _instrument_libraries()
+    _provider = provider
+    return True
+
+
+def _resource(settings: ServiceSettings) -> Resource:
+    # OTEL_RESOURCE_ATTRIBUTES (e.g. k8s.pod.name from the downward API) is merged in by create.
+    return Resource.create(
+        {
+            "service.name": settings.service_name,
+            "service.namespace": "retention",
+            "service.instance.id": f"{socket.gethostname()}-{os.getpid()}",
+            "deployment.environment.name": settings.deployment_environment,
+        }
+    )
+
+
+def _exporter(settings: ServiceSettings) -> SpanExporter:
+    if settings.tracing_exporter == "otlp":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+        endpoint = settings.otlp_endpoint.rstrip("/")
+        if not endpoint.endswith("/v1/traces"):
+            endpoint += "/v1/traces"
+        return OTLPSpanExporter(endpoint=endpoint)
+    if settings.tracing_exporter == "file":
+        return FileSpanExporter(Path(settings.tracing_dir), settings.service_name)
+    return ConsoleSpanExporter()
+
+
+class EntrySampler(Sampler):
+    """A trace starts only where work enters the process: a request served, an event consumed.
+
+    Without a parent, a query or Redis call is background housekeeping (the relay's poll, a
+    sweep, pruning): a trace of its own each time would bury the traces anyone looks for.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.ratio = TraceIdRatioBased(rate)
+
+    def should_sample(
+        self,
+        parent_context: otel_context.Context | None,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Attributes = None,
+        links: Sequence[Link] | None = None,
+        trace_state: trace.TraceState | None = None,
+    ) -> SamplingResult:
+        if kind not in (SpanKind.SERVER, SpanKind.CONSUMER):
+            return SamplingResult(Decision.DROP)
+        return self.ratio.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        return f"EntrySampler({self.ratio.get_description()})"
+
+
+def sampler(settings: ServiceSettings) -> Sampler:
+    """Head sampling at ``tracing_sample_rate``; a caller's decision is followed."""
+    return ParentBased(root=EntrySampler(settings.tracing_sample_rate))
+
+
+def _instrument_libraries() -> None:
+    # Imported here: a process with tracing off loads none of them.
+    from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
+    from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+    from opentelemetry.instrumentation.redis import RedisInstrumentor
+
+    HTTPXClientInstrumentor().instrument()
+    AioHttpClientInstrumentor().instrument()
+    RedisInstrumentor().instrument()
+
+
+def fastapi_telemetry() -> "TelemetryConfig":
+    """FastAPI's own OpenTelemetry support: a server span per request, continuing the caller's
+    trace; Prometheus keeps the metrics and kit.logs the logs."""
+    return {
+        "tracing": tracing_on(),
+        "metrics": False,
+        "logs": False,
+        # Spans for dependency resolution and serialization would triple every request's
+        # spans and say little that the request's own span does not.
+        "operation_spans": False,
+        "exclude": _probe_or_scrape,
+    }
+
+
+def _probe_or_scrape(scope: MutableMapping[str, Any]) -> bool:
+    return scope.get("path") in UNTRACED_PATHS
+
+
+def instrument_engine(engine: Any) -> None:
+    """A span per SQL statement of this engine (an ``AsyncEngine``)."""
+    if not tracing_on():
+        return
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    # The instrumentation declares SQLAlchemy < 2.1; its event hooks are unchanged in 2.1.
+    SQLAlchemyInstrumentor().instrument(
+        engine=engine.sync_engine, enable_commenter=False, skip_dep_check=True
+    )
+
+
+def temporal_interceptors() -> list[Any]:
+    """Temporal's own interceptor: it carries the context into workflows and activities."""
+    if not tracing_on():
+        return []
+    from temporalio.contrib.opentelemetry import TracingInterceptor
+
+    return [TracingInterceptor()]
+
+
+def tracer() -> trace.Tracer:
+    if _provider is not None:
+        return _provider.get_tracer(TRACER_NAME)
+    return trace.get_tracer(TRACER_NAME)
+
+
+def client_span(name: str, attributes: dict[str, str | int]) -> AbstractContextManager[trace.Span]:
+    """A call no instrumentation covers (SMTP), as a client span of the current trace."""
+    return tracer().start_as_current_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+
+
+# --- the trace context across the outbox and JetStream ---------------------------------------
+
+
+def current_carrier() -> dict[str, str]:
+    """The active span's W3C context (``traceparent``, maybe ``tracestate``); empty if none."""
+    if not tracing_on() or not trace.get_current_span().get_span_context().is_valid:
+        return {}
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+def carrier_of_envelope(data: bytes) -> dict[str, str]:
+    """The context an outbox row's event carries, read without decoding the event."""
+    if b'"traceparent"' not in data:
+        return {}
+    envelope = json.loads(data)
+    return {
+        key: envelope[key] for key in (TRACEPARENT, TRACESTATE) if envelope.get(key) is not None
+    }
+
+
+@contextmanager
+def publish_span(subject: str, carrier: Mapping[str, str]) -> Iterator[dict[str, str]]:
+    """The relay's publish as a child of the request that wrote the event; yields the headers
+    that make the consumers' spans children of this publish."""
+    parent = propagate.extract(carrier)
+    attributes = {"messaging.system": "nats", "messaging.destination.name": subject}
+    with tracer().start_as_current_span(
+        f"publish {subject}", context=parent, kind=SpanKind.PRODUCER, attributes=attributes
+    ):
+        headers: dict[str, str] = {}
+        propagate.inject(headers)
+        yield headers
+
+
+@contextmanager
+def consume_span(
+    subject: str, consumer: str, headers: Mapping[str, str] | None, fallback: Mapping[str, str]
+) -> Iterator[None]:
+    """A consumer's handling of one message, continuing the trace its headers (or, for a
+    message published without them, its envelope) carry."""
+    parent = propagate.extract(headers if headers and TRACEPARENT in headers else fallback)
+    attributes = {
+        "messaging.system": "nats",
+        "messaging.destination.name": subject,
+        "messaging.consumer.group.name": consumer,
+    }
+    with tracer().start_as_current_span(
+        f"process {subject}", context=parent, kind=SpanKind.CONSUMER, attributes=attributes
+    ):
+        yield
+
+
+# --- the file exporter and the command that reads it ------------------------------------------
+
+
+class FileSpanExporter(SpanExporter):
+    """One JSON line per span, one file per process, so processes never interleave writes."""
+
+    def __init__(self, directory: Path, service: str) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.path = directory / f"{service}-{os.getpid()}.jsonl"
+        self.file: IO[str] = self.path.open("a", encoding="utf-8")
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        for span in spans:
+            self.file.write(json.dumps(span_record(span), default=str) + "\n")
+        self.file.flush()
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        self.file.close()
+
+
+def span_record(span: ReadableSpan) -> dict[str, Any]:
+    context = span.get_span_context()
+    parent = span.parent
+    return {
+        "trace_id": f"{context.trace_id:032x}" if context else None,
+        "span_id": f"{context.span_id:016x}" if context else None,
+        "parent_id": f"{parent.span_id:016x}" if parent else None,
+        "name": span.name,
+        "kind": span.kind.name,
+        "service": span.resource.attributes.get("service.name"),
+        "start_ns": span.start_time,
+        "end_ns": span.end_time,
+        "status": span.status.status_code.name,
+        "attributes": dict(span.attributes or {}),
+        # Temporal links a signal's handling to the span that sent it, in the workflow's trace.
+        "links": [
+            {"trace_id": f"{link.context.trace_id:032x}", "span_id": f"{link.context.span_id:016x}"}
+            for link in span.links
+        ],
+    }
+
+
+def read_spans(directory: Path, trace_id: str | None = None) -> list[dict[str, Any]]:
+    """Every span the file exporter wrote under ``directory`` (of one trace, if given)."""
+    spans = []
+    for path in sorted(directory.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            # A line being written as we read is incomplete: it is read next time.
+            if line.endswith("}") and (trace_id is None or f'"{trace_id}"' in line):
+                spans.append(json.loads(line))
+    return spans
+
+
+def render_tree(spans: list[dict[str, Any]]) -> list[str]:
+    """A trace as indented lines, children under their parent in start order."""
+    ids = {span["span_id"] for span in spans}
+    children: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    for span in spans:
+        parent = span["parent_id"] if span["parent_id"] in ids else None
+        children[parent].append(span)
+    lines: list[str] = []
+
+    def walk(parent: str | None, depth: int) -> None:
+        for span in sorted(children[parent], key=lambda s: s["start_ns"] or 0):
+            millis = ((span["end_ns"] or 0) - (span["start_ns"] or 0)) / 1e6
+            flag = "  ERROR" if span["status"] == "ERROR" else ""
+            lines.append(
+                f"{'  ' * depth}{span['service']}: {span['name']} [{span['kind'].lower()}]"
+                f" {millis:.1f} ms{flag}"
+            )
+            walk(span["span_id"], depth + 1)
+
+    walk(None, 0)
+    return lines
+
+
+def recent_traces(spans: list[dict[str, Any]], limit: int) -> list[str]:
+    """The latest traces' roots, newest last: where to find an id to show."""
+    roots = [s for s in spans if s["parent_id"] is None]
+    roots.sort(key=lambda s: s["start_ns"] or 0)
+    return [f"{s['trace_id']}  {s['service']}: {s['name']}" for s in roots[-limit:]]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kit.tracing", description=__doc__)
+    parser.add_argument("--dir", default="run/traces", help="the file exporter's folder")
+    commands = parser.add_subparsers(dest="command", required=True)
+    show = commands.add_parser("show", help="print one trace as a tree")
+    show.add_argument("trace_id")
+    recent = commands.add_parser("recent", help="list the latest traces")
+    recent.add_argument("--limit", type=int, default=20)
+    args = parser.parse_args(argv)
+    directory = Path(args.dir)
+    if args.command == "recent":
+        print("\n".join(recent_traces(read_spans(directory), args.limit)))
+        return 0
+    spans = read_spans(directory, args.trace_id.lower())
+    if not spans:
+        print(f"no spans of trace {args.trace_id} under {directory}", file=sys.stderr)
+        return 1
+    print("\n".join(render_tree(spans)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
