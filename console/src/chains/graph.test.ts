@@ -86,6 +86,8 @@ describe('chainGraph with the step report', () => {
     waiting,
     exited,
     messages: {},
+    deferred: {},
+    skipped: {},
     points_granted: 0,
   })
   const report = {

@@ -10,8 +10,8 @@ describe('funnelRows', () => {
       version: 1,
       exited_before_first_step: {},
       steps: [
-        { step: 'tell', kind: 'send', reached: split(9, 1), waiting: 0, exited: {}, messages: { sent: 8, failed: 1 }, points_granted: 0 },
-        { step: 'wait', kind: 'wait', reached: split(8, 1), waiting: 3, exited: { purchase: 4, cancelled: 1 }, messages: {}, points_granted: 0 },
+        { step: 'tell', kind: 'send', reached: split(9, 1), waiting: 0, exited: {}, messages: { sent: 8, failed: 1 }, deferred: {}, skipped: {}, points_granted: 0 },
+        { step: 'wait', kind: 'wait', reached: split(8, 1), waiting: 3, exited: { purchase: 4, cancelled: 1 }, messages: {}, deferred: {}, skipped: {}, points_granted: 0 },
       ],
     })
     expect(rows.map((r) => [r.step, r.treated, r.holdout, r.waiting, r.left, r.sent])).toEqual([
