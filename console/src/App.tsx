@@ -10,6 +10,8 @@ import { SignIn } from './session/SignIn'
 // The graph and chart libraries load with the screens that draw them, not on sign-in.
 const ChainPage = lazy(() => import('./chains/ChainPage'))
 const SegmentsPage = lazy(() => import('./segments/SegmentsPage'))
+const BuilderPage = lazy(() => import('./builder/BuilderPage'))
+const NewChainPage = lazy(() => import('./builder/NewChainPage'))
 
 type Session = 'checking' | 'signed-out' | 'signed-in'
 
@@ -17,6 +19,10 @@ function Screen({ route }: { route: Route }) {
   switch (route.screen) {
     case 'chain':
       return <ChainPage chainId={route.chainId} />
+    case 'build':
+      return <BuilderPage chainId={route.chainId} />
+    case 'new-chain':
+      return <NewChainPage />
     case 'segments':
       return <SegmentsPage />
     case 'campaigns':

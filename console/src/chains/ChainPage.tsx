@@ -1,5 +1,6 @@
 import type { ChainAnalytics, ChainDefinition } from '../api/types'
 import { count, money } from '../common/format'
+import { builderHref } from '../common/route'
 import { Status } from '../common/Status'
 import { useApi } from '../common/useApi'
 import { ChainGraph } from './ChainGraph'
@@ -61,7 +62,7 @@ export default function ChainPage({ chainId }: { chainId: string }) {
   return (
     <section aria-labelledby="chain-title">
       <p>
-        <a href="#/chains">← All chains</a>
+        <a href="#/chains">← All chains</a> · <a href={builderHref(chainId)}>Edit the draft</a>
       </p>
       <Status loaded={shown}>{(data) => <ChainView shown={data} />}</Status>
     </section>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { chainHref, parseRoute } from './route'
+import { builderHref, chainHref, parseRoute } from './route'
 
 describe('parseRoute', () => {
   it('opens the chains list by default', () => {
@@ -17,5 +17,10 @@ describe('parseRoute', () => {
   it('knows the segments and campaigns screens', () => {
     expect(parseRoute('#/segments').screen).toBe('segments')
     expect(parseRoute('#/campaigns').screen).toBe('campaigns')
+  })
+
+  it('opens the builder on a chain and the new chain screen', () => {
+    expect(parseRoute(builderHref('win back'))).toEqual({ screen: 'build', chainId: 'win back' })
+    expect(parseRoute('#/new-chain')).toEqual({ screen: 'new-chain' })
   })
 })

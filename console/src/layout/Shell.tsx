@@ -2,7 +2,7 @@ import type { ReactNode } from 'react'
 import type { Route } from '../common/route'
 
 const SECTIONS = [
-  { href: '#/chains', label: 'Chains', screens: ['chains', 'chain'] },
+  { href: '#/chains', label: 'Chains', screens: ['chains', 'chain', 'build', 'new-chain'] },
   { href: '#/segments', label: 'Segments', screens: ['segments'] },
   { href: '#/campaigns', label: 'Campaigns', screens: ['campaigns'] },
 ]
