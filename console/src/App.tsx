@@ -12,6 +12,7 @@ const ChainPage = lazy(() => import('./chains/ChainPage'))
 const SegmentsPage = lazy(() => import('./segments/SegmentsPage'))
 const BuilderPage = lazy(() => import('./builder/BuilderPage'))
 const NewChainPage = lazy(() => import('./builder/NewChainPage'))
+const SegmentEditor = lazy(() => import('./segments/builder/SegmentEditor'))
 
 type Session = 'checking' | 'signed-out' | 'signed-in'
 
@@ -23,6 +24,8 @@ function Screen({ route }: { route: Route }) {
       return <BuilderPage chainId={route.chainId} />
     case 'new-chain':
       return <NewChainPage />
+    case 'segment-edit':
+      return <SegmentEditor segmentId={route.segmentId} />
     case 'segments':
       return <SegmentsPage />
     case 'campaigns':

@@ -99,10 +99,10 @@ async def never_bought(gateway: httpx.AsyncClient, marketer: dict[str, str]) -> 
     return answer.status_code == 200 and (answer.json().get("member_count") or 0) > 0
 
 
-async def walk(env: dict[str, str]) -> tuple[int, str, str]:
+async def walk(env: dict[str, str], script: str = "browser/walk.mjs") -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         "node",
-        "browser/walk.mjs",
+        script,
         cwd=CONSOLE,
         env={**os.environ, **env},
         stdout=asyncio.subprocess.PIPE,

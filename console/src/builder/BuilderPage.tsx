@@ -7,7 +7,7 @@ import { useApi } from '../common/useApi'
 import { BuilderCanvas } from './BuilderCanvas'
 import { customersIn, messageTemplateNames, publish, readChain, readVersion, saveDraft } from './api'
 import { ChainSettings } from './ChainSettings'
-import { addStep, connect, moveStep, removeStep, replaceStep, STEP_KINDS, withDefaults, type Definition, type StepKind } from './definition'
+import { addStep, connect, freshId, moveStep, removeStep, replaceStep, STEP_KINDS, withDefaults, type Definition, type StepKind } from './definition'
 import { diffDefinitions } from './diff'
 import { fieldErrors, type FieldError } from './errors'
 import { push, redo, start, undo, type History } from './history'
@@ -76,7 +76,10 @@ function Outline({ definition, selected, errors, onSelect, onEdit }: {
             <option key={k} value={k}>{k.replace('_', ' ')}</option>
           ))}
         </select>
-        <button type="button" className="small" onClick={() => onEdit(addStep(definition, kind, at >= 0 ? at : definition.steps.length - 2))}>
+        <button type="button" className="small" onClick={() => {
+          onEdit(addStep(definition, kind, at >= 0 ? at : definition.steps.length - 2))
+          onSelect(freshId(definition.steps, kind))
+        }}>
           Add {at >= 0 ? `after ${selected}` : 'before the last step'}
         </button>
       </div>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { builderHref, chainHref, parseRoute } from './route'
+import { builderHref, chainHref, parseRoute, segmentEditHref, templateEditHref } from './route'
 
 describe('parseRoute', () => {
   it('opens the chains list by default', () => {
@@ -22,5 +22,11 @@ describe('parseRoute', () => {
   it('opens the builder on a chain and the new chain screen', () => {
     expect(parseRoute(builderHref('win back'))).toEqual({ screen: 'build', chainId: 'win back' })
     expect(parseRoute('#/new-chain')).toEqual({ screen: 'new-chain' })
+  })
+
+  it('opens the segment and template editors', () => {
+    expect(parseRoute('#/segments/new')).toEqual({ screen: 'segment-edit', segmentId: null })
+    expect(parseRoute(segmentEditHref('rule.shoes'))).toEqual({ screen: 'segment-edit', segmentId: 'rule.shoes' })
+    expect(parseRoute(templateEditHref('welcome', 'sms'))).toEqual({ screen: 'template-edit', name: 'welcome', channel: 'sms' })
   })
 })

@@ -3,7 +3,7 @@ import type { Route } from '../common/route'
 
 const SECTIONS = [
   { href: '#/chains', label: 'Chains', screens: ['chains', 'chain', 'build', 'new-chain'] },
-  { href: '#/segments', label: 'Segments', screens: ['segments'] },
+  { href: '#/segments', label: 'Segments', screens: ['segments', 'segment-edit'] },
   { href: '#/campaigns', label: 'Campaigns', screens: ['campaigns'] },
 ]
 
