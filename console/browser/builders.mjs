@@ -5,6 +5,8 @@
 //   CHAIN_ID     the id to give the new chain
 //   TESTER       a customer flagged as a test recipient; ENROLLEE a customer to enroll
 //   BIG_CHAIN    a draft chain of fifty steps, to time edits on
+//   SEGMENT_NAME the name for the segment built in the rule builder
+//   SMS_TESTER   a test recipient with a phone, for the template editor
 // Prints one JSON line of measurements; exits non-zero on the first failed check.
 import { accessible, check, env, launch, openPage, purchase, shoot, signIn, WAIT, walkThrough } from './common.mjs'
 
@@ -15,6 +17,7 @@ const measured = {}
 
 const node = (page, stepId) => page.locator('.react-flow__node').filter({ hasText: stepId.replaceAll('_', ' ') })
 const outline = (page) => page.getByRole('navigation', { name: 'Steps' })
+const stepButton = (page, id) => outline(page).locator('ol > li > button.link').filter({ hasText: ` ${id} ` })
 // The selected step's or the chain's fields, in the side panel.
 const field = (page, label) => page.locator('aside.inspector').getByLabel(label, { exact: typeof label === 'string' })
 
@@ -105,14 +108,14 @@ async function jsonView(page) {
   await text.fill(json.replace('"amount": 200', '"amount": 250'))
   await node(page, 'grant_bonus_1').getByText('250 points for 14 days').waitFor(WAIT)
   await page.getByRole('button', { name: 'JSON view' }).click()
-  await outline(page).getByRole('button', { name: /grant_bonus_1/ }).click()
+  await stepButton(page, 'grant_bonus_1').click()
   check((await field(page, 'Points').inputValue()) === '250', 'the form follows the JSON')
 }
 
 async function testSend(page) {
   await page.getByRole('button', { name: 'Save draft' }).click()
   await verdict(page, 'Draft saved')
-  await outline(page).getByRole('button', { name: /send_1/ }).click()
+  await stepButton(page, 'send_1').click()
   await field(page, 'Test recipient (customer id)').fill(env('TESTER'))
   await page.getByRole('button', { name: 'Send a test' }).click()
   await page.getByText('Sent by email').waitFor(WAIT)
@@ -163,6 +166,62 @@ async function fiftySteps(page) {
   measured.edit_ms_max = Math.round(times[9])
 }
 
+async function segmentBuilder(page) {
+  await page.getByRole('link', { name: 'Segments' }).click()
+  await page.getByRole('link', { name: 'New segment' }).click()
+  await page.getByLabel('Segment name').fill(env('SEGMENT_NAME'))
+  const rule = (label) => page.getByRole('group', { name: label, exact: true })
+  await rule('Rule 1').getByLabel('Segment').selectOption('recency.active')
+  await rule('The rule').getByRole('button', { name: 'Add to the rule: bought in a category' }).click()
+  await rule('Rule 2').getByLabel('Category').fill('lamps')
+  // The enrolled customer bought a lamp a moment ago: the preview counts them.
+  await page.locator('.big-count').filter({ hasText: /^[1-9][\d,]* customers$/ }).waitFor(WAIT)
+  check((await page.locator('.sample li').count()) >= 1, 'the preview shows a sample of members')
+  // A range the wrong way round: the API's problem shows on the rule it belongs to.
+  await rule('The rule').getByRole('button', { name: 'Add to the rule: purchases or spend' }).click()
+  await rule('Rule 3').getByLabel('Comparison').selectOption('between')
+  await rule('Rule 3').getByLabel('From').fill('5')
+  await rule('Rule 3').locator('.error').waitFor(WAIT)
+  measured.segment_problem = await rule('Rule 3').locator('.error').first().innerText()
+  await accessible(page, 'segment builder with a problem')
+  await shoot(page, 'segment-builder')
+  await rule('Rule 3').getByLabel('To', { exact: true }).fill('10')
+  await page.locator('.big-count').waitFor(WAIT)
+  check((await rule('Rule 3').locator('.error').count()) === 0, 'the fixed rule shows no problem')
+  await rule('Rule 3').getByRole('button', { name: 'Remove rule 3' }).click()
+  await page.getByRole('button', { name: 'Create the segment' }).click()
+  await page.getByRole('heading', { name: /^Edit the segment / }).waitFor(WAIT)
+  await page.getByLabel('Description', { exact: true }).fill('Bought a lamp lately')
+  await page.getByRole('button', { name: 'Save a new version' }).click()
+  await page.getByText('Saved', { exact: true }).waitFor(WAIT)
+  page.once('dialog', (dialog) => dialog.accept())
+  await page.getByRole('button', { name: 'Delete the segment' }).click()
+  await page.getByRole('heading', { name: 'Segments', exact: true }).waitFor(WAIT)
+}
+
+async function templateEditor(page) {
+  await page.goto(`${consoleUrl}#/templates/reactivation_final/sms/edit`)
+  const text = page.getByLabel('Text', { exact: true })
+  await text.waitFor(WAIT)
+  await text.fill('Hi {{ name }}, {{ pionts }} points wait for you: {{ click_url }}')
+  await page.getByText('Unknown variables: pionts').waitFor(WAIT)
+  check(await page.getByRole('button', { name: 'Save the template' }).isDisabled(), 'unknown variables block the save')
+  await text.fill('Привет {{ name }}, 300 points wait for you: {{ click_url }}')
+  const sms = page.getByRole('definition').filter({ hasText: 'UCS-2' })
+  await sms.waitFor(WAIT)
+  await page.getByLabel(/^Customer for the preview/).fill(env('SMS_TESTER'))
+  await page.locator('.rendered').waitFor(WAIT)
+  await text.fill('Hi {{ name }}, 300 points wait for you: {{ click_url }}')
+  await page.getByRole('definition').filter({ hasText: 'GSM-7' }).waitFor(WAIT)
+  await page.getByRole('button', { name: 'Save the template' }).click()
+  await page.locator('.rendered pre').filter({ hasText: '300 points wait for you' }).waitFor(WAIT)
+  measured.template_preview = await page.locator('.rendered p').last().innerText()
+  await accessible(page, 'template editor')
+  await shoot(page, 'template-editor')
+  await page.getByRole('button', { name: 'Send a test' }).click()
+  await page.getByText(/^Test sent by sms/).waitFor(WAIT)
+}
+
 const browser = await launch()
 try {
   const { page, seen } = await openPage(browser, origin)
@@ -173,6 +232,8 @@ try {
     await jsonView(page)
     await testSend(page)
     await publishAndWatch(page)
+    await segmentBuilder(page)
+    await templateEditor(page)
     await fiftySteps(page)
   })
   console.log(JSON.stringify(measured))

@@ -13,6 +13,7 @@ const SegmentsPage = lazy(() => import('./segments/SegmentsPage'))
 const BuilderPage = lazy(() => import('./builder/BuilderPage'))
 const NewChainPage = lazy(() => import('./builder/NewChainPage'))
 const SegmentEditor = lazy(() => import('./segments/builder/SegmentEditor'))
+const TemplateEditor = lazy(() => import('./templates/editor/TemplateEditor'))
 
 type Session = 'checking' | 'signed-out' | 'signed-in'
 
@@ -24,6 +25,8 @@ function Screen({ route }: { route: Route }) {
       return <BuilderPage chainId={route.chainId} />
     case 'new-chain':
       return <NewChainPage />
+    case 'template-edit':
+      return <TemplateEditor name={route.name} channel={route.channel} />
     case 'segment-edit':
       return <SegmentEditor segmentId={route.segmentId} />
     case 'segments':

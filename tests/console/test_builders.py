@@ -4,7 +4,9 @@
 it fixes the problem the API shows on a node, undoes and redoes from the keyboard, edits the
 JSON view, test-sends a step, publishes after the diff and the audience count, enrolls a
 customer and sees their purchase end the chain on the chain's screen; then it times edits on a
-fifty-step draft.
+fifty-step draft. It builds a segment in the rule builder (a problem shown on its rule, the
+live count and sample, create, edit, delete) and edits an SMS template with its preview for a
+customer, its encoding and segments as typed, unknown variables flagged, and a test send.
 """
 
 import json
@@ -39,6 +41,20 @@ async def flagged_as_tester(
     return answer.status_code == 200
 
 
+async def flag_as_tester(
+    gateway: httpx.AsyncClient, marketer: dict[str, str], customer: str
+) -> None:
+    await wait_for(lambda: flagged_as_tester(gateway, marketer, customer), "a test recipient", 60)
+
+
+async def sms_tester(gateway: httpx.AsyncClient, pos: dict[str, str]) -> str:
+    phone = f"+4915{uuid.uuid4().int % 10**8:08d}"
+    body = {"phone": phone, "name": "Dana", "consents": {"sms": True}}
+    answer = await gateway.post("/v1/customers", json=body, headers=pos)
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["id"])
+
+
 async def fifty_step_draft(gateway: httpx.AsyncClient, marketer: dict[str, str]) -> str:
     chain_id = f"big_{uuid.uuid4().hex[:8]}"
     steps = [
@@ -61,7 +77,9 @@ async def test_a_marketer_builds_a_chain_on_the_canvas(platform: Platform, tmp_p
     marketer, pos = bearer(platform.create_key("marketer")), bearer(platform.pos_key)
     async with httpx.AsyncClient(base_url=platform.gateway, timeout=30) as gateway:
         tester, enrollee = await register(gateway, pos), await register(gateway, pos)
-        await wait_for(lambda: flagged_as_tester(gateway, marketer, tester), "a test recipient", 60)
+        texted = await sms_tester(gateway, pos)
+        for customer in (tester, texted):
+            await flag_as_tester(gateway, marketer, customer)
         big_chain = await fifty_step_draft(gateway, marketer)
 
     shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
@@ -75,6 +93,8 @@ async def test_a_marketer_builds_a_chain_on_the_canvas(platform: Platform, tmp_p
             "TESTER": tester,
             "ENROLLEE": enrollee,
             "BIG_CHAIN": big_chain,
+            "SMS_TESTER": texted,
+            "SEGMENT_NAME": f"Lamp buyers {uuid.uuid4().hex[:6]}",
             "SCREENSHOTS": str(shots),
             "CHROMIUM": str(CHROMIUM),
         },
@@ -86,5 +106,11 @@ async def test_a_marketer_builds_a_chain_on_the_canvas(platform: Platform, tmp_p
     # The bar is 100 ms an edit on an idle machine (docs/console.md has the figures); this
     # guards against a builder that re-renders far too much, not against a busy machine.
     assert measured["edit_ms_median"] < 1_000
-    for name in ("builder-problem", "builder", "builder-publish"):
+    for name in (
+        "builder-problem",
+        "builder",
+        "builder-publish",
+        "segment-builder",
+        "template-editor",
+    ):
         assert (shots / f"{name}.png").stat().st_size > 10_000, name

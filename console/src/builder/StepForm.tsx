@@ -1,4 +1,5 @@
 import type { components } from '../api/schema'
+import { templateEditHref } from '../common/route'
 import { CHANNELS, type Channel, type Definition, type Step, type WaitRule } from './definition'
 import { messagesFor, type FieldError } from './errors'
 import { CheckField, ListField, NumberField, SelectField, TextField } from './fields'
@@ -58,6 +59,11 @@ function SendForm(props: Props<Schemas['SendStep']>) {
       <SelectField label="Template" value={step.template} errors={messagesFor(errors, index, 'template')}
         options={[{ value: '', label: 'Choose a template' }, ...templates.map((t) => ({ value: t, label: t }))]}
         onChange={(template) => onChange({ ...step, template })} />
+      {step.template && step.channels[0] && (
+        <p>
+          <a href={templateEditHref(step.template, step.channels[0])}>Edit the template {step.template} ({step.channels[0]})</a>
+        </p>
+      )}
       <Cascade {...props} />
       <SelectField label="When a channel fails" value={step.fallback} options={[
         { value: 'on_undeliverable', label: 'try the next channel if undeliverable' },
