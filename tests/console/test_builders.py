@@ -48,7 +48,7 @@ async def flag_as_tester(
 
 
 async def sms_tester(gateway: httpx.AsyncClient, pos: dict[str, str]) -> str:
-    phone = f"+4915{uuid.uuid4().int % 10**8:08d}"
+    phone = f"+49151{uuid.uuid4().int % 10**8:08d}"
     body = {"phone": phone, "name": "Dana", "consents": {"sms": True}}
     answer = await gateway.post("/v1/customers", json=body, headers=pos)
     assert answer.status_code == 201, answer.text

@@ -127,12 +127,12 @@ function Editor({ segmentId, draft: initial, segments }: { segmentId: string | n
   )
 }
 
-async function load(segmentId: string | null): Promise<{ draft: Draft; segments: string[] }> {
+async function load(segmentId: string | null): Promise<{ segmentId: string | null; draft: Draft; segments: string[] }> {
   const [segments, segment] = await Promise.all([listSegments(), segmentId ? readSegment(segmentId) : null])
   const draft = segment
     ? { name: segment.name, description: segment.description ?? '', rule: segment.definition ?? newRule('segment') }
     : { name: '', description: '', rule: { and: [newRule('segment')] } }
-  return { draft, segments: segments.map((s) => s.id) }
+  return { segmentId, draft, segments: segments.map((s) => s.id) }
 }
 
 /** A rule segment built from conditions, with who it holds updating as the rule changes. */
@@ -144,7 +144,16 @@ export default function SegmentEditor({ segmentId }: { segmentId: string | null 
         <a href="#/segments">← All segments</a>
       </p>
       <h1 id="segment-editor-title">{segmentId ? `Edit the segment ${segmentId}` : 'New segment'}</h1>
-      <Status loaded={loaded}>{(data) => <Editor key={segmentId ?? 'new'} segmentId={segmentId} draft={data.draft} segments={data.segments} />}</Status>
+      <Status loaded={loaded}>
+        {(data) =>
+          // Until the segment just created loads, the answer on screen is the previous one's.
+          data.segmentId === segmentId ? (
+            <Editor key={segmentId ?? 'new'} segmentId={segmentId} draft={data.draft} segments={data.segments} />
+          ) : (
+            <p role="status">Loading…</p>
+          )
+        }
+      </Status>
     </section>
   )
 }
