@@ -10,7 +10,7 @@ import {
   type NodeProps,
 } from '@xyflow/react'
 import '@xyflow/react/dist/style.css'
-import { memo, useMemo } from 'react'
+import { memo, useCallback, useMemo } from 'react'
 import type { ChainDefinition } from '../api/types'
 import { chainGraph, TRIGGER_ID, type GraphNode } from '../chains/graph'
 import type { Definition } from './definition'
@@ -18,6 +18,12 @@ import { messagesFor, type FieldError } from './errors'
 
 type NodeData = Omit<GraphNode, 'id' | 'position'> & { problems: string[]; selected: boolean }
 
+function sameLook(a: NodeProps<Node<NodeData>>, b: NodeProps<Node<NodeData>>): boolean {
+  const [x, y] = [a.data, b.data]
+  return x.kind === y.kind && x.title === y.title && x.detail === y.detail && x.selected === y.selected && x.problems.join() === y.problems.join()
+}
+
+// Each edit makes new node objects; a node whose look did not change is not drawn again.
 const BuilderNode = memo(function BuilderNode({ data }: NodeProps<Node<NodeData>>) {
   const classes = ['step-node', data.kind, data.problems.length ? 'has-problems' : '', data.selected ? 'chosen' : '']
   return (
@@ -34,9 +40,10 @@ const BuilderNode = memo(function BuilderNode({ data }: NodeProps<Node<NodeData>
       {data.kind !== 'exit' && data.kind !== 'left' && <Handle type="source" position={Position.Bottom} />}
     </div>
   )
-})
+}, sameLook)
 
 const NODE_TYPES = { step: BuilderNode }
+const FIT = { maxZoom: 1 }
 
 /**
  * The draft on the canvas, laid out by the same code as the chain's read-only graph. Clicking a
@@ -73,6 +80,8 @@ export function BuilderCanvas({
     })
   }, [graph, errors, selected, definition.steps])
   const edges = useMemo<Edge[]>(() => graph.edges.map((edge) => ({ ...edge, type: 'smoothstep' })), [graph])
+  const select = useCallback((_event: unknown, node: Node) => onSelect(node.id), [onSelect])
+  const link = useCallback((c: Connection) => onConnect(c.source, c.target), [onConnect])
   return (
     <div className="graph builder-graph" role="figure" aria-label="The draft as a graph">
       <ReactFlow
@@ -80,10 +89,10 @@ export function BuilderCanvas({
         edges={edges}
         nodeTypes={NODE_TYPES}
         fitView
-        fitViewOptions={{ maxZoom: 1 }}
+        fitViewOptions={FIT}
         minZoom={0.1}
-        onNodeClick={(_event, node) => onSelect(node.id)}
-        onConnect={(c: Connection) => onConnect(c.source, c.target)}
+        onNodeClick={select}
+        onConnect={link}
         proOptions={{ hideAttribution: true }}
       >
         <Background />

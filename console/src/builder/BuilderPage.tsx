@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'react'
+import { memo, useCallback, useEffect, useState } from 'react'
 import '../common/editing.css'
 import { ApiError } from '../api/client'
 import { chainHref } from '../common/route'
@@ -7,7 +7,7 @@ import { useApi } from '../common/useApi'
 import { BuilderCanvas } from './BuilderCanvas'
 import { customersIn, messageTemplateNames, publish, readChain, readVersion, saveDraft } from './api'
 import { ChainSettings } from './ChainSettings'
-import { addStep, connect, freshId, moveStep, removeStep, replaceStep, STEP_KINDS, withDefaults, type Definition, type StepKind } from './definition'
+import { addStep, connect, freshId, moveStep, removeStep, replaceStep, STEP_KINDS, withDefaults, type Definition, type Step, type StepKind } from './definition'
 import { diffDefinitions } from './diff'
 import { fieldErrors, type FieldError } from './errors'
 import { push, redo, start, undo, type History } from './history'
@@ -40,33 +40,53 @@ function isTyping(target: EventTarget | null): boolean {
 
 type Saving = { state: 'idle' | 'saving' | 'saved' } | { state: 'failed'; message: string }
 
-function Outline({ definition, selected, errors, onSelect, onEdit }: {
+type Change = (definition: Definition) => Definition
+
+/** One step in the list; drawn again only when its own step, place or marks change. */
+const OutlineRow = memo(function OutlineRow({ step, index, last, chosen, flagged, onSelect, onChange }: {
+  step: Step
+  index: number
+  last: boolean
+  chosen: boolean
+  flagged: boolean
+  onSelect: (id: string) => void
+  onChange: (change: Change) => void
+}) {
+  return (
+    <li className={chosen ? 'chosen' : undefined}>
+      <button type="button" className="link" aria-current={chosen ? 'step' : undefined} onClick={() => onSelect(step.id)}>
+        {index + 1}. {step.id} <span className="muted">{step.kind.replace('_', ' ')}</span>
+        {flagged ? ' ⚠' : ''}
+      </button>
+      <span className="actions">
+        <button type="button" className="small" aria-label={`Move ${step.id} up`} disabled={index === 0} onClick={() => onChange((d) => moveStep(d, index, -1))}>↑</button>
+        <button type="button" className="small" aria-label={`Move ${step.id} down`} disabled={last} onClick={() => onChange((d) => moveStep(d, index, 1))}>↓</button>
+        <button type="button" className="small" aria-label={`Remove ${step.id}`} disabled={index === 0 && last} onClick={() => onChange((d) => removeStep(d, index))}>✕</button>
+      </span>
+    </li>
+  )
+})
+
+function Outline({ definition, selected, errors, onSelect, onChange }: {
   definition: Definition
   selected: string | null
   errors: FieldError[]
   onSelect: (id: string) => void
-  onEdit: (next: Definition) => void
+  onChange: (change: Change) => void
 }) {
   const [kind, setKind] = useState<StepKind>('send')
   const at = definition.steps.findIndex((s) => s.id === selected)
+  const flagged = new Set(errors.map((e) => e.step))
+  const count = definition.steps.length
   return (
     <nav aria-label="Steps" className="outline">
       <button type="button" className={`link${selected === TRIGGER_ID ? ' chosen' : ''}`} onClick={() => onSelect(TRIGGER_ID)}>
-        Chain settings{errors.some((e) => e.step === null) ? ' ⚠' : ''}
+        Chain settings{flagged.has(null) ? ' ⚠' : ''}
       </button>
       <ol>
         {definition.steps.map((step, i) => (
-          <li key={step.id} className={selected === step.id ? 'chosen' : undefined}>
-            <button type="button" className="link" aria-current={selected === step.id ? 'step' : undefined} onClick={() => onSelect(step.id)}>
-              {i + 1}. {step.id} <span className="muted">{step.kind.replace('_', ' ')}</span>
-              {errors.some((e) => e.step === i) ? ' ⚠' : ''}
-            </button>
-            <span className="actions">
-              <button type="button" className="small" aria-label={`Move ${step.id} up`} disabled={i === 0} onClick={() => onEdit(moveStep(definition, i, -1))}>↑</button>
-              <button type="button" className="small" aria-label={`Move ${step.id} down`} disabled={i === definition.steps.length - 1} onClick={() => onEdit(moveStep(definition, i, 1))}>↓</button>
-              <button type="button" className="small" aria-label={`Remove ${step.id}`} disabled={definition.steps.length === 1} onClick={() => onEdit(removeStep(definition, i))}>✕</button>
-            </span>
-          </li>
+          <OutlineRow key={step.id} step={step} index={i} last={i === count - 1} chosen={selected === step.id} flagged={flagged.has(i)}
+            onSelect={onSelect} onChange={onChange} />
         ))}
       </ol>
       <div className="add-step">
@@ -77,7 +97,7 @@ function Outline({ definition, selected, errors, onSelect, onEdit }: {
           ))}
         </select>
         <button type="button" className="small" onClick={() => {
-          onEdit(addStep(definition, kind, at >= 0 ? at : definition.steps.length - 2))
+          onChange((d) => addStep(d, kind, at >= 0 ? at : d.steps.length - 2))
           onSelect(freshId(definition.steps, kind))
         }}>
           Add {at >= 0 ? `after ${selected}` : 'before the last step'}
@@ -121,10 +141,13 @@ function Editor({ chainId, loaded }: { chainId: string; loaded: Loaded }) {
   const definition = history.present
   const verdict = useValidation(definition)
   const errors = verdict.state === 'checked' ? verdict.errors : saveErrors
-  const edit = useCallback((next: Definition) => {
-    setHistory((h) => push(h, next))
+  // Edits are changes of the current draft, so handlers stay the same from edit to edit.
+  const change = useCallback((apply: Change) => {
+    setHistory((h) => push(h, apply(h.present)))
     setSaving({ state: 'idle' })
   }, [])
+  const edit = useCallback((next: Definition) => change(() => next), [change])
+  const link = useCallback((source: string, target: string) => change((d) => connect(d, source, target)), [change])
 
   useEffect(() => {
     const keys = (event: KeyboardEvent) => {
@@ -193,10 +216,10 @@ function Editor({ chainId, loaded }: { chainId: string; loaded: Loaded }) {
         </span>
       </div>
       <div className="builder">
-        <Outline definition={definition} selected={selected} errors={errors} onSelect={setSelected} onEdit={edit} />
+        <Outline definition={definition} selected={selected} errors={errors} onSelect={setSelected} onChange={change} />
         <div className="builder-main">
           <BuilderCanvas definition={definition} errors={errors} selected={selected} onSelect={setSelected}
-            onConnect={(source, target) => edit(connect(definition, source, target))} />
+            onConnect={link} />
           {showJson && <JsonView definition={definition} onChange={edit} />}
           <Problems errors={errors} definition={definition} onSelect={setSelected} />
         </div>
