@@ -8,7 +8,7 @@
 //   SEGMENT_NAME the name for the segment built in the rule builder
 //   SMS_TESTER   a test recipient with a phone, for the template editor
 // Prints one JSON line of measurements; exits non-zero on the first failed check.
-import { accessible, check, env, launch, openPage, purchase, shoot, signIn, WAIT, walkThrough } from './common.mjs'
+import { accessible, check, env, purchase, runWalk, shoot, signIn, WAIT } from './common.mjs'
 
 const consoleUrl = env('CONSOLE_URL')
 const origin = new URL(consoleUrl).origin
@@ -222,21 +222,14 @@ async function templateEditor(page) {
   await page.getByText(/^Test sent by sms/).waitFor(WAIT)
 }
 
-const browser = await launch()
-try {
-  const { page, seen } = await openPage(browser, origin)
-  await walkThrough(page, seen, async () => {
-    await newChain(page)
-    await buildSteps(page)
-    await keyboardOnly(page)
-    await jsonView(page)
-    await testSend(page)
-    await publishAndWatch(page)
-    await segmentBuilder(page)
-    await templateEditor(page)
-    await fiftySteps(page)
-  })
-  console.log(JSON.stringify(measured))
-} finally {
-  await browser.close()
-}
+await runWalk(origin, measured, async (page) => {
+  await newChain(page)
+  await buildSteps(page)
+  await keyboardOnly(page)
+  await jsonView(page)
+  await testSend(page)
+  await publishAndWatch(page)
+  await segmentBuilder(page)
+  await templateEditor(page)
+  await fiftySteps(page)
+})

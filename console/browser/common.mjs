@@ -39,7 +39,7 @@ export async function signIn(page, key) {
   await page.getByRole('button', { name: 'Sign in' }).click()
 }
 
-export function launch() {
+function launch() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: [
@@ -59,7 +59,7 @@ export function launch() {
  * A page in a context that works offline on a shop's network (any request off the gateway's
  * origin is refused and reported), with the page's errors and the API's answers recorded.
  */
-export async function openPage(browser, origin) {
+async function openPage(browser, origin) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
   const seen = { foreign: [], errors: [], answers: [] }
   await context.route('**/*', (route) => {
@@ -77,7 +77,7 @@ export async function openPage(browser, origin) {
 }
 
 /** Runs the walk; on a failure prints what the marketer saw and what the API answered last. */
-export async function walkThrough(page, seen, steps) {
+async function walkThrough(page, seen, steps) {
   try {
     await steps()
   } catch (error) {
@@ -105,4 +105,16 @@ export async function purchase(origin, customerId) {
   check(reserved.status === 201, `the purchase is reserved (${reserved.status})`)
   const confirmed = await fetch(`${origin}/v1/purchases/${txid}/confirm`, { method: 'POST', headers, body: '{}' })
   check(confirmed.status === 200, `the purchase is confirmed (${confirmed.status})`)
+}
+
+/** Chromium, one page on the gateway's origin, the walk, then the measurements as one JSON line. */
+export async function runWalk(origin, measured, steps) {
+  const browser = await launch()
+  try {
+    const { page, seen } = await openPage(browser, origin)
+    await walkThrough(page, seen, () => steps(page))
+    console.log(JSON.stringify(measured))
+  } finally {
+    await browser.close()
+  }
 }

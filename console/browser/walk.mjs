@@ -6,7 +6,7 @@
 //   BUYER         a customer enrolled in the chain, who buys while the graph is open
 //   SCREENSHOTS   where to save the screenshots (docs/console/ when run for the docs)
 // Prints one JSON line of measurements; exits non-zero on the first failed check.
-import { accessible, check, env, launch, openPage, purchase, shoot, signIn, WAIT, walkThrough } from './common.mjs'
+import { accessible, check, env, purchase, runWalk, shoot, signIn, WAIT } from './common.mjs'
 
 const consoleUrl = env('CONSOLE_URL')
 const chainId = env('CHAIN_ID')
@@ -119,20 +119,13 @@ async function keyboard(page) {
   await page.getByRole('button', { name: 'Sign out' }).waitFor(WAIT)
 }
 
-const browser = await launch()
-try {
-  const { page, seen } = await openPage(browser, origin)
-  await walkThrough(page, seen, async () => {
-    await firstLoad(page)
-    await refusesPosKey(page)
-    await chainsList(page)
-    await chainGraph(page)
-    await segments(page)
-    await campaigns(page)
-    await signOut(page)
-    await keyboard(page)
-  })
-  console.log(JSON.stringify(measured))
-} finally {
-  await browser.close()
-}
+await runWalk(origin, measured, async (page) => {
+  await firstLoad(page)
+  await refusesPosKey(page)
+  await chainsList(page)
+  await chainGraph(page)
+  await segments(page)
+  await campaigns(page)
+  await signOut(page)
+  await keyboard(page)
+})

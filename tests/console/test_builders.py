@@ -19,12 +19,12 @@ import pytest
 from kit.stack import Platform
 from kit.testing import wait_for
 from tests.console.test_console import (
-    CHROMIUM,
-    SCREENSHOTS,
     bearer,
     check_prerequisites,
     register,
+    screenshots_dir,
     walk,
+    walk_env,
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -82,21 +82,16 @@ async def test_a_marketer_builds_a_chain_on_the_canvas(platform: Platform, tmp_p
             await flag_as_tester(gateway, marketer, customer)
         big_chain = await fifty_step_draft(gateway, marketer)
 
-    shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshots_dir(tmp_path)
     code, out, err = await walk(
         {
-            "CONSOLE_URL": f"{platform.gateway}/console/",
-            "MARKETER_KEY": platform.create_key("marketer"),
-            "POS_KEY": platform.pos_key,
+            **walk_env(platform, shots),
             "CHAIN_ID": f"built_{uuid.uuid4().hex[:8]}",
             "TESTER": tester,
             "ENROLLEE": enrollee,
             "BIG_CHAIN": big_chain,
             "SMS_TESTER": texted,
             "SEGMENT_NAME": f"Lamp buyers {uuid.uuid4().hex[:6]}",
-            "SCREENSHOTS": str(shots),
-            "CHROMIUM": str(CHROMIUM),
         },
         script="browser/builders.mjs",
     )

@@ -117,6 +117,23 @@ def check_prerequisites() -> None:
     assert CHROMIUM.is_file(), "install Chromium: make bootstrap-test"
 
 
+def walk_env(platform: Platform, shots: Path) -> dict[str, str]:
+    """What every walk needs: the console, a marketer key, a POS key, Chromium, the screenshots."""
+    return {
+        "CONSOLE_URL": f"{platform.gateway}/console/",
+        "MARKETER_KEY": platform.create_key("marketer"),
+        "POS_KEY": platform.pos_key,
+        "SCREENSHOTS": str(shots),
+        "CHROMIUM": str(CHROMIUM),
+    }
+
+
+def screenshots_dir(tmp_path: Path) -> Path:
+    shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
+    return shots
+
+
 def check_screenshots(shots: Path) -> None:
     for name in ("sign-in", "chains", "chain-graph", "segments", "campaigns"):
         assert (shots / f"{name}.png").stat().st_size > 10_000, name
@@ -139,18 +156,13 @@ async def test_a_marketer_signs_in_and_walks_every_screen(
         await wait_for(lambda: never_bought(gateway, marketer), "the never-bought segment", 60)
         campaign = await started_campaign(gateway, marketer)
 
-    shots = Path(SCREENSHOTS) if SCREENSHOTS else tmp_path
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshots_dir(tmp_path)
     code, out, err = await walk(
         {
-            "CONSOLE_URL": f"{platform.gateway}/console/",
-            "MARKETER_KEY": platform.create_key("marketer"),
-            "POS_KEY": platform.pos_key,
+            **walk_env(platform, shots),
             "CHAIN_ID": chain_id,
             "CAMPAIGN_NAME": campaign,
             "BUYER": customers[1],
-            "SCREENSHOTS": str(shots),
-            "CHROMIUM": str(CHROMIUM),
         }
     )
     assert code == 0, f"{out}\n{err}"

@@ -1,18 +1,16 @@
-import { useEffect, useState } from 'react'
+import { useState } from 'react'
 import '../../common/editing.css'
 import { ApiError } from '../../api/client'
 import { count } from '../../common/format'
 import { segmentEditHref } from '../../common/route'
 import { Status } from '../../common/Status'
 import { useApi } from '../../common/useApi'
+import { useDebouncedAnswer } from '../../common/useDebounced'
 import { TextField } from '../../builder/fields'
 import { listSegments } from '../segments'
 import { createSegment, deleteSegment, previewRule, readSegment, replaceSegment, type Preview } from './api'
 import { RuleBuilder } from './RuleBuilder'
 import { newRule, problemsByRule, type Rule } from './rules'
-
-// The same pause as the chain builder's checks: one call per burst of typing.
-const PREVIEW_DELAY_MS = 400
 
 type Shown = { state: 'checking' } | { state: 'ready'; preview: Preview } | { state: 'invalid'; problems: Map<string, string[]> } | { state: 'failed'; message: string }
 
@@ -22,24 +20,11 @@ function problemsOf(error: ApiError): Map<string, string[]> {
 
 /** The count and sample of the rule as it stands, asked again a moment after each change. */
 function usePreview(rule: Rule): Shown {
-  const [shown, setShown] = useState<Shown>({ state: 'checking' })
-  useEffect(() => {
-    const aborted = new AbortController()
-    const timer = window.setTimeout(() => {
-      previewRule(rule, aborted.signal).then(
-        (answer) => {
-          if (aborted.signal.aborted) return
-          setShown(answer instanceof ApiError ? { state: 'invalid', problems: problemsOf(answer) } : { state: 'ready', preview: answer })
-        },
-        (error: unknown) => !aborted.signal.aborted && setShown({ state: 'failed', message: String(error) }),
-      )
-    }, PREVIEW_DELAY_MS)
-    return () => {
-      window.clearTimeout(timer)
-      aborted.abort()
-    }
-  }, [rule])
-  return shown
+  const answer = useDebouncedAnswer((signal) => previewRule(rule, signal), [rule])
+  if (answer.state === 'answered') {
+    return answer.answer instanceof ApiError ? { state: 'invalid', problems: problemsOf(answer.answer) } : { state: 'ready', preview: answer.answer }
+  }
+  return answer.state === 'failed' ? answer : { state: 'checking' }
 }
 
 function PreviewPanel({ shown }: { shown: Shown }) {

@@ -1,40 +1,24 @@
-import { useEffect, useState } from 'react'
+import { useState } from 'react'
 import '../../common/editing.css'
 import { ApiError } from '../../api/client'
 import { money } from '../../common/format'
 import { Status } from '../../common/Status'
 import { useApi } from '../../common/useApi'
+import { useDebouncedAnswer } from '../../common/useDebounced'
 import { ListField, SelectField, TextField } from '../../builder/fields'
 import { previewFor, readTemplate, saveTemplate, testSend, type Preview, type Template } from './api'
 import { smsLength, unknownVariables } from './text'
-
-// One preview call per pause in typing the customer's id.
-const PREVIEW_DELAY_MS = 400
 
 type Draft = { subject: string; body: string; category: 'marketing' | 'transactional'; variables: string[] }
 type Shown = { state: 'idle' | 'loading' } | { state: 'ready'; preview: Preview } | { state: 'failed'; message: string }
 
 function usePreview(name: string, channel: string, customer: string, savedAt: number): Shown {
-  const [shown, setShown] = useState<Shown>({ state: 'idle' })
-  useEffect(() => {
-    if (!customer.trim()) return
-    const aborted = new AbortController()
-    const timer = window.setTimeout(() => {
-      setShown({ state: 'loading' })
-      previewFor(name, channel, customer.trim(), aborted.signal).then(
-        (answer) => {
-          if (aborted.signal.aborted) return
-          setShown(answer instanceof ApiError ? { state: 'failed', message: `${answer.code}: ${answer.message}` } : { state: 'ready', preview: answer })
-        },
-        (error: unknown) => !aborted.signal.aborted && setShown({ state: 'failed', message: String(error) }),
-      )
-    }, PREVIEW_DELAY_MS)
-    return () => {
-      window.clearTimeout(timer)
-      aborted.abort()
-    }
-  }, [name, channel, customer, savedAt])
-  return shown
+  const id = customer.trim()
+  const answer = useDebouncedAnswer(id ? (signal) => previewFor(name, channel, id, signal) : null, [name, channel, id, savedAt])
+  if (answer.state === 'answered') {
+    return answer.answer instanceof ApiError ? { state: 'failed', message: `${answer.answer.code}: ${answer.answer.message}` } : { state: 'ready', preview: answer.answer }
+  }
+  return answer.state === 'waiting' ? { state: 'loading' } : answer
 }
 
 /** Encoding, segments and cost of the text as typed; the price per segment from the last preview. */
