@@ -222,14 +222,14 @@ async function templateEditor(page) {
   await page.getByText(/^Test sent by sms/).waitFor(WAIT)
 }
 
-await runWalk(origin, measured, async (page) => {
-  await newChain(page)
-  await buildSteps(page)
-  await keyboardOnly(page)
-  await jsonView(page)
-  await testSend(page)
-  await publishAndWatch(page)
-  await segmentBuilder(page)
-  await templateEditor(page)
-  await fiftySteps(page)
-})
+await runWalk(origin, measured, [
+  newChain,
+  buildSteps,
+  keyboardOnly,
+  jsonView,
+  testSend,
+  publishAndWatch,
+  segmentBuilder,
+  templateEditor,
+  fiftySteps,
+])

@@ -107,12 +107,14 @@ export async function purchase(origin, customerId) {
   check(confirmed.status === 200, `the purchase is confirmed (${confirmed.status})`)
 }
 
-/** Chromium, one page on the gateway's origin, the walk, then the measurements as one JSON line. */
+/** Chromium, one page on the gateway's origin, each step in turn, the measurements as one JSON line. */
 export async function runWalk(origin, measured, steps) {
   const browser = await launch()
   try {
     const { page, seen } = await openPage(browser, origin)
-    await walkThrough(page, seen, () => steps(page))
+    await walkThrough(page, seen, async () => {
+      for (const step of steps) await step(page)
+    })
     console.log(JSON.stringify(measured))
   } finally {
     await browser.close()

@@ -119,13 +119,13 @@ async function keyboard(page) {
   await page.getByRole('button', { name: 'Sign out' }).waitFor(WAIT)
 }
 
-await runWalk(origin, measured, async (page) => {
-  await firstLoad(page)
-  await refusesPosKey(page)
-  await chainsList(page)
-  await chainGraph(page)
-  await segments(page)
-  await campaigns(page)
-  await signOut(page)
-  await keyboard(page)
-})
+await runWalk(origin, measured, [
+  firstLoad,
+  refusesPosKey,
+  chainsList,
+  chainGraph,
+  segments,
+  campaigns,
+  signOut,
+  keyboard,
+])
