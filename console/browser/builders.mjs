@@ -145,6 +145,26 @@ async function publishAndWatch(page) {
   await left.getByText('1 left', { exact: true }).waitFor(WAIT)
 }
 
+async function policies(page) {
+  await page.getByRole('link', { name: 'Policies' }).click()
+  const programme = page.getByRole('form', { name: "The programme's policy" })
+  const cap = programme.getByLabel('Marketing messages a day (at most)')
+  await cap.fill('500')
+  await programme.getByRole('button', { name: 'Save' }).click()
+  // Above the API's limit of 100: the 422 lands on the field.
+  await programme.locator('.field.invalid .error').waitFor(WAIT)
+  await cap.fill('3')
+  await programme.getByRole('button', { name: 'Save' }).click()
+  await programme.getByText('Saved', { exact: true }).waitFor(WAIT)
+  await page.getByLabel('Chain', { exact: true }).selectOption(chainId)
+  const override = page.getByRole('form', { name: `Policy of ${chainId}` })
+  await override.getByLabel(/^Quiet from/).fill('22:00')
+  await override.getByRole('button', { name: 'Save' }).click()
+  await override.getByText('Saved', { exact: true }).waitFor(WAIT)
+  await accessible(page, 'policies')
+  await shoot(page, 'policies')
+}
+
 /** Edits on a fifty-step draft, from the click to the next frame. */
 async function fiftySteps(page) {
   await page.goto(`${consoleUrl}#/chains/${env('BIG_CHAIN')}/edit`)
@@ -231,5 +251,6 @@ await runWalk(origin, measured, [
   publishAndWatch,
   segmentBuilder,
   templateEditor,
+  policies,
   fiftySteps,
 ])

@@ -14,6 +14,7 @@ const BuilderPage = lazy(() => import('./builder/BuilderPage'))
 const NewChainPage = lazy(() => import('./builder/NewChainPage'))
 const SegmentEditor = lazy(() => import('./segments/builder/SegmentEditor'))
 const TemplateEditor = lazy(() => import('./templates/editor/TemplateEditor'))
+const PoliciesPage = lazy(() => import('./policies/PoliciesPage'))
 
 type Session = 'checking' | 'signed-out' | 'signed-in'
 
@@ -25,6 +26,8 @@ function Screen({ route }: { route: Route }) {
       return <BuilderPage chainId={route.chainId} />
     case 'new-chain':
       return <NewChainPage />
+    case 'policies':
+      return <PoliciesPage />
     case 'template-edit':
       return <TemplateEditor name={route.name} channel={route.channel} />
     case 'segment-edit':

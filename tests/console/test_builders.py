@@ -6,7 +6,8 @@ JSON view, test-sends a step, publishes after the diff and the audience count, e
 customer and sees their purchase end the chain on the chain's screen; then it times edits on a
 fifty-step draft. It builds a segment in the rule builder (a problem shown on its rule, the
 live count and sample, create, edit, delete) and edits an SMS template with its preview for a
-customer, its encoding and segments as typed, unknown variables flagged, and a test send.
+customer, its encoding and segments as typed, unknown variables flagged, and a test send; and
+sets the programme's communication policy (a 422 shown on its field) and a chain's override.
 """
 
 import json
@@ -107,5 +108,6 @@ async def test_a_marketer_builds_a_chain_on_the_canvas(platform: Platform, tmp_p
         "builder-publish",
         "segment-builder",
         "template-editor",
+        "policies",
     ):
         assert (shots / f"{name}.png").stat().st_size > 10_000, name

@@ -17,6 +17,7 @@ describe('parseRoute', () => {
   it('knows the segments and campaigns screens', () => {
     expect(parseRoute('#/segments').screen).toBe('segments')
     expect(parseRoute('#/campaigns').screen).toBe('campaigns')
+    expect(parseRoute('#/policies').screen).toBe('policies')
   })
 
   it('opens the builder on a chain and the new chain screen', () => {

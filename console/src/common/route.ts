@@ -9,6 +9,7 @@ export type Route =
   | { screen: 'new-chain' }
   | { screen: 'segment-edit'; segmentId: string | null }
   | { screen: 'template-edit'; name: string; channel: string }
+  | { screen: 'policies' }
 
 /** Hash routes (`#/chains/reactivation`): the gateway serves one index.html, no server routing. */
 export function parseRoute(hash: string): Route {
@@ -19,6 +20,7 @@ export function parseRoute(hash: string): Route {
   if (screen === 'segments' && id === 'new') return { screen: 'segment-edit', segmentId: null }
   if (screen === 'segments' && id && action === 'edit') return { screen: 'segment-edit', segmentId: id }
   if (screen === 'templates' && id && action && rest[0] === 'edit') return { screen: 'template-edit', name: id, channel: action }
+  if (screen === 'policies') return { screen: 'policies' }
   if (screen === 'segments') return { screen: 'segments' }
   if (screen === 'campaigns') return { screen: 'campaigns' }
   return { screen: 'chains' }

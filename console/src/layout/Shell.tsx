@@ -5,6 +5,7 @@ const SECTIONS = [
   { href: '#/chains', label: 'Chains', screens: ['chains', 'chain', 'build', 'new-chain'] },
   { href: '#/segments', label: 'Segments', screens: ['segments', 'segment-edit'] },
   { href: '#/campaigns', label: 'Campaigns', screens: ['campaigns'] },
+  { href: '#/policies', label: 'Policies', screens: ['policies'] },
 ]
 
 export function Shell({
