@@ -28,8 +28,8 @@ RESERVE = (
     " redeemed_points, accrued_points, paid_amount, refunded_amount, fingerprints, answers,"
     " reserved_until, created_at) VALUES ($txid, $member, 'reserved', 's1', 'offline', '[]',"
     " 30000, 10, 10, 29000, 0, '{}', '{}', now() + interval '15 minutes', now())",
-    "INSERT INTO allocations (txid, lot_id, line_no, points, returned)"
-    " VALUES ($txid, $lot, 0, 10, 0)",
+    "INSERT INTO allocations (txid, store_id, lot_id, line_no, points, returned)"
+    " VALUES ($txid, 's1', $lot, 0, 10, 0)",
 )
 CONFIRM = (
     "SELECT id FROM members WHERE id = $member FOR UPDATE",
@@ -42,7 +42,8 @@ CONFIRM = (
     "INSERT INTO journal (operation_id, member_id, lot_id, kind, points, held, debt, created_at)"
     " VALUES ($op, $member, $lot, 'capture', -10, -10, 0, now()),"
     " ($op, $member, $lot, 'accrue', 10, 0, 0, now())",
-    "UPDATE purchases SET status = 'confirmed', confirmed_at = now() WHERE txid = $txid",
+    "UPDATE purchases SET status = 'confirmed', confirmed_at = now()"
+    " WHERE txid = $txid AND store_id = 's1'",
     "UPDATE members SET trailing_spend = trailing_spend + 29000 WHERE id = $member",
     "INSERT INTO outbox (event_id, subject, data, created_at) VALUES (gen_random_uuid()::text,"
     " 'loyalty.purchase_confirmed.v1', convert_to(repeat('x', 600), 'UTF8'), now())",

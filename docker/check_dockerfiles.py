@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dockerfile_parse import DockerfileParser  # type: ignore[import-untyped,import-not-found,unused-ignore]
 
-DEPLOYABLE_STAGES = ("api", "worker")
+DEPLOYABLE_STAGES = ("api", "worker", "gateway-api")
 ROOT_USERS = {"", "root", "0", "0:0", "root:root"}
 
 

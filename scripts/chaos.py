@@ -11,11 +11,15 @@ checks that nothing was lost or repeated:
 - its `purchase.confirmed` event left loyalty once and was applied by segments and by the
   orchestrator; every registration's `member.registered` event was applied by segments;
 - no outbox row is left unpublished and no consumer has work pending; no dead letter;
-- no customer received the same e-mail twice.
+- no customer received the same e-mail twice;
+- no chain a purchase ends (welcome, abandoned cart) is left running for a customer who bought
+  after its trigger: each till customer registers, updates a cart and then buys, so once the
+  platform is quiet neither chain may be running for them (waited for up to a few minutes).
 
-Prints a table (fault, requests the tills saw fail, outage length, lost, duplicated) and exits
-1 on any loss or duplicate. `--outage-seconds` shortens the PostgreSQL outage (300 s by
-default); `--only` runs the faults whose names contain a word.
+Prints a table (fault, requests the tills saw fail, outage length, lost, duplicated, chains
+left running) and exits 1 on any loss, duplicate or chain left running. `--outage-seconds`
+shortens the PostgreSQL outage (300 s by default); `--only` runs the faults whose names contain
+a word.
 """
 
 import argparse
@@ -45,6 +49,9 @@ from loyalty.reconcile import CHECKS
 TILLS = 4
 LOAD_SECONDS = 20.0
 SETTLE_SECONDS = 240.0
+CHAINS_SECONDS = 180.0  # for a purchase's signal to end the chains still running
+# The chains a purchase ends; welcome is published at install, the cart chain by the suite.
+GOAL_CHAINS = ("welcome", "abandoned_cart")
 ANSWER_DEADLINE_SECONDS = 600.0  # a till gives up on a step only after this long
 
 
@@ -65,6 +72,7 @@ class Tally:
     unanswered: int = 0
     refused: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
+    bought: Counter[str] = field(default_factory=Counter)  # confirmed purchases by customer
 
 
 RETRY = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -114,14 +122,22 @@ async def till(platform: Platform, tally: Tally, stop_at: float) -> None:
                 await purchase(gw, tally, member["id"])
 
 
+LAMP = {"sku": "LAMP", "category": "lamps", "quantity": 1, "price": 12_500}
+
+
 async def purchase(gw: httpx.AsyncClient, tally: Tally, customer_id: str) -> None:
+    """The cart, then the purchase that empties it: it starts and then ends an abandoned-cart
+    chain (or, handled after the purchase, starts none)."""
+    cart = {"type": "cart.updated", "customer_id": customer_id, "cart_id": customer_id}
+    if await until_answered(gw, tally, "/v1/events", {**cart, "items": [LAMP]}, 202) is None:
+        return
     txid = uuid.uuid4().hex
-    line = {"sku": "LAMP", "category": "lamps", "quantity": 1, "price": 12_500}
-    body = {"customer_id": customer_id, "store_id": "s1", "channel": "offline", "lines": [line]}
+    body = {"customer_id": customer_id, "store_id": "s1", "channel": "offline", "lines": [LAMP]}
     if await until_answered(gw, tally, "/v1/purchases", {**body, "txid": txid}, 201) is None:
         return
     if await until_answered(gw, tally, f"/v1/purchases/{txid}/confirm", {}, 200) is not None:
         tally.confirmed.append(txid)
+        tally.bought[customer_id] += 1
 
 
 # --- the faults ----------------------------------------------------------------------------
@@ -199,6 +215,8 @@ def faults() -> list[tuple[str, Fault]]:
 class Findings:
     lost: list[str] = field(default_factory=list)
     duplicated: list[str] = field(default_factory=list)
+    running: list[str] = field(default_factory=list)  # chains left running after a purchase
+    chains: int = 0  # enrollments in GOAL_CHAINS of the customers who bought
 
 
 def pg_url(platform: Platform, service: str) -> str:
@@ -286,6 +304,8 @@ async def check(chaos: Chaos, tally: Tally, drained: bool) -> Findings:
     if letters := await dead_letters(chaos):
         found.lost.append(f"{letters} dead letters")
     await check_mail(platform, tally, found)
+    await check_facts(platform, tally, found)
+    await check_chains(platform, tally, found)
     return found
 
 
@@ -352,6 +372,51 @@ async def check_mail(platform: Platform, tally: Tally, found: Findings) -> None:
             found.duplicated.append(f"{to} got {subject!r} {count} times")
 
 
+async def check_facts(platform: Platform, tally: Tally, found: Findings) -> None:
+    """The orchestrator counted each customer's purchases once: its chains' filters and
+    goals read these counts."""
+    rows = await query(
+        platform,
+        "orchestrator",
+        "SELECT customer_id, purchase_count FROM customer_facts WHERE customer_id = ANY($1)",
+        list(tally.bought),
+    )
+    counted = {row["customer_id"]: row["purchase_count"] for row in rows}
+    for customer, bought in tally.bought.items():
+        seen = counted.get(customer, 0)
+        if seen != bought:
+            where = found.lost if seen < bought else found.duplicated
+            where.append(f"{customer}: {bought} purchases, the orchestrator counted {seen}")
+
+
+async def goal_enrollments(platform: Platform, customers: list[str]) -> list[asyncpg.Record]:
+    return await query(
+        platform,
+        "orchestrator",
+        """SELECT chain_id, customer_id, status FROM enrollments
+           WHERE chain_id = ANY($1::text[]) AND customer_id = ANY($2::text[])""",
+        list(GOAL_CHAINS),
+        customers,
+    )
+
+
+async def check_chains(platform: Platform, tally: Tally, found: Findings) -> None:
+    """Every till customer bought after registering and after updating a cart: once the
+    purchase signals have landed, no welcome or cart chain of theirs may still be running."""
+    deadline = time.monotonic() + CHAINS_SECONDS
+    while True:
+        rows = await goal_enrollments(platform, list(tally.bought))
+        running = [row for row in rows if row["status"] == "active"]
+        if not running or time.monotonic() >= deadline:
+            break
+        await asyncio.sleep(2)
+    found.chains = len(rows)
+    for row in running:
+        found.running.append(
+            f"{row['customer_id']}: {row['chain_id']} chain still running after a purchase"
+        )
+
+
 # --- the run -------------------------------------------------------------------------------
 
 
@@ -363,6 +428,12 @@ class Row:
     confirmed: int
     lost: list[str]
     duplicated: list[str]
+    chains: int
+    running: list[str]
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.lost or self.duplicated or self.running)
 
 
 async def run_fault(chaos: Chaos, name: str, inject: Fault, load_seconds: float) -> Row:
@@ -381,32 +452,53 @@ async def run_fault(chaos: Chaos, name: str, inject: Fault, load_seconds: float)
     if tally.unanswered:
         found.lost.append(f"{tally.unanswered} steps never answered")
     row = Row(
-        name, tally.failed_requests, outage, len(tally.confirmed), found.lost, found.duplicated
+        name,
+        tally.failed_requests,
+        outage,
+        len(tally.confirmed),
+        found.lost,
+        found.duplicated,
+        found.chains,
+        found.running,
     )
     log(
         f"{name}: {len(tally.confirmed)} purchases, lost {len(row.lost)}, duplicated "
-        f"{len(row.duplicated)}"
+        f"{len(row.duplicated)}, chains running {len(row.running)} of {row.chains}"
     )
-    for problem in [*row.lost, *row.duplicated][:20]:
+    for problem in [*row.lost, *row.duplicated, *row.running][:20]:
         log(f"  {problem}")
     return row
 
 
 def table(rows: list[Row]) -> str:
     head = f"{'fault':<28} {'purchases':>9} {'till failures':>13} {'outage s':>9}"
-    head += f" {'lost':>5} {'dup':>5}"
+    head += f" {'lost':>5} {'dup':>5} {'chains':>6} {'running':>7}"
     lines = [head, "-" * len(head)]
     for row in rows:
         lines.append(
             f"{row.fault:<28} {row.confirmed:>9} {row.failed_requests:>13} "
-            f"{row.outage_seconds:>9.1f} {len(row.lost):>5} {len(row.duplicated):>5}"
+            f"{row.outage_seconds:>9.1f} {len(row.lost):>5} {len(row.duplicated):>5} "
+            f"{row.chains:>6} {len(row.running):>7}"
         )
     return "\n".join(lines)
+
+
+async def publish_cart_chain(platform: Platform) -> None:
+    """The built-in abandoned-cart chain, published as is (welcome is published at install)."""
+    async with httpx.AsyncClient(base_url=platform.service("orchestrator"), timeout=60) as api:
+        copied = await api.post(
+            "/chains/templates/abandoned_cart/copy", json={"id": "abandoned_cart"}
+        )
+        published = await api.post("/chains/abandoned_cart/publish")
+    for answer in (copied, published):
+        if answer.is_error:
+            raise RuntimeError(f"the abandoned-cart chain: {answer.status_code} {answer.text}")
 
 
 async def chaos_run(args: argparse.Namespace, infra: Infra) -> list[Row]:
     log("starting the platform on PostgreSQL…")
     async with running_platform(infra) as platform:
+        await publish_cart_chain(platform)
         supervisors = [Supervisor(g, log=log) for g in (infra.group, platform.group)]
         chaos = Chaos(infra, platform, supervisors, args.outage_seconds)
         stop = asyncio.Event()
@@ -433,11 +525,11 @@ def main() -> int:
     with running_infra(Path(tempfile.mkdtemp(prefix="retention-chaos-"))) as infra:
         rows = asyncio.run(chaos_run(args, infra))
     print(f"\n{table(rows)}\n\n{len(rows)} faults in {(time.monotonic() - started) / 60:.1f} min")
-    failed = [row for row in rows if row.lost or row.duplicated]
+    failed = [row for row in rows if row.failed]
     print(
-        "FAILED: something was lost or repeated"
+        "FAILED: something was lost or repeated, or a chain was left running"
         if failed
-        else "PASSED: nothing lost, nothing repeated"
+        else "PASSED: nothing lost, nothing repeated, no chain left running"
     )
     return 1 if failed else 0
 

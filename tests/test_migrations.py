@@ -1,8 +1,16 @@
-import pytest
-from sqlalchemy import inspect
+import asyncio
 
+import pytest
+from sqlalchemy import inspect, text
+
+from kit.clock import utcnow
 from kit.db import create_engine
-from kit.migrations import upgrade_async
+from kit.migrations import downgrade, upgrade_async
+from kit.retention import Target
+from kit.stack import Infra
+from kit.testing import migrated_database
+from loyalty.pruning import targets
+from loyalty.settings import LoyaltySettings
 
 SERVICES = {
     "loyalty": {"members"},
@@ -10,6 +18,15 @@ SERVICES = {
     "notifier": {"contacts", "deliveries"},
     "orchestrator": {"enrollments"},
     "gateway": {"api_keys"},
+}
+# What each service's worker prunes by (kit.retention), table by table.
+PRUNING_INDEXES = {
+    "outbox": "ix_outbox_published_at",
+    "processed_events": "ix_processed_events_processed_at",
+}
+LOYALTY_PRUNING_INDEXES = {
+    **PRUNING_INDEXES,
+    "idempotency_records": "ix_idempotency_records_created_at",
 }
 
 
@@ -24,3 +41,71 @@ async def test_every_service_migrates_up_twice_without_harm(
         tables = set(await conn.run_sync(lambda sync: inspect(sync).get_table_names()))
     await engine.dispose()
     assert SERVICES[service] | {"outbox", "processed_events", "alembic_version"} <= tables
+
+
+async def pruning_indexes(url: str, expected: dict[str, str]) -> dict[str, str]:
+    """Of ``expected`` (an index by table), those the database has."""
+    engine = create_engine(url)
+    async with engine.connect() as conn:
+        found = await conn.run_sync(
+            lambda sync: {
+                table: index
+                for table, index in expected.items()
+                if index in {i["name"] for i in inspect(sync).get_indexes(table)}
+            }
+        )
+    await engine.dispose()
+    return found
+
+
+@pytest.mark.parametrize("service", sorted(SERVICES))
+async def test_the_pruning_indexes_come_with_the_latest_migration_and_go_with_its_downgrade(
+    service: str, database_url: str
+) -> None:
+    expected = LOYALTY_PRUNING_INDEXES if service == "loyalty" else PRUNING_INDEXES
+    await upgrade_async(f"{service}:migrations", database_url)
+    assert await pruning_indexes(database_url, expected) == expected
+
+    await asyncio.to_thread(downgrade, f"{service}:migrations", database_url, "-1")
+    assert await pruning_indexes(database_url, expected) == {}
+    await upgrade_async(f"{service}:migrations", database_url)
+    assert await pruning_indexes(database_url, expected) == expected
+
+
+# Many recent rows and a few old ones, as a busy service has between two prunes.
+FILL = {
+    "outbox": """INSERT INTO outbox (event_id, subject, data, created_at, published_at)
+        SELECT g::text, 's', '\\x00', now(), now() - make_interval(mins => g % 1000)
+        FROM generate_series(1, 20000) g""",
+    "processed_events": """INSERT INTO processed_events (consumer, event_id, processed_at)
+        SELECT 'c', g::text, now() - make_interval(mins => g % 1000)
+        FROM generate_series(1, 20000) g""",
+    "idempotency_records": """INSERT INTO idempotency_records
+        (key, fingerprint, status_code, answer, created_at)
+        SELECT g::text, 'f', 201, '{}', now() - make_interval(mins => g % 1000)
+        FROM generate_series(1, 20000) g""",
+}
+
+
+async def plan_of(url: str, target: Target) -> str:
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text(FILL[target.table.name]))
+        await conn.execute(text(f"ANALYZE {target.table.name}"))
+        query = target.due_keys(utcnow(), 5_000).compile(
+            conn.engine, compile_kwargs={"literal_binds": True}
+        )
+        lines = (await conn.execute(text(f"EXPLAIN {query}"))).scalars()
+        plan = "\n".join(lines)
+    await engine.dispose()
+    return plan
+
+
+async def test_each_prune_of_loyalty_on_postgresql_finds_its_rows_by_an_index(
+    infra: Infra,
+) -> None:
+    url = await migrated_database(infra, "loyalty")
+    for target in targets(LoyaltySettings()):
+        plan = await plan_of(url, target)
+        assert LOYALTY_PRUNING_INDEXES[target.table.name] in plan, plan
+        assert "Seq Scan" not in plan, plan

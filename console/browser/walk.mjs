@@ -4,11 +4,16 @@
 //   MARKETER_KEY  a marketer key; POS_KEY a POS key (which must not sign in)
 //   CHAIN_ID      a published chain with enrollments; CAMPAIGN_NAME a started campaign
 //   BUYER         a customer enrolled in the chain, who buys while the graph is open
+//   ENROLLED      how many customers the test enrolled in CHAIN_ID
+//   BIG_CHAIN     a draft chain of fifty steps, drawn to measure the graph's responsiveness
+//   SMS_TEMPLATE  a template with an SMS text, previewed for BUYER
 //   SCREENSHOTS   where to save the screenshots (docs/console/ when run for the docs)
 // Prints one JSON line of measurements; exits non-zero on the first failed check.
+import { join } from 'node:path'
 import { accessible, check, env, purchase, runWalk, shoot, signIn, WAIT } from './common.mjs'
 
 const consoleUrl = env('CONSOLE_URL')
+const screenshots = env('SCREENSHOTS')
 const chainId = env('CHAIN_ID')
 const marketerKey = env('MARKETER_KEY')
 const origin = new URL(consoleUrl).origin
@@ -77,6 +82,194 @@ async function chainGraph(page) {
   measured.purchase_to_graph_ms = Date.now() - bought
 }
 
+// The console's own formats (src/common/format.ts), to read the numbers as a marketer sees them.
+const integer = new Intl.NumberFormat('en-GB')
+const formats = {
+  count: (n) => integer.format(n),
+  money: (n) => (n / 100).toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 }),
+  percent: (n) => `${(n * 100).toFixed(1)} %`,
+  ratio: (n) => n.toFixed(2),
+}
+
+/** The marketer API as the signed-in page calls it: the session cookie rides along. */
+async function apiJson(page, path) {
+  return page.evaluate(async (url) => {
+    const answer = await fetch(url)
+    if (!answer.ok) throw new Error(`${url}: ${answer.status}`)
+    return answer.json()
+  }, path)
+}
+
+async function figureMismatches(page, figures, steps) {
+  const expected = [
+    ['Treated', figures.treated, 'count'],
+    ['Holdout', figures.holdout, 'count'],
+    ['Conversions treated', figures.conversions.treated, 'count'],
+    ['Conversions holdout', figures.conversions.holdout, 'count'],
+    ['Uplift', figures.uplift?.difference ?? null, 'percent'],
+    ['Incremental revenue', figures.incremental_revenue?.estimate ?? null, 'money'],
+    ['Attributed revenue', figures.attributed_revenue, 'money'],
+    ['Cost', figures.cost.total, 'money'],
+    ['Incremental gross profit', figures.incremental_gross_profit, 'money'],
+    ['ROI', figures.incremental_roi, 'ratio'],
+  ]
+  const wrong = []
+  for (const [label, value, format] of expected) {
+    const shown = page.locator('#results-figures > div').filter({ has: page.getByText(label, { exact: true }) }).locator('dd')
+    const raw = await shown.getAttribute('data-value')
+    const text = await shown.innerText()
+    const wanted = value === null ? '—' : formats[format](value)
+    if (raw !== String(value ?? '') || !text.startsWith(wanted)) wrong.push(`${label}: shown ${text} (${raw}), API ${value}`)
+  }
+  for (const step of steps.steps) {
+    const cells = await page.locator(`tr[data-step="${step.step}"] td`).allInnerTexts()
+    const left = Object.values(step.exited).reduce((a, b) => a + b, 0)
+    const api = [step.reached.treated, step.reached.holdout, step.waiting, left, step.messages.sent ?? 0, step.points_granted]
+    if (cells.join('|') !== api.map(formats.count).join('|')) wrong.push(`${step.step}: shown ${cells}, API ${api}`)
+  }
+  return wrong
+}
+
+/** Screen 3: every number shown is the analytics API's, exactly. */
+async function chainResults(page) {
+  await page.getByRole('link', { name: /^Funnel, daily series/ }).click()
+  await page.getByRole('heading', { name: /^Results: / }).waitFor(WAIT)
+  const chain = await apiJson(page, `/v1/chains/${chainId}`)
+  let wrong = ['not compared yet']
+  for (let attempt = 0; attempt < 5 && wrong.length; attempt++) {
+    if (attempt) await page.reload()
+    await page.locator('#results-figures').waitFor(WAIT)
+    await page.getByRole('img', { name: /^Funnel by step/ }).locator('svg').waitFor(WAIT)
+    const analytics = await apiJson(page, `/v1/analytics/chains/${chainId}`)
+    const report = await apiJson(page, `/v1/analytics/chains/${chainId}/steps`)
+    const figures = analytics.versions.find((v) => v.version === chain.active_version)
+    const steps = report.versions.find((v) => v.version === chain.active_version)
+    const enrolled = Number(env('ENROLLED'))
+    check(figures.treated + figures.holdout === enrolled, `the results count every enrollment (${figures.treated} + ${figures.holdout})`)
+    wrong = await figureMismatches(page, figures, steps)
+    measured.results_compared = { figures: 10, steps: steps.steps.length }
+  }
+  check(wrong.length === 0, `the results match the analytics API: ${wrong.join('; ')}`)
+  await page.getByRole('img', { name: /^Daily conversions/ }).locator('svg').waitFor(WAIT)
+  // With both groups present the uplift is drawn as an error bar with its interval.
+  if ((await apiJson(page, `/v1/analytics/chains/${chainId}`)).versions[0].uplift) {
+    await page.getByRole('img', { name: /^Conversion uplift .* 95 % interval/ }).waitFor(WAIT)
+  }
+  await accessible(page, 'chain results')
+  await shoot(page, 'chain-results')
+}
+
+/** Screen 2's list: both enrollments, the exited filter, a link to each customer. */
+async function chainEnrollments(page) {
+  await page.getByRole('link', { name: /^← The chain/ }).click()
+  const list = page.locator('section[aria-labelledby="enrollments-title"]')
+  const buyer = list.getByRole('row').filter({ hasText: env('BUYER') })
+  await buyer.waitFor(WAIT)
+  await list.getByLabel('Status').selectOption('active')
+  await buyer.waitFor({ ...WAIT, state: 'detached' })
+  await list.getByLabel('Status').selectOption('exited')
+  await buyer.getByText('purchase').waitFor(WAIT)
+  check((await list.locator('tbody tr').count()) === 2, 'both customers left on a purchase')
+  // The step report's counts on the nodes: arrivals at the first step.
+  await page.locator('.react-flow__node').filter({ hasText: 'reached' }).first().waitFor(WAIT)
+  await list.scrollIntoViewIfNeeded()
+  await accessible(page, 'chain enrollments')
+  await list.screenshot({ path: join(screenshots, 'chain-enrollments.png') })
+  await buyer.getByRole('link', { name: env('BUYER') }).click()
+}
+
+/** Screen 6, reached from the enrollment list and by a lookup of the id. */
+async function customer(page) {
+  await page.getByRole('heading', { name: 'Profile and consents' }).waitFor(WAIT)
+  const chains = page.locator('section[aria-labelledby="customer-enrollments-title"]')
+  const row = chains.getByRole('row').filter({ hasText: chainId })
+  await row.getByText('purchase').waitFor(WAIT)
+  const passed = await row.locator('td').nth(2).innerText()
+  check(passed.length > 1 && passed !== '—', `the enrollment lists the steps passed (${passed})`)
+  await page.getByText('email yes').waitFor(WAIT)
+  const messages = page.locator('section[aria-labelledby="messages-title"]')
+  await messages.waitFor(WAIT)
+  const view = await apiJson(page, `/v1/customers/${env('BUYER')}/view`)
+  const shownMessages = await messages.locator('tbody tr').count()
+  check(shownMessages === view.messages.items.length, `every message of the first page is shown (${shownMessages})`)
+  measured.customer_messages = shownMessages
+  await accessible(page, 'customer')
+  await shoot(page, 'customer')
+  // The lookup: a customer id typed in opens the same page.
+  await page.getByRole('link', { name: 'Customers' }).click()
+  await page.getByLabel('Customer id').fill(env('BUYER'))
+  await page.getByLabel('Customer id').press('Enter')
+  await page.getByRole('heading', { name: 'Profile and consents' }).waitFor(WAIT)
+}
+
+/** Screen 7: templates per channel; an SMS template's segments and cost; a preview. */
+async function templates(page) {
+  await page.getByRole('link', { name: 'Templates' }).click()
+  const sms = page.locator('section[aria-labelledby="channel-sms"]')
+  await sms.getByRole('link', { name: env('SMS_TEMPLATE'), exact: true }).waitFor(WAIT)
+  await accessible(page, 'templates')
+  await shoot(page, 'templates')
+  await sms.getByRole('link', { name: env('SMS_TEMPLATE'), exact: true }).click()
+  await page.getByText('Cost per send').first().waitFor(WAIT)
+  await page.getByLabel('Customer id').fill(env('BUYER'))
+  await page.getByRole('button', { name: 'Preview' }).click()
+  const preview = page.getByRole('region', { name: 'Rendered preview' })
+  await preview.waitFor(WAIT)
+  const api = await page.evaluate(
+    async ([name, customerId]) => {
+      const token = document.cookie.split('; ').find((c) => c.startsWith('rp_csrf='))?.split('=')[1]
+      const answer = await fetch(`/v1/templates/${name}/sms/preview`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': decodeURIComponent(token ?? '') },
+        body: JSON.stringify({ customer_id: customerId, variables: {} }),
+      })
+      return answer.json()
+    },
+    [env('SMS_TEMPLATE'), env('BUYER')],
+  )
+  check((await preview.locator('pre').innerText()) === api.body, 'the preview shows the rendered text')
+  const segments = await preview.locator('div').filter({ has: page.getByText('Segments', { exact: true }) }).locator('dd').innerText()
+  check(segments === String(api.sms.segments), `the preview counts the SMS segments (${segments})`)
+  await accessible(page, 'template preview')
+  await shoot(page, 'template-preview')
+}
+
+/** A fifty-step chain: drawn, zoomed and panned without stalling the page. */
+async function bigGraph(page) {
+  const started = Date.now()
+  await page.goto(`${consoleUrl}#/chains/${encodeURIComponent(env('BIG_CHAIN'))}`)
+  await page.locator('.react-flow__node').nth(50).waitFor(WAIT)
+  measured.graph50_draw_ms = Date.now() - started
+  const nodes = await page.locator('.react-flow__node').count()
+  check(nodes >= 51, `the fifty-step chain draws every step (saw ${nodes})`)
+  const frame = () => page.evaluate(() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done))))
+  const timed = async (act) => {
+    const t = Date.now()
+    await act()
+    await frame()
+    return Date.now() - t
+  }
+  const pane = page.locator('.react-flow__pane')
+  const box = await pane.boundingBox()
+  const steps = []
+  steps.push(await timed(() => page.getByRole('button', { name: 'Zoom Out' }).click()))
+  steps.push(await timed(() => page.getByRole('button', { name: 'Fit View' }).click()))
+  steps.push(
+    await timed(async () => {
+      await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2)
+      await page.mouse.down()
+      await page.mouse.move(box.x + box.width / 2, box.y + 40, { steps: 10 })
+      await page.mouse.up()
+    }),
+  )
+  steps.push(await timed(() => page.mouse.wheel(0, -400)))
+  measured.graph50_interactions_ms = steps
+  const viewport = await page.locator('.react-flow__viewport').getAttribute('style')
+  check(/scale\(/.test(viewport ?? ''), 'the graph answers zoom and pan')
+  await accessible(page, 'fifty-step chain')
+  await shoot(page, 'chain-graph-50')
+}
+
 async function segments(page) {
   await page.getByRole('link', { name: 'Segments' }).click()
   const heatMap = page.getByRole('img', { name: /^RFM heat map/ })
@@ -84,6 +277,7 @@ async function segments(page) {
   await heatMap.locator('svg').waitFor(WAIT)
   const cells = await heatMap.locator('text').allTextContents()
   check(cells.some((t) => t.includes('Champions')), 'the heat map names its segments')
+  check(cells.some((t) => /\d/.test(t)), 'the heat map cells show their counts')
   const recency = page.getByRole('img', { name: /^Recency buckets/ })
   await recency.locator('svg').waitFor(WAIT)
   await page.getByRole('row').filter({ hasText: 'recency.never_bought' }).waitFor(WAIT)
@@ -124,6 +318,11 @@ await runWalk(origin, measured, [
   refusesPosKey,
   chainsList,
   chainGraph,
+  chainResults,
+  chainEnrollments,
+  customer,
+  templates,
+  bigGraph,
   segments,
   campaigns,
   signOut,

@@ -1,6 +1,7 @@
 import { lazy, Suspense, useCallback, useEffect, useState } from 'react'
 import { CampaignsPage } from './campaigns/CampaignsPage'
 import { ChainsPage } from './chains/ChainsPage'
+import { CustomerLookup } from './customers/CustomerLookup'
 import { useRoute, type Route } from './common/route'
 import { Shell } from './layout/Shell'
 import { SessionEnded } from './session/context'
@@ -15,13 +16,27 @@ const NewChainPage = lazy(() => import('./builder/NewChainPage'))
 const SegmentEditor = lazy(() => import('./segments/builder/SegmentEditor'))
 const TemplateEditor = lazy(() => import('./templates/editor/TemplateEditor'))
 const PoliciesPage = lazy(() => import('./policies/PoliciesPage'))
+const ResultsPage = lazy(() => import('./results/ResultsPage'))
+const CustomerPage = lazy(() => import('./customers/CustomerPage'))
+const TemplatesPage = lazy(() => import('./templates/TemplatesPage'))
+const TemplatePage = lazy(() => import('./templates/TemplatePage'))
 
 type Session = 'checking' | 'signed-out' | 'signed-in'
 
 function Screen({ route }: { route: Route }) {
   switch (route.screen) {
     case 'chain':
-      return <ChainPage chainId={route.chainId} />
+      return <ChainPage chainId={route.chainId} version={route.version} />
+    case 'results':
+      return <ResultsPage chainId={route.chainId} />
+    case 'customers':
+      return <CustomerLookup />
+    case 'customer':
+      return <CustomerPage customerId={route.customerId} />
+    case 'templates':
+      return <TemplatesPage />
+    case 'template':
+      return <TemplatePage name={route.name} channel={route.channel} />
     case 'build':
       return <BuilderPage chainId={route.chainId} />
     case 'new-chain':

@@ -21,6 +21,7 @@ from kit.stack import Platform
 from kit.testing import wait_for
 from tests.console.test_console import (
     bearer,
+    big_chain,
     check_prerequisites,
     register,
     screenshots_dir,
@@ -56,23 +57,6 @@ async def sms_tester(gateway: httpx.AsyncClient, pos: dict[str, str]) -> str:
     return str(answer.json()["id"])
 
 
-async def fifty_step_draft(gateway: httpx.AsyncClient, marketer: dict[str, str]) -> str:
-    chain_id = f"big_{uuid.uuid4().hex[:8]}"
-    steps = [
-        {"id": f"step_{i}", "kind": "wait", "wait": {"type": "duration", "duration": "P1D"}}
-        for i in range(49)
-    ]
-    definition = {
-        "id": chain_id,
-        "name": "Fifty steps",
-        "trigger": {"kind": "event", "event": "member.registered"},
-        "steps": [*steps, {"id": "done", "kind": "exit"}],
-    }
-    created = await gateway.post("/v1/chains", json=definition, headers=marketer)
-    assert created.status_code == 201, created.text
-    return chain_id
-
-
 async def test_a_marketer_builds_a_chain_on_the_canvas(platform: Platform, tmp_path: Path) -> None:
     check_prerequisites()
     marketer, pos = bearer(platform.create_key("marketer")), bearer(platform.pos_key)
@@ -81,7 +65,7 @@ async def test_a_marketer_builds_a_chain_on_the_canvas(platform: Platform, tmp_p
         texted = await sms_tester(gateway, pos)
         for customer in (tester, texted):
             await flag_as_tester(gateway, marketer, customer)
-        big_chain = await fifty_step_draft(gateway, marketer)
+        big = await big_chain(gateway, marketer)
 
     shots = screenshots_dir(tmp_path)
     code, out, err = await walk(
@@ -90,7 +74,7 @@ async def test_a_marketer_builds_a_chain_on_the_canvas(platform: Platform, tmp_p
             "CHAIN_ID": f"built_{uuid.uuid4().hex[:8]}",
             "TESTER": tester,
             "ENROLLEE": enrollee,
-            "BIG_CHAIN": big_chain,
+            "BIG_CHAIN": big,
             "SMS_TESTER": texted,
             "SEGMENT_NAME": f"Lamp buyers {uuid.uuid4().hex[:6]}",
         },

@@ -9,6 +9,9 @@ OWN_ROUTES = [
     ("post", "/v1/customers"),
     ("get", "/v1/customers/{customer_id}"),
     ("post", "/v1/events"),
+    ("post", "/v1/purchases/calculate"),
+    ("post", "/v1/purchases"),
+    ("post", "/v1/purchases/{txid}/returns"),
 ]
 
 

@@ -66,3 +66,11 @@ def test_routes_name_the_services_codes_as_the_public_api_does() -> None:
     assert "customer_not_found" in by_route[("post", "/v1/purchases/calculate", "404")]
     assert "member_exists" in by_route[("post", "/v1/customers", "409")]
     assert not any("member_not_found" in codes for codes in by_route.values())
+
+
+def test_every_step_of_a_purchase_documents_its_store_scope() -> None:
+    by_route = {(m, p, s): r["x-problem-codes"] for m, p, s, r in problem_answers()}
+    for step in ("confirm", "cancel", "returns"):
+        path = f"/v1/purchases/{{txid}}/{step}"
+        assert "txid_ambiguous" in by_route[("post", path, "409")], step
+        assert "purchase_not_found" in by_route[("post", path, "404")], step

@@ -41,6 +41,7 @@ from tests.loyalty import ledger_model as model
 T = TypeVar("T")
 RULES = ProgramRules()
 CATEGORIES = ("sofas", "lamps")
+STORE = "s1"
 lines = st.lists(
     st.builds(
         ReceiptLine,
@@ -184,7 +185,7 @@ class Ledger(RuleBasedStateMachine):
 
     def confirmed(self, txid: str) -> None:
         bought = self.model.purchases.get(txid)
-        answer = self.attempt(purchases.confirm, RULES, txid, StepRequest(), None)
+        answer = self.attempt(purchases.confirm, RULES, txid, STORE, StepRequest(), None)
         if bought is None or bought.status in ("cancelled", "lapsed"):
             assert isinstance(answer, DomainError)
             return
@@ -217,7 +218,7 @@ class Ledger(RuleBasedStateMachine):
     @rule(txid=purchases)
     def cancel(self, txid: str) -> None:
         bought = self.model.purchases.get(txid)
-        answer = self.attempt(purchases.cancel, txid, StepRequest(), None)
+        answer = self.attempt(purchases.cancel, txid, STORE, StepRequest(), None)
         if bought is None or bought.status == "confirmed":
             assert isinstance(answer, DomainError)
         elif bought.status == "reserved":
@@ -231,7 +232,7 @@ class Ledger(RuleBasedStateMachine):
         body = ReturnRequest.model_validate(
             {"return_id": uuid.uuid4().hex, "lines": [{"sku": sku, "quantity": quantity}]}
         )
-        answer = self.attempt(returns.return_items, RULES, txid, body, None)
+        answer = self.attempt(returns.return_items, RULES, txid, STORE, body, None)
         accepted = txid in self.model.purchases and self.model.return_items(
             txid, [(sku, quantity)], utcnow()
         )
@@ -251,7 +252,7 @@ class Ledger(RuleBasedStateMachine):
                 "lines": [{"sku": sku, "quantity": n} for sku, n in wanted],
             }
         )
-        answer = self.attempt(returns.return_items, RULES, txid, body, None)
+        answer = self.attempt(returns.return_items, RULES, txid, STORE, body, None)
         accepted = bought is not None and self.model.return_items(txid, wanted, utcnow())
         assert isinstance(answer, DomainError) != accepted
 
@@ -264,7 +265,7 @@ class Ledger(RuleBasedStateMachine):
     def receipt(self, who: int, items: list[ReceiptLine], wanted: int | str) -> ReserveRequest:
         return ReserveRequest(
             customer_id=self.members[who],
-            store_id="s1",
+            store_id=STORE,
             channel="offline",
             lines=items,
             points=wanted,
@@ -315,14 +316,14 @@ def _lines(items: list[ReceiptLine]) -> list[model.Line]:
 async def _allocations(sessions: SessionFactory, txid: str) -> list[tuple[str, int, int]]:
     query = select(
         RedemptionAllocation.lot_id, RedemptionAllocation.line_no, RedemptionAllocation.points
-    ).where(RedemptionAllocation.txid == txid)
+    ).where(RedemptionAllocation.txid == txid, RedemptionAllocation.store_id == STORE)
     async with unit_of_work(sessions) as session:
         return [(row.lot_id, row.line_no, row.points) for row in await session.execute(query)]
 
 
 async def _accrual_lot(sessions: SessionFactory, txid: str) -> str:
     async with unit_of_work(sessions) as session:
-        found = await session.get(PurchaseRow, txid)
+        found = await session.get(PurchaseRow, (txid, STORE))
         assert found is not None and found.accrual_lot_id is not None
         return found.accrual_lot_id
 

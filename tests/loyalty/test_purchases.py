@@ -198,7 +198,7 @@ async def test_a_member_who_stops_buying_steps_down_when_the_spend_ages_out(
     # As if the big purchase had been made 300 days ago: its date, and the member's review.
     long_ago = first_at - timedelta(days=300)
     async with unit_of_work(till.sessions) as session:
-        purchase = await session.get(Purchase, big["txid"])
+        purchase = await session.get(Purchase, (big["txid"], "berlin-01"))
         assert purchase is not None
         purchase.confirmed_at = long_ago
         stored = await session.get(Member, member)

@@ -32,12 +32,15 @@ async def test_points_left_on_kept_items_beyond_their_cap_are_a_breach(any_till:
     await till.grant(member, 1_000)
     bought = await till.buy(member, lamp(price=10_000, quantity=1), tv(), points="max")
     async with till.sessions() as session:
-        purchase = await session.get(Purchase, bought["txid"])
+        purchase = await session.get(Purchase, (bought["txid"], "berlin-01"))
         assert purchase is not None
         # The TV taken back with its points left in place: the lamp kept carries all 100.
         purchase.lines = [purchase.lines[0], {**purchase.lines[1], "returned": 1}]
         found = await breaches(session)
-    assert found["points redeemed on kept items exceed their cap"] == [bought["txid"]]
+    # A purchase is named by its store and txid.
+    assert found["points redeemed on kept items exceed their cap"] == [
+        f"berlin-01/{bought['txid']}"
+    ]
 
 
 async def test_a_full_return_that_leaves_accrual_or_redemption_is_a_breach(any_till: Till) -> None:
@@ -54,7 +57,7 @@ async def test_a_full_return_that_leaves_accrual_or_redemption_is_a_breach(any_t
             .where(RedemptionAllocation.txid == bought["txid"])
             .values(returned=0)
         )
-        assert (await breaches(session))[name] == [bought["txid"]]
+        assert (await breaches(session))[name] == [f"berlin-01/{bought['txid']}"]
     async with till.sessions() as session:
         await session.execute(delete(JournalEntry).where(JournalEntry.kind == "reverse"))
-        assert (await breaches(session))[name] == [bought["txid"]]
+        assert (await breaches(session))[name] == [f"berlin-01/{bought['txid']}"]

@@ -87,7 +87,9 @@ async def test_points_from_lots_that_expired_meanwhile_are_not_restored(till: Ti
     await till.sweep(three_days_on)
     async with unit_of_work(till.sessions) as session:
         body = ReturnRequest(return_id="r1", lines=[ReturnLine(sku="SOFA", quantity=1)])
-        returned = await return_items(session, RULES, bought["txid"], body, None, now=three_days_on)
+        returned = await return_items(
+            session, RULES, bought["txid"], None, body, None, now=three_days_on
+        )
     assert (returned.restored_points, returned.not_restored_points) == (0, 50)
     assert returned.note and "expired" in returned.note
 

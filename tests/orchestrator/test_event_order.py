@@ -8,15 +8,17 @@ from collections.abc import AsyncIterator, Sequence
 from functools import partial
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
+from temporalio.client import WorkflowExecutionStatus
 
-from kit.bus import EventBus
+from kit.bus import CONSUMER_EVENTS, EventBus
 from kit.contracts.gateway import CartUpdated, CartUpdatedPayload
 from kit.contracts.loyalty import MemberRegistered, MemberRegisteredPayload
-from kit.db import SessionFactory, create_engine, session_factory
+from kit.db import SessionFactory, create_engine, session_factory, unit_of_work
 from kit.events import Event
 from kit.testing import wait_for
 from orchestrator.models import Enrollment, processed_events
+from orchestrator.workflows import chain_workflow_id
 from tests.orchestrator.conftest import Orchestrator
 from tests.orchestrator.test_enrollments import chain_body, exited, publish_chain, purchase
 
@@ -127,3 +129,46 @@ async def test_no_welcome_runs_on_for_a_buyer_whatever_order_the_consumers_race_
         return await running(sessions, "welcome", customers) == 0
 
     await wait_for(settled, "no welcome left running for a customer who bought", 60)
+
+
+def retries() -> float:
+    """Events the consumers of this process put back for a retry (a dependency not ready)."""
+    return sum(
+        sample.value
+        for metric in CONSUMER_EVENTS.collect()
+        for sample in metric.samples
+        if sample.name.endswith("_total") and sample.labels.get("outcome") == "retried"
+    )
+
+
+async def test_a_cart_update_handled_while_the_last_run_closes_starts_a_run_of_its_own(
+    orchestrator: Orchestrator, bus: EventBus, sessions: SessionFactory
+) -> None:
+    """A run records its exit a moment before it closes. A cart update handled in that moment
+    must wait for the close: a signal-with-start would reach the closing run and start none,
+    leaving an enrollment that runs nowhere and that no purchase can end."""
+    customer = await cart_chain_and_customer(orchestrator)
+    await deliver_in_turn(bus, sessions, cart_updated(customer))
+    closing = orchestrator.temporal.get_workflow_handle(chain_workflow_id("cart", customer))
+    async with unit_of_work(sessions) as session:  # its exit recorded, its close to come
+        await session.execute(
+            update(Enrollment)
+            .where(Enrollment.customer_id == customer)
+            .values(status="exited", exit_reason="purchase")
+        )
+    before, refilled = retries(), cart_updated(customer)
+    await bus.publish(refilled)
+
+    async def met_the_closing_run() -> bool:
+        return retries() > before or await handled(sessions, [refilled])
+
+    await wait_for(met_the_closing_run, "the new cart to meet the closing run", 60)
+    await closing.terminate("closed")
+
+    async def runs() -> bool:
+        described = await closing.describe()
+        return described.status == WorkflowExecutionStatus.RUNNING
+
+    await wait_for(runs, "a run of the new enrollment", 60)
+    await wait_for(partial(handled, sessions, [refilled]), "the new cart to be handled")
+    assert await running(sessions, "cart", [customer]) == 1

@@ -1021,43 +1021,49 @@ export interface components {
          *     }
          */
         BalanceOut: {
-            /** Customer Id */
+            /**
+             * Customer Id
+             * @description The customer
+             */
             customer_id: string;
             /**
              * Available
-             * @description points spendable now: active, unexpired, not reserved
+             * @description Points spendable now: active, unexpired, not reserved
              */
             available: number;
             /**
              * Pending
-             * @description points earned or granted but not active yet
+             * @description Points earned or granted but not active yet
              */
             pending: number;
             /**
              * Reserved
-             * @description points held by open POS reservations
+             * @description Points held by open POS reservations
              */
             reserved: number;
             /**
              * Debt
-             * @description points owed after a return; every credit repays it first, so a member with debt has no points to spend
+             * @description Points owed after a return; every credit repays it first, so a customer with debt has no points to spend
              */
             debt: number;
-            /** Tier */
+            /**
+             * Tier
+             * @description The customer's tier
+             */
             tier: string;
             /**
              * Trailing Spend
-             * @description money, minor units: paid in the last 12 months
+             * @description Money, minor units: paid in the last 12 months
              */
             trailing_spend: number;
             /**
              * Expiring
-             * @description the next expiry dates with the points that burn then, pending ones included, soonest first
+             * @description The next expiry dates with the points that burn then, pending ones included, soonest first
              */
-            expiring: components["schemas"]["loyalty__schemas__ExpiringPoints"][];
+            expiring: components["schemas"]["gateway__pos_schemas__ExpiringPoints"][];
             /**
              * Pending Lots
-             * @description the next points to become spendable, with when and until when
+             * @description The next points to become spendable, with when and until when
              */
             pending_lots?: components["schemas"]["PendingPoints"][];
         };
@@ -1228,13 +1234,19 @@ export interface components {
          *     }
          */
         CancellationOut: {
-            /** Txid */
+            /**
+             * Txid
+             * @description The POS transaction id, unique per store
+             */
             txid: string;
-            /** Status */
+            /**
+             * Status
+             * @description `cancelled`
+             */
             status: string;
             /**
              * Released Points
-             * @description points no longer held
+             * @description Points no longer held
              */
             released_points: number;
         };
@@ -1425,41 +1437,60 @@ export interface components {
          *     }
          */
         ConfirmationOut: {
-            /** Txid */
+            /**
+             * Txid
+             * @description The POS transaction id, unique per store
+             */
             txid: string;
-            /** Status */
+            /**
+             * Status
+             * @description `confirmed`
+             */
             status: string;
-            /** Customer Id */
+            /**
+             * Customer Id
+             * @description The customer who bought
+             */
             customer_id: string;
             /**
              * Redeemed
-             * @description points captured
+             * @description Points captured
              */
             redeemed: number;
             /**
              * Accrued
-             * @description points earned
+             * @description Points earned
              */
             accrued: number;
             /**
              * Payable
-             * @description money, minor units: paid after the points
+             * @description Money, minor units: paid after the points
              */
             payable: number;
-            /** Accrual Active From */
+            /**
+             * Accrual Active From
+             * @description UTC: when the earned points become spendable; null when none were earned
+             */
             accrual_active_from: string | null;
-            /** Accrual Expires At */
+            /**
+             * Accrual Expires At
+             * @description UTC: when the earned points expire; null when none were earned
+             */
             accrual_expires_at: string | null;
             /**
              * Debt Repaid
-             * @description points of the accrual that paid the member's debt
+             * @description Points of the accrual that paid the customer's debt
              */
             debt_repaid: number;
-            /** Tier */
+            /**
+             * Tier
+             * @description The customer's tier after the purchase
+             */
             tier: string;
             /**
              * Confirmed At
              * Format: date-time
+             * @description UTC
              */
             confirmed_at: string;
         };
@@ -2087,33 +2118,46 @@ export interface components {
             /** Segment */
             segment: string;
         };
-        /** LineQuoteOut */
+        /**
+         * LineQuoteOut
+         * @example {
+         *       "accrued": 20,
+         *       "amount": 49900,
+         *       "max_redeemable": 99,
+         *       "payable": 40000,
+         *       "redeemed": 99,
+         *       "sku": "SOFA-1"
+         *     }
+         */
         LineQuoteOut: {
-            /** Sku */
+            /**
+             * Sku
+             * @description The line's SKU
+             */
             sku: string;
             /**
              * Amount
-             * @description money, minor units: quantity times price
+             * @description Money, minor units: quantity times price
              */
             amount: number;
             /**
              * Max Redeemable
-             * @description points this line could take on its own: its cap (a fifth of its amount), and no more than the lots that may pay for it hold; lines never sum past the receipt's cap, and the receipt's max_redeemable is the figure to offer
+             * @description Points this line could take on its own: its cap (a fifth of its amount), and no more than the lots that may pay for it hold; the receipt's max_redeemable is the figure to offer
              */
             max_redeemable: number;
             /**
              * Redeemed
-             * @description points paying for this line
+             * @description Points paying for this line
              */
             redeemed: number;
             /**
              * Accrued
-             * @description points this line earns
+             * @description Points this line earns
              */
             accrued: number;
             /**
              * Payable
-             * @description money, minor units: what is left to pay after the points
+             * @description Money, minor units: what is left to pay after the points
              */
             payable: number;
         };
@@ -2215,21 +2259,30 @@ export interface components {
              */
             next_cursor?: string | null;
         };
-        /** PendingPoints */
+        /**
+         * PendingPoints
+         * @example {
+         *       "active_from": "2026-06-01T00:00:00Z",
+         *       "amount": 25,
+         *       "expires_at": "2027-01-31T22:59:59Z"
+         *     }
+         */
         PendingPoints: {
             /**
              * Amount
-             * @description points that become spendable at active_from
+             * @description Points that become spendable at active_from
              */
             amount: number;
             /**
              * Active From
              * Format: date-time
+             * @description UTC
              */
             active_from: string;
             /**
              * Expires At
              * Format: date-time
+             * @description UTC
              */
             expires_at: string;
         };
@@ -2403,36 +2456,45 @@ export interface components {
          *     }
          */
         QuoteOut: {
-            /** Customer Id */
+            /**
+             * Customer Id
+             * @description The customer buying
+             */
             customer_id: string;
             /**
              * Total Amount
-             * @description money, minor units: the receipt's total
+             * @description Money, minor units: the receipt's total
              */
             total_amount: number;
             /**
              * Max Redeemable
-             * @description points: the most this receipt can take now, under the lots' restrictions and each line's cap
+             * @description Points: the most this receipt can take now, under the lots' restrictions and each line's cap
              */
             max_redeemable: number;
             /**
              * Redeemed
-             * @description points paying for the receipt
+             * @description Points paying for the receipt
              */
             redeemed: number;
             /**
              * Accrued
-             * @description points the receipt earns
+             * @description Points the receipt earns
              */
             accrued: number;
             /**
              * Payable
-             * @description money, minor units: what is left to pay
+             * @description Money, minor units: what is left to pay
              */
             payable: number;
-            /** Tier */
+            /**
+             * Tier
+             * @description The customer's tier, which sets the accrual rate
+             */
             tier: string;
-            /** Lines */
+            /**
+             * Lines
+             * @description Per line, in receipt order
+             */
             lines: components["schemas"]["LineQuoteOut"][];
         };
         /**
@@ -2460,22 +2522,35 @@ export interface components {
          *     }
          */
         Receipt: {
-            /** Customer Id */
+            /**
+             * Customer Id
+             * @description The customer buying
+             */
             customer_id: string;
-            /** Store Id */
+            /**
+             * Store Id
+             * @description The store; a store-bound key names its own
+             */
             store_id: string;
             /**
              * Channel
+             * @description `offline` (a till) or `online` (the web shop)
              * @enum {string}
              */
             channel: "online" | "offline";
-            /** City */
+            /**
+             * City
+             * @description The store's city
+             */
             city?: string | null;
-            /** Lines */
+            /**
+             * Lines
+             * @description The receipt's lines, in receipt order
+             */
             lines: components["schemas"]["ReceiptLine"][];
             /**
              * Points
-             * @description points the customer wants to spend: a whole number ≥ 0 or "max"
+             * @description Points the customer wants to spend: a whole number ≥ 0 or "max"
              * @default 0
              */
             points: number | "max";
@@ -2490,29 +2565,35 @@ export interface components {
          *     }
          */
         ReceiptLine: {
-            /** Sku */
+            /**
+             * Sku
+             * @description The item's SKU
+             */
             sku: string;
-            /** Category */
+            /**
+             * Category
+             * @description The item's category; lots may be limited to some
+             */
             category?: string | null;
             /**
              * Quantity
-             * @description items
+             * @description Items, a whole number
              */
             quantity: number;
             /**
              * Price
-             * @description money, minor units per item
+             * @description Money, minor units: the price of one item
              */
             price: number;
             /**
              * No Redeem
-             * @description points may not pay for this line
+             * @description Points may not pay for this line
              * @default false
              */
             no_redeem: boolean;
             /**
              * No Accrual
-             * @description this line earns no points
+             * @description This line earns no points
              * @default false
              */
             no_accrual: boolean;
@@ -2551,44 +2632,60 @@ export interface components {
          *     }
          */
         ReservationOut: {
-            /** Customer Id */
+            /**
+             * Customer Id
+             * @description The customer buying
+             */
             customer_id: string;
             /**
              * Total Amount
-             * @description money, minor units: the receipt's total
+             * @description Money, minor units: the receipt's total
              */
             total_amount: number;
             /**
              * Max Redeemable
-             * @description points: the most this receipt can take now, under the lots' restrictions and each line's cap
+             * @description Points: the most this receipt can take now, under the lots' restrictions and each line's cap
              */
             max_redeemable: number;
             /**
              * Redeemed
-             * @description points paying for the receipt
+             * @description Points paying for the receipt
              */
             redeemed: number;
             /**
              * Accrued
-             * @description points the receipt earns
+             * @description Points the receipt earns
              */
             accrued: number;
             /**
              * Payable
-             * @description money, minor units: what is left to pay
+             * @description Money, minor units: what is left to pay
              */
             payable: number;
-            /** Tier */
+            /**
+             * Tier
+             * @description The customer's tier, which sets the accrual rate
+             */
             tier: string;
-            /** Lines */
+            /**
+             * Lines
+             * @description Per line, in receipt order
+             */
             lines: components["schemas"]["LineQuoteOut"][];
-            /** Txid */
+            /**
+             * Txid
+             * @description The POS transaction id, unique per store
+             */
             txid: string;
-            /** Status */
+            /**
+             * Status
+             * @description `reserved`
+             */
             status: string;
             /**
              * Reserved Until
              * Format: date-time
+             * @description UTC: the points are released unless confirmed before
              */
             reserved_until: string;
         };
@@ -2619,33 +2716,46 @@ export interface components {
          *     }
          */
         ReserveRequest: {
-            /** Customer Id */
+            /**
+             * Customer Id
+             * @description The customer buying
+             */
             customer_id: string;
-            /** Store Id */
+            /**
+             * Store Id
+             * @description The store; a store-bound key names its own
+             */
             store_id: string;
             /**
              * Channel
+             * @description `offline` (a till) or `online` (the web shop)
              * @enum {string}
              */
             channel: "online" | "offline";
-            /** City */
+            /**
+             * City
+             * @description The store's city
+             */
             city?: string | null;
-            /** Lines */
+            /**
+             * Lines
+             * @description The receipt's lines, in receipt order
+             */
             lines: components["schemas"]["ReceiptLine"][];
             /**
              * Points
-             * @description points the customer wants to spend: a whole number ≥ 0 or "max"
+             * @description Points the customer wants to spend: a whole number ≥ 0 or "max"
              * @default 0
              */
             points: number | "max";
             /**
              * Txid
-             * @description the POS transaction id
+             * @description The POS transaction id, unique per store (two stores may use the same)
              */
             txid: string;
             /**
              * Quoted Redeemed
-             * @description points the quote promised; a different outcome now is a 409 quote_changed
+             * @description Points the quote promised; a different outcome now is 409 `quote_changed`
              */
             quoted_redeemed?: number | null;
         };
@@ -2662,13 +2772,22 @@ export interface components {
             /** Own City */
             own_city?: boolean | null;
         };
-        /** ReturnLine */
+        /**
+         * ReturnLine
+         * @example {
+         *       "quantity": 1,
+         *       "sku": "SOFA-1"
+         *     }
+         */
         ReturnLine: {
-            /** Sku */
+            /**
+             * Sku
+             * @description The item's SKU
+             */
             sku: string;
             /**
              * Quantity
-             * @description items
+             * @description Items, a whole number
              */
             quantity: number;
         };
@@ -2679,61 +2798,74 @@ export interface components {
          *       "debt_repaid": 0,
          *       "lines": [
          *         {
-         *           "not_restored_points": 0,
+         *           "not_restored_points": 10,
          *           "quantity": 1,
          *           "refunded": 40000,
-         *           "restored_points": 99,
+         *           "restored_points": 89,
          *           "reversed_points": 20,
          *           "sku": "SOFA-1"
          *         }
          *       ],
-         *       "not_restored_points": 0,
+         *       "not_restored_points": 10,
+         *       "note": "10 redeemed points were not restored: the lots they came from have expired",
          *       "refunded_amount": 40000,
-         *       "restored_points": 99,
+         *       "restored_points": 89,
          *       "return_id": "ret-0042",
          *       "reversed_points": 20,
          *       "txid": "till7-000123"
          *     }
          */
         ReturnOut: {
-            /** Txid */
+            /**
+             * Txid
+             * @description The POS transaction id, unique per store
+             */
             txid: string;
-            /** Return Id */
+            /**
+             * Return Id
+             * @description The POS return receipt id
+             */
             return_id: string;
             /**
              * Refunded Amount
-             * @description money, minor units, given back
+             * @description Money, minor units, given back
              */
             refunded_amount: number;
             /**
              * Reversed Points
-             * @description points: the accrual taken back
+             * @description Points: the accrual taken back
              */
             reversed_points: number;
             /**
              * Debt Points
-             * @description points: the reversed accrual the member had already spent (a debt)
+             * @description Points: the reversed accrual the customer had already spent (a debt)
              */
             debt_points: number;
             /**
              * Debt Repaid
-             * @description points: debt paid at once from the points the member holds or got back (debt and spendable points never coexist)
+             * @description Points: debt paid at once from the points the customer holds or got back (debt and spendable points never coexist)
              * @default 0
              */
             debt_repaid: number;
             /**
              * Restored Points
-             * @description points given back to the lots they came from
+             * @description Points given back to the lots they came from
              */
             restored_points: number;
             /**
              * Not Restored Points
-             * @description points whose lots expired meanwhile
+             * @description Points whose lots expired meanwhile
              */
             not_restored_points: number;
-            /** Note */
+            /**
+             * Note
+             * @description Why some points were not restored, if any were not
+             */
             note: string | null;
-            /** Lines */
+            /**
+             * Lines
+             * @description Per returned receipt line
+             */
             lines: components["schemas"]["ReturnedLineOut"][];
         };
         /**
@@ -2751,39 +2883,55 @@ export interface components {
         ReturnRequest: {
             /**
              * Return Id
-             * @description the POS return receipt id
+             * @description The POS return receipt id, per purchase
              */
             return_id: string;
-            /** Lines */
+            /**
+             * Lines
+             * @description What comes back: SKUs and quantities
+             */
             lines: components["schemas"]["ReturnLine"][];
         };
-        /** ReturnedLineOut */
+        /**
+         * ReturnedLineOut
+         * @example {
+         *       "not_restored_points": 10,
+         *       "quantity": 1,
+         *       "refunded": 40000,
+         *       "restored_points": 89,
+         *       "reversed_points": 20,
+         *       "sku": "SOFA-1"
+         *     }
+         */
         ReturnedLineOut: {
-            /** Sku */
+            /**
+             * Sku
+             * @description The returned SKU
+             */
             sku: string;
             /**
              * Quantity
-             * @description items
+             * @description Items returned
              */
             quantity: number;
             /**
              * Refunded
-             * @description money, minor units, given back
+             * @description Money, minor units, given back
              */
             refunded: number;
             /**
              * Reversed Points
-             * @description points: the accrual taken back
+             * @description Points: the accrual taken back
              */
             reversed_points: number;
             /**
              * Restored Points
-             * @description points given back to the lots they came from
+             * @description Points given back to the lots they came from
              */
             restored_points: number;
             /**
              * Not Restored Points
-             * @description points whose lots expired meanwhile
+             * @description Points whose lots expired meanwhile
              */
             not_restored_points: number;
         };
@@ -3007,6 +3155,7 @@ export interface components {
         /**
          * StepRequest
          * @description Confirm and cancel need no body; an empty object is accepted.
+         * @example {}
          */
         StepRequest: Record<string, never>;
         /**
@@ -3410,21 +3559,29 @@ export interface components {
             /** Until */
             until: string | null;
         };
-        /** ExpiringPoints */
-        loyalty__schemas__ExpiringPoints: {
+        /**
+         * ExpiringPoints
+         * @example {
+         *       "amount": 245,
+         *       "expires_at": "2027-01-31T22:59:59Z",
+         *       "pending": 25
+         *     }
+         */
+        gateway__pos_schemas__ExpiringPoints: {
             /**
              * Amount
-             * @description points that burn at expires_at unless spent
+             * @description Points that burn at expires_at unless spent
              */
             amount: number;
             /**
              * Expires At
              * Format: date-time
+             * @description UTC
              */
             expires_at: string;
             /**
              * Pending
-             * @description points: the part of amount not spendable yet (see pending_lots)
+             * @description Points: the part of amount not spendable yet (see pending_lots)
              * @default 0
              */
             pending: number;
@@ -4154,7 +4311,10 @@ export interface operations {
     };
     confirm_v1_purchases__txid__confirm_post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The store that reserved the purchase (txids are unique per store). A store-bound key need not name it: its own store is used. Required for a txid that two stores use. */
+                store_id?: string | null;
+            };
             header?: {
                 /**
                  * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
@@ -4230,7 +4390,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict: `reservation_lapsed`, `purchase_cancelled`, `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `reservation_lapsed`, `purchase_cancelled`, `txid_ambiguous`, `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4289,7 +4449,10 @@ export interface operations {
     };
     cancel_v1_purchases__txid__cancel_post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The store that reserved the purchase (txids are unique per store). A store-bound key need not name it: its own store is used. Required for a txid that two stores use. */
+                store_id?: string | null;
+            };
             header?: {
                 /**
                  * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
@@ -4365,7 +4528,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict: `purchase_confirmed`, `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `purchase_confirmed`, `txid_ambiguous`, `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4424,7 +4587,10 @@ export interface operations {
     };
     return_items_v1_purchases__txid__returns_post: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The store that reserved the purchase (txids are unique per store). A store-bound key need not name it: its own store is used. Required for a txid that two stores use. */
+                store_id?: string | null;
+            };
             header?: {
                 /**
                  * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
@@ -4489,7 +4655,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer: `not_found` */
+            /** @description Not found, or not this key's customer: `purchase_not_found`, `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -4500,7 +4666,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Conflict: `purchase_not_confirmed`, `txid_reused`, `idempotency_key_reused`, `idempotency_key_in_progress` */
+            /** @description Conflict: `purchase_not_confirmed`, `txid_reused`, `txid_ambiguous`, `idempotency_key_reused`, `idempotency_key_in_progress` */
             409: {
                 headers: {
                     /** @description Seconds to wait */

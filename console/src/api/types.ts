@@ -1,6 +1,11 @@
-// Bodies the gateway's OpenAPI still documents as open objects (the orchestrator's chains,
-// campaigns and analytics). Once the gateway types them, these become aliases of
-// components["schemas"][...] from the generated schema and the compiler finds every use.
+import type { components } from './schema'
+
+type Schemas = components['schemas']
+
+// Bodies the gateway's OpenAPI still documents as open objects (the chain report, segments)
+// are written out here; the typed ones are aliases of the generated schema, so a contract
+// change breaks the build. The chain definition keeps its hand-written discriminated union:
+// the generated step models carry defaults, which makes `kind` optional there.
 
 export type Channel = 'email' | 'push' | 'sms' | 'messenger'
 
@@ -31,15 +36,9 @@ export type ChainDefinition = {
   holdout_share?: number
 }
 
-export type Chain = {
-  id: string
-  name: string
-  status: string
-  active_version: number | null
-  draft: ChainDefinition
-}
+export type Chain = Omit<Schemas['ChainOut'], 'draft'> & { draft: ChainDefinition }
 
-export type ChainVersion = { chain_id: string; version: number; definition: ChainDefinition }
+export type ChainVersion = Omit<Schemas['VersionOut'], 'definition'> & { definition: ChainDefinition }
 
 export type Uplift = {
   treated_rate: number
@@ -50,32 +49,71 @@ export type Uplift = {
   relative: number | null
 }
 
-export type VersionFigures = {
-  version: number
+/** A total in minor units with its 95 % interval (bounds null while a group is too small). */
+export type Interval = { estimate: number; ci95_low: number | null; ci95_high: number | null }
+
+export type Split = Schemas['Split']
+
+/** Every figure of a chain version against its holdout (`orchestrator/analytics.py`). */
+export type Figures = {
   enrolled: number
   treated: number
   holdout: number
   active: number
   exited: Record<string, number>
-  revenue: number
-  cost: number
-  roi: number | null
+  conversions: Split
   uplift: Uplift | null
+  incremental_revenue: Interval | null
+  attributed_revenue: number
+  returned_revenue: number
+  messages_by_channel: Record<string, { sent: number; failed: number; cost: number }>
+  points_granted: number
+  cost: {
+    messages: number
+    sms_segments: number
+    points_redeemed: number
+    points: number
+    total: number
+  }
+  incremental_gross_profit: number | null
+  incremental_roi: number | null
+  minimum_detectable_effect: { conversion: number | null; revenue_per_customer: number | null }
+}
+
+export type VersionFigures = Figures & {
+  version: number
   steps: Record<string, { messages: Record<string, number>; points_granted: number }>
 }
 
-export type ChainAnalytics = { chain_id: string; versions: VersionFigures[] }
-
-export type CampaignProgress = { processed: number; granted: number; sent: number; failed: number }
-
-export type Campaign = {
-  id: string
-  name: string
-  segment: string
-  status: string
-  runs: number
-  progress: CampaignProgress
+export type ChainAnalytics = {
+  chain_id: string
+  point_value: number
+  margin_bp: number
+  total: Figures
+  versions: VersionFigures[]
 }
+
+export type StepReport = Schemas['StepReport']
+export type VersionSteps = Schemas['VersionSteps']
+export type StepFigures = Schemas['StepFigures']
+export type Day = Schemas['Day']
+
+export type EnrollmentPage = Schemas['EnrollmentPage']
+export type Enrollment = Schemas['EnrollmentItem']
+
+export type CustomerView = Schemas['CustomerView']
+export type Messages = Schemas['Messages']
+export type Message = Schemas['Message']
+export type CustomerEnrollment = Schemas['CustomerEnrollment']
+
+export type Template = Schemas['TemplateRead']
+export type TemplatePage = Schemas['TemplatePage']
+export type Preview = Schemas['Preview']
+export type SmsLength = Schemas['SmsLength']
+
+export type CampaignProgress = Schemas['CampaignProgress']
+
+export type Campaign = Schemas['CampaignOut']
 
 export type Segment = {
   id: string

@@ -7,12 +7,13 @@ export function listCampaigns(): Promise<Campaign[]> {
 
 export type Bar = { label: string; value: number; max: number }
 
-/** Granted, sent and failed, each out of the customers the campaign has reached so far. */
+/** Granted, handed to the notifier and refused, each out of the customers reached so far. */
 export function progressBars(progress: CampaignProgress): Bar[] {
-  const max = Math.max(progress.processed, progress.granted, progress.sent + progress.failed, 1)
+  const handled = progress.handed_over + progress.refused
+  const max = Math.max(progress.processed, progress.granted, handled, 1)
   return [
     { label: 'Points granted', value: progress.granted, max },
-    { label: 'Messages sent', value: progress.sent, max },
-    { label: 'Failed', value: progress.failed, max },
+    { label: 'Messages handed over', value: progress.handed_over, max },
+    { label: 'Refused', value: progress.refused, max },
   ]
 }

@@ -1,25 +1,70 @@
-import type { ChainAnalytics, ChainDefinition } from '../api/types'
+import type { ChainAnalytics, ChainDefinition, StepReport } from '../api/types'
 import { count, money } from '../common/format'
-import { builderHref } from '../common/route'
+import { builderHref, chainHref, resultsHref } from '../common/route'
 import { Status } from '../common/Status'
 import { useApi } from '../common/useApi'
+import { EnrollmentList } from '../enrollments/EnrollmentList'
 import { ChainGraph } from './ChainGraph'
-import { chainAnalytics, getChain, getVersion } from './chains'
+import { chainAnalytics, getChain, getVersion, listVersions, stepReport } from './chains'
 import { chainGraph } from './graph'
 import { UpliftBar } from './UpliftBar'
 
-type Shown = { name: string; status: string; version: number | null; definition: ChainDefinition; analytics: ChainAnalytics }
-
-async function loadChain(chainId: string): Promise<Shown> {
-  const [chain, analytics] = await Promise.all([getChain(chainId), chainAnalytics(chainId)])
-  const version = chain.active_version
-  // The live version is what customers go through; a chain never published shows its draft.
-  const definition = version ? (await getVersion(chainId, version)).definition : chain.draft
-  return { name: chain.name, status: chain.status, version, definition, analytics }
+type Shown = {
+  name: string
+  status: string
+  live: number | null
+  version: number | null
+  versions: number[]
+  definition: ChainDefinition
+  analytics: ChainAnalytics
+  steps: StepReport
 }
 
-function ChainView({ shown }: { shown: Shown }) {
+async function loadChain(chainId: string, chosen?: number): Promise<Shown> {
+  const [chain, analytics, steps, versions] = await Promise.all([
+    getChain(chainId),
+    chainAnalytics(chainId),
+    stepReport(chainId),
+    listVersions(chainId),
+  ])
+  // The live version is what customers go through; a chain never published shows its draft.
+  const version = chosen ?? chain.active_version
+  const definition = version ? (await getVersion(chainId, version)).definition : chain.draft
+  return {
+    name: chain.name,
+    status: chain.status,
+    live: chain.active_version,
+    version,
+    versions: versions.map((v) => v.version),
+    definition,
+    analytics,
+    steps,
+  }
+}
+
+function VersionPicker({ chainId, shown }: { chainId: string; shown: Shown }) {
+  if (!shown.versions.length) return <dd>draft</dd>
+  return (
+    <dd>
+      <select
+        aria-label="Version"
+        value={shown.version ?? ''}
+        onChange={(e) => (window.location.hash = chainHref(chainId, Number(e.target.value)))}
+      >
+        {shown.versions.map((v) => (
+          <option key={v} value={v}>
+            version {v}
+            {v === shown.live ? ' (live)' : ''}
+          </option>
+        ))}
+      </select>
+    </dd>
+  )
+}
+
+function ChainView({ chainId, shown }: { chainId: string; shown: Shown }) {
   const figures = shown.analytics.versions.find((v) => v.version === shown.version)
+  const report = shown.steps.versions.find((v) => v.version === shown.version)
   return (
     <>
       <h1 id="chain-title">{shown.name}</h1>
@@ -30,7 +75,7 @@ function ChainView({ shown }: { shown: Shown }) {
         </div>
         <div>
           <dt>Showing</dt>
-          <dd>{shown.version ? `live version ${shown.version}` : 'draft'}</dd>
+          <VersionPicker chainId={chainId} shown={shown} />
         </div>
         <div>
           <dt>Enrolled</dt>
@@ -41,8 +86,8 @@ function ChainView({ shown }: { shown: Shown }) {
           <dd>{count(figures?.active)}</dd>
         </div>
         <div>
-          <dt>Revenue (treated)</dt>
-          <dd>{figures ? money(figures.revenue) : '—'}</dd>
+          <dt>Revenue (treated, converted)</dt>
+          <dd>{figures ? money(figures.attributed_revenue) : '—'}</dd>
         </div>
         <div>
           <dt>Conversion uplift</dt>
@@ -50,21 +95,28 @@ function ChainView({ shown }: { shown: Shown }) {
             <UpliftBar uplift={figures?.uplift ?? null} />
           </dd>
         </div>
+        <div>
+          <dt>Results</dt>
+          <dd>
+            <a href={resultsHref(chainId)}>Funnel, daily series, uplift and ROI</a>
+          </dd>
+        </div>
       </dl>
-      <ChainGraph graph={chainGraph(shown.definition, figures)} />
+      <ChainGraph graph={chainGraph(shown.definition, figures, report)} />
     </>
   )
 }
 
 /** A chain's graph with live counts, refreshed every 5 s while the page is open. */
-export default function ChainPage({ chainId }: { chainId: string }) {
-  const shown = useApi(() => loadChain(chainId), [chainId], 5000)
+export default function ChainPage({ chainId, version }: { chainId: string; version?: number }) {
+  const shown = useApi(() => loadChain(chainId, version), [chainId, version], 5000)
   return (
     <section aria-labelledby="chain-title">
       <p>
         <a href="#/chains">← All chains</a> · <a href={builderHref(chainId)}>Edit the draft</a>
       </p>
-      <Status loaded={shown}>{(data) => <ChainView shown={data} />}</Status>
+      <Status loaded={shown}>{(data) => <ChainView chainId={chainId} shown={data} />}</Status>
+      <EnrollmentList chainId={chainId} />
     </section>
   )
 }

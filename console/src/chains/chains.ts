@@ -1,5 +1,5 @@
 import { api, unwrap } from '../api/client'
-import type { Chain, ChainAnalytics, ChainVersion } from '../api/types'
+import type { Chain, ChainAnalytics, ChainVersion, StepReport } from '../api/types'
 
 export function listChains(): Promise<Chain[]> {
   return unwrap(api.GET('/v1/chains'))
@@ -13,6 +13,21 @@ export function getVersion(chainId: string, version: number): Promise<ChainVersi
   return unwrap(
     api.GET('/v1/chains/{chain_id}/versions/{number}', {
       params: { path: { chain_id: chainId, number: version } },
+    }),
+  )
+}
+
+export function listVersions(chainId: string): Promise<ChainVersion[]> {
+  return unwrap(
+    api.GET('/v1/chains/{chain_id}/versions', { params: { path: { chain_id: chainId } } }),
+  )
+}
+
+/** The funnel per version and step, and the daily series of the last `days` days. */
+export function stepReport(chainId: string, days = 30): Promise<StepReport> {
+  return unwrap(
+    api.GET('/v1/analytics/chains/{chain_id}/steps', {
+      params: { path: { chain_id: chainId }, query: { days } },
     }),
   )
 }

@@ -1,29 +1,22 @@
 import { describe, expect, it } from 'vitest'
 import type { ChainAnalytics, VersionFigures } from '../api/types'
+import { emptyFigures, versionFigures } from '../api/fixtures'
 import { actionsFor } from './chains'
 import { liveFigures } from './figures'
 
 function version(number: number, enrolled: number): VersionFigures {
-  return {
-    version: number,
-    enrolled,
-    treated: enrolled,
-    holdout: 0,
-    active: enrolled - 1,
-    exited: {},
-    revenue: 0,
-    cost: 0,
-    roi: null,
-    uplift: null,
-    steps: {},
-  }
+  return versionFigures(number, { enrolled, treated: enrolled, active: enrolled - 1, incremental_roi: 1.5 })
 }
 
-const analytics: ChainAnalytics = { chain_id: 'c', versions: [version(1, 10), version(2, 4)] }
+function report(versions: VersionFigures[]): ChainAnalytics {
+  return { chain_id: 'c', point_value: 1, margin_bp: 3000, total: emptyFigures(), versions }
+}
+
+const analytics = report([version(1, 10), version(2, 4)])
 
 describe('liveFigures', () => {
   it('reports the live version', () => {
-    expect(liveFigures(analytics, 1)).toMatchObject({ enrolled: 10, active: 9 })
+    expect(liveFigures(analytics, 1)).toMatchObject({ enrolled: 10, active: 9, roi: 1.5 })
   })
 
   it('falls back to the latest version when none is live', () => {
@@ -31,7 +24,7 @@ describe('liveFigures', () => {
   })
 
   it('has nothing for a chain that never ran', () => {
-    expect(liveFigures({ chain_id: 'c', versions: [] }, null)).toBeNull()
+    expect(liveFigures(report([]), null)).toBeNull()
   })
 })
 

@@ -20,6 +20,6 @@ export function liveFigures(
     enrolled: chosen.enrolled,
     active: chosen.active,
     uplift: chosen.uplift,
-    roi: chosen.roi,
+    roi: chosen.incremental_roi,
   }
 }

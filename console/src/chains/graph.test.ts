@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { ChainDefinition, VersionFigures } from '../api/types'
+import { versionFigures } from '../api/fixtures'
 import { chainGraph, TRIGGER_ID } from './graph'
 
 const reactivation: ChainDefinition = {
@@ -20,19 +21,14 @@ const reactivation: ChainDefinition = {
   ],
 }
 
-const figures: VersionFigures = {
-  version: 1,
+const figures: VersionFigures = versionFigures(1, {
   enrolled: 12,
   treated: 10,
   holdout: 2,
   active: 5,
   exited: { completed: 3, purchase: 4 },
-  revenue: 0,
-  cost: 0,
-  roi: null,
-  uplift: null,
   steps: { grant: { messages: {}, points_granted: 3000 }, tell: { messages: { push: 8, email: 2 }, points_granted: 0 } },
-}
+})
 
 describe('chainGraph', () => {
   const graph = chainGraph(reactivation, figures)
@@ -78,5 +74,40 @@ describe('chainGraph', () => {
     const big = chainGraph({ ...reactivation, steps })
     expect(big.nodes).toHaveLength(52)
     expect(performance.now() - started).toBeLessThan(100)
+  })
+})
+
+describe('chainGraph with the step report', () => {
+  const split = (treated: number, holdout: number) => ({ treated, holdout })
+  const step = (id: string, reached: number, waiting: number, exited: Record<string, number> = {}) => ({
+    step: id,
+    kind: 'send',
+    reached: split(reached, 1),
+    waiting,
+    exited,
+    messages: {},
+    points_granted: 0,
+  })
+  const report = {
+    version: 1,
+    exited_before_first_step: { not_in_audience: 2 },
+    steps: [step('grant', 9, 0), step('tell', 9, 0), step('wait_click', 8, 3, { purchase: 2 }), step('remind', 2, 1)],
+  }
+  const graph = chainGraph(reactivation, figures, report)
+  const node = (id: string) => graph.nodes.find((n) => n.id === id)!
+
+  it('shows on each node how many reached it, wait there now and left there by reason', () => {
+    expect(node('wait_click').figures).toEqual(['9 reached', '3 waiting now', '2 left here: purchase'])
+    expect(node('tell').figures).toEqual(['10 reached', '8 push, 2 email sent'])
+    expect(node(TRIGGER_ID).figures).toContain('2 left before the first step: not in audience')
+  })
+
+  it('labels an edge with its flow where the target has no other way in', () => {
+    const edge = (source: string, target: string) =>
+      graph.edges.find((e) => e.source === source && e.target === target)!
+    expect(edge(TRIGGER_ID, 'grant').label).toBe('10 →')
+    expect(edge('wait_click', 'remind').label).toBe('timeout: 3 →')
+    // `done` is reached from two steps: the split between them is not in the report.
+    expect(edge('remind', 'done').label).toBeUndefined()
   })
 })

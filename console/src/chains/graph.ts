@@ -1,4 +1,4 @@
-import type { ChainDefinition, Step, Trigger, VersionFigures } from '../api/types'
+import type { ChainDefinition, Step, StepFigures, Trigger, VersionFigures, VersionSteps } from '../api/types'
 
 export type NodeKind = 'trigger' | Step['kind'] | 'left'
 
@@ -61,9 +61,22 @@ export function successors(steps: Step[], index: number): { target: string; labe
   return out
 }
 
-function stepFigures(step: Step, figures: VersionFigures | undefined): string[] {
+function reached(found: StepFigures): number {
+  return found.reached.treated + found.reached.holdout
+}
+
+/** Reached, waiting now and left by reason: the step report's counts for one node. */
+function arrivals(found: StepFigures | undefined): string[] {
+  if (!found) return []
+  const lines = [`${reached(found)} reached`]
+  if (found.waiting) lines.push(`${found.waiting} waiting now`)
+  for (const [reason, n] of Object.entries(found.exited)) lines.push(`${n} left here: ${reason.replaceAll('_', ' ')}`)
+  return lines
+}
+
+function stepFigures(step: Step, figures: VersionFigures | undefined, found?: StepFigures): string[] {
   const seen = figures?.steps[step.id]
-  const lines: string[] = []
+  const lines = arrivals(found)
   if (seen) {
     const messages = Object.entries(seen.messages)
     if (messages.length) lines.push(messages.map(([ch, n]) => `${n} ${ch}`).join(', ') + ' sent')
@@ -108,23 +121,46 @@ function place(nodes: Omit<GraphNode, 'position'>[], edges: GraphEdge[]): GraphN
   })
 }
 
-/** The chain as a graph: trigger → steps → exits, with the version's figures on each node. */
-export function chainGraph(definition: ChainDefinition, figures?: VersionFigures): Graph {
+/** An edge's flow where it is exact: the arrivals at a target that only this edge leads to. */
+function withFlows(edges: GraphEdge[], report: Map<string, StepFigures>): GraphEdge[] {
+  const incoming = new Map<string, number>()
+  for (const edge of edges) incoming.set(edge.target, (incoming.get(edge.target) ?? 0) + 1)
+  return edges.map((edge) => {
+    const found = report.get(edge.target)
+    if (!found || incoming.get(edge.target) !== 1) return edge
+    const flow = `${reached(found)} →`
+    return { ...edge, label: edge.label ? `${edge.label}: ${flow}` : flow }
+  })
+}
+
+/**
+ * The chain as a graph: trigger → steps → exits, with the version's figures on each node and,
+ * given the step report of the same version, arrivals on the nodes and flows on the edges.
+ */
+export function chainGraph(
+  definition: ChainDefinition,
+  figures?: VersionFigures,
+  stepReport?: VersionSteps,
+): Graph {
   const steps = definition.steps
+  const report = new Map((stepReport?.steps ?? []).map((found) => [found.step, found]))
+  const before = Object.entries(stepReport?.exited_before_first_step ?? {}).map(
+    ([reason, n]) => `${n} left before the first step: ${reason.replaceAll('_', ' ')}`,
+  )
   const nodes: Omit<GraphNode, 'position'>[] = [
     {
       id: TRIGGER_ID,
       kind: 'trigger',
       title: 'Trigger',
       detail: describeTrigger(definition.trigger),
-      figures: figures ? [`${figures.enrolled} enrolled`, `${figures.active} in the chain now`] : [],
+      figures: figures ? [`${figures.enrolled} enrolled`, `${figures.active} in the chain now`, ...before] : before,
     },
     ...steps.map((step) => ({
       id: step.id,
       kind: step.kind,
       title: step.id.replaceAll('_', ' '),
       detail: describeStep(step),
-      figures: stepFigures(step, figures),
+      figures: stepFigures(step, figures, report.get(step.id)),
     })),
   ]
   const edges: GraphEdge[] = []
@@ -145,5 +181,5 @@ export function chainGraph(definition: ChainDefinition, figures?: VersionFigures
     if (exitReasons.has(reason)) continue
     nodes.push({ id: `__left_${reason}`, kind: 'left', title: `Left: ${reason.replaceAll('_', ' ')}`, detail: 'at any step', figures: [`${left} left`] })
   }
-  return { nodes: place(nodes, edges), edges }
+  return { nodes: place(nodes, edges), edges: withFlows(edges, report) }
 }

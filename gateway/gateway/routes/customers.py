@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, Request, Response
 from gateway.auth import scoped
 from gateway.customer_schemas import CustomerIn, CustomerOut
 from gateway.keys import Caller
+from gateway.pos_schemas import BalanceOut
 from gateway.upstreams import Loyalty, forward
-from loyalty.schemas import BalanceOut
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 PosOrApp = Annotated[Caller, Depends(scoped("pos", "app"))]

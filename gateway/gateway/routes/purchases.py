@@ -1,19 +1,25 @@
 """The POS purchase flow: quote, reserve, confirm, cancel and return, forwarded to loyalty.
 
+A purchase belongs to the store that reserved it: txids are unique per store. Every later step
+is asked of loyalty for one store: a store-bound key's own (so another store's txid is 404 to
+it, as if it did not exist), or the `store_id` an unbound key names. An unbound key that names
+none reaches the purchase only while its txid is unique across stores (else 409
+`txid_ambiguous`).
+
 Retries are safe twice over: loyalty answers the same txid and step (or return id) with the
 same body with its first answer and a changed body with a 409, in the same transaction as the
 effect; the gateway's middleware does the same for any ``Idempotency-Key``.
 """
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from gateway.auth import scoped
 from gateway.keys import Caller
-from gateway.upstreams import Loyalty, forward
-from kit.errors import PROBLEM_JSON
-from loyalty.purchase_schemas import (
+from gateway.paths import ID_PATTERN
+from gateway.pos_schemas import (
     CancellationOut,
     ConfirmationOut,
     QuoteOut,
@@ -24,9 +30,29 @@ from loyalty.purchase_schemas import (
     ReturnRequest,
     StepRequest,
 )
+from gateway.upstreams import Loyalty, forward
+from kit.errors import PROBLEM_JSON
 
 router = APIRouter(prefix="/v1/purchases", tags=["purchases"])
 Pos = Annotated[Caller, Depends(scoped("pos"))]
+StoreId = Annotated[
+    str | None,
+    Query(
+        pattern=ID_PATTERN,
+        max_length=64,
+        description=(
+            "The store that reserved the purchase (txids are unique per store). A store-bound "
+            "key need not name it: its own store is used. Required for a txid that two stores use."
+        ),
+    ),
+]
+STEP_CONFLICTS = "txid_ambiguous, idempotency_key_reused"
+
+
+def _step(txid: str, step: str, key: Caller, named: str | None) -> str:
+    """Loyalty's path for one step of the purchase of ``txid`` at the caller's store."""
+    store = key.store_id or named  # a bound key naming another store was refused (403)
+    return f"/purchases/{txid}/{step}" + (f"?store_id={quote(store, safe='')}" if store else "")
 
 
 def _problem(status: int, code: str) -> dict[int | str, dict[str, Any]]:
@@ -62,32 +88,39 @@ async def reserve(body: ReserveRequest, _key: Pos, client: Loyalty) -> Response:
     response_model=ConfirmationOut,
     summary="Confirm: capture the reserved points, accrue, record the purchase",
     responses={
-        **_problem(409, "reservation_lapsed, purchase_cancelled, idempotency_key_reused"),
+        **_problem(409, f"reservation_lapsed, purchase_cancelled, {STEP_CONFLICTS}"),
         **_problem(404, "purchase_not_found"),
     },
 )
 async def confirm(
     txid: str,
-    _key: Pos,
+    key: Pos,
     client: Loyalty,
     body: StepRequest | None = None,
+    store_id: StoreId = None,
 ) -> Response:
-    return await forward(client, "POST", f"/purchases/{txid}/confirm", body or StepRequest())
+    path = _step(txid, "confirm", key, store_id)
+    return await forward(client, "POST", path, body or StepRequest())
 
 
 @router.post(
     "/{txid}/cancel",
     response_model=CancellationOut,
     summary="Cancel: release the reserved points",
-    responses={**_problem(409, "purchase_confirmed"), **_problem(404, "purchase_not_found")},
+    responses={
+        **_problem(409, f"purchase_confirmed, {STEP_CONFLICTS}"),
+        **_problem(404, "purchase_not_found"),
+    },
 )
 async def cancel(
     txid: str,
-    _key: Pos,
+    key: Pos,
     client: Loyalty,
     body: StepRequest | None = None,
+    store_id: StoreId = None,
 ) -> Response:
-    return await forward(client, "POST", f"/purchases/{txid}/cancel", body or StepRequest())
+    path = _step(txid, "cancel", key, store_id)
+    return await forward(client, "POST", path, body or StepRequest())
 
 
 @router.post(
@@ -97,13 +130,15 @@ async def cancel(
     summary="Return some lines and quantities: refund, reverse accrual, restore points",
     responses={
         **_problem(422, "return_exceeds_purchase"),
-        **_problem(409, "purchase_not_confirmed, txid_reused"),
+        **_problem(409, f"purchase_not_confirmed, txid_reused, {STEP_CONFLICTS}"),
+        **_problem(404, "purchase_not_found"),
     },
 )
 async def return_items(
     txid: str,
     body: ReturnRequest,
-    _key: Pos,
+    key: Pos,
     client: Loyalty,
+    store_id: StoreId = None,
 ) -> Response:
-    return await forward(client, "POST", f"/purchases/{txid}/returns", body)
+    return await forward(client, "POST", _step(txid, "returns", key, store_id), body)

@@ -61,10 +61,17 @@ def _is_transient(error: BaseException) -> bool:
     if isinstance(error, sa_exc.DBAPIError) and error.connection_invalidated:
         return True
     if isinstance(error, RPCError):
-        return error.status in _TRANSIENT_RPC
+        return error.status in _TRANSIENT_RPC or _namespace_not_ready(error)
     if isinstance(error, httpx.HTTPStatusError):
         return error.response.status_code >= 500 or error.response.status_code == 429
     return isinstance(error, _TRANSIENT_TYPES)
+
+
+def _namespace_not_ready(error: RPCError) -> bool:
+    """A Temporal server that has just started answers NOT_FOUND for its namespace until its
+    cache is loaded (seconds, longer on a busy machine): it is back soon, the event is fine."""
+    message = str(error)
+    return error.status == RPCStatusCode.NOT_FOUND and message.startswith("Namespace ")
 
 
 def _chain(error: BaseException) -> Iterator[BaseException]:

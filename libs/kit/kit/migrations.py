@@ -1,15 +1,18 @@
 """Alembic per service: ``env.py`` calls ``run_env``; processes call ``upgrade``."""
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command, context, op
 from alembic.config import Config
-from sqlalchemy import MetaData
+from sqlalchemy import Index, MetaData, Table
 from sqlalchemy.engine import Connection, make_url
 
 from kit.db import create_engine, is_sqlite
 from kit.outbox import (
+    PRUNING_INDEXES,
     drop_wakeup_trigger_ddl,
     outbox_table,
     processed_events_table,
@@ -60,11 +63,52 @@ def _migrate(connection: Connection, metadata: MetaData) -> None:
         context.run_migrations()
 
 
-def create_plumbing_tables() -> None:
-    """The outbox and processed-event tables every service's first migration creates."""
+def downgrade(script_location: str, url: str, revision: str) -> None:
+    command.downgrade(_config(script_location, url), revision)
+
+
+def _plumbing_tables() -> tuple[Table, Table]:
     metadata = MetaData()
-    for table in (outbox_table(metadata), processed_events_table(metadata)):
+    return outbox_table(metadata), processed_events_table(metadata)
+
+
+def _pruning_indexes(table: Table) -> set[Index]:
+    return {index for index in table.indexes if index.name == PRUNING_INDEXES[table.name]}
+
+
+def create_plumbing_tables() -> None:
+    """The outbox and processed-event tables every service's first migration creates, as they
+    were then: their pruning indexes come with a later migration (``add_pruning_indexes``)."""
+    for table in _plumbing_tables():
+        table.indexes -= _pruning_indexes(table)
         table.create(op.get_bind())
+
+
+def add_pruning_indexes(*more: Index) -> None:
+    """The indexes by which old outbox rows and processed-event records (and ``more``) are
+    pruned. Built CONCURRENTLY on PostgreSQL, outside the migration's transaction: a table
+    never pruned before may be large, and a plain build would hold the outbox, which takes
+    every write, for as long as it runs."""
+    indexes = [index for table in _plumbing_tables() for index in _pruning_indexes(table)]
+    with _outside_transaction() as concurrently:
+        for index in [*indexes, *more]:
+            index.dialect_kwargs["postgresql_concurrently"] = concurrently
+            index.create(op.get_bind())
+
+
+@contextmanager
+def _outside_transaction() -> Iterator[bool]:
+    """PostgreSQL: a block in autocommit (yields True); elsewhere the migration's transaction."""
+    if op.get_bind().dialect.name != "postgresql":
+        yield False
+        return
+    with op.get_context().autocommit_block():
+        yield True
+
+
+def drop_pruning_indexes() -> None:
+    for table, index in PRUNING_INDEXES.items():
+        op.drop_index(index, table)
 
 
 def drop_plumbing_tables() -> None:

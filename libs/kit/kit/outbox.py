@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     select,
+    text,
     update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -57,6 +58,15 @@ def drop_wakeup_trigger_ddl(table: str = "outbox") -> tuple[str, ...]:
     return (f"DROP TRIGGER IF EXISTS {table}_wakeup ON {table}", f"DROP FUNCTION {table}_wakeup()")
 
 
+# Pruning (kit.retention) finds old rows by these, not by a scan of the whole table; each
+# service's migration adds them to an existing database (kit.migrations.add_pruning_indexes).
+_PUBLISHED = text("published_at IS NOT NULL")
+PRUNING_INDEXES = {
+    "outbox": "ix_outbox_published_at",
+    "processed_events": "ix_processed_events_processed_at",
+}
+
+
 def outbox_table(metadata: MetaData) -> Table:
     return Table(
         "outbox",
@@ -68,6 +78,12 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("created_at", UtcDateTime(), nullable=False),
         Column("published_at", UtcDateTime(), nullable=True),
         Index("ix_outbox_unpublished", "seq", postgresql_where="published_at IS NULL"),
+        Index(
+            PRUNING_INDEXES["outbox"],
+            "published_at",
+            postgresql_where=_PUBLISHED,
+            sqlite_where=_PUBLISHED,
+        ),
     )
 
 
@@ -78,6 +94,7 @@ def processed_events_table(metadata: MetaData) -> Table:
         Column("consumer", String(200), primary_key=True),
         Column("event_id", String(36), primary_key=True),
         Column("processed_at", UtcDateTime(), nullable=False),
+        Index(PRUNING_INDEXES["processed_events"], "processed_at"),
     )
 
 

@@ -11,8 +11,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, Table, delete, select, tuple_
+from sqlalchemy import ColumnElement, Select, Table, delete, select, tuple_
 
 from kit.clock import utcnow
 from kit.db import SessionFactory, unit_of_work
@@ -33,6 +34,10 @@ class Target:
 
     def due(self, now: datetime) -> tuple[ColumnElement[bool], ...]:
         return (self.table.c[self.column] < now - self.keep, *self.also)
+
+    def due_keys(self, now: datetime, batch: int) -> Select[Any]:
+        """The keys of one batch of due rows: found by the index on ``column``."""
+        return select(*self.table.primary_key.columns).where(*self.due(now)).limit(batch)
 
 
 def standard_targets(outbox: Table, settings: ServiceSettings) -> list[Target]:
@@ -60,7 +65,7 @@ async def prune(
     key = tuple_(*target.table.primary_key.columns)
     total = 0
     while True:
-        due = select(*target.table.primary_key.columns).where(*target.due(at)).limit(batch)
+        due = target.due_keys(at, batch)
         async with unit_of_work(sessions) as session:
             result = await session.execute(delete(target.table).where(key.in_(due)))
         deleted = int(result.rowcount)  # type: ignore[attr-defined]

@@ -22,6 +22,11 @@ class PurchaseNotFound(NotFound):
     title = "No purchase with this txid"
 
 
+class TxidAmbiguous(Conflict):
+    code = "txid_ambiguous"
+    title = "More than one store has a purchase with this txid: name the store (store_id)"
+
+
 class TxidReused(Conflict):
     code = "txid_reused"
     title = "This txid was used with a different request for the same step"

@@ -178,11 +178,11 @@ async def notify_expiring_batch(
 async def lapse_reservations(sessions: SessionFactory, now: datetime, batch: int = 500) -> int:
     """Releases every reservation lapsed by ``now``, ``batch`` at a time until none is left."""
     lapsed = 0
-    while txids := await _lapsed_txids(sessions, now, batch):
+    while purchases := await _lapsed_purchases(sessions, now, batch):
         released = 0
-        for txid in txids:
+        for store_id, txid in purchases:
             async with unit_of_work(sessions) as session:
-                member, purchase = await locked_purchase(session, txid)
+                member, purchase = await locked_purchase(session, txid, store_id)
                 if purchase.status == "reserved" and purchase.reserved_until < now:
                     await release(session, member, purchase, "lapsed", now)
                     released += 1
@@ -192,12 +192,15 @@ async def lapse_reservations(sessions: SessionFactory, now: datetime, batch: int
     return lapsed
 
 
-async def _lapsed_txids(sessions: SessionFactory, now: datetime, batch: int) -> list[str]:
+async def _lapsed_purchases(
+    sessions: SessionFactory, now: datetime, batch: int
+) -> list[tuple[str, str]]:
+    """(store, txid) of up to ``batch`` lapsed reservations."""
     async with unit_of_work(sessions) as session:
-        query = select(Purchase.txid).where(
+        query = select(Purchase.store_id, Purchase.txid).where(
             Purchase.status == "reserved", Purchase.reserved_until < now
         )
-        return list((await session.execute(query.limit(batch))).scalars())
+        return [(row.store_id, row.txid) for row in await session.execute(query.limit(batch))]
 
 
 async def settle_debts(sessions: SessionFactory, now: datetime, batch: int = 500) -> int:

@@ -18,6 +18,14 @@ def fingerprint(*parts: object) -> str:
     return hashlib.sha256(json.dumps(plain, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def in_store(key: str | None, store_id: str) -> str | None:
+    """A key sent for a step of one store's purchase, apart from the same key at another store
+    (whose purchase may have the same txid); the same length whatever the key's."""
+    if key is None:
+        return None
+    return hashlib.sha256(f"{store_id}\n{key}".encode()).hexdigest()
+
+
 async def replay(session: AsyncSession, key: str | None, print_: str) -> dict[str, Any] | None:
     """The stored answer for ``key``, or None; a different request under it is a 409."""
     if key is None:

@@ -39,7 +39,7 @@ _MEMBER = (
 _MEMBER_AND_PURCHASE = (
     select(Member, Purchase)
     .join(Purchase, Purchase.member_id == Member.id)
-    .where(Purchase.txid == bindparam("txid"))
+    .where(Purchase.txid == bindparam("txid"), Purchase.store_id == bindparam("store_id"))
     .execution_options(populate_existing=True)
 )
 _LOCKED = {
@@ -63,7 +63,7 @@ async def lock_member(session: AsyncSession, member_id: str) -> Member | None:
 
 
 async def lock_member_with_purchase(
-    session: AsyncSession, txid: str
+    session: AsyncSession, store_id: str, txid: str
 ) -> tuple[Member, Purchase] | tuple[None, None]:
     """The purchase and its member, both locked: one statement on PostgreSQL.
 
@@ -71,11 +71,21 @@ async def lock_member_with_purchase(
     of each (READ COMMITTED re-reads only locked rows after a wait).
     """
     if _dialect(session) == "sqlite":
-        owner = select(Purchase.member_id).where(Purchase.txid == txid).scalar_subquery()
-        await _take_sqlite_lock(session, Member.id == owner)
+        owner = select(Purchase.member_id).where(
+            Purchase.txid == txid, Purchase.store_id == store_id
+        )
+        await _take_sqlite_lock(session, Member.id == owner.scalar_subquery())
     statement = _locking(session, "member_and_purchase")
-    found = (await session.execute(statement, {"txid": txid})).first()
+    found = (await session.execute(statement, {"txid": txid, "store_id": store_id})).first()
     return (found[0], found[1]) if found else (None, None)
+
+
+_STORES_OF_TXID = select(Purchase.store_id).where(Purchase.txid == bindparam("txid")).limit(2)
+
+
+async def stores_of_txid(session: AsyncSession, txid: str) -> list[str]:
+    """The stores holding a purchase under ``txid``: none, one, or two when it is ambiguous."""
+    return list((await session.execute(_STORES_OF_TXID, {"txid": txid})).scalars())
 
 
 async def _take_sqlite_lock(session: AsyncSession, condition: Any) -> None:
@@ -266,7 +276,10 @@ TRAILING_SPEND = select(
     PURCHASES.c.member_id == bindparam("member_id"),
     PURCHASES.c.status == "confirmed",
     PURCHASES.c.confirmed_at >= bindparam("since", type_=UtcDateTime()),
-    PURCHASES.c.txid != bindparam("excluding"),
+    ~and_(
+        PURCHASES.c.txid == bindparam("excluding"),
+        PURCHASES.c.store_id == bindparam("excluding_store"),
+    ),
 )
 ALLOCATIONS = cast(Table, RedemptionAllocation.__table__)
 NEW_ALLOCATION = insert(ALLOCATIONS)
@@ -276,7 +289,7 @@ _NEW_PURCHASE = {
 }
 ALLOCATED_POINTS = (
     select(ALLOCATIONS.c.lot_id, ALLOCATIONS.c.points)
-    .where(ALLOCATIONS.c.txid == bindparam("txid"))
+    .where(ALLOCATIONS.c.txid == bindparam("txid"), ALLOCATIONS.c.store_id == bindparam("store"))
     .order_by(ALLOCATIONS.c.id)
 )
 
@@ -290,11 +303,12 @@ async def extend_purchase_lots(
 
 
 async def trailing_spend(
-    session: AsyncSession, member_id: str, since: datetime, excluding: str = ""
+    session: AsyncSession, member_id: str, since: datetime, excluding: tuple[str, str] = ("", "")
 ) -> int:
-    """Confirmed spend since ``since``, leaving out the purchase ``excluding`` (txids are never
-    empty, so the default leaves out nothing)."""
-    params = {"member_id": member_id, "since": since, "excluding": excluding}
+    """Confirmed spend since ``since``, leaving out the purchase ``excluding`` (store, txid);
+    txids are never empty, so the default leaves out nothing."""
+    store, txid = excluding
+    params = {"member_id": member_id, "since": since, "excluding": txid, "excluding_store": store}
     return int((await session.execute(TRAILING_SPEND, params)).scalar_one())
 
 
@@ -320,9 +334,10 @@ async def insert_purchase(session: AsyncSession, row: dict[str, Any]) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def allocated_points(session: AsyncSession, txid: str) -> list[tuple[str, int]]:
+async def allocated_points(session: AsyncSession, purchase: Purchase) -> list[tuple[str, int]]:
     """(lot id, points) of each allocation of a reservation, in the order they were made."""
-    rows = await session.execute(ALLOCATED_POINTS, {"txid": txid})
+    params = {"txid": purchase.txid, "store": purchase.store_id}
+    rows = await session.execute(ALLOCATED_POINTS, params)
     return [(row.lot_id, row.points) for row in rows]
 
 

@@ -126,7 +126,11 @@ class JournalEntry(Base):
 
 
 class Purchase(Base):
-    """A POS transaction: reserved, then confirmed, cancelled or lapsed."""
+    """A POS transaction: reserved, then confirmed, cancelled or lapsed.
+
+    Known by its store and the store's txid: two stores may number their tills alike. The key
+    leads with txid, so a step that names no store finds the purchase by the same index.
+    """
 
     __tablename__ = "purchases"
     __table_args__ = (
@@ -135,9 +139,9 @@ class Purchase(Base):
     )
 
     txid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     member_id: Mapped[str] = mapped_column(String(36))
     status: Mapped[str] = mapped_column(String(16))
-    store_id: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(16))
     city: Mapped[str | None] = mapped_column(String(120))
     lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
@@ -159,10 +163,11 @@ class RedemptionAllocation(Base):
     """Which lot paid how many points for which line of a purchase."""
 
     __tablename__ = "allocations"
-    __table_args__ = (Index("ix_allocations_txid", "txid"),)
+    __table_args__ = (Index("ix_allocations_purchase", "txid", "store_id"),)
 
     id: Mapped[int] = mapped_column(SERIAL, primary_key=True, autoincrement=True)
     txid: Mapped[str] = mapped_column(String(64))
+    store_id: Mapped[str] = mapped_column(String(64))
     lot_id: Mapped[str] = mapped_column(String(36))
     line_no: Mapped[int] = mapped_column(Integer)
     points: Mapped[int] = mapped_column(BigInteger)
@@ -171,10 +176,13 @@ class RedemptionAllocation(Base):
 
 class Return(Base):
     __tablename__ = "returns"
-    __table_args__ = (UniqueConstraint("txid", "return_id"),)
+    __table_args__ = (
+        UniqueConstraint("txid", "store_id", "return_id", name="uq_returns_purchase_return"),
+    )
 
     id: Mapped[int] = mapped_column(SERIAL, primary_key=True, autoincrement=True)
     txid: Mapped[str] = mapped_column(String(64))
+    store_id: Mapped[str] = mapped_column(String(64))
     return_id: Mapped[str] = mapped_column(String(64))
     fingerprint: Mapped[str] = mapped_column(String(64))
     answer: Mapped[dict[str, Any]] = mapped_column(JSON)
@@ -200,7 +208,8 @@ class IdempotencyRecord(Base):
     fingerprint: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     answer: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # Pruned by age (loyalty.pruning): indexed so the worker does not scan every record.
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 outbox = Outbox(outbox_table(Base.metadata))

@@ -1,26 +1,13 @@
 """The POS contract: quotes, reservations, confirmations, cancellations and returns."""
 
 from datetime import datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
 
+from kit.contracts import pos_examples as examples
 from kit.contracts.common import StoreChannel
 
-LINE_EXAMPLE: dict[str, Any] = {
-    "sku": "SOFA-1",
-    "category": "sofas",
-    "quantity": 1,
-    "price": 49_900,
-}
-RECEIPT_EXAMPLE: dict[str, Any] = {
-    "customer_id": "6f1c2b9e-4a57-4d0e-9a1f-2f1d6c3e8b10",
-    "store_id": "berlin-01",
-    "channel": "offline",
-    "city": "Berlin",
-    "lines": [LINE_EXAMPLE, {"sku": "GIFT-CARD", "quantity": 1, "price": 5_000, "no_redeem": True}],
-    "points": "max",
-}
 # Sanity bounds: no till sells a line, or a receipt, of more than 10^12 minor units, and no
 # member holds a billion points; anything larger is a typo or an attack, not a purchase.
 MAX_AMOUNT = 10**12
@@ -29,7 +16,7 @@ Points = Annotated[StrictInt, Field(ge=0, le=MAX_POINTS)]
 
 
 class ReceiptLine(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [LINE_EXAMPLE]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [examples.LINE]})
 
     sku: str = Field(min_length=1, max_length=64)
     category: str | None = Field(default=None, max_length=64)
@@ -46,7 +33,7 @@ class ReceiptLine(BaseModel):
 
 
 class Receipt(BaseModel):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [RECEIPT_EXAMPLE]})
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [examples.RECEIPT]})
 
     customer_id: str = Field(max_length=36)
     store_id: str = Field(min_length=1, max_length=64)
@@ -68,12 +55,7 @@ class Receipt(BaseModel):
 
 
 class ReserveRequest(Receipt):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{**RECEIPT_EXAMPLE, "txid": "till7-000123", "quoted_redeemed": 99}]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [examples.RESERVE]})
 
     txid: str = Field(min_length=1, max_length=64, description="the POS transaction id")
     quoted_redeemed: Points | None = Field(
@@ -83,6 +65,8 @@ class ReserveRequest(Receipt):
 
 
 class LineQuoteOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.QUOTE_LINE]})
+
     sku: str
     amount: int = Field(description="money, minor units: quantity times price")
     max_redeemable: int = Field(
@@ -95,37 +79,8 @@ class LineQuoteOut(BaseModel):
     payable: int = Field(description="money, minor units: what is left to pay after the points")
 
 
-QUOTE_EXAMPLE: dict[str, Any] = {
-    "customer_id": RECEIPT_EXAMPLE["customer_id"],
-    "total_amount": 54_900,
-    "max_redeemable": 99,
-    "redeemed": 99,
-    "accrued": 22,
-    "payable": 45_000,
-    "tier": "base",
-    "lines": [
-        {
-            "sku": "SOFA-1",
-            "amount": 49_900,
-            "max_redeemable": 99,
-            "redeemed": 99,
-            "accrued": 20,
-            "payable": 40_000,
-        },
-        {
-            "sku": "GIFT-CARD",
-            "amount": 5_000,
-            "max_redeemable": 0,
-            "redeemed": 0,
-            "accrued": 2,
-            "payable": 5_000,
-        },
-    ],
-}
-
-
 class QuoteOut(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [QUOTE_EXAMPLE]})
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.QUOTE]})
 
     customer_id: str
     total_amount: int = Field(description="money, minor units: the receipt's total")
@@ -141,18 +96,7 @@ class QuoteOut(BaseModel):
 
 
 class ReservationOut(QuoteOut):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    **QUOTE_EXAMPLE,
-                    "txid": "till7-000123",
-                    "status": "reserved",
-                    "reserved_until": "2026-05-17T10:15:00Z",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.RESERVATION]})
 
     txid: str
     status: str
@@ -166,25 +110,7 @@ class StepRequest(BaseModel):
 
 
 class ConfirmationOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "txid": "till7-000123",
-                    "status": "confirmed",
-                    "customer_id": RECEIPT_EXAMPLE["customer_id"],
-                    "redeemed": 99,
-                    "accrued": 22,
-                    "payable": 45_000,
-                    "accrual_active_from": "2026-05-17T10:01:00Z",
-                    "accrual_expires_at": "2026-11-17T23:59:59Z",
-                    "debt_repaid": 0,
-                    "tier": "base",
-                    "confirmed_at": "2026-05-17T10:01:00Z",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.CONFIRMATION]})
 
     txid: str
     status: str
@@ -200,11 +126,7 @@ class ConfirmationOut(BaseModel):
 
 
 class CancellationOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [{"txid": "till7-000123", "status": "cancelled", "released_points": 99}]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.CANCELLATION]})
 
     txid: str
     status: str
@@ -212,7 +134,9 @@ class CancellationOut(BaseModel):
 
 
 class ReturnLine(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [examples.RETURN_LINE]}
+    )
 
     sku: str = Field(min_length=1, max_length=64)
     quantity: StrictInt = Field(gt=0, le=100_000, description="items")
@@ -220,10 +144,7 @@ class ReturnLine(BaseModel):
 
 class ReturnRequest(BaseModel):
     model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"return_id": "ret-0042", "lines": [{"sku": "SOFA-1", "quantity": 1}]}]
-        },
+        extra="forbid", json_schema_extra={"examples": [examples.RETURN_REQUEST]}
     )
 
     return_id: str = Field(min_length=1, max_length=64, description="the POS return receipt id")
@@ -231,6 +152,8 @@ class ReturnRequest(BaseModel):
 
 
 class ReturnedLineOut(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.RETURNED_LINE]})
+
     sku: str
     quantity: int = Field(description="items")
     refunded: int = Field(description="money, minor units, given back")
@@ -240,33 +163,7 @@ class ReturnedLineOut(BaseModel):
 
 
 class ReturnOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "txid": "till7-000123",
-                    "return_id": "ret-0042",
-                    "refunded_amount": 40_000,
-                    "reversed_points": 20,
-                    "debt_points": 0,
-                    "debt_repaid": 0,
-                    "restored_points": 99,
-                    "not_restored_points": 0,
-                    "note": None,
-                    "lines": [
-                        {
-                            "sku": "SOFA-1",
-                            "quantity": 1,
-                            "refunded": 40_000,
-                            "reversed_points": 20,
-                            "restored_points": 99,
-                            "not_restored_points": 0,
-                        }
-                    ],
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.RETURN]})
 
     txid: str
     return_id: str

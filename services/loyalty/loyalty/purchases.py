@@ -29,9 +29,10 @@ from loyalty.errors import (
     PurchaseNotFound,
     QuoteChanged,
     ReservationLapsed,
+    TxidAmbiguous,
     TxidReused,
 )
-from loyalty.idempotency import fingerprint, remember, replay
+from loyalty.idempotency import fingerprint, in_store, remember, replay
 from loyalty.ledger import Journal
 from loyalty.models import Lot, Member, Purchase, RedemptionAllocation, outbox
 from loyalty.purchase_schemas import (
@@ -107,14 +108,14 @@ async def reserve(
         raise MemberNotFound()
     if (stored := await replay(session, key, print_)) is not None:
         return ReservationOut(**stored)
-    existing, lapsed = await _same_txid_and_lapsed(session, body.txid, member.id, now)
+    existing, lapsed = await _same_txid_and_lapsed(session, body, member.id, now)
     if existing is not None:
         return ReservationOut(**_replayed(existing, "reserve", print_))
     for purchase in lapsed:
         await release(session, member, purchase, "lapsed", now)
     quote = await _quote(session, rules, member, body, now)
     _check_quote(body, quote)
-    await _hold(session, member.id, body.txid, quote.allocations, now)
+    await _hold(session, member.id, body, quote.allocations, now)
     reserved_until = now + rules.reservation_ttl
     answer = ReservationOut(
         **quote_out(member.id, member.tier, quote).model_dump(),
@@ -126,7 +127,7 @@ async def reserve(
     purchase_row["fingerprints"] = {"reserve": print_}
     purchase_row["answers"] = {"reserve": answer.model_dump(mode="json")}
     if not await ledger.insert_purchase(session, purchase_row):
-        raise TxidReused()  # another member's till took the same new txid a moment earlier
+        raise TxidReused()  # another member at this store took the same new txid just now
     await remember(session, key, print_, answer, 201)
     return answer
 
@@ -135,7 +136,7 @@ _SAME_TXID_OR_LAPSED = (
     select(Purchase)
     .where(
         or_(
-            Purchase.txid == bindparam("txid"),
+            and_(Purchase.txid == bindparam("txid"), Purchase.store_id == bindparam("store_id")),
             and_(
                 Purchase.member_id == bindparam("member_id"),
                 Purchase.status == "reserved",
@@ -148,13 +149,15 @@ _SAME_TXID_OR_LAPSED = (
 
 
 async def _same_txid_and_lapsed(
-    session: AsyncSession, txid: str, member_id: str, now: datetime
+    session: AsyncSession, body: ReserveRequest, member_id: str, now: datetime
 ) -> tuple[Purchase | None, list[Purchase]]:
-    """A purchase already under ``txid`` (a retry), and the member's lapsed reservations."""
-    params = {"txid": txid, "member_id": member_id, "now": now}
+    """A purchase already under the store's txid (a retry), and the member's lapsed
+    reservations."""
+    params = {"txid": body.txid, "store_id": body.store_id, "member_id": member_id, "now": now}
     found = list((await session.execute(_SAME_TXID_OR_LAPSED, params)).scalars())
-    existing = next((purchase for purchase in found if purchase.txid == txid), None)
-    return existing, [purchase for purchase in found if purchase.txid != txid]
+    key = (body.store_id, body.txid)
+    existing = next((p for p in found if (p.store_id, p.txid) == key), None)
+    return existing, [p for p in found if (p.store_id, p.txid) != key]
 
 
 def _replayed(purchase: Purchase, step: str, print_: str) -> dict[str, Any]:
@@ -175,17 +178,24 @@ def _check_quote(body: ReserveRequest, quote: allocation.Quote) -> None:
 async def _hold(
     session: AsyncSession,
     member_id: str,
-    txid: str,
+    body: ReserveRequest,
     allocations: Iterable[allocation.Allocation],
     now: datetime,
 ) -> None:
-    journal = Journal("reserve", member_id, txid, now)
+    journal = Journal("reserve", member_id, body.txid, now)
     for lot_id, points in _per_lot((a.lot_id, a.points) for a in allocations).items():
         if not await ledger.hold(session, lot_id, points, now):
             raise LedgerBusy()
         journal.add("reserve", member_id, lot_id, held=points)
     rows = [
-        {"txid": txid, "lot_id": a.lot_id, "line_no": a.line_no, "points": a.points, "returned": 0}
+        {
+            "txid": body.txid,
+            "store_id": body.store_id,
+            "lot_id": a.lot_id,
+            "line_no": a.line_no,
+            "points": a.points,
+            "returned": 0,
+        }
         for a in allocations
     ]
     if rows:
@@ -231,31 +241,53 @@ def _new_purchase(
     }
 
 
-async def locked_purchase(session: AsyncSession, txid: str) -> tuple[Member, Purchase]:
-    member, purchase = await ledger.lock_member_with_purchase(session, txid)
+async def locked_purchase(
+    session: AsyncSession, txid: str, store_id: str | None
+) -> tuple[Member, Purchase]:
+    """The purchase of ``store_id`` under ``txid``; without a store, the only one there is."""
+    store = store_id if store_id is not None else await _only_store(session, txid)
+    member, purchase = await ledger.lock_member_with_purchase(session, store, txid)
     if member is None or purchase is None:
         raise PurchaseNotFound()
     return member, purchase
 
 
-async def allocations_of(session: AsyncSession, txid: str) -> list[RedemptionAllocation]:
-    query = select(RedemptionAllocation).where(RedemptionAllocation.txid == txid)
+async def _only_store(session: AsyncSession, txid: str) -> str:
+    stores = await ledger.stores_of_txid(session, txid)
+    if len(stores) > 1:
+        raise TxidAmbiguous()
+    if not stores:
+        raise PurchaseNotFound()
+    return stores[0]
+
+
+async def allocations_of(session: AsyncSession, purchase: Purchase) -> list[RedemptionAllocation]:
+    query = select(RedemptionAllocation).where(
+        RedemptionAllocation.txid == purchase.txid,
+        RedemptionAllocation.store_id == purchase.store_id,
+    )
     query = query.order_by(RedemptionAllocation.id).execution_options(populate_existing=True)
     return list((await session.execute(query)).scalars())
 
 
 async def confirm(
-    session: AsyncSession, rules: ProgramRules, txid: str, body: StepRequest, key: str | None
+    session: AsyncSession,
+    rules: ProgramRules,
+    txid: str,
+    store_id: str | None,
+    body: StepRequest,
+    key: str | None,
 ) -> ConfirmationOut:
     now, print_ = utcnow(), fingerprint("confirm", txid, body)
-    member, purchase = await locked_purchase(session, txid)
+    member, purchase = await locked_purchase(session, txid, store_id)
+    key = in_store(key, purchase.store_id)
     if (stored := await replay(session, key, print_)) is not None:
         return ConfirmationOut(**stored)
     if purchase.status == "confirmed":
         return ConfirmationOut(**_replayed(purchase, "confirm", print_))
     _still_reserved(purchase, now)
     journal = Journal("confirm", member.id, txid, now)
-    captured = _per_lot(await ledger.allocated_points(session, txid))
+    captured = _per_lot(await ledger.allocated_points(session, purchase))
     for lot_id, points in captured.items():
         await ledger.change_lot(session, lot_id, points=-points, held=-points)
         journal.add("capture", member.id, lot_id, points=-points, held=-points)
@@ -353,10 +385,11 @@ def _confirmed_event(
 
 
 async def cancel(
-    session: AsyncSession, txid: str, body: StepRequest, key: str | None
+    session: AsyncSession, txid: str, store_id: str | None, body: StepRequest, key: str | None
 ) -> CancellationOut:
     now, print_ = utcnow(), fingerprint("cancel", txid, body)
-    member, purchase = await locked_purchase(session, txid)
+    member, purchase = await locked_purchase(session, txid, store_id)
+    key = in_store(key, purchase.store_id)
     if (stored := await replay(session, key, print_)) is not None:
         return CancellationOut(**stored)
     if purchase.status == "confirmed":
@@ -380,7 +413,7 @@ async def release(
     if purchase.status != "reserved":
         return 0
     journal = Journal(status, purchase.member_id, purchase.txid, now)
-    allocated = await ledger.allocated_points(session, purchase.txid)
+    allocated = await ledger.allocated_points(session, purchase)
     for lot_id, points in _per_lot(allocated).items():
         await ledger.change_lot(session, lot_id, held=-points)
         journal.add("release", purchase.member_id, lot_id, held=-points)

@@ -50,7 +50,8 @@ CHECKS = {
     "reserved points without an open reservation": """
         SELECT lots.id FROM lots LEFT JOIN (
             SELECT allocations.lot_id, SUM(allocations.points) AS points
-            FROM allocations JOIN purchases ON purchases.txid = allocations.txid
+            FROM allocations JOIN purchases
+              ON purchases.txid = allocations.txid AND purchases.store_id = allocations.store_id
             WHERE purchases.status = 'reserved' GROUP BY allocations.lot_id
         ) open ON open.lot_id = lots.id
         WHERE COALESCE(open.points, 0) <> lots.reserved""",
@@ -81,22 +82,26 @@ DEBT_WITH_FREE_POINTS = (
     )
     .limit(10)
 )
-# Confirmed purchases that redeemed points or had a return, in pages ordered by txid.
+# Confirmed purchases that redeemed points or had a return, in pages ordered by their key.
 PURCHASES_TO_CHECK = text("""
-    SELECT txid, lines, accrued_points FROM purchases
-    WHERE status = 'confirmed' AND txid > :after
-      AND (redeemed_points > 0 OR txid IN (SELECT txid FROM returns))
-    ORDER BY txid LIMIT :page""")
+    SELECT txid, store_id, lines, accrued_points FROM purchases p
+    WHERE status = 'confirmed'
+      AND (txid > :after OR (txid = :after AND store_id > :after_store))
+      AND (redeemed_points > 0 OR EXISTS (
+          SELECT 1 FROM returns r WHERE r.txid = p.txid AND r.store_id = p.store_id))
+    ORDER BY txid, store_id LIMIT :page""")
+# Sums per purchase of a page, filtered by txid (the index's lead) and told apart by store.
 KEPT_REDEMPTION = text("""
-    SELECT txid, SUM(points - returned) FROM allocations
-    WHERE txid IN :txids GROUP BY txid""").bindparams(bindparam("txids", expanding=True))
+    SELECT txid, store_id, SUM(points - returned) FROM allocations
+    WHERE txid IN :txids GROUP BY txid, store_id""").bindparams(bindparam("txids", expanding=True))
 # The accrual a purchase's returns took back: from its lot, or as debt.
 REVERSED_ACCRUAL = text("""
-    SELECT returns.txid, SUM(journal.debt - journal.points) FROM returns
-    JOIN operations ON operations.reference = returns.txid || '/' || returns.return_id
+    SELECT returns.txid, returns.store_id, SUM(journal.debt - journal.points) FROM returns
+    JOIN operations ON operations.reference
+        = returns.store_id || '/' || returns.txid || '/' || returns.return_id
     JOIN journal ON journal.operation_id = operations.id AND journal.kind = 'reverse'
     WHERE returns.txid IN :txids AND operations.kind = 'return'
-    GROUP BY returns.txid""").bindparams(bindparam("txids", expanding=True))
+    GROUP BY returns.txid, returns.store_id""").bindparams(bindparam("txids", expanding=True))
 PAGE = 1_000
 
 
@@ -119,21 +124,22 @@ async def breaches(
 
 async def _purchase_breaches(session: AsyncSession, rules: ProgramRules) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
-    after = ""
-    while rows := (await session.execute(PURCHASES_TO_CHECK, {"after": after, "page": PAGE})).all():
-        txids = [row.txid for row in rows]
+    params: dict[str, Any] = {"after": "", "after_store": "", "page": PAGE}
+    while rows := (await session.execute(PURCHASES_TO_CHECK, params)).all():
+        txids = sorted({row.txid for row in rows})
         kept = await _sums(session, KEPT_REDEMPTION, txids)
         reversed_ = await _sums(session, REVERSED_ACCRUAL, txids)
         for row in rows:
+            key = (row.store_id, row.txid)
             for name in _purchase_faults(
                 rules,
                 _decoded(row.lines),
                 row.accrued_points,
-                kept.get(row.txid, 0),
-                reversed_.get(row.txid, 0),
+                kept.get(key, 0),
+                reversed_.get(key, 0),
             ):
-                found.setdefault(name, []).append(row.txid)
-        after = txids[-1]
+                found.setdefault(name, []).append(f"{row.store_id}/{row.txid}")
+        params |= {"after": rows[-1].txid, "after_store": rows[-1].store_id}
     return found
 
 
@@ -160,9 +166,10 @@ def _kept_cap(rules: ProgramRules, line: dict[str, Any]) -> int:
     return line_cap(kept, rules)
 
 
-async def _sums(session: AsyncSession, query: Any, txids: list[str]) -> dict[str, int]:
+async def _sums(session: AsyncSession, query: Any, txids: list[str]) -> dict[tuple[str, str], int]:
+    """Per (store, txid)."""
     rows = await session.execute(query, {"txids": txids})
-    return {str(txid): int(total or 0) for txid, total in rows.all()}
+    return {(str(store), str(txid)): int(total or 0) for txid, store, total in rows.all()}
 
 
 def _decoded(lines: Any) -> list[dict[str, Any]]:

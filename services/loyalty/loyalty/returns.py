@@ -25,7 +25,7 @@ from loyalty.domain.returns import (
 )
 from loyalty.domain.rules import ProgramRules
 from loyalty.errors import PurchaseNotConfirmed, ReturnExceedsPurchase, TxidReused
-from loyalty.idempotency import fingerprint, remember, replay
+from loyalty.idempotency import fingerprint, in_store, remember, replay
 from loyalty.ledger import Journal
 from loyalty.models import Lot, Member, Purchase, RedemptionAllocation, Return, outbox
 from loyalty.purchase_schemas import ReturnedLineOut, ReturnOut, ReturnRequest
@@ -46,21 +46,23 @@ async def return_items(
     session: AsyncSession,
     rules: ProgramRules,
     txid: str,
+    store_id: str | None,
     body: ReturnRequest,
     key: str | None,
     now: datetime | None = None,
 ) -> ReturnOut:
     now, print_ = now or utcnow(), fingerprint("return", txid, body)
-    member, purchase = await locked_purchase(session, txid)
+    member, purchase = await locked_purchase(session, txid, store_id)
+    key = in_store(key, purchase.store_id)
     if (stored := await replay(session, key, print_)) is not None:
         return ReturnOut(**stored)
-    if (previous := await _previous(session, txid, body.return_id)) is not None:
+    if (previous := await _previous(session, purchase, body.return_id)) is not None:
         if previous.fingerprint != print_:
             raise TxidReused("this return_id was used with different lines")
         return ReturnOut(**previous.answer)
     if purchase.status != "confirmed":
         raise PurchaseNotConfirmed()
-    journal = Journal("return", member.id, f"{txid}/{body.return_id}", now)
+    journal = Journal("return", member.id, operation_reference(purchase, body.return_id), now)
     outcome = await _apply(session, purchase, body, journal, now)
     await _reverse_accrual(session, member, purchase, outcome, journal)
     outcome.repaid = await ledger.settle_debt(session, member, journal, now)
@@ -70,6 +72,7 @@ async def return_items(
     session.add(
         Return(
             txid=txid,
+            store_id=purchase.store_id,
             return_id=body.return_id,
             fingerprint=print_,
             answer=answer.model_dump(mode="json"),
@@ -82,8 +85,17 @@ async def return_items(
     return answer
 
 
-async def _previous(session: AsyncSession, txid: str, return_id: str) -> Return | None:
-    query = select(Return).where(Return.txid == txid, Return.return_id == return_id)
+def operation_reference(purchase: Purchase, return_id: str) -> str:
+    """How the journal names a return: reconcile finds the points it reversed by it."""
+    return f"{purchase.store_id}/{purchase.txid}/{return_id}"
+
+
+async def _previous(session: AsyncSession, purchase: Purchase, return_id: str) -> Return | None:
+    query = select(Return).where(
+        Return.txid == purchase.txid,
+        Return.store_id == purchase.store_id,
+        Return.return_id == return_id,
+    )
     return (await session.execute(query)).scalars().first()
 
 
@@ -110,7 +122,7 @@ async def _apply(
     session: AsyncSession, purchase: Purchase, body: ReturnRequest, journal: Journal, now: datetime
 ) -> Outcome:
     lines = [dict(line) for line in purchase.lines]
-    allocations = await allocations_of(session, purchase.txid)
+    allocations = await allocations_of(session, purchase)
     expired = await _expired_lots(session, {a.lot_id for a in allocations}, now)
     outcome = Outcome()
     for no, quantity in _split(lines, body):
@@ -220,6 +232,7 @@ def _returned_event(
 ) -> PurchaseReturned:
     payload = PurchaseReturnedPayload(
         txid=purchase.txid,
+        store_id=purchase.store_id,
         return_id=answer.return_id,
         lines=[
             ReturnedLine(sku=line.sku, quantity=line.quantity, amount=line.refunded)

@@ -1,6 +1,6 @@
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Request, Response, status
+from fastapi import APIRouter, Header, Query, Request, Response, status
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -34,6 +34,16 @@ grants_router = APIRouter(prefix="/grants", tags=["grants"])
 purchases_router = APIRouter(prefix="/purchases", tags=["purchases"])
 programme_router = APIRouter(prefix="/programme", tags=["programme"])
 IdempotencyKey = Annotated[str | None, Header(max_length=200)]
+# txids are unique per store: a step names the store whose purchase it is. Without it, the
+# txid must be unique across stores (else 409 `txid_ambiguous`).
+StoreId = Annotated[
+    str | None,
+    Query(
+        min_length=1,
+        max_length=64,
+        description="The store that reserved the purchase (txids are unique per store)",
+    ),
+]
 
 
 def json_answer(answer: BaseModel, status_code: int = status.HTTP_200_OK) -> Response:
@@ -107,10 +117,13 @@ async def confirm(
     request: Request,
     session: SessionDep,
     body: StepRequest | None = None,
+    store_id: StoreId = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     step = body or StepRequest()
-    answer = await purchases.confirm(session, rules_of(request), txid, step, idempotency_key)
+    answer = await purchases.confirm(
+        session, rules_of(request), txid, store_id, step, idempotency_key
+    )
     return json_answer(answer)
 
 
@@ -119,9 +132,11 @@ async def cancel(
     txid: str,
     session: SessionDep,
     body: StepRequest | None = None,
+    store_id: StoreId = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    answer = await purchases.cancel(session, txid, body or StepRequest(), idempotency_key)
+    step = body or StepRequest()
+    answer = await purchases.cancel(session, txid, store_id, step, idempotency_key)
     return json_answer(answer)
 
 
@@ -133,9 +148,11 @@ async def return_items(
     body: ReturnRequest,
     request: Request,
     session: SessionDep,
+    store_id: StoreId = None,
     idempotency_key: IdempotencyKey = None,
 ) -> ReturnOut:
-    return await returns.return_items(session, rules_of(request), txid, body, idempotency_key)
+    rules = rules_of(request)
+    return await returns.return_items(session, rules, txid, store_id, body, idempotency_key)
 
 
 # --- the programme's rules, read by other services (the orchestrator values points with them)

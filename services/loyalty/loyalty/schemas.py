@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from kit.contracts import Channel
+from kit.contracts import pos_examples as examples
 from kit.contracts.common import StoreChannel
 
 # Control characters (CR, LF, tab, NUL) and line or paragraph separators; a zero-width
@@ -24,23 +25,19 @@ from kit.contracts.common import StoreChannel
 _BREAKS = frozenset({"Cc", "Zl", "Zp"})
 
 
+MEMBER_EXAMPLE: dict[str, Any] = {
+    "phone": "+4915123456789",
+    "email": "anna@example.com",
+    "name": "Anna",
+    "birthday": "1990-05-17",
+    "city": "Berlin",
+    "time_zone": "Europe/Berlin",
+    "consents": {"email": True, "sms": True, "push": False},
+}
+
+
 class MemberCreate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "phone": "+4915123456789",
-                    "email": "anna@example.com",
-                    "name": "Anna",
-                    "birthday": "1990-05-17",
-                    "city": "Berlin",
-                    "time_zone": "Europe/Berlin",
-                    "consents": {"email": True, "sms": True, "push": False},
-                }
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [MEMBER_EXAMPLE]})
 
     phone: str | None = Field(default=None, max_length=32)
     email: EmailStr | None = None
@@ -90,7 +87,18 @@ class MemberCreate(BaseModel):
 
 
 class MemberOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "6f1c2b9e-4a57-4d0e-9a1f-2f1d6c3e8b10",
+                    **MEMBER_EXAMPLE,
+                    "created_at": "2026-05-17T09:30:00Z",
+                }
+            ]
+        },
+    )
 
     id: str
     phone: str | None
@@ -104,6 +112,8 @@ class MemberOut(BaseModel):
 
 
 class ExpiringPoints(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.EXPIRING]})
+
     amount: int = Field(description="points that burn at expires_at unless spent")
     expires_at: datetime
     pending: int = Field(
@@ -112,38 +122,15 @@ class ExpiringPoints(BaseModel):
 
 
 class PendingPoints(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.PENDING]})
+
     amount: int = Field(description="points that become spendable at active_from")
     active_from: datetime
     expires_at: datetime
 
 
 class BalanceOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "customer_id": "6f1c2b9e-4a57-4d0e-9a1f-2f1d6c3e8b10",
-                    "available": 340,
-                    "pending": 25,
-                    "reserved": 0,
-                    "debt": 0,
-                    "tier": "silver",
-                    "trailing_spend": 132_500,
-                    "expiring": [
-                        {"amount": 120, "expires_at": "2026-06-30T21:59:59Z", "pending": 0},
-                        {"amount": 245, "expires_at": "2027-01-31T22:59:59Z", "pending": 25},
-                    ],
-                    "pending_lots": [
-                        {
-                            "amount": 25,
-                            "active_from": "2026-06-01T00:00:00Z",
-                            "expires_at": "2027-01-31T22:59:59Z",
-                        }
-                    ],
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [examples.BALANCE]})
 
     customer_id: str
     available: int = Field(description="points spendable now: active, unexpired, not reserved")

@@ -29,7 +29,8 @@ async def refresh_tier(
     if confirming is None:
         spend = await ledger.trailing_spend(session, member.id, since)
     else:
-        spend = await ledger.trailing_spend(session, member.id, since, confirming.txid)
+        excluding = (confirming.store_id, confirming.txid)
+        spend = await ledger.trailing_spend(session, member.id, since, excluding)
         spend += confirming.paid_amount - confirming.refunded_amount
     if confirming is not None and member.tier_review_at is None:
         member.tier_review_at = now + rules.spend_window  # later purchases leave it later

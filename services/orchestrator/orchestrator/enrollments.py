@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import (
     SearchAttributeKey,
     SearchAttributePair,
@@ -23,6 +23,7 @@ from orchestrator import control, repository
 from orchestrator.chains import published_definition
 from orchestrator.definitions.facts import in_holdout
 from orchestrator.definitions.model import Audience, ChainDefinition
+from orchestrator.errors import PreviousRunClosing
 from orchestrator.models import Enrollment, outbox
 from orchestrator.settings import OrchestratorSettings
 from orchestrator.workflows import chain_workflow_id
@@ -84,6 +85,11 @@ async def enroll(
         return None
     if last is not None and not reentry_allowed(chain.audience, last, utcnow()):
         return None
+    if last is not None and await _still_running(runtime.temporal, workflow_id):
+        # Its exit is recorded but the run has not closed yet: a signal-with-start now would
+        # signal that run, start none, and leave this enrollment without a workflow. The
+        # consumer retries the event in a moment, once the run has closed.
+        raise PreviousRunClosing()
     if await control.excluded(session, customer_id, utcnow()):
         return None  # the global control group gets no marketing
     holdout = in_holdout(chain.id, customer_id, chain.holdout_share)
@@ -113,6 +119,16 @@ async def enroll(
     await outbox.add(session, ChainEnrolled(customer_id=customer_id, payload=payload))
     await _cancel_chains_that_yield_to(session, runtime.temporal, customer_id, chain.id)
     return enrollment
+
+
+async def _still_running(temporal: Client, workflow_id: str) -> bool:
+    try:
+        described = await temporal.get_workflow_handle(workflow_id).describe()
+    except RPCError as exc:
+        if exc.status != RPCStatusCode.NOT_FOUND:
+            raise
+        return False
+    return described.status == WorkflowExecutionStatus.RUNNING
 
 
 def _attributes(chain_input: ChainInput) -> TypedSearchAttributes:

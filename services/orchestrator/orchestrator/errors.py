@@ -89,6 +89,11 @@ class LoyaltyUnavailable(ServiceUnavailable):
     title = "Loyalty did not answer: redeemed points cannot be valued without its programme"
 
 
+class PreviousRunClosing(ServiceUnavailable):
+    code = "previous_run_closing"
+    title = "The customer's last enrollment in this chain is still closing: try again shortly"
+
+
 class TemplatesMissing(DomainError):
     code = "template_missing"
     status = 422

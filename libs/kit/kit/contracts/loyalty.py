@@ -98,6 +98,9 @@ class ReturnedLine(Payload):
 
 class PurchaseReturnedPayload(Payload):
     txid: str
+    # txids are unique per store: (store_id, txid) names the purchase. None only in events
+    # published before returns named their store.
+    store_id: str | None = None
     return_id: str
     lines: list[ReturnedLine]
     refunded_amount: int
