@@ -131,7 +131,7 @@ async function publishAndWatch(page) {
   await shoot(page, 'builder-publish')
   await dialog.getByRole('button', { name: 'Publish now' }).click()
   await page.getByRole('heading', { name: 'Reactivation, built on the canvas' }).waitFor(WAIT)
-  await page.getByText('live version 1').waitFor(WAIT)
+  await page.getByLabel('Version').locator('option', { hasText: 'version 1 (live)' }).waitFor({ ...WAIT, state: 'attached' })
   const enrollee = env('ENROLLEE')
   const enrolled = await fetch(`${origin}/v1/chains/${chainId}/enrollments`, {
     method: 'POST',
