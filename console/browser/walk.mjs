@@ -9,52 +9,15 @@
 //   SMS_TEMPLATE  a template with an SMS text, previewed for BUYER
 //   SCREENSHOTS   where to save the screenshots (docs/console/ when run for the docs)
 // Prints one JSON line of measurements; exits non-zero on the first failed check.
-import { readFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import { chromium } from 'playwright-core'
+import { accessible, check, env, purchase, runWalk, shoot, signIn, WAIT } from './common.mjs'
 
-const env = (name) => {
-  const value = process.env[name]
-  if (!value) throw new Error(`${name} is not set`)
-  return value
-}
 const consoleUrl = env('CONSOLE_URL')
 const screenshots = env('SCREENSHOTS')
 const chainId = env('CHAIN_ID')
 const marketerKey = env('MARKETER_KEY')
-// Generous: the platform shares a small machine with other test sessions.
-const WAIT = { timeout: 60_000 }
 const origin = new URL(consoleUrl).origin
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8')
 const measured = {}
-const foreign = []
-
-function check(condition, message) {
-  if (!condition) throw new Error(`check failed: ${message}`)
-}
-
-async function shoot(page, name) {
-  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true })
-}
-
-/** axe-core in the page; serious or critical violations fail the walk. */
-async function accessible(page, screen) {
-  // Evaluated through the DevTools protocol, so the console's CSP stays on while it runs.
-  await page.evaluate(axeSource)
-  const violations = await page.evaluate(async () => {
-    const result = await window.axe.run(document, { resultTypes: ['violations'] })
-    return result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)
-  })
-  check(violations.length === 0, `${screen} has serious axe violations: ${violations.join('; ')}`)
-}
-
-async function signIn(page, key) {
-  await page.getByLabel('Marketer key').fill(key)
-  await page.getByRole('button', { name: 'Sign in' }).click()
-}
 
 async function firstLoad(page) {
   const started = Date.now()
@@ -94,23 +57,6 @@ async function chainsList(page) {
   await row.getByText('active', { exact: true }).waitFor(WAIT)
 }
 
-/** A purchase at the till, as the POS makes it, through the gateway. */
-async function purchase(customerId) {
-  const txid = `walk-${Date.now()}`
-  const headers = { authorization: `Bearer ${env('POS_KEY')}`, 'content-type': 'application/json' }
-  const receipt = {
-    customer_id: customerId,
-    store_id: 'berlin-01',
-    channel: 'offline',
-    lines: [{ sku: 'LAMP', category: 'lamps', quantity: 1, price: 5000 }],
-    txid,
-  }
-  const reserved = await fetch(`${origin}/v1/purchases`, { method: 'POST', headers, body: JSON.stringify(receipt) })
-  check(reserved.status === 201, `the purchase is reserved (${reserved.status})`)
-  const confirmed = await fetch(`${origin}/v1/purchases/${txid}/confirm`, { method: 'POST', headers, body: '{}' })
-  check(confirmed.status === 200, `the purchase is confirmed (${confirmed.status})`)
-}
-
 async function chainGraph(page) {
   await page.getByRole('row').filter({ hasText: chainId }).getByRole('link').click()
   await page.locator('.react-flow__node').first().waitFor(WAIT)
@@ -131,7 +77,7 @@ async function chainGraph(page) {
   const exit = page.locator('.react-flow__node').filter({ hasText: 'Left: purchase' })
   await exit.getByText('1 left', { exact: true }).waitFor(WAIT)
   const bought = Date.now()
-  await purchase(env('BUYER'))
+  await purchase(origin, env('BUYER'))
   await exit.getByText('2 left', { exact: true }).waitFor({ timeout: 60_000 })
   measured.purchase_to_graph_ms = Date.now() - bought
 }
@@ -367,59 +313,18 @@ async function keyboard(page) {
   await page.getByRole('button', { name: 'Sign out' }).waitFor(WAIT)
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: [
-    '--headless',
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-})
-try {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 860 } })
-  // Works offline on a shop's network: any request off the gateway's origin fails the walk.
-  await context.route('**/*', (route) => {
-    const url = route.request().url()
-    if (url.startsWith(origin) || url.startsWith('data:') || url.startsWith('blob:')) {
-      return route.continue()
-    }
-    foreign.push(url)
-    return route.abort()
-  })
-  const page = await context.newPage()
-  const errors = []
-  const answers = []
-  page.on('pageerror', (error) => errors.push(String(error)))
-  page.on('response', (r) => r.url().includes('/v1/') && answers.push(`${r.status()} ${r.request().method()} ${r.url()}`))
-  try {
-    await firstLoad(page)
-    await refusesPosKey(page)
-    await chainsList(page)
-    await chainGraph(page)
-    await chainResults(page)
-    await chainEnrollments(page)
-    await customer(page)
-    await templates(page)
-    await bigGraph(page)
-    await segments(page)
-    await campaigns(page)
-    await signOut(page)
-    await keyboard(page)
-  } catch (error) {
-    // What the marketer saw and what the API answered, for the failure report.
-    await shoot(page, 'failure').catch(() => {})
-    console.error(await page.locator('body').innerText().catch(() => ''))
-    console.error(answers.slice(-20).join('\n'))
-    throw error
-  }
-  check(foreign.length === 0, `requests left the gateway's origin: ${foreign.join(', ')}`)
-  check(errors.length === 0, `the page threw: ${errors.join('; ')}`)
-  console.log(JSON.stringify(measured))
-} finally {
-  await browser.close()
-}
+await runWalk(origin, measured, [
+  firstLoad,
+  refusesPosKey,
+  chainsList,
+  chainGraph,
+  chainResults,
+  chainEnrollments,
+  customer,
+  templates,
+  bigGraph,
+  segments,
+  campaigns,
+  signOut,
+  keyboard,
+])

@@ -11,6 +11,11 @@ import { SignIn } from './session/SignIn'
 // The graph and chart libraries load with the screens that draw them, not on sign-in.
 const ChainPage = lazy(() => import('./chains/ChainPage'))
 const SegmentsPage = lazy(() => import('./segments/SegmentsPage'))
+const BuilderPage = lazy(() => import('./builder/BuilderPage'))
+const NewChainPage = lazy(() => import('./builder/NewChainPage'))
+const SegmentEditor = lazy(() => import('./segments/builder/SegmentEditor'))
+const TemplateEditor = lazy(() => import('./templates/editor/TemplateEditor'))
+const PoliciesPage = lazy(() => import('./policies/PoliciesPage'))
 const ResultsPage = lazy(() => import('./results/ResultsPage'))
 const CustomerPage = lazy(() => import('./customers/CustomerPage'))
 const TemplatesPage = lazy(() => import('./templates/TemplatesPage'))
@@ -32,6 +37,16 @@ function Screen({ route }: { route: Route }) {
       return <TemplatesPage />
     case 'template':
       return <TemplatePage name={route.name} channel={route.channel} />
+    case 'build':
+      return <BuilderPage chainId={route.chainId} />
+    case 'new-chain':
+      return <NewChainPage />
+    case 'policies':
+      return <PoliciesPage />
+    case 'template-edit':
+      return <TemplateEditor name={route.name} channel={route.channel} />
+    case 'segment-edit':
+      return <SegmentEditor segmentId={route.segmentId} />
     case 'segments':
       return <SegmentsPage />
     case 'campaigns':

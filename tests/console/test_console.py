@@ -143,10 +143,10 @@ async def never_bought(gateway: httpx.AsyncClient, marketer: dict[str, str]) -> 
     return answer.status_code == 200 and (answer.json().get("member_count") or 0) > 0
 
 
-async def walk(env: dict[str, str]) -> tuple[int, str, str]:
+async def walk(env: dict[str, str], script: str = "browser/walk.mjs") -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
         "node",
-        "browser/walk.mjs",
+        script,
         cwd=CONSOLE,
         env={**os.environ, **env},
         stdout=asyncio.subprocess.PIPE,
@@ -159,6 +159,24 @@ async def walk(env: dict[str, str]) -> tuple[int, str, str]:
 def check_prerequisites() -> None:
     assert (CONSOLE / "dist" / "index.html").is_file(), "build the console: make bootstrap-test"
     assert CHROMIUM.is_file(), "install Chromium: make bootstrap-test"
+
+
+def walk_env(platform: Platform, shots: Path) -> dict[str, str]:
+    """What every walk needs: the console, a marketer key, a POS key, Chromium, the screenshots."""
+    return {
+        "CONSOLE_URL": f"{platform.gateway}/console/",
+        "MARKETER_KEY": platform.create_key("marketer"),
+        "POS_KEY": platform.pos_key,
+        "SCREENSHOTS": str(shots),
+        "CHROMIUM": str(CHROMIUM),
+    }
+
+
+def screenshots_dir(tmp_path: Path) -> Path:
+    # Relative to the repository: the walk runs in console/, where a relative path would land.
+    shots = ROOT / SCREENSHOTS if SCREENSHOTS else tmp_path
+    shots.mkdir(parents=True, exist_ok=True)
+    return shots
 
 
 def check_screenshots(shots: Path) -> None:
@@ -196,22 +214,16 @@ async def test_a_marketer_signs_in_and_walks_every_screen(
         campaign = await started_campaign(gateway, marketer)
         big = await big_chain(gateway, marketer)
 
-    # Relative to the repository: the walk runs in console/, where a relative path would land.
-    shots = ROOT / SCREENSHOTS if SCREENSHOTS else tmp_path
-    shots.mkdir(parents=True, exist_ok=True)
+    shots = screenshots_dir(tmp_path)
     code, out, err = await walk(
         {
-            "CONSOLE_URL": f"{platform.gateway}/console/",
-            "MARKETER_KEY": platform.create_key("marketer"),
-            "POS_KEY": platform.pos_key,
+            **walk_env(platform, shots),
             "CHAIN_ID": chain_id,
             "CAMPAIGN_NAME": campaign,
             "BUYER": customers[1],
             "ENROLLED": "4",
             "BIG_CHAIN": big,
             "SMS_TEMPLATE": "reactivation_offer",
-            "SCREENSHOTS": str(shots),
-            "CHROMIUM": str(CHROMIUM),
         }
     )
     assert code == 0, f"{out}\n{err}"

@@ -25,16 +25,27 @@ const csrf: Middleware = {
 export const api = createClient<paths>({ baseUrl: '', credentials: 'same-origin' })
 api.use(csrf)
 
-export type Problem = { code: string; title: string; detail: string; status: number }
+/** One entry of a 422's `errors`: `field` (a dotted path) from the gateway, `path` from segments. */
+export type ProblemError = { field?: string; path?: string; message?: string; reason?: string; type?: string }
+
+export type Problem = {
+  code: string
+  title: string
+  detail: string
+  status: number
+  errors?: ProblemError[]
+}
 
 export class ApiError extends Error {
   readonly status: number
   readonly code: string
+  readonly errors: ProblemError[]
 
   constructor(status: number, problem: Partial<Problem> | undefined) {
     super(problem?.detail || problem?.title || `HTTP ${status}`)
     this.status = status
     this.code = problem?.code ?? 'unknown'
+    this.errors = problem?.errors ?? []
   }
 }
 

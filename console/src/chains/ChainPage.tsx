@@ -1,6 +1,6 @@
 import type { ChainAnalytics, ChainDefinition, StepReport } from '../api/types'
 import { count, money } from '../common/format'
-import { chainHref, resultsHref } from '../common/route'
+import { builderHref, chainHref, resultsHref } from '../common/route'
 import { Status } from '../common/Status'
 import { useApi } from '../common/useApi'
 import { EnrollmentList } from '../enrollments/EnrollmentList'
@@ -113,7 +113,7 @@ export default function ChainPage({ chainId, version }: { chainId: string; versi
   return (
     <section aria-labelledby="chain-title">
       <p>
-        <a href="#/chains">← All chains</a>
+        <a href="#/chains">← All chains</a> · <a href={builderHref(chainId)}>Edit the draft</a>
       </p>
       <Status loaded={shown}>{(data) => <ChainView chainId={chainId} shown={data} />}</Status>
       <EnrollmentList chainId={chainId} />

@@ -39,10 +39,13 @@ export function ChainsPage() {
   return (
     <section aria-labelledby="chains-title">
       <h1 id="chains-title">Chains</h1>
+      <p>
+        <a href="#/new-chain">New chain</a>
+      </p>
       <Status loaded={chains}>
         {(list) =>
           list.length === 0 ? (
-            <p>No chains yet: copy a built-in chain through the API to start.</p>
+            <p>No chains yet: start one from a built-in chain or an empty draft.</p>
           ) : (
             <table>
               <thead>

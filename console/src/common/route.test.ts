@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { chainHref, customerHref, parseRoute, resultsHref, templateHref } from './route'
+import { builderHref, chainHref, customerHref, parseRoute, resultsHref, segmentEditHref, templateEditHref, templateHref } from './route'
 
 describe('parseRoute', () => {
   it('opens the chains list by default', () => {
@@ -17,6 +17,18 @@ describe('parseRoute', () => {
   it('knows the segments and campaigns screens', () => {
     expect(parseRoute('#/segments').screen).toBe('segments')
     expect(parseRoute('#/campaigns').screen).toBe('campaigns')
+    expect(parseRoute('#/policies').screen).toBe('policies')
+  })
+
+  it('opens the builder on a chain and the new chain screen', () => {
+    expect(parseRoute(builderHref('win back'))).toEqual({ screen: 'build', chainId: 'win back' })
+    expect(parseRoute('#/new-chain')).toEqual({ screen: 'new-chain' })
+  })
+
+  it('opens the segment and template editors', () => {
+    expect(parseRoute('#/segments/new')).toEqual({ screen: 'segment-edit', segmentId: null })
+    expect(parseRoute(segmentEditHref('rule.shoes'))).toEqual({ screen: 'segment-edit', segmentId: 'rule.shoes' })
+    expect(parseRoute(templateEditHref('welcome', 'sms'))).toEqual({ screen: 'template-edit', name: 'welcome', channel: 'sms' })
   })
 })
 

@@ -10,9 +10,15 @@ export type Route =
   | { screen: 'customer'; customerId: string }
   | { screen: 'templates' }
   | { screen: 'template'; name: string; channel: string }
+  | { screen: 'build'; chainId: string }
+  | { screen: 'new-chain' }
+  | { screen: 'segment-edit'; segmentId: string | null }
+  | { screen: 'template-edit'; name: string; channel: string }
+  | { screen: 'policies' }
 
 function chainRoute(chainId: string, rest: string[]): Route {
   if (rest[0] === 'results') return { screen: 'results', chainId }
+  if (rest[0] === 'edit') return { screen: 'build', chainId }
   const version = rest[0] === 'versions' ? Number(rest[1]) : NaN
   return Number.isInteger(version) && version > 0
     ? { screen: 'chain', chainId, version }
@@ -23,6 +29,11 @@ function chainRoute(chainId: string, rest: string[]): Route {
 export function parseRoute(hash: string): Route {
   const [screen, id, ...rest] = hash.replace(/^#\/?/, '').split('/').map(decodeURIComponent)
   if (screen === 'chains' && id) return chainRoute(id, rest)
+  if (screen === 'new-chain') return { screen: 'new-chain' }
+  if (screen === 'segments' && id === 'new') return { screen: 'segment-edit', segmentId: null }
+  if (screen === 'segments' && id && rest[0] === 'edit') return { screen: 'segment-edit', segmentId: id }
+  if (screen === 'templates' && id && rest[0] && rest[1] === 'edit') return { screen: 'template-edit', name: id, channel: rest[0] }
+  if (screen === 'policies') return { screen: 'policies' }
   if (screen === 'segments') return { screen: 'segments' }
   if (screen === 'campaigns') return { screen: 'campaigns' }
   if (screen === 'customers') return id ? { screen: 'customer', customerId: id } : { screen: 'customers' }
@@ -46,6 +57,18 @@ export function customerHref(customerId: string): string {
 
 export function templateHref(name: string, channel: string): string {
   return `#/templates/${encodeURIComponent(name)}/${encodeURIComponent(channel)}`
+}
+
+export function builderHref(chainId: string): string {
+  return `${chainHref(chainId)}/edit`
+}
+
+export function segmentEditHref(segmentId: string): string {
+  return `#/segments/${encodeURIComponent(segmentId)}/edit`
+}
+
+export function templateEditHref(name: string, channel: string): string {
+  return `#/templates/${encodeURIComponent(name)}/${encodeURIComponent(channel)}/edit`
 }
 
 export function useRoute(): Route {

@@ -2,11 +2,12 @@ import type { ReactNode } from 'react'
 import type { Route } from '../common/route'
 
 const SECTIONS = [
-  { href: '#/chains', label: 'Chains', screens: ['chains', 'chain', 'results'] },
-  { href: '#/segments', label: 'Segments', screens: ['segments'] },
+  { href: '#/chains', label: 'Chains', screens: ['chains', 'chain', 'results', 'build', 'new-chain'] },
+  { href: '#/segments', label: 'Segments', screens: ['segments', 'segment-edit'] },
   { href: '#/campaigns', label: 'Campaigns', screens: ['campaigns'] },
   { href: '#/customers', label: 'Customers', screens: ['customers', 'customer'] },
-  { href: '#/templates', label: 'Templates', screens: ['templates', 'template'] },
+  { href: '#/templates', label: 'Templates', screens: ['templates', 'template', 'template-edit'] },
+  { href: '#/policies', label: 'Policies', screens: ['policies'] },
 ]
 
 export function Shell({

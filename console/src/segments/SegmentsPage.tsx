@@ -1,5 +1,6 @@
 import type { RfmDistribution, Segment } from '../api/types'
 import { count } from '../common/format'
+import { segmentEditHref } from '../common/route'
 import { Status } from '../common/Status'
 import { useApi } from '../common/useApi'
 import { RecencyChart } from './RecencyChart'
@@ -32,7 +33,15 @@ function SegmentTable({ segments }: { segments: Segment[] }) {
               {segment.name}
               <div className="muted">{segment.id}</div>
             </th>
-            <td>{segment.kind}</td>
+            <td>
+              {segment.kind}
+              {segment.kind === 'rule' && (
+                <>
+                  {' · '}
+                  <a href={segmentEditHref(segment.id)} aria-label={`Edit ${segment.name}`}>edit</a>
+                </>
+              )}
+            </td>
             <td className="number">{count(segment.member_count)}</td>
           </tr>
         ))}
@@ -46,6 +55,9 @@ export default function SegmentsPage() {
   return (
     <section aria-labelledby="segments-title">
       <h1 id="segments-title">Segments</h1>
+      <p>
+        <a href="#/segments/new">New segment</a>
+      </p>
       <Status loaded={shown}>
         {({ segments, rfm }) => (
           <>

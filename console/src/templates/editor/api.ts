@@ -1,0 +1,37 @@
+import { api, ApiError, unwrap } from '../../api/client'
+import type { components } from '../../api/schema'
+
+type Schemas = components['schemas']
+export type Template = Schemas['TemplateRead']
+export type TemplateWrite = Schemas['TemplateWrite']
+export type Preview = Schemas['Preview']
+export type TestSent = Schemas['TestSent']
+export type Channel = Schemas['TemplateRead']['channel'] & Schemas['Preview']['channel']
+
+const templatePath = (name: string, channel: string) => ({
+  params: { path: { name, channel: channel as 'email' | 'sms' | 'push' | 'messenger' } },
+})
+
+export function readTemplate(name: string, channel: string): Promise<Template> {
+  return unwrap(api.GET('/v1/templates/{name}/{channel}', templatePath(name, channel)))
+}
+
+export function saveTemplate(name: string, channel: string, body: TemplateWrite): Promise<Template> {
+  return unwrap(api.PUT('/v1/templates/{name}/{channel}', { ...templatePath(name, channel), body }))
+}
+
+/** The saved template as the customer would get it, or the problem (no contact, a missing variable). */
+export async function previewFor(name: string, channel: string, customerId: string, signal?: AbortSignal): Promise<Preview | ApiError> {
+  try {
+    return await unwrap<Preview>(
+      api.POST('/v1/templates/{name}/{channel}/preview', { ...templatePath(name, channel), body: { customer_id: customerId, variables: {} }, signal }),
+    )
+  } catch (error) {
+    if (error instanceof ApiError && error.status < 500 && error.status !== 401) return error
+    throw error
+  }
+}
+
+export function testSend(name: string, channel: string, customerId: string): Promise<TestSent> {
+  return unwrap(api.POST('/v1/templates/{name}/{channel}/test-send', { ...templatePath(name, channel), body: { customer_id: customerId, variables: {} } }))
+}
