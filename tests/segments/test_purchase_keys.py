@@ -3,7 +3,10 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from alembic import command
+from alembic.config import Config
 from sqlalchemy import select, text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kit.db import SessionFactory, create_engine, unit_of_work
 from kit.migrations import upgrade, upgrade_async
@@ -85,13 +88,19 @@ OLD_ROWS = [
 ]
 
 
-async def test_the_migration_keys_existing_rows_by_store_and_txid(database_url: str) -> None:
-    await asyncio.to_thread(upgrade, "segments:migrations", database_url, "0003")
-    engine = create_engine(database_url)
+async def migrated_with_old_rows(url: str) -> AsyncEngine:
+    """OLD_ROWS written at revision 0003, then every migration applied."""
+    await asyncio.to_thread(upgrade, "segments:migrations", url, "0003")
+    engine = create_engine(url)
     async with engine.begin() as connection:
         for statement in OLD_ROWS:
             await connection.execute(text(statement))
-    await upgrade_async("segments:migrations", database_url)
+    await upgrade_async("segments:migrations", url)
+    return engine
+
+
+async def test_the_migration_keys_existing_rows_by_store_and_txid(database_url: str) -> None:
+    engine = await migrated_with_old_rows(database_url)
     async with engine.begin() as connection:
         purchases = (
             await connection.execute(text("SELECT purchase_key, net_amount FROM purchases"))
@@ -124,3 +133,28 @@ async def test_the_migration_keys_existing_rows_by_store_and_txid(database_url: 
     assert [tuple(row) for row in purchases] == [("store-a/t1", 700)]
     assert [tuple(row) for row in categories] == [("store-a/t1",)]
     assert [tuple(row) for row in returns] == [("store-a/t1", "r1"), ("t9", "r2")]
+
+
+def downgrade(url: str, revision: str) -> None:
+    config = Config()
+    config.set_main_option("script_location", "segments:migrations")
+    config.attributes["database_url"] = url
+    command.downgrade(config, revision)
+
+
+async def test_the_migration_goes_back_to_txid_keys(database_url: str) -> None:
+    engine = await migrated_with_old_rows(database_url)
+    await asyncio.to_thread(downgrade, database_url, "0003")
+    async with engine.begin() as connection:
+        keys = {
+            table: sorted(
+                tuple(row) for row in await connection.execute(text(f"SELECT txid FROM {table}"))
+            )
+            for table in ("purchases", "purchase_categories", "purchase_returns")
+        }
+    await engine.dispose()
+    assert keys == {
+        "purchases": [("t1",)],
+        "purchase_categories": [("t1",)],
+        "purchase_returns": [("t1",), ("t9",)],
+    }
