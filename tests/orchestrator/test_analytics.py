@@ -26,7 +26,7 @@ from kit.contracts.notifier import MessagePayload, MessageSent
 from kit.db import create_engine, session_factory
 from kit.testing import wait_for
 from orchestrator.enrollments import record_exit
-from orchestrator.models import Enrollment
+from orchestrator.models import CustomerPurchase, Enrollment
 from orchestrator.workflows import chain_workflow_id
 from orchestrator.workflows.messages import EnrollmentExit
 from tests.orchestrator.conftest import Orchestrator
@@ -241,6 +241,7 @@ async def test_returns_come_off_revenue_and_restored_chain_points_off_cost(
     )
     back = PurchaseReturnedPayload(
         txid="tx-returned",
+        store_id="s1",
         return_id="ret-1",
         lines=[],
         refunded_amount=4000,
@@ -299,3 +300,98 @@ async def _key(session: AsyncSession, customer: str) -> str:
         select(Enrollment.trigger_event_id).where(Enrollment.customer_id == customer)
     )
     return str(found)
+
+
+def at_store(event: PurchaseConfirmed, store_id: str, paid: int) -> PurchaseConfirmed:
+    payload = event.payload.model_copy(
+        update={"store_id": store_id, "paid_amount": paid, "total_amount": paid}
+    )
+    return event.model_copy(update={"id": uuid.uuid4(), "payload": payload})
+
+
+def store_return(customer: str, store_id: str, txid: str, amount: int) -> PurchaseReturned:
+    back = PurchaseReturnedPayload(
+        txid=txid,
+        store_id=store_id,
+        return_id="ret-1",  # return ids are unique per purchase only
+        lines=[],
+        refunded_amount=amount,
+        reversed_points=0,
+        restored_points=0,
+        returned_at=NOW,
+    )
+    return PurchaseReturned(customer_id=customer, payload=back)
+
+
+async def purchase_rows(orchestrator: Orchestrator, customer: str) -> dict[str, tuple[int, int]]:
+    """The customer's recorded purchases: key to (paid, refunded)."""
+    engine = create_engine(orchestrator.settings.database_url)
+    async with session_factory(engine)() as session:
+        rows = await session.execute(
+            select(
+                CustomerPurchase.purchase_key,
+                CustomerPurchase.paid_amount,
+                CustomerPurchase.refunded,
+            ).where(CustomerPurchase.customer_id == customer)
+        )
+        found = {key: (paid, refunded) for key, paid, refunded in rows}
+    await engine.dispose()
+    return found
+
+
+async def test_equal_txids_at_two_stores_are_two_purchases_and_a_return_refunds_its_own(
+    orchestrator: Orchestrator, bus: EventBus
+) -> None:
+    await published(orchestrator, chain_body("twostores"))
+    [customer] = await enrolled(orchestrator, "twostores", [False])
+    first = purchase(customer, 10_000, txid="till-1")
+    await bus.publish(first)
+    await report_when(
+        orchestrator, "twostores", lambda r: r["attributed_revenue"] == 10_000, "the conversion"
+    )
+    await bus.publish(at_store(first, "s2", 5_000))
+
+    async def both() -> dict[str, tuple[int, int]] | None:
+        rows = await purchase_rows(orchestrator, customer)
+        return rows if len(rows) == 2 else None
+
+    assert await wait_for(both, "both stores' purchases", timeout=90) == {
+        "s1/till-1": (10_000, 0),
+        "s2/till-1": (5_000, 0),
+    }
+    await bus.publish(store_return(customer, "s2", "till-1", 5_000))
+
+    async def refunded() -> dict[str, tuple[int, int]] | None:
+        rows = await purchase_rows(orchestrator, customer)
+        return rows if rows.get("s2/till-1") == (5_000, 5_000) else None
+
+    assert (await wait_for(refunded, "the refund", timeout=90))["s1/till-1"] == (10_000, 0)
+    report = await report_when(orchestrator, "twostores", lambda r: True, "the report")
+    assert (report["attributed_revenue"], report["returned_revenue"]) == (10_000, 0)
+
+
+async def test_a_return_finds_a_purchase_recorded_before_purchases_had_stores(
+    orchestrator: Orchestrator, bus: EventBus
+) -> None:
+    customer = str(uuid.uuid4())
+    engine = create_engine(orchestrator.settings.database_url)
+    async with session_factory(engine)() as session:
+        # As migration 0016 leaves a purchase recorded before it: keyed by the bare txid.
+        session.add(
+            CustomerPurchase(
+                purchase_key="till-old",
+                customer_id=customer,
+                purchased_at=NOW - timedelta(days=3),
+                paid_amount=3_000,
+                refunded=0,
+            )
+        )
+        await session.commit()
+    await engine.dispose()
+    await bus.publish(store_return(customer, "s1", "till-old", 1_000))
+
+    async def refunded() -> dict[str, tuple[int, int]] | None:
+        rows = await purchase_rows(orchestrator, customer)
+        return rows if rows["till-old"][1] else None
+
+    assert await wait_for(refunded, "the refund", timeout=90) == {"till-old": (3_000, 1_000)}

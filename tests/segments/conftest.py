@@ -85,10 +85,19 @@ def purchase(
     return PurchaseConfirmed(customer_id=customer_id, occurred_at=at, payload=payload)
 
 
-def returned(customer_id: str, txid: str, amount: int, at: datetime) -> PurchaseReturned:
+def returned(
+    customer_id: str,
+    of: PurchaseConfirmed,
+    amount: int,
+    at: datetime,
+    *,
+    return_id: str | None = None,
+) -> PurchaseReturned:
+    """A return of part of the purchase `of`, at the purchase's store."""
     payload = PurchaseReturnedPayload(
-        txid=txid,
-        return_id=uuid.uuid4().hex,
+        txid=of.payload.txid,
+        store_id=of.payload.store_id,
+        return_id=return_id or uuid.uuid4().hex,
         lines=[ReturnedLine(sku="sku", quantity=1, amount=amount)],
         refunded_amount=amount,
         reversed_points=0,

@@ -61,3 +61,49 @@ async def test_a_marketer_builds_a_segment_through_the_gateway(platform: Platfor
     assert set(distribution.json()["segments"]) >= {"champions", "lost", "cannot_lose"}
     assert (invalid.status_code, invalid.json()["errors"][0]["path"]) == (422, "$.segment")
     assert (as_pos.status_code, as_pos.json()["code"]) == (403, "missing_scope")
+
+
+async def test_equal_txids_at_two_stores_both_count_in_the_customers_profile(
+    platform: Platform,
+) -> None:
+    marketer, pos = bearer(platform.create_key("marketer")), bearer(platform.pos_key)
+    city, txid = f"Town-{uuid.uuid4().hex[:6]}", f"till-{uuid.uuid4().hex[:8]}"
+    async with httpx.AsyncClient(base_url=platform.gateway, timeout=30) as client:
+        registered = await client.post(
+            "/v1/customers",
+            json={"email": f"s-{uuid.uuid4().hex[:8]}@example.com", "city": city},
+            headers=pos,
+        )
+        customer_id = registered.json()["id"]
+        for store in ("store-a", "store-b"):
+            receipt = {
+                "customer_id": customer_id,
+                "store_id": store,
+                "channel": "offline",
+                "lines": [{"sku": "LAMP", "category": "lamps", "quantity": 1, "price": 5000}],
+                "txid": txid,
+            }
+            reserved = await client.post("/v1/purchases", json=receipt, headers=pos)
+            assert reserved.status_code == 201, reserved.text
+            confirmed = await client.post(
+                f"/v1/purchases/{txid}/confirm", params={"store_id": store}, json={}, headers=pos
+            )
+            assert confirmed.status_code == 200, confirmed.text
+
+        twice = {
+            "and": [
+                {"attribute": "city", "op": "eq", "value": city},
+                {"aggregate": "purchase_count", "window": {"days": 365}, "op": "gte", "value": 2},
+            ]
+        }
+
+        async def both_counted() -> Any:
+            found = await client.post(
+                "/v1/segments/preview", json={"definition": twice}, headers=marketer
+            )
+            return found.json() if found.json().get("count") else None
+
+        assert await wait_for(both_counted, "both stores' purchases", timeout=90) == {
+            "count": 1,
+            "sample": [customer_id],
+        }

@@ -57,8 +57,8 @@ def history(customer_id: str) -> list[Event]:
         first,
         second,
         third,
-        returned(customer_id, third.payload.txid, 900, NOW - timedelta(days=5)),
-        returned(customer_id, first.payload.txid, 1500, NOW - timedelta(days=60)),
+        returned(customer_id, third, 900, NOW - timedelta(days=5)),
+        returned(customer_id, first, 1500, NOW - timedelta(days=60)),
         tier(customer_id, "silver", NOW - timedelta(days=60)),
         tier(customer_id, "gold", NOW - timedelta(days=30)),
     ]
@@ -142,7 +142,7 @@ async def test_a_return_before_its_purchase_applies_once_the_purchase_lands(
     member = registered()
     assert member.customer_id
     bought = purchase(member.customer_id, NOW - timedelta(days=3), amount=1200)
-    await deliver(sessions, member, returned(member.customer_id, bought.payload.txid, 200, NOW))
+    await deliver(sessions, member, returned(member.customer_id, bought, 200, NOW))
     held = await profile_of(sessions, member.customer_id)
     assert (held.purchase_count, held.lifetime_spend) == (0, 0)
 

@@ -142,7 +142,7 @@ async def record_purchase(session: AsyncSession, event: PurchaseConfirmed) -> No
     that paid for it."""
     purchase = event.payload
     values = {
-        "txid": purchase.txid,
+        "purchase_key": purchase.purchase_key,
         "customer_id": event.customer_id,
         "purchased_at": purchase.purchased_at,
         "paid_amount": purchase.paid_amount,
@@ -151,14 +151,17 @@ async def record_purchase(session: AsyncSession, event: PurchaseConfirmed) -> No
     await store.add_purchase(session, values)
     if event.customer_id is not None:
         await store.add_member(session, event.customer_id, purchase.purchased_at)
-    await _record_lots(session, purchase.txid, purchase.redeemed_lots, 1)
+    await _record_lots(session, purchase.purchase_key, purchase.redeemed_lots, 1)
 
 
 async def record_return(session: AsyncSession, event: PurchaseReturned) -> None:
     """Refunds come off revenue; points restored to a chain's lots come off its cost."""
     returned = event.payload
-    await store.refund(session, returned.txid, returned.refunded_amount)
-    await _record_lots(session, returned.return_id, returned.restored_lots, -1)
+    # Purchases recorded before they were keyed by store keep their bare txid.
+    keys = (returned.purchase_key, returned.txid)
+    await store.refund(session, keys, returned.refunded_amount)
+    reference = f"{returned.purchase_key}/{returned.return_id}"  # return ids are per purchase
+    await _record_lots(session, reference, returned.restored_lots, -1)
 
 
 async def _record_lots(
@@ -201,7 +204,7 @@ async def record_conversions(
             "chain_id": enrollment.chain_id,
             "version": enrollment.version,
             "holdout": enrollment.holdout,
-            "purchase_id": purchase.txid,
+            "purchase_id": purchase.purchase_key,
             "revenue": purchase.paid_amount,
             "refunded": 0,
             "redeemed_points": purchase.redeemed_points,

@@ -2,9 +2,9 @@
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, Result, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.db import insert_ignoring_conflict
@@ -40,18 +40,26 @@ async def add_redemption(session: AsyncSession, values: dict[str, Any]) -> bool:
     return await insert_ignoring_conflict(session, ChainRedemption.__table__, values)
 
 
-async def refund(session: AsyncSession, txid: str, amount: int) -> None:
-    """A return takes its refund off the purchase and off any conversion it made."""
-    await session.execute(
-        update(CustomerPurchase)
-        .where(CustomerPurchase.txid == txid)
-        .values(refunded=CustomerPurchase.refunded + amount)
-    )
-    await session.execute(
-        update(Conversion)
-        .where(Conversion.purchase_id == txid)
-        .values(refunded=Conversion.refunded + amount)
-    )
+async def refund(session: AsyncSession, keys: Sequence[str], amount: int) -> None:
+    """A return takes its refund off the purchase and off any conversion it made: the first of
+    `keys` that names a recorded purchase, so a fallback key never refunds a second one."""
+    for key in keys:
+        purchases = await session.execute(
+            update(CustomerPurchase)
+            .where(CustomerPurchase.purchase_key == key)
+            .values(refunded=CustomerPurchase.refunded + amount)
+        )
+        conversions = await session.execute(
+            update(Conversion)
+            .where(Conversion.purchase_id == key)
+            .values(refunded=Conversion.refunded + amount)
+        )
+        if _rows(purchases) or _rows(conversions):
+            return
+
+
+def _rows(result: Result[Any]) -> int:
+    return cast(CursorResult[Any], result).rowcount
 
 
 async def chain_grants(session: AsyncSession, grant_ids: Sequence[str]) -> dict[str, ChainGrant]:

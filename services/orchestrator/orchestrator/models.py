@@ -131,7 +131,7 @@ class Conversion(Base):
     chain_id: Mapped[str] = mapped_column(String(100), index=True)
     version: Mapped[int] = mapped_column(Integer)
     holdout: Mapped[bool] = mapped_column(Boolean)
-    purchase_id: Mapped[str] = mapped_column(String(100), index=True)
+    purchase_id: Mapped[str] = mapped_column(String(200), index=True)  # the purchase key
     revenue: Mapped[int] = mapped_column(BigInteger)  # minor units paid with money
     refunded: Mapped[int] = mapped_column(BigInteger, default=0)  # returned since, minor units
     redeemed_points: Mapped[int] = mapped_column(BigInteger)
@@ -144,7 +144,9 @@ class ChainRedemption(Base):
 
     __tablename__ = "chain_redemptions"
 
-    id: Mapped[str] = mapped_column(String(250), primary_key=True)  # txid or return, and lot
+    id: Mapped[str] = mapped_column(
+        String(250), primary_key=True
+    )  # purchase key or return, and lot
     grant_id: Mapped[str] = mapped_column(String(36), index=True)
     chain_id: Mapped[str] = mapped_column(String(100), index=True)
     version: Mapped[int] = mapped_column(Integer)
@@ -158,7 +160,8 @@ class CustomerPurchase(Base):
     __tablename__ = "customer_purchases"
     __table_args__ = (Index("ix_customer_purchases_customer_at", "customer_id", "purchased_at"),)
 
-    txid: Mapped[str] = mapped_column(String(100), primary_key=True)
+    # kit.contracts.loyalty.purchase_key; rows recorded before migration 0016 keep the bare txid
+    purchase_key: Mapped[str] = mapped_column(String(200), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(36))
     purchased_at: Mapped[datetime] = mapped_column(UtcDateTime())
     paid_amount: Mapped[int] = mapped_column(BigInteger)

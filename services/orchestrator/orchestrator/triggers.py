@@ -127,7 +127,7 @@ async def on_purchase(session: AsyncSession, runtime: Runtime, event: PurchaseCo
     running = [e for e, _ in candidates if e.status == "active"]
     if running:
         signal_ = PurchaseSignalV2(
-            purchase_id=purchase.txid,
+            purchase_id=purchase.purchase_key,
             occurred_at=purchase.purchased_at,
             amount=purchase.paid_amount,
             redeemed_points=purchase.redeemed_points,

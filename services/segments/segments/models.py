@@ -51,19 +51,20 @@ class CustomerProfile(Base):
 
 
 class Purchase(Base):
-    """One confirmed purchase, keyed by its txid so a redelivery can never count it twice."""
+    """One confirmed purchase, keyed by its store and txid (`kit.contracts.loyalty.purchase_key`):
+    a redelivery can never count it twice, and two stores' equal txids are two purchases."""
 
     __tablename__ = "purchases"
     __table_args__ = (Index("ix_purchases_customer_time", "customer_id", "purchased_at"),)
 
-    txid: Mapped[str] = mapped_column(String(128), primary_key=True)
+    purchase_key: Mapped[str] = mapped_column(String(200), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(36))
     purchased_at: Mapped[datetime] = mapped_column(UtcDateTime())
     store_id: Mapped[str] = mapped_column(String(64))
     channel: Mapped[str] = mapped_column(String(16))
     city: Mapped[str | None] = mapped_column(String(120))
     total_amount: Mapped[int] = mapped_column(BigInteger)
-    # total minus every return seen for this txid; a purchase counts while it is above zero
+    # total minus every return seen for this purchase; a purchase counts while it is above zero
     net_amount: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -71,7 +72,7 @@ class PurchaseCategory(Base):
     __tablename__ = "purchase_categories"
     __table_args__ = (Index("ix_purchase_categories_lookup", "category", "purchased_at"),)
 
-    txid: Mapped[str] = mapped_column(String(128), primary_key=True)
+    purchase_key: Mapped[str] = mapped_column(String(200), primary_key=True)
     category: Mapped[str] = mapped_column(String(120), primary_key=True)
     customer_id: Mapped[str] = mapped_column(String(36))
     purchased_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -79,12 +80,13 @@ class PurchaseCategory(Base):
 
 
 class PurchaseReturn(Base):
-    """Kept even when it arrives before its purchase: it applies once the purchase lands."""
+    """Kept even when it arrives before its purchase: it applies once the purchase lands.
+    Return ids are unique per purchase only, so the purchase key leads the primary key."""
 
     __tablename__ = "purchase_returns"
 
+    purchase_key: Mapped[str] = mapped_column(String(200), primary_key=True)
     return_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    txid: Mapped[str] = mapped_column(String(128), index=True)
     customer_id: Mapped[str] = mapped_column(String(36))
     refunded_amount: Mapped[int] = mapped_column(BigInteger)
     returned_at: Mapped[datetime] = mapped_column(UtcDateTime())

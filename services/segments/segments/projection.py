@@ -1,8 +1,9 @@
 """The behaviour projection: events in, one profile (and purchase rows) per customer out.
 
 Every handler is safe to run twice and in any order: attributes carry the time they were true
-and older ones are ignored; purchases and returns are rows keyed by txid and return id, and the
-customer's totals are recomputed from those rows rather than incremented.
+and older ones are ignored; purchases and returns are rows keyed by the purchase key (store and
+txid) and the return id, and the customer's totals are recomputed from those rows rather than
+incremented.
 """
 
 from datetime import datetime
@@ -86,7 +87,7 @@ async def record_purchase(session: AsyncSession, event: PurchaseConfirmed) -> No
     profile = await repository.locked_profile(session, event.customer_id, utcnow())
     p = event.payload
     row = {
-        "txid": p.txid,
+        "purchase_key": p.purchase_key,
         "customer_id": event.customer_id,
         "purchased_at": p.purchased_at,
         "store_id": p.store_id,
@@ -101,7 +102,7 @@ async def record_purchase(session: AsyncSession, event: PurchaseConfirmed) -> No
             session,
             [
                 {
-                    "txid": p.txid,
+                    "purchase_key": p.purchase_key,
                     "category": category,
                     "customer_id": event.customer_id,
                     "purchased_at": p.purchased_at,
@@ -110,7 +111,7 @@ async def record_purchase(session: AsyncSession, event: PurchaseConfirmed) -> No
                 for category in categories
             ],
         )
-    await repository.recompute_net_amount(session, p.txid)
+    await repository.recompute_net_amount(session, p.purchase_key)
     await refresh_purchase_totals(session, profile)
 
 
@@ -120,14 +121,14 @@ async def record_return(session: AsyncSession, event: PurchaseReturned) -> None:
     profile = await repository.locked_profile(session, event.customer_id, utcnow())
     p = event.payload
     row = {
+        "purchase_key": p.purchase_key,
         "return_id": p.return_id,
-        "txid": p.txid,
         "customer_id": event.customer_id,
         "refunded_amount": p.refunded_amount,
         "returned_at": p.returned_at,
     }
     await repository.insert_return(session, row)
-    await repository.recompute_net_amount(session, p.txid)
+    await repository.recompute_net_amount(session, p.purchase_key)
     await refresh_purchase_totals(session, profile)
 
 

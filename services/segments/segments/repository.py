@@ -112,16 +112,16 @@ async def insert_return(session: AsyncSession, values: dict[str, Any]) -> bool:
     return await insert_ignoring_conflict(session, PurchaseReturn.__table__, values)
 
 
-async def recompute_net_amount(session: AsyncSession, txid: str) -> None:
+async def recompute_net_amount(session: AsyncSession, purchase_key: str) -> None:
     """Net = total minus every return seen so far, whatever order they arrived in."""
     refunded = (
         select(func.coalesce(func.sum(PurchaseReturn.refunded_amount), 0))
-        .where(PurchaseReturn.txid == txid)
+        .where(PurchaseReturn.purchase_key == purchase_key)
         .scalar_subquery()
     )
     new_net = (
         update(Purchase)
-        .where(Purchase.txid == txid)
+        .where(Purchase.purchase_key == purchase_key)
         .values(net_amount=Purchase.total_amount - refunded)
         .returning(Purchase.net_amount)
     )
@@ -130,7 +130,9 @@ async def recompute_net_amount(session: AsyncSession, txid: str) -> None:
         return
     await session.execute(
         update(PurchaseCategory)
-        .where(PurchaseCategory.txid == txid, PurchaseCategory.counted.is_not(net > 0))
+        .where(
+            PurchaseCategory.purchase_key == purchase_key, PurchaseCategory.counted.is_not(net > 0)
+        )
         .values(counted=net > 0)
     )
 
@@ -141,7 +143,7 @@ async def purchase_totals(session: AsyncSession, customer_id: str) -> Any:
     latest = (
         select(Purchase.store_id, Purchase.channel)
         .where(*counted)
-        .order_by(Purchase.purchased_at.desc(), Purchase.txid.desc())
+        .order_by(Purchase.purchased_at.desc(), Purchase.purchase_key.desc())
         .limit(1)
         .subquery("latest")
     )

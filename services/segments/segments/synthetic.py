@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from itertools import accumulate
 
+from kit.contracts.loyalty import purchase_key
 from segments.domain.days import day_of_year, local_day
 
 CITIES = (
@@ -65,10 +66,10 @@ PROFILE_COLUMNS = (
     "last_message_at", "last_engaged_at", "cart_total", "cart_as_of", "last_viewed_at",
 )  # fmt: skip
 PURCHASE_COLUMNS = (
-    "txid", "customer_id", "purchased_at", "store_id", "channel", "city", "total_amount",
+    "purchase_key", "customer_id", "purchased_at", "store_id", "channel", "city", "total_amount",
     "net_amount",
 )  # fmt: skip
-CATEGORY_COLUMNS = ("txid", "category", "customer_id", "purchased_at", "counted")
+CATEGORY_COLUMNS = ("purchase_key", "category", "customer_id", "purchased_at", "counted")
 
 Row = tuple[object, ...]
 
@@ -116,10 +117,10 @@ class Population:
             store = rng.randrange(STORES)
             channel = "online" if store < ONLINE_STORES else "offline"
             amount = max(100, int(rng.lognormvariate(8.0, 0.8)))
-            txid = f"{index:x}-{number}"
-            batch.purchases.append((txid, cid, at, f"s{store}", channel, city, amount, amount))
+            key = purchase_key(f"s{store}", f"{index:x}-{number}")
+            batch.purchases.append((key, cid, at, f"s{store}", channel, city, amount, amount))
             for category in self._categories():
-                batch.categories.append((txid, category, cid, at, True))
+                batch.categories.append((key, category, cid, at, True))
             spend += amount
             last_store, last_channel = f"s{store}", channel
         tier = TIERS[self._pick(_TIER_WEIGHTS)][0]

@@ -69,6 +69,13 @@ class LotPoints(Payload):
     reference: str | None = None
 
 
+def purchase_key(store_id: str | None, txid: str) -> str:
+    """The one name consumers key a purchase by: txids are unique per store, so two stores'
+    equal txids are two purchases. Without a store (a return published before returns named
+    theirs) it is the bare txid, the key such a purchase had while txids were global."""
+    return txid if store_id is None else f"{store_id}/{txid}"
+
+
 class PurchaseConfirmedPayload(Payload):
     txid: str
     store_id: str
@@ -81,6 +88,10 @@ class PurchaseConfirmedPayload(Payload):
     accrued_points: int
     purchased_at: datetime
     redeemed_lots: list[LotPoints] = []  # which lots the redeemed points came from
+
+    @property
+    def purchase_key(self) -> str:
+        return purchase_key(self.store_id, self.txid)
 
 
 class PurchaseConfirmed(Event):
@@ -108,6 +119,10 @@ class PurchaseReturnedPayload(Payload):
     restored_points: int
     returned_at: datetime
     restored_lots: list[LotPoints] = []  # which lots the restored points went back to
+
+    @property
+    def purchase_key(self) -> str:
+        return purchase_key(self.store_id, self.txid)
 
 
 class PurchaseReturned(Event):
