@@ -3,7 +3,7 @@
 // tests/console/test_builders.py, which makes the customers through the API first.
 //   CONSOLE_URL, MARKETER_KEY, POS_KEY, SCREENSHOTS  as for walk.mjs
 //   CHAIN_ID     the id to give the new chain
-//   TESTER       a customer flagged as a test recipient; ENROLLEE a customer to enroll
+//   TESTER       a customer flagged as a test recipient (also dry-run); ENROLLEE a customer to enroll
 //   BIG_CHAIN    a draft chain of fifty steps, to time edits on
 //   SEGMENT_NAME the name for the segment built in the rule builder
 //   SMS_TESTER   a test recipient with a phone, for the template editor
@@ -121,6 +121,24 @@ async function testSend(page) {
   await page.getByText('Sent by email').waitFor(WAIT)
   await accessible(page, 'builder')
   await shoot(page, 'builder')
+}
+
+/** The draft on the canvas dry-run for the test recipient, who buys during the wait. */
+async function dryRun(page) {
+  const panel = page.getByRole('region', { name: /^Dry run/ })
+  await panel.getByLabel('Customer (id)').fill(env('TESTER'))
+  await panel.getByLabel(/^Starts at/).fill('2027-03-10T11:00')
+  await panel.getByLabel('Assume a purchase at').fill('2027-03-12T11:00')
+  await panel.getByRole('button', { name: 'Run the dry run' }).click()
+  const path = panel.getByRole('list', { name: `The path of ${env('TESTER')}` })
+  await path.waitFor(WAIT)
+  const offer = path.locator('> li').filter({ hasText: 'send_1 · send' })
+  await offer.getByText(/^reactivation_offer by email/).waitFor(WAIT)
+  measured.dry_run_offer = await offer.locator('li').first().innerText()
+  await path.locator('> li').filter({ hasText: 'grant_bonus_1' }).getByText(/^Grant: 250 points/).waitFor(WAIT)
+  await path.getByText('Exit: purchase').waitFor(WAIT)
+  await accessible(page, 'builder with a dry run')
+  await shoot(page, 'builder-dry-run')
 }
 
 async function publishAndWatch(page) {
@@ -248,6 +266,7 @@ await runWalk(origin, measured, [
   keyboardOnly,
   jsonView,
   testSend,
+  dryRun,
   publishAndWatch,
   segmentBuilder,
   templateEditor,

@@ -2,12 +2,14 @@
 
 `console/browser/builders.mjs` builds a reactivation chain on the canvas from an empty draft:
 it fixes the problem the API shows on a node, undoes and redoes from the keyboard, edits the
-JSON view, test-sends a step, publishes after the diff and the audience count, enrolls a
-customer and sees their purchase end the chain on the chain's screen; then it times edits on a
-fifty-step draft. It builds a segment in the rule builder (a problem shown on its rule, the
-live count and sample, create, edit, delete) and edits an SMS template with its preview for a
-customer, its encoding and segments as typed, unknown variables flagged, and a test send; and
-sets the programme's communication policy (a 422 shown on its field) and a chain's override.
+JSON view, test-sends a step, dry-runs the draft for a customer who buys during the wait (the
+offer's channel and decision, the grant and the exit on the timeline), publishes after the diff
+and the audience count, enrolls a customer and sees their purchase end the chain on the chain's
+screen; then it times edits on a fifty-step draft. It builds a segment in the rule builder (a
+problem shown on its rule, the live count and sample, create, edit, delete) and edits an SMS
+template with its preview for a customer, its encoding and segments as typed, unknown variables
+flagged, and a test send; and sets the programme's communication policy (a 422 shown on its
+field) and a chain's override.
 """
 
 import json
@@ -89,6 +91,7 @@ async def test_a_marketer_builds_a_chain_on_the_canvas(platform: Platform, tmp_p
     for name in (
         "builder-problem",
         "builder",
+        "builder-dry-run",
         "builder-publish",
         "segment-builder",
         "template-editor",
