@@ -3,10 +3,11 @@
 // tests/console/test_builders.py, which makes the customers through the API first.
 //   CONSOLE_URL, MARKETER_KEY, POS_KEY, SCREENSHOTS  as for walk.mjs
 //   CHAIN_ID     the id to give the new chain
-//   TESTER       a customer flagged as a test recipient; ENROLLEE a customer to enroll
+//   TESTER       a customer flagged as a test recipient (also dry-run); ENROLLEE a customer to enroll
 //   BIG_CHAIN    a draft chain of fifty steps, to time edits on
 //   SEGMENT_NAME the name for the segment built in the rule builder
 //   SMS_TESTER   a test recipient with a phone, for the template editor
+//   CAMPAIGN_NAME the name for the campaign made on the campaigns screen, over CAMPAIGN_SEGMENT
 // Prints one JSON line of measurements; exits non-zero on the first failed check.
 import { accessible, check, env, purchase, runWalk, shoot, signIn, WAIT } from './common.mjs'
 
@@ -123,6 +124,24 @@ async function testSend(page) {
   await shoot(page, 'builder')
 }
 
+/** The draft on the canvas dry-run for the test recipient, who buys during the wait. */
+async function dryRun(page) {
+  const panel = page.getByRole('region', { name: /^Dry run/ })
+  await panel.getByLabel('Customer (id)').fill(env('TESTER'))
+  await panel.getByLabel(/^Starts at/).fill('2027-03-10T11:00')
+  await panel.getByLabel('Assume a purchase at').fill('2027-03-12T11:00')
+  await panel.getByRole('button', { name: 'Run the dry run' }).click()
+  const path = panel.getByRole('list', { name: `The path of ${env('TESTER')}` })
+  await path.waitFor(WAIT)
+  const offer = path.locator('> li').filter({ hasText: 'send_1 · send' })
+  await offer.getByText(/^reactivation_offer by email/).waitFor(WAIT)
+  measured.dry_run_offer = await offer.locator('li').first().innerText()
+  await path.locator('> li').filter({ hasText: 'grant_bonus_1' }).getByText(/^Grant: 250 points/).waitFor(WAIT)
+  await path.getByText('Exit: purchase').waitFor(WAIT)
+  await accessible(page, 'builder with a dry run')
+  await shoot(page, 'builder-dry-run')
+}
+
 async function publishAndWatch(page) {
   await page.getByRole('button', { name: 'Review and publish' }).click()
   const dialog = page.getByRole('dialog')
@@ -163,6 +182,49 @@ async function policies(page) {
   await override.getByText('Saved', { exact: true }).waitFor(WAIT)
   await accessible(page, 'policies')
   await shoot(page, 'policies')
+}
+
+/** A campaign made on the campaigns screen (two refusals shown on their fields), started, paused and resumed. */
+async function campaigns(page) {
+  const name = env('CAMPAIGN_NAME')
+  await page.getByRole('link', { name: 'Campaigns' }).click()
+  const form = page.getByRole('form', { name: 'New campaign' })
+  await form.getByLabel('Name', { exact: true }).fill(name)
+  await form.getByLabel(/^Segment/).fill('no.such.segment')
+  await form.getByLabel('Points', { exact: true }).fill('50')
+  await form.getByLabel('Send a message').check()
+  await form.getByLabel('Template', { exact: true }).selectOption('reactivation_offer')
+  await form.getByLabel('push', { exact: true }).check()
+  const holdout = form.getByLabel(/^Holdout share/)
+  await holdout.fill('0.9')
+  await form.getByRole('button', { name: 'Create the campaign' }).click()
+  // Above the API's 0.5: the gateway's 422 lands on the field.
+  await form.locator('.field.invalid').filter({ hasText: 'Holdout share' }).locator('.error').waitFor(WAIT)
+  await holdout.fill('0.1')
+  await form.getByRole('button', { name: 'Create the campaign' }).click()
+  // A segment segments does not know: 422 unknown_segment, shown on the segment.
+  const segment = form.locator('.field.invalid').filter({ hasText: 'Segment' }).locator('.error')
+  await segment.waitFor(WAIT)
+  measured.campaign_problem = await segment.innerText()
+  await accessible(page, 'new campaign with a problem')
+  await form.getByLabel(/^Segment/).fill(env('CAMPAIGN_SEGMENT'))
+  // One member a second over a segment of dozens: still running when it is paused.
+  await form.getByLabel(/^Members a second/).fill('1')
+  await form.getByLabel(/^Batch size/).fill('1')
+  await form.getByRole('button', { name: 'Create the campaign' }).click()
+  await form.getByText(`Created ${name}`).waitFor(WAIT)
+  const row = page.getByRole('row').filter({ hasText: name })
+  const status = (text) => row.locator('.badge').filter({ hasText: new RegExp(`^${text}$`) }).waitFor(WAIT)
+  await status('draft')
+  await row.getByRole('button', { name: `Start ${name}` }).click()
+  await status('running')
+  await row.getByRole('button', { name: `Pause ${name}` }).click()
+  await status('paused')
+  await row.getByRole('button', { name: `Resume ${name}` }).click()
+  await status('running')
+  await row.getByRole('progressbar').first().waitFor(WAIT)
+  await accessible(page, 'campaigns with a new campaign')
+  await shoot(page, 'campaigns-manage')
 }
 
 /** Edits on a fifty-step draft, from the click to the next frame. */
@@ -248,9 +310,11 @@ await runWalk(origin, measured, [
   keyboardOnly,
   jsonView,
   testSend,
+  dryRun,
   publishAndWatch,
   segmentBuilder,
   templateEditor,
   policies,
+  campaigns,
   fiftySteps,
 ])

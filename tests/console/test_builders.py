@@ -2,12 +2,15 @@
 
 `console/browser/builders.mjs` builds a reactivation chain on the canvas from an empty draft:
 it fixes the problem the API shows on a node, undoes and redoes from the keyboard, edits the
-JSON view, test-sends a step, publishes after the diff and the audience count, enrolls a
-customer and sees their purchase end the chain on the chain's screen; then it times edits on a
-fifty-step draft. It builds a segment in the rule builder (a problem shown on its rule, the
-live count and sample, create, edit, delete) and edits an SMS template with its preview for a
-customer, its encoding and segments as typed, unknown variables flagged, and a test send; and
-sets the programme's communication policy (a 422 shown on its field) and a chain's override.
+JSON view, test-sends a step, dry-runs the draft for a customer who buys during the wait (the
+offer's channel and decision, the grant and the exit on the timeline), publishes after the diff
+and the audience count, enrolls a customer and sees their purchase end the chain on the chain's
+screen; then it times edits on a fifty-step draft. It builds a segment in the rule builder (a
+problem shown on its rule, the live count and sample, create, edit, delete) and edits an SMS
+template with its preview for a customer, its encoding and segments as typed, unknown variables
+flagged, and a test send; and sets the programme's communication policy (a 422 shown on its
+field) and a chain's override; and creates a campaign on the campaigns screen (a holdout above
+the limit and an unknown segment refused on their fields), starts, pauses and resumes it.
 """
 
 import json
@@ -30,6 +33,8 @@ from tests.console.test_console import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+CAMPAIGN_MEMBERS = 60
 
 
 async def flagged_as_tester(
@@ -57,6 +62,13 @@ async def sms_tester(gateway: httpx.AsyncClient, pos: dict[str, str]) -> str:
     return str(answer.json()["id"])
 
 
+async def never_bought_holds(
+    gateway: httpx.AsyncClient, marketer: dict[str, str], members: int
+) -> bool:
+    answer = await gateway.get("/v1/segments/recency.never_bought", headers=marketer)
+    return answer.status_code == 200 and (answer.json().get("member_count") or 0) >= members
+
+
 async def test_a_marketer_builds_a_chain_on_the_canvas(platform: Platform, tmp_path: Path) -> None:
     check_prerequisites()
     marketer, pos = bearer(platform.create_key("marketer")), bearer(platform.pos_key)
@@ -66,6 +78,15 @@ async def test_a_marketer_builds_a_chain_on_the_canvas(platform: Platform, tmp_p
         for customer in (tester, texted):
             await flag_as_tester(gateway, marketer, customer)
         big = await big_chain(gateway, marketer)
+        # The campaign the walk makes goes one member a second: with this many it is still
+        # running when the walk pauses it, however busy the machine.
+        for _ in range(CAMPAIGN_MEMBERS):
+            await register(gateway, pos)
+        await wait_for(
+            lambda: never_bought_holds(gateway, marketer, CAMPAIGN_MEMBERS),
+            "the never-bought segment to hold the new customers",
+            120,
+        )
 
     shots = screenshots_dir(tmp_path)
     code, out, err = await walk(
@@ -77,6 +98,8 @@ async def test_a_marketer_builds_a_chain_on_the_canvas(platform: Platform, tmp_p
             "BIG_CHAIN": big,
             "SMS_TESTER": texted,
             "SEGMENT_NAME": f"Lamp buyers {uuid.uuid4().hex[:6]}",
+            "CAMPAIGN_NAME": f"Points for newcomers {uuid.uuid4().hex[:6]}",
+            "CAMPAIGN_SEGMENT": "recency.never_bought",
         },
         script="browser/builders.mjs",
     )
@@ -89,9 +112,11 @@ async def test_a_marketer_builds_a_chain_on_the_canvas(platform: Platform, tmp_p
     for name in (
         "builder-problem",
         "builder",
+        "builder-dry-run",
         "builder-publish",
         "segment-builder",
         "template-editor",
         "policies",
+        "campaigns-manage",
     ):
         assert (shots / f"{name}.png").stat().st_size > 10_000, name

@@ -9,6 +9,7 @@ import { customersIn, messageTemplateNames, publish, readChain, readVersion, sav
 import { ChainSettings } from './ChainSettings'
 import { addStep, connect, freshId, moveStep, removeStep, replaceStep, STEP_KINDS, withDefaults, type Definition, type Step, type StepKind } from './definition'
 import { diffDefinitions } from './diff'
+import { DryRunTimeline } from './dryrun/DryRunTimeline'
 import { fieldErrors, type FieldError } from './errors'
 import { push, redo, start, undo, type History } from './history'
 import { JsonView } from './JsonView'
@@ -222,6 +223,7 @@ function Editor({ chainId, loaded }: { chainId: string; loaded: Loaded }) {
             onConnect={link} />
           {showJson && <JsonView definition={definition} onChange={edit} />}
           <Problems errors={errors} definition={definition} onSelect={setSelected} />
+          <DryRunTimeline chainId={chainId} definition={definition} />
         </div>
         <aside className="inspector" aria-label="Selected">
           {step ? (

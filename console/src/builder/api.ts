@@ -92,3 +92,8 @@ export async function customersIn(segmentIds: string[]): Promise<number> {
   )
   return sizes.reduce((a, b) => a + b, 0)
 }
+
+/** The path one customer would take through `request.definition` (nothing is sent or granted). */
+export function dryRun(chainId: string, request: Schemas['DryRunIn']): Promise<Schemas['DryRunOut']> {
+  return unwrap(api.POST('/v1/chains/{chain_id}/dry-run', { ...chainPath(chainId), body: request }))
+}

@@ -24,12 +24,13 @@ function Labelled({ label, errors = [], hint, children }: Common & { children: (
   )
 }
 
-export function TextField({ value, onChange, ...common }: Common & { value: string; onChange: (v: string) => void }) {
+export function TextField({ value, onChange, type, ...common }: Common & { value: string; onChange: (v: string) => void; type?: 'text' | 'datetime-local' }) {
   return (
     <Labelled {...common}>
       {(id, described) => (
         <input
           id={id}
+          type={type}
           value={value}
           aria-invalid={common.errors?.length ? true : undefined}
           aria-describedby={described}

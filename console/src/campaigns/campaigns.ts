@@ -1,5 +1,6 @@
 import { api, unwrap } from '../api/client'
 import type { Campaign, CampaignProgress } from '../api/types'
+import type { Action, CampaignCreate } from './form'
 
 export function listCampaigns(): Promise<Campaign[]> {
   return unwrap(api.GET('/v1/campaigns'))
@@ -16,4 +17,13 @@ export function progressBars(progress: CampaignProgress): Bar[] {
     { label: 'Messages handed over', value: progress.handed_over, max },
     { label: 'Refused', value: progress.refused, max },
   ]
+}
+
+export function createCampaign(body: CampaignCreate): Promise<Campaign> {
+  return unwrap(api.POST('/v1/campaigns', { body }))
+}
+
+/** start (or re-run), pause or resume; 409 `campaign_state_conflict` when its state forbids it. */
+export function actOn(campaignId: string, action: Action): Promise<Campaign> {
+  return unwrap(api.POST('/v1/campaigns/{campaign_id}/{action}', { params: { path: { campaign_id: campaignId, action } } }))
 }
