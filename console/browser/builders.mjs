@@ -225,6 +225,10 @@ async function campaigns(page) {
   await row.getByRole('progressbar').first().waitFor(WAIT)
   await accessible(page, 'campaigns with a new campaign')
   await shoot(page, 'campaigns-manage')
+  // Left paused: the platform is shared by the test session, and a campaign still granting and
+  // sending to every never-bought customer would reach the customers of the tests after it.
+  await row.getByRole('button', { name: `Pause ${name}` }).click()
+  await status('paused')
 }
 
 /** Edits on a fifty-step draft, from the click to the next frame. */
