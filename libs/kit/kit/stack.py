@@ -350,6 +350,13 @@ def platform_env(
         env[prefix + "EVENT_NAMESPACE"] = namespace
         for other in SERVICES:
             env[f"{prefix}{other.upper()}_URL"] = f"http://127.0.0.1:{ports.api(other)}"
+    if namespace:
+        # Platforms sharing one Temporal server (tests, benchmarks) must not share a task
+        # queue: one platform's workers would run the other's workflows against their own
+        # databases.
+        env["ORCHESTRATOR_TASK_QUEUE"] = f"{namespace}-orchestrator"
+        env["ORCHESTRATOR_NOTIFIER_TASK_QUEUE"] = f"{namespace}-notifier"
+        env["NOTIFIER_TASK_QUEUE"] = f"{namespace}-notifier"
     env["NOTIFIER_SMTP_HOST"] = "127.0.0.1"
     env["NOTIFIER_SMTP_PORT"] = str(ports.smtp)
     env["NOTIFIER_PROVIDER_URL"] = f"http://127.0.0.1:{ports.provider}"
