@@ -197,6 +197,8 @@ async function customer(page) {
   await shoot(page, 'customer')
   // The lookup: a customer id typed in opens the same page.
   await page.getByRole('link', { name: 'Customers' }).click()
+  // The customer page has a lookup of its own: fill the lookup screen's, once it has replaced it.
+  await page.getByRole('heading', { name: 'Profile and consents' }).waitFor({ ...WAIT, state: 'detached' })
   await page.getByLabel('Customer id').fill(env('BUYER'))
   await page.getByLabel('Customer id').press('Enter')
   await page.getByRole('heading', { name: 'Profile and consents' }).waitFor(WAIT)

@@ -13,8 +13,10 @@ from kit.clock import utcnow
 from kit.contracts.gateway import CartUpdated, CartUpdatedPayload
 from kit.contracts.loyalty import MemberRegistered, MemberRegisteredPayload
 from kit.db import create_engine, session_factory, unit_of_work
-from kit.testing import wait_for
-from orchestrator import analytics_repository, control
+from kit.migrations import upgrade_async
+from kit.stack import Infra
+from kit.testing import migrated_database, wait_for
+from orchestrator import analytics, analytics_repository, control
 from orchestrator.control import ShareHistory, bucket, in_control, month_figures
 from orchestrator.definitions.facts import in_holdout
 from tests.orchestrator.conftest import Orchestrator
@@ -93,6 +95,36 @@ async def test_a_chain_skips_the_control_group_and_the_programme_is_measured_aga
     assert (await api.get(f"/chains/nudge/enrollments/{held}")).status_code == 404
     refused = await api.post("/chains/nudge/enrollments", json={"customer_id": held})
     assert refused.json()["code"] == "enrollment_refused"
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_a_member_heard_of_first_by_his_purchase_is_dated_from_his_registration(
+    backend: str, sqlite_url: str, infra: Infra
+) -> None:
+    # Registrations and purchases come on two streams: under load a customer's purchase is
+    # often consumed before his registration, which must still date him (else he is no
+    # member "known before the month" and drops out of the month's comparison).
+    if backend == "sqlite":
+        url = sqlite_url
+        await upgrade_async("orchestrator:migrations", url)
+    else:
+        url = await migrated_database(infra, "orchestrator")
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    customer, registered_at = str(uuid.uuid4()), utcnow() - timedelta(days=40)
+    registered = MemberRegistered(
+        customer_id=customer, payload=MemberRegisteredPayload(), occurred_at=registered_at
+    )
+    for event in (purchase(customer, 1000), registered, purchase(customer, 500)):
+        async with unit_of_work(sessions) as session:
+            if isinstance(event, MemberRegistered):
+                await analytics.record_member(session, event)
+            else:
+                await analytics.record_purchase(session, event)
+    async with unit_of_work(sessions) as session:
+        members = await analytics_repository.programme_members(session)
+    await engine.dispose()
+    assert members == [(customer, registered_at)]
 
 
 @pytest.mark.usefixtures("consumers")

@@ -123,6 +123,20 @@ async def insert_ignoring_conflict(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def insert_keeping_earliest(
+    session: AsyncSession, table: Any, values: dict[str, Any], key: str, column: str
+) -> None:
+    """INSERT, or on a duplicate ``key`` lower ``column`` to the new value when it is earlier:
+    events that arrive out of order still leave the earliest moment."""
+    stmt = _insert_for(session)(table).values(**values)
+    earlier = stmt.excluded[column] < table.c[column]
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[key], set_={column: stmt.excluded[column]}, where=earlier
+        )
+    )
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """Timestamps go in and come out as aware UTC, on SQLite (which keeps no zone) too."""
 

@@ -7,7 +7,7 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Result, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.db import insert_ignoring_conflict
+from kit.db import insert_ignoring_conflict, insert_keeping_earliest
 from orchestrator.models import (
     CampaignMember,
     CampaignMemberGrant,
@@ -154,9 +154,12 @@ async def redeemed_totals(session: AsyncSession, chain_id: str) -> dict[int, int
     return {version: int(points) for version, points in (await session.execute(query)).all()}
 
 
-async def add_member(session: AsyncSession, customer_id: str, seen_at: datetime) -> bool:
+async def add_member(session: AsyncSession, customer_id: str, seen_at: datetime) -> None:
+    """The member from the earliest moment heard of: a registration consumed after the
+    customer's first purchase still dates him from the registration."""
     values = {"customer_id": customer_id, "first_seen_at": seen_at}
-    return await insert_ignoring_conflict(session, ProgrammeMember.__table__, values)
+    table = ProgrammeMember.__table__
+    await insert_keeping_earliest(session, table, values, "customer_id", "first_seen_at")
 
 
 async def programme_members(session: AsyncSession) -> list[tuple[str, datetime]]:
