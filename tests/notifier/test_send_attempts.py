@@ -13,12 +13,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from temporalio.testing import WorkflowEnvironment
 
-from kit.stack import Infra
 from kit.testing import unique
 from notifier.workflows.messages import DeliveryResult
-from tests.notifier.conftest import Notifier, Sinks, skipping_notifier
+from tests.notifier.conftest import Notifier, NotifierWith
 
 ATTEMPTS = 3
 # Three tries 0.2 s apart take a second or two; a loaded machine gets a generous margin.
@@ -27,14 +25,8 @@ GAVE_UP = "gave_up:provider_unavailable"
 
 
 @pytest.fixture
-async def bounded(
-    infra: Infra, notifier_db: str, sinks: Sinks, time_skipping: WorkflowEnvironment
-) -> AsyncIterator[Notifier]:
-    async with skipping_notifier(
-        infra,
-        notifier_db,
-        sinks,
-        time_skipping,
+async def bounded(notifier_with: NotifierWith) -> AsyncIterator[Notifier]:
+    async with notifier_with(
         send_attempts=ATTEMPTS,
         send_backoff_seconds=0.2,
         send_max_backoff_seconds=0.2,
