@@ -42,7 +42,7 @@ import httpx
 
 from kit.bus import EventBus, connect_nats
 from kit.contracts import MemberRegistered
-from kit.contracts.loyalty import PurchaseConfirmed
+from kit.contracts.loyalty import PurchaseConfirmed, purchase_key
 from kit.stack import APIS, WORKERS, Infra, Platform, Supervisor, running_infra, running_platform
 from loyalty.reconcile import CHECKS
 
@@ -122,6 +122,7 @@ async def till(platform: Platform, tally: Tally, stop_at: float) -> None:
                 await purchase(gw, tally, member["id"])
 
 
+STORE = "s1"
 LAMP = {"sku": "LAMP", "category": "lamps", "quantity": 1, "price": 12_500}
 
 
@@ -132,7 +133,7 @@ async def purchase(gw: httpx.AsyncClient, tally: Tally, customer_id: str) -> Non
     if await until_answered(gw, tally, "/v1/events", {**cart, "items": [LAMP]}, 202) is None:
         return
     txid = uuid.uuid4().hex
-    body = {"customer_id": customer_id, "store_id": "s1", "channel": "offline", "lines": [LAMP]}
+    body = {"customer_id": customer_id, "store_id": STORE, "channel": "offline", "lines": [LAMP]}
     if await until_answered(gw, tally, "/v1/purchases", {**body, "txid": txid}, 201) is None:
         return
     if await until_answered(gw, tally, f"/v1/purchases/{txid}/confirm", {}, 200) is not None:
@@ -328,13 +329,14 @@ async def check_purchases(platform: Platform, tally: Tally, found: Findings) -> 
             found.lost.append(f"purchase {txid} without its accrual")
         elif row["accruals"] > 1:
             found.duplicated.append(f"purchase {txid} accrued {row['accruals']} times")
+    keys = {purchase_key(STORE, txid): txid for txid in tally.confirmed}
     segments = await query(
         platform,
         "segments",
-        "SELECT txid FROM purchases WHERE txid = ANY($1::text[])",
-        tally.confirmed,
+        "SELECT purchase_key FROM purchases WHERE purchase_key = ANY($1::text[])",
+        list(keys),
     )
-    in_segments = Counter(row["txid"] for row in segments)
+    in_segments = Counter(keys[row["purchase_key"]] for row in segments)
     for txid in tally.confirmed:
         if in_segments[txid] != 1:
             found.lost.append(f"purchase {txid} in segments {in_segments[txid]} times")

@@ -9,8 +9,9 @@ import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import httpx
@@ -232,6 +233,17 @@ async def skipping_notifier(
     settings = notifier_settings(infra, notifier_db, sinks, target, port, **extra)
     async with running_notifier(settings, time_skipping.client, port, sinks, providers) as running:
         yield running
+
+
+NotifierWith = Callable[..., AbstractAsyncContextManager[Notifier]]
+
+
+@pytest.fixture
+def notifier_with(
+    infra: Infra, notifier_db: str, sinks: Sinks, time_skipping: WorkflowEnvironment
+) -> NotifierWith:
+    """A notifier on the time-skipping server with settings of the test's own."""
+    return partial(skipping_notifier, infra, notifier_db, sinks, time_skipping)
 
 
 @pytest.fixture

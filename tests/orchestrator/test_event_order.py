@@ -5,6 +5,7 @@ Both orders, through the real consumers and real workflows on PostgreSQL."""
 import asyncio
 import random
 from collections.abc import AsyncIterator, Sequence
+from contextlib import suppress
 from functools import partial
 
 import pytest
@@ -17,7 +18,9 @@ from kit.contracts.loyalty import MemberRegistered, MemberRegisteredPayload
 from kit.db import SessionFactory, create_engine, session_factory, unit_of_work
 from kit.events import Event
 from kit.testing import wait_for
+from orchestrator.enrollments import runtime_from
 from orchestrator.models import Enrollment, processed_events
+from orchestrator.triggers import start_chains
 from orchestrator.workflows import chain_workflow_id
 from tests.orchestrator.conftest import Orchestrator
 from tests.orchestrator.test_enrollments import chain_body, exited, publish_chain, purchase
@@ -172,3 +175,34 @@ async def test_a_cart_update_handled_while_the_last_run_closes_starts_a_run_of_i
     await wait_for(runs, "a run of the new enrollment", 60)
     await wait_for(partial(handled, sessions, [refilled]), "the new cart to be handled")
     assert await running(sessions, "cart", [customer]) == 1
+
+
+class CommitFailed(Exception):
+    """The database went away as a handler committed."""
+
+
+async def test_a_trigger_retried_after_its_commit_failed_leaves_no_enrollment_running(
+    orchestrator: Orchestrator, bus: EventBus, sessions: SessionFactory
+) -> None:
+    """The first cart update started its run, but its enrollment was never recorded (the
+    commit failed; the event is retried). A second cart update handled meanwhile reaches that
+    run as a signal: an enrollment recorded for it would be one no run ever closes, left
+    running after the purchase (found by `make chaos` in a PostgreSQL outage)."""
+    customer = await cart_chain_and_customer(orchestrator)
+    first, second = cart_updated(customer), cart_updated(customer)
+    runtime = runtime_from(orchestrator.settings, orchestrator.temporal)
+    with suppress(CommitFailed):
+        async with unit_of_work(sessions) as session:
+            await start_chains(session, runtime, first)
+            raise CommitFailed
+    await deliver_in_turn(bus, sessions, second, first)  # the first one's retry comes last
+    assert await running(sessions, "cart", [customer]) == 1
+
+    await deliver_in_turn(bus, sessions, purchase(customer))
+
+    async def none_running() -> bool:
+        return await running(sessions, "cart", [customer]) == 0
+
+    await wait_for(none_running, "the purchase to end the one enrollment", 60)
+    done = await wait_for(lambda: exited(orchestrator.api, "cart", customer), "the exit")
+    assert done["exit_reason"] == "purchase"

@@ -53,7 +53,8 @@ class DeliveryActivities:
     async def open_delivery(self, request: DeliveryRequest) -> Opened:
         try:
             async with unit_of_work(self.sessions) as session:
-                return deliveries.opened(await deliveries.open_delivery(session, request))
+                delivery = await deliveries.open_delivery(session, request)
+                return deliveries.opened(delivery, self.settings)
         except deliveries.IdempotencyKeyReused as exc:
             raise ApplicationError(str(exc), type=exc.code, non_retryable=True) from exc
 
@@ -71,7 +72,9 @@ class DeliveryActivities:
         try:
             async with unit_of_work(self.sessions) as session:
                 return await deliveries.attempt(session, self.providers, self.settings, ask)
-        except INFRASTRUCTURE:
+        except INFRASTRUCTURE as exc:
+            if _last_try():
+                return await self._give_up(ask, exc)
             # The database, Redis or a provider is away and no outcome was recorded: the claim
             # goes back and the retry (within the bound) sends.
             with contextlib.suppress(*INFRASTRUCTURE):
@@ -87,6 +90,18 @@ class DeliveryActivities:
             async with unit_of_work(self.sessions) as session:
                 return await deliveries.fail_attempt(session, ask, reason)
 
+    async def _give_up(self, ask: AttemptInput, exc: Exception) -> AttemptOutcome:
+        """The last try failed too: the channel fails for good with what kept it from sending,
+        and the claim stays with it, so no late execution sends after the cascade moved on.
+        With the database away as well, the workflow records `gave_up` on its own."""
+        cause = exc.code if isinstance(exc, ServiceUnavailable) else type(exc).__name__
+        log.warning("attempt %s gave up: %s", ask.delivery_id, exc)
+        try:
+            async with unit_of_work(self.sessions) as session:
+                return await deliveries.fail_attempt(session, ask, f"gave_up:{cause}")
+        except INFRASTRUCTURE:
+            raise exc from None
+
     @activity.defn(name="finish")
     async def finish(self, ask: FinishInput) -> DeliveryResult:
         async with unit_of_work(self.sessions) as session:
@@ -94,3 +109,10 @@ class DeliveryActivities:
 
     def all(self) -> list[Callable[..., Any]]:
         return [self.open_delivery, self.decide, self.attempt, self.finish]
+
+
+def _last_try() -> bool:
+    """Whether the workflow's retry policy allows no further try of this activity."""
+    info = activity.info()
+    limit = info.retry_policy.maximum_attempts if info.retry_policy else 0
+    return 0 < limit <= info.attempt

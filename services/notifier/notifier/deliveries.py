@@ -39,6 +39,7 @@ from notifier.workflows.messages import (
     DeliveryRequest,
     DeliveryResult,
     Opened,
+    SendRetry,
 )
 
 _IDS = uuid.UUID("6f1c7f3e-4a55-4c8e-9a55-0d5e2f7a1b10")
@@ -105,11 +106,17 @@ def _new_row(request: DeliveryRequest, digest: str) -> dict[str, Any]:
     }
 
 
-def opened(delivery: Delivery) -> Opened:
+def opened(delivery: Delivery, settings: NotifierSettings) -> Opened:
+    retry = SendRetry(
+        attempts=settings.send_attempts,
+        backoff_seconds=settings.send_backoff_seconds,
+        max_backoff_seconds=settings.send_max_backoff_seconds,
+    )
     return Opened(
         delivery_id=delivery.id,
         status=delivery.status,
         finished=delivery.status in {"failed", "clicked"},
+        send_retry=retry,
     )
 
 

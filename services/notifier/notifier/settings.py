@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from kit.settings import ServiceSettings
@@ -31,6 +32,12 @@ class NotifierSettings(ServiceSettings):
     tracking_secret: str = "dev-tracking-secret"
     public_url: str = "http://127.0.0.1:8000"
     sms_cost_per_segment: int = 5  # minor units
+    # A send that fails for want of a dependency (the provider, the SMTP relay, the database)
+    # is tried this many times, waiting from the first backoff doubling to the longest (about
+    # half an hour by default); then the channel fails with `gave_up:…` and the cascade moves on.
+    send_attempts: int = Field(35, ge=1)
+    send_backoff_seconds: float = Field(1.0, gt=0)
+    send_max_backoff_seconds: float = Field(60.0, gt=0)
     # How long a marketing message waits when the policy store (Redis) does not answer.
     policy_unavailable_retry_seconds: int = 60
     # Where a click goes when the message names no link of its own.

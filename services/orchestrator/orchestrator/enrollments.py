@@ -5,9 +5,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.client import Client, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.common import (
     SearchAttributeKey,
     SearchAttributePair,
@@ -41,6 +42,7 @@ CHAIN_ID = SearchAttributeKey.for_keyword("ChainId")
 CHAIN_VERSION = SearchAttributeKey.for_int("ChainVersion")
 CUSTOMER_ID = SearchAttributeKey.for_keyword("CustomerId")
 STATUS = SearchAttributeKey.for_keyword("EnrollmentStatus")
+ENROLLMENT_KEY = "enrollment_key"  # the memo naming the trigger a run was started for
 
 
 @dataclass(frozen=True)
@@ -102,7 +104,7 @@ async def enroll(
         time_zone=time_zone,
         notifier_task_queue=runtime.notifier_task_queue,
     )
-    await runtime.temporal.start_workflow(
+    handle = await runtime.temporal.start_workflow(
         WORKFLOW,
         chain_input,
         id=workflow_id,
@@ -111,7 +113,14 @@ async def enroll(
         start_signal="customer_event",
         start_signal_args=[event],
         search_attributes=_attributes(chain_input) if runtime.search_attributes else None,
+        memo={ENROLLMENT_KEY: event.event_id},
     )
+    if handle.first_execution_run_id is None and await _run_of_another_trigger(handle, event):
+        # A run started for an earlier trigger whose enrollment is not recorded yet (its
+        # handler's commit failed, e.g. the database went away, and is retried): it heard this
+        # event as a signal, as a recorded enrollment would. Recording one for this event
+        # would leave a row no run ever closes.
+        return None
     enrollment = _record_start(session, chain_input, workflow_id)
     payload = ChainEnrolledPayload(
         chain_id=chain.id, workflow_id=workflow_id, chain_version=version, holdout=holdout
@@ -129,6 +138,14 @@ async def _still_running(temporal: Client, workflow_id: str) -> bool:
             raise
         return False
     return described.status == WorkflowExecutionStatus.RUNNING
+
+
+async def _run_of_another_trigger(handle: WorkflowHandle[Any, Any], event: CustomerEventV1) -> bool:
+    """Whether the running run the signal-with-start reached was started for another event
+    (runs started before the memo was written are taken as this event's, as before)."""
+    memo = await (await handle.describe()).memo()
+    started_for = memo.get(ENROLLMENT_KEY, event.event_id)
+    return bool(started_for != event.event_id)
 
 
 def _attributes(chain_input: ChainInput) -> TypedSearchAttributes:

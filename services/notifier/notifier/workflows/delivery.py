@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         DeliveryStatus,
         FinishInput,
         ReactionV1,
+        SendRetry,
     )
 
 In = TypeVar("In")
@@ -44,17 +45,21 @@ _OPTIONS: dict[str, Any] = {
         initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1)
     ),
 }
-# Sending is bounded: an outage of the database or a provider is waited out for about half an
-# hour (1 s doubling to a minute, 35 tries), then the channel counts as failed and the cascade
-# moves on. Bad data is not retried at all: the attempt fails at once with its reason.
-ATTEMPT_OPTIONS: dict[str, Any] = {
-    **_OPTIONS,
-    "retry_policy": RetryPolicy(
-        initial_interval=timedelta(seconds=1),
-        maximum_interval=timedelta(minutes=1),
-        maximum_attempts=35,
-    ),
-}
+
+
+def attempt_options(retry: SendRetry) -> dict[str, Any]:
+    """Sending is bounded: an outage of the database or a provider is waited out `attempts`
+    times (the settings' `send_*`, about half an hour by default), then the channel counts as
+    failed and the cascade moves on. Bad data is not retried at all: the attempt fails at once
+    with its reason."""
+    policy = RetryPolicy(
+        initial_interval=timedelta(seconds=retry.backoff_seconds),
+        maximum_interval=timedelta(seconds=retry.max_backoff_seconds),
+        maximum_attempts=retry.attempts,
+    )
+    return {**_OPTIONS, "retry_policy": policy}
+
+
 LOCAL_ACTIVITIES = "delivery-local-activities"
 # A receipt is what proves an SMS arrived; elsewhere only a click shows the customer reacted.
 SUCCESS = {"sms": {"delivered", "clicked"}}
@@ -66,6 +71,7 @@ MOVE_ON = {"undelivered", "failed"}
 class DeliveryWorkflow:
     def __init__(self) -> None:
         self.local = False
+        self.send_retry = SendRetry()
         self.step = "queued"
         self.attempts: list[str] = []
         self.reactions: dict[str, str] = {}
@@ -84,6 +90,7 @@ class DeliveryWorkflow:
         self.local = workflow.patched(LOCAL_ACTIVITIES)
         opened = await self._step(DeliveryActivities.open_delivery, request)
         delivery_id = opened.delivery_id
+        self.send_retry = opened.send_retry
         if opened.finished:
             return await self._finish(delivery_id, None)
         decision = await self._cleared(delivery_id, count=True)
@@ -120,7 +127,8 @@ class DeliveryWorkflow:
         self.step = f"sending:{channel}"
         ask = AttemptInput(delivery_id=delivery_id, channel=channel, position=position)
         try:
-            outcome = await self._step(DeliveryActivities.attempt, ask, ATTEMPT_OPTIONS)
+            options = attempt_options(self.send_retry)
+            outcome = await self._step(DeliveryActivities.attempt, ask, options)
         except ActivityError as exc:
             workflow.logger.warning("sending on %s gave up: %s", channel, exc.cause)
             attempt_id = f"{delivery_id}:{position}"

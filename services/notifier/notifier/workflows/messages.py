@@ -16,10 +16,20 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
 
 
+class SendRetry(_Frozen):
+    """How a channel's send is retried while a dependency is away, read from the settings when
+    the delivery opens; the defaults are the bound of histories recorded before it was set."""
+
+    attempts: int = 35
+    backoff_seconds: float = 1.0  # the first wait, doubling up to the longest
+    max_backoff_seconds: float = 60.0
+
+
 class Opened(_Frozen):
     delivery_id: str
     status: str
     finished: bool
+    send_retry: SendRetry = SendRetry()
 
 
 class DecideInput(_Frozen):
