@@ -12,10 +12,21 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from harness import BenchEnv, write_results
 
+# A phase of a benchmark that runs on its own when named: name -> (benchmark, its function).
+PHASES = {"pos_tracing": ("pos", "run_tracing")}
 
-def discover(names: list[str]) -> list[Path]:
-    found = sorted(Path(__file__).parent.glob("bench_*.py"))
-    return [path for path in found if not names or path.stem.removeprefix("bench_") in names]
+
+def discover(names: list[str]) -> list[tuple[str, Path, str]]:
+    """(name, module, function) of each benchmark to run: every one, or those named."""
+    here = Path(__file__).parent
+    found = sorted(here.glob("bench_*.py"))
+    chosen = [
+        (path.stem.removeprefix("bench_"), path, "run")
+        for path in found
+        if not names or path.stem.removeprefix("bench_") in names
+    ]
+    phases = [(n, here / f"bench_{PHASES[n][0]}.py", PHASES[n][1]) for n in names if n in PHASES]
+    return chosen + phases
 
 
 async def main(names: list[str]) -> int:
@@ -26,15 +37,14 @@ async def main(names: list[str]) -> int:
     figures: dict[str, dict[str, Any]] = {}
     async with AsyncExitStack() as stack:
         env = BenchEnv(stack)
-        for path in modules:
-            name = path.stem.removeprefix("bench_")
+        for name, path, function in modules:
             spec = importlib.util.spec_from_file_location(path.stem, path)
             assert spec and spec.loader
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)
             started = time.perf_counter()
             print(f"== {name}", flush=True)
-            figures[name] = await module.run(env)
+            figures[name] = await getattr(module, function)(env)
             figures[name]["benchmark_seconds"] = round(time.perf_counter() - started, 1)
             print(figures[name], flush=True)
     print(f"written to {write_results(figures)}")

@@ -1,7 +1,10 @@
 """OpenTelemetry tracing for every API, worker and relay, set up once from the settings.
 
-The standard instrumentations cover what has one: FastAPI, SQLAlchemy, Redis, httpx, aiohttp,
-and Temporal's own interceptor. What none covers is the hop through the outbox and JetStream:
+The standard instrumentations cover what has one: FastAPI, httpx, aiohttp and Temporal's own
+interceptor. SQL statements and Redis commands, many per request, get spans from the small hooks
+here, which do nothing in a trace that is not sampled (the standard ones name the span and
+format the statement first, whatever the decision). What none covers is the hop through the
+outbox and JetStream:
 the W3C trace context rides in the event envelope (``traceparent``/``tracestate``, as
 CloudEvents' distributed tracing extension does) from the request that wrote the event to the
 relay, and in the message headers from the relay's publish to every consumer.
@@ -10,12 +13,14 @@ relay, and in the message headers from the relay's publish to every consumer.
 """
 
 import argparse
+import functools
 import json
 import os
+import re
 import socket
 import sys
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -140,11 +145,19 @@ def _instrument_libraries() -> None:
     # Imported here: a process with tracing off loads none of them.
     from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
-    from opentelemetry.instrumentation.redis import RedisInstrumentor
 
     HTTPXClientInstrumentor().instrument()
     AioHttpClientInstrumentor().instrument()
-    RedisInstrumentor().instrument()
+    _instrument_redis()
+
+
+def recording() -> bool:
+    """Whether the work at hand belongs to a sampled trace: only then is a span worth making.
+
+    A child of an unsampled span is never sampled (the sampler follows its parent), and work
+    outside any trace is never sampled either (``EntrySampler``), so asking the current span
+    is the whole decision, made before any name or attribute is built."""
+    return trace.get_current_span().is_recording()
 
 
 def fastapi_telemetry() -> "TelemetryConfig":
@@ -166,15 +179,92 @@ def _probe_or_scrape(scope: MutableMapping[str, Any]) -> bool:
 
 
 def instrument_engine(engine: Any) -> None:
-    """A span per SQL statement of this engine (an ``AsyncEngine``)."""
+    """A span per SQL statement of this engine (an ``AsyncEngine``), in sampled traces only."""
     if not tracing_on():
         return
-    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+    from sqlalchemy import event
 
-    # The instrumentation declares SQLAlchemy < 2.1; its event hooks are unchanged in 2.1.
-    SQLAlchemyInstrumentor().instrument(
-        engine=engine.sync_engine, enable_commenter=False, skip_dep_check=True
-    )
+    sync = engine.sync_engine
+    url = sync.url
+    # The attributes the standard SQLAlchemy instrumentation sets, so trace searches still work.
+    attributes = {"db.system": sync.dialect.name, "db.name": url.database or ""}
+    attributes |= {"net.peer.name": url.host or "", "net.peer.port": url.port or 0}
+    attributes |= {"db.user": url.username or ""}
+    suffix = f" {url.database}" if url.database else ""
+
+    def started(
+        _conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        if not recording():
+            return
+        words = statement.split(None, 1)
+        name = (words[0] if words else "sql") + suffix
+        span = tracer().start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+        span.set_attribute("db.statement", statement)
+        context._kit_span = span  # ended by the hooks below, in a sampled trace only
+
+    event.listen(sync, "before_cursor_execute", started)
+    event.listen(sync, "after_cursor_execute", _sql_ended)
+    event.listen(sync, "handle_error", _sql_failed)
+
+
+def _sql_ended(
+    _conn: Any, _cursor: Any, _statement: str, _params: Any, context: Any, _many: bool
+) -> None:
+    span = getattr(context, "_kit_span", None)
+    if span is not None:
+        span.end()
+        context._kit_span = None
+
+
+def _sql_failed(failure: Any) -> None:
+    span = getattr(failure.execution_context, "_kit_span", None)
+    if span is not None:
+        span.set_status(trace.Status(trace.StatusCode.ERROR, str(failure.original_exception)))
+        span.end()
+        failure.execution_context._kit_span = None
+
+
+def _instrument_redis() -> None:
+    """A span per Redis command or pipeline of the asyncio client, in sampled traces only."""
+    from redis.asyncio.client import Pipeline, Redis
+
+    async def command(wrapped: Any, client: Any, args: Any, kwargs: Any) -> Any:
+        if not recording():
+            return await wrapped(client, *args, **kwargs)
+        name = str(args[0]) if args else "redis"
+        with _redis_span(client, name, name, len(args)):
+            return await wrapped(client, *args, **kwargs)
+
+    async def pipeline(wrapped: Any, client: Any, args: Any, kwargs: Any) -> Any:
+        if not recording():
+            return await wrapped(client, *args, **kwargs)
+        names = [str(queued[0][0]) for queued in client.command_stack if queued[0]]
+        with _redis_span(client, "MULTI" if names else "redis", "\n".join(names), len(names)):
+            return await wrapped(client, *args, **kwargs)
+
+    _wrap(Redis, "execute_command", command)
+    _wrap(Pipeline, "execute", pipeline)
+
+
+def _wrap(owner: type, name: str, hook: Callable[..., Awaitable[Any]]) -> None:
+    original = getattr(owner, name)
+
+    @functools.wraps(original)
+    async def wrapped(self: Any, *args: Any, **kwargs: Any) -> Any:
+        return await hook(original, self, args, kwargs)
+
+    setattr(owner, name, wrapped)
+
+
+def _redis_span(client: Any, name: str, statement: str, length: int) -> Any:
+    # Command names only: the arguments hold keys and values (API keys, idempotency bodies).
+    kwargs = client.connection_pool.connection_kwargs
+    attributes: dict[str, str | int] = {"db.system": "redis", "db.statement": statement}
+    attributes |= {"db.redis.args_length": length, "db.redis.database_index": kwargs.get("db", 0)}
+    if "host" in kwargs:
+        attributes |= {"net.peer.name": kwargs["host"], "net.peer.port": kwargs.get("port", 6379)}
+    return tracer().start_as_current_span(name, kind=SpanKind.CLIENT, attributes=attributes)
 
 
 def temporal_interceptors() -> list[Any]:
@@ -209,20 +299,33 @@ def current_carrier() -> dict[str, str]:
     return carrier
 
 
+# The envelope is pydantic's compact JSON: its trace fields are found without decoding it all.
+_ENVELOPE_TRACE = re.compile(rb'"(traceparent|tracestate)":"([^"\\]*)"')
+
+
 def carrier_of_envelope(data: bytes) -> dict[str, str]:
     """The context an outbox row's event carries, read without decoding the event."""
     if b'"traceparent"' not in data:
         return {}
-    envelope = json.loads(data)
-    return {
-        key: envelope[key] for key in (TRACEPARENT, TRACESTATE) if envelope.get(key) is not None
-    }
+    return {key.decode(): value.decode() for key, value in _ENVELOPE_TRACE.findall(data)}
+
+
+def sampled(carrier: Mapping[str, str]) -> bool:
+    """Whether a W3C context was sampled by whoever started its trace (its flags' last bit)."""
+    flags = carrier.get(TRACEPARENT, "")[-2:]
+    return len(flags) == 2 and flags[1] in "13579bdfBDF"
 
 
 @contextmanager
 def publish_span(subject: str, carrier: Mapping[str, str]) -> Iterator[dict[str, str]]:
     """The relay's publish as a child of the request that wrote the event; yields the headers
-    that make the consumers' spans children of this publish."""
+    that make the consumers' spans children of this publish.
+
+    In a trace that is not sampled no span is made: the request's context goes on as it is,
+    its sampled flag unset, so that no consumer starts a sampled trace of its own."""
+    if not sampled(carrier):
+        yield dict(carrier)
+        return
     parent = propagate.extract(carrier)
     attributes = {"messaging.system": "nats", "messaging.destination.name": subject}
     with tracer().start_as_current_span(
@@ -238,8 +341,19 @@ def consume_span(
     subject: str, consumer: str, headers: Mapping[str, str] | None, fallback: Mapping[str, str]
 ) -> Iterator[None]:
     """A consumer's handling of one message, continuing the trace its headers (or, for a
-    message published without them, its envelope) carry."""
-    parent = propagate.extract(headers if headers and TRACEPARENT in headers else fallback)
+    message published without them, its envelope) carry.
+
+    In a trace that is not sampled, the caller's context is made current without a span of
+    this process: the handler's Temporal calls carry it on, its SQL makes no span."""
+    carrier = headers if headers and TRACEPARENT in headers else fallback
+    parent = propagate.extract(carrier)
+    if carrier.get(TRACEPARENT) and not sampled(carrier):
+        token = otel_context.attach(parent)
+        try:
+            yield
+        finally:
+            otel_context.detach(token)
+        return
     attributes = {
         "messaging.system": "nats",
         "messaging.destination.name": subject,
