@@ -285,22 +285,61 @@ async function segmentBuilder(page) {
   await page.getByRole('heading', { name: 'Segments', exact: true }).waitFor(WAIT)
 }
 
+/** The notifier's answer for an SMS text as the editor asks for it. */
+async function draftPreview(body, variables, customerId) {
+  const answer = await fetch(`${origin}/v1/templates/preview`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${env('MARKETER_KEY')}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ channel: 'sms', body, variables, language: 'en', customer_id: customerId, values: {} }),
+  })
+  check(answer.status === 200, `the draft preview answers (${answer.status})`)
+  return answer.json()
+}
+
+/** Types `body` and checks the figures the editor shows for it are the notifier's, figure by figure. */
+async function typeAndCompare(page, body, variables, customerId) {
+  const expected = await draftPreview(body, variables, customerId)
+  await page.getByLabel('Text', { exact: true }).fill(body)
+  await page.locator('.rendered pre').filter({ hasText: expected.body }).waitFor(WAIT)
+  const figures = page.locator('dl.sms-figures[aria-busy="false"]')
+  await figures.waitFor(WAIT)
+  const cell = (term) => figures.locator('div').filter({ has: page.getByRole('term').filter({ hasText: term }) }).getByRole('definition')
+  const shown = {
+    encoding: await cell('Encoding').locator('data').getAttribute('value'),
+    units: Number(await cell('Characters').innerText()),
+    segments: Number(await cell('Segments').innerText()),
+    cost_per_send: Number(await cell('Cost a send').locator('data').getAttribute('value')),
+  }
+  for (const [figure, value] of Object.entries(shown)) {
+    check(value === expected.sms[figure], `the ${figure} shown as typed is the notifier's (${value}, ${expected.sms[figure]})`)
+  }
+  return expected
+}
+
 async function templateEditor(page) {
+  const saved = await fetch(`${origin}/v1/templates/reactivation_final/sms`, {
+    headers: { authorization: `Bearer ${env('MARKETER_KEY')}` },
+  })
+  const { variables } = await saved.json()
   await page.goto(`${consoleUrl}#/templates/reactivation_final/sms/edit`)
   const text = page.getByLabel('Text', { exact: true })
   await text.waitFor(WAIT)
-  await text.fill('Hi {{ name }}, {{ pionts }} points wait for you: {{ click_url }}')
+  const tester = env('SMS_TESTER')
+  await page.getByLabel(/^Customer for the preview/).fill(tester)
+  const typo = await typeAndCompare(page, 'Hi {{ name }}, {{ pionts }} points wait for you: {{ click_url }}', variables, tester)
+  check(typo.unknown_variables.join() === 'pionts', 'the notifier names the unknown variable')
   await page.getByText('Unknown variables: pionts').waitFor(WAIT)
   check(await page.getByRole('button', { name: 'Save the template' }).isDisabled(), 'unknown variables block the save')
-  await text.fill('Привет {{ name }}, 300 points wait for you: {{ click_url }}')
-  const sms = page.getByRole('definition').filter({ hasText: 'UCS-2' })
-  await sms.waitFor(WAIT)
-  await page.getByLabel(/^Customer for the preview/).fill(env('SMS_TESTER'))
-  await page.locator('.rendered').waitFor(WAIT)
-  await text.fill('Hi {{ name }}, 300 points wait for you: {{ click_url }}')
-  await page.getByRole('definition').filter({ hasText: 'GSM-7' }).waitFor(WAIT)
+  const long = await typeAndCompare(page, 'a'.repeat(161), variables, tester)
+  check(long.sms.encoding === 'gsm7' && long.sms.segments === 2, '161 GSM-7 characters take two segments')
+  const russian = await typeAndCompare(page, 'Привет {{ name }}, 300 points wait for you: {{ click_url }}', variables, tester)
+  check(russian.sms.encoding === 'ucs2', 'Cyrillic is sent as UCS-2')
+  await page.getByRole('definition').filter({ hasText: 'UCS-2' }).waitFor(WAIT)
+  const plain = await typeAndCompare(page, 'Hi {{ name }}, 300 points wait for you: {{ click_url }}', variables, tester)
+  check(plain.sms.encoding === 'gsm7' && plain.body.startsWith('Hi Dana,'), 'the text is rendered for the customer')
+  measured.template_sms = plain.sms
   await page.getByRole('button', { name: 'Save the template' }).click()
-  await page.locator('.rendered pre').filter({ hasText: '300 points wait for you' }).waitFor(WAIT)
+  await page.getByText('Saved', { exact: true }).waitFor(WAIT)
   measured.template_preview = await page.locator('.rendered p').last().innerText()
   await accessible(page, 'template editor')
   await shoot(page, 'template-editor')

@@ -39,7 +39,7 @@ export async function signIn(page, key) {
   await page.getByRole('button', { name: 'Sign in' }).click()
 }
 
-function launch() {
+export function launch() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: [

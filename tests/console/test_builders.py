@@ -7,8 +7,9 @@ offer's channel and decision, the grant and the exit on the timeline), publishes
 and the audience count, enrolls a customer and sees their purchase end the chain on the chain's
 screen; then it times edits on a fifty-step draft. It builds a segment in the rule builder (a
 problem shown on its rule, the live count and sample, create, edit, delete) and edits an SMS
-template with its preview for a customer, its encoding and segments as typed, unknown variables
-flagged, and a test send; and sets the programme's communication policy (a 422 shown on its
+template with its preview for a customer, its encoding, segments and cost as typed (each equal
+to what `POST /v1/templates/preview` answers for the text), unknown variables flagged, and a
+test send; and sets the programme's communication policy (a 422 shown on its
 field) and a chain's override; and creates a campaign on the campaigns screen (a holdout above
 the limit and an unknown segment refused on their fields), starts, pauses and resumes it.
 """

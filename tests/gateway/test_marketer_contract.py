@@ -63,6 +63,7 @@ ELSEWHERE = [
         "notifier",
         "/customers/{customer_id}/deliveries",
     ),
+    ("post", "/v1/templates/preview", "notifier", "/templates/preview"),
 ]
 PROSE = frozenset({"title", "description", "examples", "example"})
 
@@ -119,6 +120,7 @@ async def test_the_customer_pages_match_the_services_that_serve_them(platform: P
         ours = public["paths"][public_path][method]
         theirs = internal["paths"][internal_path][method]
         where = f"{method.upper()} {public_path} ~ {service} {internal_path}"
+        assert body_of(ours, public) == body_of(theirs, internal), where
         assert success_of(ours, public) == success_of(theirs, internal), where
 
 

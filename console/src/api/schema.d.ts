@@ -302,6 +302,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/templates/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Texts not saved yet, rendered as the saved preview renders them, with SMS segments and cost and the variables saving would refuse */
+        post: operations["preview_draft_v1_templates_preview_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/templates/{name}/{channel}/preview": {
         parameters: {
             query?: never;
@@ -1967,6 +1984,111 @@ export interface components {
              * Format: date-time
              */
             until: string;
+        };
+        /**
+         * DraftPreview
+         * @example {
+         *       "body": "there, {{ pionts }} points",
+         *       "channel": "sms",
+         *       "language": "en",
+         *       "sampled_variables": [],
+         *       "sms": {
+         *         "cost_per_send": 5,
+         *         "encoding": "gsm7",
+         *         "segments": 1,
+         *         "units": 26
+         *       },
+         *       "unknown_variables": [
+         *         "pionts"
+         *       ]
+         *     }
+         */
+        DraftPreview: {
+            /** Channel */
+            channel: string;
+            /** Customer Id */
+            customer_id: string | null;
+            /** Language */
+            language: string;
+            /** Subject */
+            subject: string | null;
+            /**
+             * Body
+             * @description Rendered; unknown variables shown as written
+             */
+            body: string;
+            /**
+             * Sampled Variables
+             * @description Variables shown with sample values
+             */
+            sampled_variables: string[];
+            /**
+             * Unknown Variables
+             * @description Names saving would refuse
+             */
+            unknown_variables: string[];
+            /** @description Segments and cost of this text */
+            sms?: components["schemas"]["SmsLength"] | null;
+        };
+        /**
+         * DraftPreviewRequest
+         * @example {
+         *       "body": "{{ name }}, {{ points }} points are yours: {{ click_url }}",
+         *       "channel": "sms",
+         *       "customer_id": "5b0e9c1e-3f55-4c4a-9d0e-2f6f1c0a9b11",
+         *       "values": {
+         *         "points": 300
+         *       },
+         *       "variables": [
+         *         "points"
+         *       ]
+         *     }
+         * @example {
+         *       "body": "{{ pionts }}",
+         *       "channel": "email",
+         *       "subject": "Hello {{ name }}"
+         *     }
+         */
+        DraftPreviewRequest: {
+            /**
+             * Channel
+             * @enum {string}
+             */
+            channel: "email" | "sms" | "push" | "messenger";
+            /**
+             * Subject
+             * @description The email subject or the push title
+             */
+            subject?: string | null;
+            /**
+             * Body
+             * @description Jinja2, sandboxed
+             */
+            body: string;
+            /**
+             * Variables
+             * @description Names the chain or campaign passes
+             * @default []
+             */
+            variables: string[];
+            /**
+             * Language
+             * @description None: the customer's
+             */
+            language?: ("en" | "ru") | null;
+            /**
+             * Customer Id
+             * @description None: a customer named `there`
+             */
+            customer_id?: string | null;
+            /**
+             * Values
+             * @description What the chain would pass; the others get sample values
+             * @default {}
+             */
+            values: {
+                [key: string]: unknown;
+            };
         };
         /** DryRunGrant */
         DryRunGrant: {
@@ -6425,6 +6547,139 @@ export interface operations {
                 };
             };
             /** @description `template_variable_missing` (naming `variables`), `template_invalid`. Invalid input; `errors` names each field: `template_variable_missing`, `template_invalid`, `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    preview_draft_v1_templates_preview_post: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description Makes a retry safe: the first answer is kept for 24 hours and replayed (with `Idempotent-Replayed: true`); the same key with another body is a 409.
+                 * @example till-7-2024-05-17-000123
+                 */
+                "Idempotency-Key"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DraftPreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DraftPreview"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `contact_not_found`. Not found, or not this key's customer: `contact_not_found`, `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `template_invalid`, `template_variable_missing`, `validation_error`. Invalid input; `errors` names each field: `template_invalid`, `template_variable_missing`, `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */

@@ -6,6 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Language = Literal["en", "ru"]
+Channel = Literal["email", "sms", "push", "messenger"]
 
 
 class Translation(BaseModel):
@@ -100,6 +101,72 @@ class Preview(BaseModel):
     body: str
     sampled_variables: list[str] = Field(description="Variables shown with sample values")
     sms: SmsLength | None = None
+
+
+class DraftPreviewRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "channel": "sms",
+                    "body": "{{ name }}, {{ points }} points are yours: {{ click_url }}",
+                    "variables": ["points"],
+                    "customer_id": "5b0e9c1e-3f55-4c4a-9d0e-2f6f1c0a9b11",
+                    "values": {"points": 300},
+                },
+                {"channel": "email", "subject": "Hello {{ name }}", "body": "{{ pionts }}"},
+            ]
+        },
+    )
+
+    channel: Channel
+    subject: str | None = Field(
+        default=None, max_length=300, description="The email subject or the push title"
+    )
+    body: str = Field(min_length=1, max_length=20_000, description="Jinja2, sandboxed")
+    variables: list[str] = Field(default=[], description="Names the chain or campaign passes")
+    language: Language | None = Field(default=None, description="None: the customer's")
+    customer_id: str | None = Field(
+        default=None, min_length=1, max_length=36, description="None: a customer named `there`"
+    )
+    values: dict[str, Any] = Field(
+        default={}, description="What the chain would pass; the others get sample values"
+    )
+
+
+class DraftPreview(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "channel": "sms",
+                    "customer_id": None,
+                    "language": "en",
+                    "subject": None,
+                    "body": "there, {{ pionts }} points",
+                    "sampled_variables": [],
+                    "unknown_variables": ["pionts"],
+                    "sms": {
+                        "encoding": "gsm7",
+                        "units": 26,
+                        "segments": 1,
+                        "cost_per_send": 5,
+                        "warning": None,
+                    },
+                }
+            ]
+        }
+    )
+
+    channel: str
+    customer_id: str | None
+    language: str
+    subject: str | None
+    body: str = Field(description="Rendered; unknown variables shown as written")
+    sampled_variables: list[str] = Field(description="Variables shown with sample values")
+    unknown_variables: list[str] = Field(description="Names saving would refuse")
+    sms: SmsLength | None = Field(default=None, description="Segments and cost of this text")
 
 
 class PolicyWrite(BaseModel):

@@ -10,6 +10,9 @@ from fastapi import APIRouter, Depends, Query, Response
 from gateway.auth import scoped
 from gateway.keys import Caller
 from gateway.marketer.templates import (
+    Channel,
+    DraftPreview,
+    DraftPreviewRequest,
     PolicyRead,
     PolicyWrite,
     Preview,
@@ -27,7 +30,6 @@ from gateway.upstreams import Notifier, Orchestrator, forward
 
 router = APIRouter(prefix="/v1", tags=["templates and policies"])
 Marketer = Annotated[Caller, Depends(scoped("marketer"))]
-Channel = Literal["email", "sms", "push", "messenger"]
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
 Cursor = Annotated[str | None, Query(max_length=400, description="`next_cursor` of a page")]
 PAGED = problems({400: "`invalid_cursor`", 422: "`limit` not 1..200"})
@@ -73,6 +75,22 @@ async def put_template(
     return await forward(
         client, "PUT", f"/templates/{name}/{channel}", body.model_dump(mode="json")
     )
+
+
+@router.post(
+    "/templates/preview",
+    response_model=DraftPreview,
+    summary="Texts not saved yet, rendered as the saved preview renders them, with SMS "
+    "segments and cost and the variables saving would refuse",
+    responses=problems(
+        {
+            404: "`contact_not_found`",
+            422: "`template_invalid`, `template_variable_missing`, `validation_error`",
+        }
+    ),
+)
+async def preview_draft(body: DraftPreviewRequest, _key: Marketer, client: Notifier) -> Response:
+    return await forward(client, "POST", "/templates/preview", body.model_dump(mode="json"))
 
 
 @router.post(

@@ -1,6 +1,7 @@
 """A template rendered for a chosen customer, as that customer would receive it, with sample
 values for the variables a chain would pass and the marketer did not give."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -11,9 +12,16 @@ from kit.clock import utcnow
 from notifier import service
 from notifier.default_templates import DEFAULT_LANGUAGE
 from notifier.models import Contact
-from notifier.schemas import PreviewIn, PreviewOut
+from notifier.schemas import DraftPreviewIn, DraftPreviewOut, PreviewIn, PreviewOut, SmsInfo
 from notifier.settings import NotifierSettings
-from notifier.templates import Rendered, TemplateNotFound, render
+from notifier.templates import (
+    VOCABULARY,
+    MessageTemplate,
+    Rendered,
+    TemplateNotFound,
+    render,
+    undeclared_names,
+)
 
 
 def samples() -> dict[str, Any]:
@@ -46,6 +54,32 @@ class ForCustomer:
     sampled: list[str]
 
 
+def _render(
+    template: MessageTemplate,
+    customer_name: str | None,
+    values: dict[str, Any],
+    links: dict[str, str],
+    unfilled: Iterable[str] = (),
+) -> tuple[Rendered, list[str]]:
+    """The texts with the customer's name, `links` as the tracking links, `values` as given and
+    samples for the rest; the `unfilled` names show as written, so a draft still renders."""
+    as_written = {name: f"{{{{ {name} }}}}" for name in unfilled}
+    given = {**as_written, **samples(), "name": customer_name or "there", **values, **links}
+    sampled = sorted(set(template.variables) - set(values))
+    return render(template, given), sampled
+
+
+def _links(settings: NotifierSettings) -> dict[str, str]:
+    return {
+        "click_url": f"{settings.public_url}/v1/t/c/preview",
+        "unsubscribe_url": f"{settings.public_url}/v1/unsubscribe/preview",
+    }
+
+
+def _sms(channel: str, rendered: Rendered, settings: NotifierSettings) -> SmsInfo | None:
+    return service.sms_info(rendered.body, settings) if channel == "sms" else None
+
+
 async def render_for(
     session: AsyncSession,
     name: str,
@@ -53,25 +87,19 @@ async def render_for(
     body: PreviewIn,
     links: dict[str, str],
 ) -> ForCustomer:
-    """The template in the customer's language, their name, `links` as the tracking links and
-    samples for the variables not given."""
+    """The saved template in the customer's language, rendered for them."""
     contact = await service.get_contact(session, body.customer_id)
     template = await service.find_template(session, name, channel, contact.language)
     if template is None:
         raise TemplateNotFound()
-    given = {**samples(), "name": contact.name or "there", **body.variables, **links}
-    sampled = sorted(set(template.variables) - set(body.variables))
-    return ForCustomer(contact, render(template, given), sampled)
+    rendered, sampled = _render(template, contact.name, body.variables, links)
+    return ForCustomer(contact, rendered, sampled)
 
 
 async def preview(
     session: AsyncSession, name: str, channel: str, body: PreviewIn, settings: NotifierSettings
 ) -> PreviewOut:
-    links = {
-        "click_url": f"{settings.public_url}/v1/t/c/preview",
-        "unsubscribe_url": f"{settings.public_url}/v1/unsubscribe/preview",
-    }
-    found = await render_for(session, name, channel, body, links)
+    found = await render_for(session, name, channel, body, _links(settings))
     return PreviewOut(
         template=name,
         channel=channel,
@@ -80,5 +108,30 @@ async def preview(
         subject=found.rendered.subject,
         body=found.rendered.body,
         sampled_variables=found.sampled,
-        sms=service.sms_info(found.rendered.body, settings) if channel == "sms" else None,
+        sms=_sms(channel, found.rendered, settings),
+    )
+
+
+async def preview_draft(
+    session: AsyncSession, body: DraftPreviewIn, settings: NotifierSettings
+) -> DraftPreviewOut:
+    """Texts not saved yet, as `preview` renders a saved template, with the names saving would
+    refuse instead of a refusal: the editor shows them as the marketer types."""
+    contact = await service.get_contact(session, body.customer_id) if body.customer_id else None
+    template = MessageTemplate(body.channel, body.subject, body.body, variables=(*body.variables,))
+    used = set().union(*(undeclared_names(text) for text in (body.subject or "", body.body)))
+    unknown = sorted(used - VOCABULARY - set(body.variables))
+    customer_name = contact.name if contact else None
+    rendered, sampled = _render(
+        template, customer_name, body.values, _links(settings), used - set(samples())
+    )
+    return DraftPreviewOut(
+        channel=body.channel,
+        customer_id=contact.customer_id if contact else None,
+        language=body.language or (contact.language if contact else None) or DEFAULT_LANGUAGE,
+        subject=rendered.subject,
+        body=rendered.body,
+        sampled_variables=sampled,
+        unknown_variables=unknown,
+        sms=_sms(body.channel, rendered, settings),
     )

@@ -30,6 +30,8 @@ from notifier.schemas import (
     DeliveryOut,
     DeliveryPage,
     DeliveryRequest,
+    DraftPreviewIn,
+    DraftPreviewOut,
     OutcomesOut,
     PolicyIn,
     PolicyOut,
@@ -162,6 +164,19 @@ async def get_template(
     name: str, channel: Channel, session: SessionDep, settings: SettingsDep
 ) -> TemplateOut:
     return await service.template_out(session, name, channel, settings)
+
+
+@router.post(
+    "/templates/preview",
+    response_model=DraftPreviewOut,
+    tags=["templates"],
+    summary="Texts not saved yet rendered as the saved preview does, with unknown variables",
+    responses={404: {"description": "`contact_not_found`"}},
+)
+async def preview_draft(
+    body: DraftPreviewIn, session: SessionDep, settings: SettingsDep
+) -> DraftPreviewOut:
+    return await previews.preview_draft(session, body, settings)
 
 
 @router.post(

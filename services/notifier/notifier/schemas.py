@@ -151,6 +151,33 @@ class PreviewOut(BaseModel):
     sms: SmsInfo | None = Field(default=None, description="Segments and cost of this text")
 
 
+class DraftPreviewIn(StrictModel):
+    """A template's texts as the marketer is typing them, before they are saved."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Channel
+    subject: str | None = Field(default=None, max_length=300)
+    body: str = Field(min_length=1, max_length=20_000)
+    variables: list[str] = Field(default=[], description="Names the chain or campaign passes")
+    language: Language | None = Field(default=None, description="None: the customer's")
+    customer_id: str | None = Field(default=None, min_length=1, max_length=36)
+    values: dict[str, Any] = Field(
+        default={}, description="What the chain would pass; the others get sample values"
+    )
+
+
+class DraftPreviewOut(BaseModel):
+    channel: str
+    customer_id: str | None
+    language: str
+    subject: str | None
+    body: str
+    sampled_variables: list[str] = Field(description="Variables shown with sample values")
+    unknown_variables: list[str] = Field(description="Names saving would refuse")
+    sms: SmsInfo | None = Field(default=None, description="Segments and cost of this text")
+
+
 class TestRecipientIn(StrictModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -6,31 +6,41 @@ import { Status } from '../../common/Status'
 import { useApi } from '../../common/useApi'
 import { useDebouncedAnswer } from '../../common/useDebounced'
 import { ListField, SelectField, TextField } from '../../builder/fields'
-import { previewFor, readTemplate, saveTemplate, testSend, type Preview, type Template } from './api'
-import { smsLength, unknownVariables } from './text'
+import type { SmsLength } from '../../api/types'
+import { previewDraft, readTemplate, saveTemplate, testSend, type DraftPreview, type DraftPreviewRequest, type Template } from './api'
+import { encodingName, segmentsText } from './text'
 
 type Draft = { subject: string; body: string; category: 'marketing' | 'transactional'; variables: string[] }
-type Shown = { state: 'idle' | 'loading' } | { state: 'ready'; preview: Preview } | { state: 'failed'; message: string }
+type Shown = { state: 'idle' | 'loading' } | { state: 'ready'; preview: DraftPreview } | { state: 'failed'; message: string }
+type Asked = { request: DraftPreviewRequest; shown: Shown }
 
-function usePreview(name: string, channel: string, customer: string, savedAt: number): Shown {
-  const id = customer.trim()
-  const answer = useDebouncedAnswer(id ? (signal) => previewFor(name, channel, id, signal) : null, [name, channel, id, savedAt])
-  if (answer.state === 'answered') {
-    return answer.answer instanceof ApiError ? { state: 'failed', message: `${answer.answer.code}: ${answer.answer.message}` } : { state: 'ready', preview: answer.answer }
-  }
-  return answer.state === 'waiting' ? { state: 'loading' } : answer
+/**
+ * The texts as typed, rendered and counted by the notifier a moment after the last keystroke;
+ * `current` is false while the answer on screen is for an older text.
+ */
+function useDraftPreview(request: DraftPreviewRequest): { shown: Shown; current: boolean } {
+  const key = JSON.stringify(request)
+  const answer = useDebouncedAnswer<Asked>(
+    async (signal) => {
+      const answered = await previewDraft(request, signal)
+      const shown: Shown = answered instanceof ApiError ? { state: 'failed', message: `${answered.code}: ${answered.message}` } : { state: 'ready', preview: answered }
+      return { request, shown }
+    },
+    [key],
+  )
+  if (answer.state === 'answered') return { shown: answer.answer.shown, current: JSON.stringify(answer.answer.request) === key }
+  return { shown: answer.state === 'waiting' ? { state: 'loading' } : answer, current: false }
 }
 
-/** Encoding, segments and cost of the text as typed; the price per segment from the last preview. */
-function SmsFigures({ body, preview }: { body: string; preview: Preview | null }) {
-  const typed = smsLength(body)
-  const perSegment = preview?.sms ? preview.sms.cost_per_send / preview.sms.segments : null
+/** Encoding, length, segments and cost of the rendered text, as the notifier counts them. */
+function SmsFigures({ sms, current }: { sms: SmsLength | null | undefined; current: boolean }) {
   return (
-    <dl className="figures sms-figures" aria-label="SMS as typed">
-      <div><dt>Encoding</dt><dd>{typed.encoding === 'gsm7' ? 'GSM-7' : 'UCS-2'}</dd></div>
-      <div><dt>Characters</dt><dd>{typed.units}</dd></div>
-      <div><dt>Segments</dt><dd>{typed.segments}</dd></div>
-      <div><dt>Cost a send</dt><dd>{perSegment === null ? '—' : money(typed.segments * perSegment)}</dd></div>
+    <dl className="figures sms-figures" aria-label="SMS as typed" aria-busy={!current}>
+      <div><dt>Encoding</dt><dd>{sms ? <data value={sms.encoding}>{encodingName(sms.encoding)}</data> : '—'}</dd></div>
+      <div><dt>Characters</dt><dd>{sms ? sms.units : '—'}</dd></div>
+      <div><dt>Segments</dt><dd>{sms ? sms.segments : '—'}</dd></div>
+      <div><dt>Cost a send</dt><dd>{sms ? <data value={sms.cost_per_send}>{money(sms.cost_per_send)}</data> : '—'}</dd></div>
+      {sms?.warning && <div><dt>Note</dt><dd className="error">{sms.warning}</dd></div>}
     </dl>
   )
 }
@@ -38,20 +48,20 @@ function SmsFigures({ body, preview }: { body: string; preview: Preview | null }
 function PreviewPanel({ shown }: { shown: Shown }) {
   return (
     <section className="panel" aria-labelledby="template-preview-title" aria-live="polite">
-      <h2 id="template-preview-title">Preview of the saved text</h2>
-      {shown.state === 'idle' && <p className="muted">Choose a customer to see the message as they would get it.</p>}
+      <h2 id="template-preview-title">Preview as typed</h2>
       {shown.state === 'loading' && <p>Rendering…</p>}
       {shown.state === 'failed' && <p className="error">{shown.message}</p>}
       {shown.state === 'ready' && (
         <div className="rendered">
-          <p className="muted">In {shown.preview.language} for {shown.preview.customer_id}</p>
+          <p className="muted">
+            In {shown.preview.language} for {shown.preview.customer_id ?? 'a sample customer (choose one below)'}
+          </p>
           {shown.preview.subject && <p><strong>{shown.preview.subject}</strong></p>}
           <pre>{shown.preview.body}</pre>
           {shown.preview.sms && (
             <p>
-              {shown.preview.sms.encoding === 'gsm7' ? 'GSM-7' : 'UCS-2'}, {shown.preview.sms.units} characters, {shown.preview.sms.segments} segment
-              {shown.preview.sms.segments === 1 ? '' : 's'}, {money(shown.preview.sms.cost_per_send)} a send
-              {shown.preview.sms.warning && <span className="error"> · {shown.preview.sms.warning}</span>}
+              {encodingName(shown.preview.sms.encoding)}, {shown.preview.sms.units} characters, {segmentsText(shown.preview.sms)},{' '}
+              {money(shown.preview.sms.cost_per_send)} a send
             </p>
           )}
           {shown.preview.sampled_variables.length > 0 && (
@@ -72,11 +82,19 @@ function Editor({ template }: { template: Template }) {
     variables: template.variables,
   })
   const [customer, setCustomer] = useState('')
-  const [savedAt, setSavedAt] = useState(0)
   const [status, setStatus] = useState('')
-  const shown = usePreview(name, channel, customer, savedAt)
   const hasSubject = channel === 'email' || channel === 'push'
-  const unknown = unknownVariables(hasSubject ? [draft.subject, draft.body] : [draft.body], draft.variables)
+  const { shown, current } = useDraftPreview({
+    channel: channel as DraftPreviewRequest['channel'],
+    subject: hasSubject ? draft.subject || null : null,
+    body: draft.body,
+    variables: draft.variables,
+    // The text edited here is the template's main one, in English; translations are kept.
+    language: 'en',
+    customer_id: customer.trim() || null,
+    values: {},
+  })
+  const unknown = shown.state === 'ready' ? shown.preview.unknown_variables : []
   const edit = (patch: Partial<Draft>) => setDraft((d) => ({ ...d, ...patch }))
 
   async function save() {
@@ -84,7 +102,6 @@ function Editor({ template }: { template: Template }) {
     try {
       const body = { ...draft, subject: hasSubject ? draft.subject || null : null, translations: template.translations }
       await saveTemplate(name, channel, body)
-      setSavedAt(Date.now())
       setStatus('Saved')
     } catch (error) {
       setStatus(`Not saved: ${error instanceof ApiError ? `${error.code}: ${error.message}` : String(error)}`)
@@ -119,7 +136,7 @@ function Editor({ template }: { template: Template }) {
             </p>
           )}
         </div>
-        {channel === 'sms' && <SmsFigures body={draft.body} preview={shown.state === 'ready' ? shown.preview : null} />}
+        {channel === 'sms' && <SmsFigures sms={shown.state === 'ready' ? shown.preview.sms : null} current={current} />}
         <ListField label="Variables the chain or campaign passes" value={draft.variables} onChange={(variables) => edit({ variables })} />
         <SelectField label="Category" value={draft.category} options={['marketing', 'transactional'] as const} onChange={(category) => edit({ category })} />
         <TextField label="Customer for the preview and the test send (id)" value={customer} onChange={setCustomer} />

@@ -4,9 +4,9 @@ import type { components } from '../../api/schema'
 type Schemas = components['schemas']
 export type Template = Schemas['TemplateRead']
 export type TemplateWrite = Schemas['TemplateWrite']
-export type Preview = Schemas['Preview']
+export type DraftPreview = Schemas['DraftPreview']
+export type DraftPreviewRequest = Schemas['DraftPreviewRequest']
 export type TestSent = Schemas['TestSent']
-export type Channel = Schemas['TemplateRead']['channel'] & Schemas['Preview']['channel']
 
 const templatePath = (name: string, channel: string) => ({
   params: { path: { name, channel: channel as 'email' | 'sms' | 'push' | 'messenger' } },
@@ -20,12 +20,10 @@ export function saveTemplate(name: string, channel: string, body: TemplateWrite)
   return unwrap(api.PUT('/v1/templates/{name}/{channel}', { ...templatePath(name, channel), body }))
 }
 
-/** The saved template as the customer would get it, or the problem (no contact, a missing variable). */
-export async function previewFor(name: string, channel: string, customerId: string, signal?: AbortSignal): Promise<Preview | ApiError> {
+/** Texts as typed, rendered by the notifier for the customer (or a sample one), or the problem. */
+export async function previewDraft(body: DraftPreviewRequest, signal?: AbortSignal): Promise<DraftPreview | ApiError> {
   try {
-    return await unwrap<Preview>(
-      api.POST('/v1/templates/{name}/{channel}/preview', { ...templatePath(name, channel), body: { customer_id: customerId, variables: {} }, signal }),
-    )
+    return await unwrap<DraftPreview>(api.POST('/v1/templates/preview', { body, signal }))
   } catch (error) {
     if (error instanceof ApiError && error.status < 500 && error.status !== 401) return error
     throw error
