@@ -63,6 +63,8 @@ ELSEWHERE = [
         "notifier",
         "/customers/{customer_id}/deliveries",
     ),
+    ("get", "/v1/customers/{customer_id}/purchases", "loyalty", "/members/{member_id}/purchases"),
+    ("get", "/v1/customers/{customer_id}/lots", "loyalty", "/members/{member_id}/lots"),
 ]
 PROSE = frozenset({"title", "description", "examples", "example"})
 

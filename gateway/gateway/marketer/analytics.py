@@ -48,11 +48,9 @@ class Day(BaseModel):
     exited: Split
     conversions: Split
     revenue: Split = Field(
-        default_factory=Split,
         description="Net revenue (minor units, refunds off) of the day's conversions",
     )
     revenue_per_member: Split = Field(
-        default_factory=Split,
         description="The day's revenue over the arm's enrollments so far (those enrolled by "
         "the day's end), rounded to whole minor units: what makes the arms comparable",
         examples=[{"treated": 1250, "holdout": 900}],

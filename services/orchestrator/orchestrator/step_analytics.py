@@ -59,11 +59,9 @@ class Day(BaseModel):
     exited: Split
     conversions: Split
     revenue: Split = Field(
-        default_factory=Split,
         description="Net revenue (minor units, refunds off) of the day's conversions",
     )
     revenue_per_member: Split = Field(
-        default_factory=Split,
         description="The day's revenue over the arm's enrollments so far (those enrolled by "
         "the day's end), rounded to whole minor units: what makes the arms comparable",
     )
@@ -188,7 +186,7 @@ async def _daily(session: AsyncSession, chain_id: str, days: int) -> list[Day]:
     for day, holdout, amount in await repository.daily_revenue(session, chain_id, since):
         bucket = series[date.fromisoformat(str(day))]
         bucket["revenue"] = _add(bucket["revenue"], bool(holdout), int(amount or 0))
-    found = [Day(date=day, **series[day]) for day in sorted(series)]
+    found = [Day(date=day, revenue_per_member=Split(), **series[day]) for day in sorted(series)]
     return per_member(found, _split(await repository.enrolled_before(session, chain_id, since)))
 
 
