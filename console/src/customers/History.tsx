@@ -1,3 +1,4 @@
+import type { ReactNode } from 'react'
 import type { CustomerView, Lot, Purchase } from '../api/types'
 import { count, money, when, words } from '../common/format'
 import { Head } from '../common/Table'
@@ -30,31 +31,56 @@ function PurchaseRow({ purchase }: { purchase: Purchase }) {
   )
 }
 
+type Paged = {
+  id: string
+  title: string
+  caption: string
+  columns: string[]
+  empty: string
+  more: string
+  rows: ReactNode[]
+  next: (() => void) | null
+}
+
+/** A titled table of rows paged on with a button, or a line saying there is nothing yet. */
+function PagedTable({ id, title, caption, columns, empty, more, rows, next }: Paged) {
+  return (
+    <section className="panel wide" aria-labelledby={id}>
+      <h2 id={id}>{title}</h2>
+      {rows.length ? (
+        <table>
+          <caption>{caption}</caption>
+          <Head columns={columns} />
+          <tbody>{rows}</tbody>
+        </table>
+      ) : (
+        <p className="muted">{empty}</p>
+      )}
+      {next && (
+        <button type="button" onClick={next}>
+          {more}
+        </button>
+      )}
+    </section>
+  )
+}
+
 /** The customer's confirmed purchases, newest first, each with its returns. */
 export function PurchaseList({ view }: { view: CustomerView }) {
   const { rows, next } = usePages(view.purchases, (cursor) => customerPurchases(view.profile.id, cursor))
   return (
-    <section className="panel wide" aria-labelledby="purchases-title">
-      <h2 id="purchases-title">Purchases and returns</h2>
-      {rows.length ? (
-        <table>
-          <caption>Newest first; money in the shop&apos;s currency, points as whole points</caption>
-          <Head columns={['Confirmed', 'Receipt', 'Total#', 'Paid#', 'Points redeemed#', 'Points accrued#', 'Returns']} />
-          <tbody>
-            {rows.map((p) => (
-              <PurchaseRow key={`${p.store_id}/${p.txid}`} purchase={p} />
-            ))}
-          </tbody>
-        </table>
-      ) : (
-        <p className="muted">No purchases yet.</p>
-      )}
-      {next && (
-        <button type="button" onClick={next}>
-          More purchases
-        </button>
-      )}
-    </section>
+    <PagedTable
+      id="purchases-title"
+      title="Purchases and returns"
+      caption="Newest first; money in the shop's currency, points as whole points"
+      columns={['Confirmed', 'Receipt', 'Total#', 'Paid#', 'Points redeemed#', 'Points accrued#', 'Returns']}
+      empty="No purchases yet."
+      more="More purchases"
+      rows={rows.map((p) => (
+        <PurchaseRow key={`${p.store_id}/${p.txid}`} purchase={p} />
+      ))}
+      next={next}
+    />
   )
 }
 
@@ -80,26 +106,17 @@ function LotRow({ lot }: { lot: Lot }) {
 export function LotList({ view }: { view: CustomerView }) {
   const { rows, next } = usePages(view.lots, (cursor) => customerLots(view.profile.id, cursor))
   return (
-    <section className="panel wide" aria-labelledby="lots-title">
-      <h2 id="lots-title">Lots of points and where they came from</h2>
-      {rows.length ? (
-        <table>
-          <caption>Newest first; points a return restores go back to the lot they came from</caption>
-          <Head columns={['Created', 'Source', 'Points left#', 'State', 'Spendable from', 'Expires']} />
-          <tbody>
-            {rows.map((lot) => (
-              <LotRow key={lot.id} lot={lot} />
-            ))}
-          </tbody>
-        </table>
-      ) : (
-        <p className="muted">No points yet.</p>
-      )}
-      {next && (
-        <button type="button" onClick={next}>
-          More lots
-        </button>
-      )}
-    </section>
+    <PagedTable
+      id="lots-title"
+      title="Lots of points and where they came from"
+      caption="Newest first; points a return restores go back to the lot they came from"
+      columns={['Created', 'Source', 'Points left#', 'State', 'Spendable from', 'Expires']}
+      empty="No points yet."
+      more="More lots"
+      rows={rows.map((lot) => (
+        <LotRow key={lot.id} lot={lot} />
+      ))}
+      next={next}
+    />
   )
 }
