@@ -246,7 +246,7 @@ async function history(page) {
     if (lot.reference?.startsWith('campaign:')) check(text.includes(`campaign ${lot.reference.slice(9)}`), `a campaign's lot names it: ${text}`)
   }
   const sources = view.lots.items.map((l) => l.source)
-  check(sources.includes('purchase') && sources.includes('campaign'), `the buyer has an accrual and a campaign's points (${sources})`)
+  check(sources.includes('purchase'), `the buyer's purchase made a lot (${sources})`)
   measured.customer_history = { purchases: view.purchases.items.length, lots: view.lots.items.length }
 }
 
