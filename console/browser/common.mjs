@@ -105,6 +105,16 @@ export async function purchase(origin, customerId) {
   check(reserved.status === 201, `the purchase is reserved (${reserved.status})`)
   const confirmed = await fetch(`${origin}/v1/purchases/${txid}/confirm`, { method: 'POST', headers, body: '{}' })
   check(confirmed.status === 200, `the purchase is confirmed (${confirmed.status})`)
+  return txid
+}
+
+/** The till takes the lamp of `purchase` back; the return's answer. */
+export async function returnLamp(origin, txid) {
+  const headers = { authorization: `Bearer ${env('POS_KEY')}`, 'content-type': 'application/json' }
+  const body = { return_id: `back-${txid}`, lines: [{ sku: 'LAMP', quantity: 1 }] }
+  const answer = await fetch(`${origin}/v1/purchases/${txid}/returns`, { method: 'POST', headers, body: JSON.stringify(body) })
+  check(answer.status === 201, `the lamp is returned (${answer.status})`)
+  return answer.json()
 }
 
 /** Chromium, one page on the gateway's origin, each step in turn, the measurements as one JSON line. */

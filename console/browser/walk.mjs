@@ -10,7 +10,7 @@
 //   SCREENSHOTS   where to save the screenshots (docs/console/ when run for the docs)
 // Prints one JSON line of measurements; exits non-zero on the first failed check.
 import { join } from 'node:path'
-import { accessible, check, env, purchase, runWalk, shoot, signIn, WAIT } from './common.mjs'
+import { accessible, check, env, purchase, returnLamp, runWalk, shoot, signIn, WAIT } from './common.mjs'
 
 const consoleUrl = env('CONSOLE_URL')
 const screenshots = env('SCREENSHOTS')
@@ -18,6 +18,7 @@ const chainId = env('CHAIN_ID')
 const marketerKey = env('MARKETER_KEY')
 const origin = new URL(consoleUrl).origin
 const measured = {}
+let boughtTxid = null // the walk's own purchase, made while the chain's graph is open
 
 async function firstLoad(page) {
   const started = Date.now()
@@ -77,7 +78,7 @@ async function chainGraph(page) {
   const exit = page.locator('.react-flow__node').filter({ hasText: 'Left: purchase' })
   await exit.getByText('1 left', { exact: true }).waitFor(WAIT)
   const bought = Date.now()
-  await purchase(origin, env('BUYER'))
+  boughtTxid = await purchase(origin, env('BUYER'))
   await exit.getByText('2 left', { exact: true }).waitFor({ timeout: 60_000 })
   measured.purchase_to_graph_ms = Date.now() - bought
 }
@@ -100,7 +101,7 @@ async function apiJson(page, path) {
   }, path)
 }
 
-async function figureMismatches(page, figures, steps) {
+async function figureMismatches(page, figures, steps, daily) {
   const expected = [
     ['Treated', figures.treated, 'count'],
     ['Holdout', figures.holdout, 'count'],
@@ -120,6 +121,15 @@ async function figureMismatches(page, figures, steps) {
     const text = await shown.innerText()
     const wanted = value === null ? '—' : formats[format](value)
     if (raw !== String(value ?? '') || !text.startsWith(wanted)) wrong.push(`${label}: shown ${text} (${raw}), API ${value}`)
+  }
+  for (const day of daily.filter((d) => d.revenue.treated || d.revenue.holdout)) {
+    const api = [day.revenue.treated, day.revenue.holdout, day.revenue_per_member.treated, day.revenue_per_member.holdout]
+    const cells = page.locator(`table[aria-label="Daily revenue"] tr[data-date="${day.date}"] td`)
+    const raw = await cells.evaluateAll((tds) => tds.map((td) => td.getAttribute('data-value')))
+    const text = await cells.allInnerTexts()
+    if (raw.join('|') !== api.join('|') || text.join('|') !== api.map(formats.money).join('|')) {
+      wrong.push(`revenue on ${day.date}: shown ${text} (${raw}), API ${api}`)
+    }
   }
   for (const step of steps.steps) {
     const cells = await page.locator(`tr[data-step="${step.step}"] td`).allInnerTexts()
@@ -146,17 +156,50 @@ async function chainResults(page) {
     const steps = report.versions.find((v) => v.version === chain.active_version)
     const enrolled = Number(env('ENROLLED'))
     check(figures.treated + figures.holdout === enrolled, `the results count every enrollment (${figures.treated} + ${figures.holdout})`)
-    wrong = await figureMismatches(page, figures, steps)
-    measured.results_compared = { figures: 10, steps: steps.steps.length }
+    wrong = await figureMismatches(page, figures, steps, report.daily)
+    const revenueDays = report.daily.filter((d) => d.revenue.treated || d.revenue.holdout).length
+    check(revenueDays > 0, 'the purchases made conversions with revenue')
+    measured.results_compared = { figures: 10, steps: steps.steps.length, revenue_days: revenueDays }
   }
   check(wrong.length === 0, `the results match the analytics API: ${wrong.join('; ')}`)
   await page.getByRole('img', { name: /^Daily conversions/ }).locator('svg').waitFor(WAIT)
+  await page.getByRole('img', { name: /^Daily revenue per member/ }).locator('svg').waitFor(WAIT)
   // With both groups present the uplift is drawn as an error bar with its interval.
   if ((await apiJson(page, `/v1/analytics/chains/${chainId}`)).versions[0].uplift) {
     await page.getByRole('img', { name: /^Conversion uplift .* 95 % interval/ }).waitFor(WAIT)
   }
   await accessible(page, 'chain results')
   await shoot(page, 'chain-results')
+}
+
+/** Polls `ready` every half second until it holds (a list re-renders after its fetch). */
+async function until(ready, what, timeoutMs = WAIT.timeout) {
+  const deadline = Date.now() + timeoutMs
+  while (!(await ready())) {
+    check(Date.now() < deadline, `waited too long for ${what}`)
+    await new Promise((done) => setTimeout(done, 500))
+  }
+}
+
+/** The step filter: the buyer's exit step keeps the buyer, another step drops them, and each
+ * shows as many rows as the API lists there. */
+async function stepFilter(list, buyer) {
+  // The chain's list names no step for exited enrollments; the customer's own says where they left.
+  const mine = await apiJson(list.page(), `/v1/customers/${env('BUYER')}/enrollments`)
+  const left = { step: mine.items.find((e) => e.chain_id === chainId).exit_step }
+  const options = await list.getByLabel('Step').locator('option').evaluateAll((os) => os.map((o) => o.value))
+  check(options.includes(left.step), `the step filter offers the chain's steps and ${left.step} (${options.join(', ')})`)
+  const other = options.find((o) => o && o !== left.step)
+  for (const [step, kept] of other ? [[left.step, true], [other, false]] : [[left.step, true]]) {
+    await list.getByLabel('Step').selectOption(step)
+    await buyer.waitFor({ ...WAIT, state: kept ? 'visible' : 'detached' })
+    const api = await apiJson(list.page(), `/v1/chains/${chainId}/enrollments?status=exited&step=${encodeURIComponent(step)}`)
+    const rows = list.locator('tbody tr')
+    await until(async () => (await rows.count()) === api.items.length, `the step ${step} to show the API's ${api.items.length} enrollments`)
+  }
+  measured.step_filter = { kept: left.step, dropped: other }
+  await list.getByLabel('Step').selectOption('')
+  await buyer.waitFor(WAIT)
 }
 
 /** Screen 2's list: both enrollments, the exited filter, a link to each customer. */
@@ -170,12 +213,42 @@ async function chainEnrollments(page) {
   await list.getByLabel('Status').selectOption('exited')
   await buyer.getByText('purchase').waitFor(WAIT)
   check((await list.locator('tbody tr').count()) === 2, 'both customers left on a purchase')
+  await stepFilter(list, buyer)
   // The step report's counts on the nodes: arrivals at the first step.
   await page.locator('.react-flow__node').filter({ hasText: 'reached' }).first().waitFor(WAIT)
   await list.scrollIntoViewIfNeeded()
   await accessible(page, 'chain enrollments')
   await list.screenshot({ path: join(screenshots, 'chain-enrollments.png') })
   await buyer.getByRole('link', { name: env('BUYER') }).click()
+}
+
+/** The customer's purchases with their returns, and each lot's source, as the API has them. */
+async function history(page) {
+  const returned = await returnLamp(origin, boughtTxid)
+  await page.reload()
+  const purchases = page.locator('section[aria-labelledby="purchases-title"]')
+  const bought = purchases.locator(`tr[data-txid="${boughtTxid}"]`)
+  await bought.getByText(`return back-${boughtTxid}`).waitFor(WAIT)
+  const view = await apiJson(page, `/v1/customers/${env('BUYER')}/view`)
+  for (const p of view.purchases.items) {
+    const cells = await purchases.locator(`tr[data-txid="${p.txid}"] td`).allInnerTexts()
+    const api = [formats.money(p.total_amount), formats.money(p.paid_amount), formats.count(p.redeemed_points), formats.count(p.accrued_points)]
+    check(cells.slice(1, 5).join('|') === api.join('|'), `purchase ${p.txid} shows ${cells}, API ${api}`)
+  }
+  const refund = formats.money(returned.refunded_amount)
+  check((await bought.innerText()).includes(`refunded ${refund}`), `the return shows its refund of ${refund}`)
+  const lots = page.locator('section[aria-labelledby="lots-title"]')
+  for (const lot of view.lots.items) {
+    const row = lots.locator(`tr[data-lot="${lot.id}"]`)
+    const text = await row.innerText()
+    check(text.includes(`${formats.count(lot.remaining)} of ${formats.count(lot.initial)}`), `lot ${lot.id} shows its points: ${text}`)
+    check(text.includes(lot.state), `lot ${lot.id} shows its state ${lot.state}: ${text}`)
+    if (lot.purchase) check(text.includes(`purchase ${lot.purchase.txid} at ${lot.purchase.store_id}`), `an accrual names its receipt: ${text}`)
+    if (lot.reference?.startsWith('campaign:')) check(text.includes(`campaign ${lot.reference.slice(9)}`), `a campaign's lot names it: ${text}`)
+  }
+  const sources = view.lots.items.map((l) => l.source)
+  check(sources.includes('purchase'), `the buyer's purchase made a lot (${sources})`)
+  measured.customer_history = { purchases: view.purchases.items.length, lots: view.lots.items.length }
 }
 
 /** Screen 6, reached from the enrollment list and by a lookup of the id. */
@@ -193,6 +266,7 @@ async function customer(page) {
   const shownMessages = await messages.locator('tbody tr').count()
   check(shownMessages === view.messages.items.length, `every message of the first page is shown (${shownMessages})`)
   measured.customer_messages = shownMessages
+  await history(page)
   await accessible(page, 'customer')
   await shoot(page, 'customer')
   // The lookup: a customer id typed in opens the same page.

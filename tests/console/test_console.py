@@ -210,6 +210,7 @@ async def test_a_marketer_signs_in_and_walks_every_screen(
         await wait_for(
             lambda: left_on_purchase(gateway, marketer, chain_id), "a purchase to end", 60
         )
+        buyer = customers[1]
         await wait_for(lambda: never_bought(gateway, marketer), "the never-bought segment", 60)
         campaign = await started_campaign(gateway, marketer)
         big = await big_chain(gateway, marketer)
@@ -220,7 +221,7 @@ async def test_a_marketer_signs_in_and_walks_every_screen(
             **walk_env(platform, shots),
             "CHAIN_ID": chain_id,
             "CAMPAIGN_NAME": campaign,
-            "BUYER": customers[1],
+            "BUYER": buyer,
             "ENROLLED": "4",
             "BIG_CHAIN": big,
             "SMS_TEMPLATE": "reactivation_offer",

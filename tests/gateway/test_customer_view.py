@@ -93,3 +93,84 @@ async def test_enrollments_page_on_with_a_cursor(platform: Platform) -> None:
     assert (bad.status_code, bad.json()["code"]) == (400, "invalid_cursor")
     # not a 503: an id outside the documented pattern is refused before it goes upstream
     assert (odd.status_code, odd.json()["code"]) == (422, "invalid_path_parameter")
+
+
+async def test_purchases_with_their_returns_and_each_lots_origin_are_in_the_view(
+    platform: Platform,
+) -> None:
+    marketer, till = platform.create_key("marketer"), bearer(platform.pos_key)
+    body = {"email": f"history-{uuid.uuid4().hex[:8]}@example.com"}
+    txid = f"hist-{uuid.uuid4().hex[:10]}"
+    receipt = {
+        "txid": txid,
+        "store_id": "s-history",
+        "channel": "offline",
+        "lines": [{"sku": "LAMP", "category": "lamps", "quantity": 2, "price": 10_000}],
+        "points": "max",
+    }
+    async with httpx.AsyncClient(base_url=platform.gateway, timeout=30) as client:
+        customer = (await client.post("/v1/customers", json=body, headers=till)).json()["id"]
+        grant = {
+            "idempotency_key": f"history-{customer}",
+            "member_id": customer,
+            "amount": 60,
+            "source": "campaign",
+            "reference": "chain:reactivation:v1:gift",
+            "lifetime_days": 30,
+        }
+        async with httpx.AsyncClient(base_url=platform.service("loyalty")) as loyalty:
+            granted = (await loyalty.post("/grants", json=grant)).json()
+        reserved = await client.post(
+            "/v1/purchases", json={**receipt, "customer_id": customer}, headers=till
+        )
+        assert reserved.status_code == 201, reserved.text
+        confirmed = await client.post(f"/v1/purchases/{txid}/confirm", json={}, headers=till)
+        assert confirmed.status_code == 200, confirmed.text
+        back = {"return_id": "r-1", "lines": [{"sku": "LAMP", "quantity": 1}]}
+        returned = await client.post(f"/v1/purchases/{txid}/returns", json=back, headers=till)
+        assert returned.status_code == 201, returned.text
+        view = await client.get(f"/v1/customers/{customer}/view", headers=bearer(marketer))
+        lots = await client.get(
+            f"/v1/customers/{customer}/lots", params={"limit": 1}, headers=bearer(marketer)
+        )
+        older = await client.get(
+            f"/v1/customers/{customer}/lots",
+            params={"cursor": lots.json()["next_cursor"]},
+            headers=bearer(marketer),
+        )
+        purchases = await client.get(
+            f"/v1/customers/{customer}/purchases", headers=bearer(marketer)
+        )
+        refused = [
+            await client.get(f"/v1/customers/{customer}/{what}", headers=till)
+            for what in ("purchases", "lots")
+        ]
+        unknown = await client.get(f"/v1/customers/{uuid.uuid4()}/lots", headers=bearer(marketer))
+    assert view.status_code == 200, view.text
+    (purchase,) = view.json()["purchases"]["items"]
+    assert purchases.json()["items"] == [purchase]
+    assert (purchase["txid"], purchase["store_id"]) == (txid, "s-history")
+    assert purchase["total_amount"] == 20_000
+    assert purchase["redeemed_points"] == confirmed.json()["redeemed"] == 40  # the 20 % cap
+    assert purchase["paid_amount"] == 20_000 - 40 * 100
+    assert purchase["accrued_points"] == confirmed.json()["accrued"]
+    (ret,) = purchase["returns"]
+    assert ret["return_id"] == "r-1"
+    assert (
+        ret["refunded_amount"] == returned.json()["refunded_amount"] == purchase["refunded_amount"]
+    )
+    assert ret["restored_points"] == returned.json()["restored_points"] == 20
+    by_source = {lot["source"]: lot for lot in view.json()["lots"]["items"]}
+    assert by_source["purchase"]["purchase"] == {"txid": txid, "store_id": "s-history"}
+    assert by_source["purchase"]["id"] == purchase["accrual_lot_id"]
+    chain_lot = by_source["campaign"]
+    assert (chain_lot["id"], chain_lot["reference"]) == (
+        granted["lot_id"],
+        "chain:reactivation:v1:gift",
+    )
+    assert (chain_lot["remaining"], chain_lot["state"]) == (40, "active")  # 20 came back
+    assert [lot["id"] for lot in lots.json()["items"] + older.json()["items"]] == [
+        lot["id"] for lot in view.json()["lots"]["items"]
+    ]
+    assert [r.status_code for r in refused] == [403, 403]
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "customer_not_found")

@@ -64,6 +64,8 @@ ELSEWHERE = [
         "/customers/{customer_id}/deliveries",
     ),
     ("post", "/v1/templates/preview", "notifier", "/templates/preview"),
+    ("get", "/v1/customers/{customer_id}/purchases", "loyalty", "/members/{member_id}/purchases"),
+    ("get", "/v1/customers/{customer_id}/lots", "loyalty", "/members/{member_id}/lots"),
 ]
 PROSE = frozenset({"title", "description", "examples", "example"})
 

@@ -395,3 +395,26 @@ async def test_a_return_finds_a_purchase_recorded_before_purchases_had_stores(
         return rows if rows["till-old"][1] else None
 
     assert await wait_for(refunded, "the refund", timeout=90) == {"till-old": (3_000, 1_000)}
+
+
+async def test_the_daily_series_has_each_arms_revenue_in_total_and_per_member(
+    orchestrator: Orchestrator, bus: EventBus
+) -> None:
+    """Four treated and three in the holdout, enrolled two days ago; today two treated buy for
+    100.00 and 61.00, one of the holdout for 30.00: per member 40.25 against 10.00."""
+    await published(orchestrator, chain_body("daily"))
+    treated = await enrolled(orchestrator, "daily", [False] * 4)
+    holdout = await enrolled(orchestrator, "daily", [True] * 3)
+    sales = [purchase(treated[0], 10_000), purchase(treated[1], 6_100)]
+    await publish_all(bus, [*sales, purchase(holdout[0], 3_000)])
+
+    async def today() -> dict[str, Any] | None:
+        answer = await orchestrator.api.get("/analytics/chains/daily/steps")
+        assert answer.status_code == 200, answer.text
+        days = {d["date"]: d for d in answer.json()["daily"]}
+        day = days.get(NOW.date().isoformat())
+        return day if day and sum(day["conversions"].values()) == 3 else None
+
+    day = await wait_for(today, "the three conversions", timeout=120)
+    assert day["revenue"] == {"treated": 16_100, "holdout": 3_000}
+    assert day["revenue_per_member"] == {"treated": 4_025, "holdout": 1_000}

@@ -774,8 +774,42 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One customer for support: profile, consents, points, segments, enrollments with their steps, messages with their policy decisions (404 `member_not_found`) */
+        /** One customer for support: profile, consents, points, purchases with their returns, lots with where each came from, segments, enrollments with their steps, messages with their policy decisions (404 `member_not_found`) */
         get: operations["customer_view_v1_customers__customer_id__view_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customer_id}/purchases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's confirmed purchases, newest first, each with its returns (404 `customer_not_found`, 400 `invalid_cursor`) */
+        get: operations["purchases_v1_customers__customer_id__purchases_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/customers/{customer_id}/lots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's lots of points, newest first, each with where it came from (404 `customer_not_found`, 400 `invalid_cursor`) */
+        get: operations["lots_v1_customers__customer_id__lots_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1922,8 +1956,9 @@ export interface components {
         };
         /**
          * CustomerView
-         * @description Profile, consents, points, segments, the newest enrollments and messages (their first
-         *     pages; `/enrollments` and `/messages` page on with `next_cursor`).
+         * @description Profile, consents, points, segments, the newest purchases (with their returns), lots,
+         *     enrollments and messages (their first pages; `/purchases`, `/lots`, `/enrollments` and
+         *     `/messages` page on with `next_cursor`).
          */
         CustomerView: {
             profile: components["schemas"]["Profile"];
@@ -1932,6 +1967,8 @@ export interface components {
             contact: components["schemas"]["Contact"] | null;
             /** Segments */
             segments: components["schemas"]["SegmentMembership"][];
+            purchases: components["schemas"]["Purchases"];
+            lots: components["schemas"]["Lots"];
             enrollments: components["schemas"]["CustomerEnrollments"];
             messages: components["schemas"]["Messages"];
         };
@@ -1945,6 +1982,16 @@ export interface components {
             enrolled: components["schemas"]["Split"];
             exited: components["schemas"]["Split"];
             conversions: components["schemas"]["Split"];
+            /** @description Net revenue (minor units, refunds off) of the day's conversions */
+            revenue: components["schemas"]["Split"];
+            /**
+             * @description The day's revenue over the arm's enrollments so far (those enrolled by the day's end), rounded to whole minor units: what makes the arms comparable
+             * @example {
+             *       "holdout": 900,
+             *       "treated": 1250
+             *     }
+             */
+            revenue_per_member: components["schemas"]["Split"];
         };
         /**
          * Decision
@@ -2691,6 +2738,72 @@ export interface components {
             payable: number;
         };
         /**
+         * Lot
+         * @description From loyalty: one lot of points and where it came from.
+         */
+        Lot: {
+            /** Id */
+            id: string;
+            /**
+             * Source
+             * @description `purchase` (an accrual) or a grant's: `promo`, `birthday`, `campaign`, `manual`
+             * @example campaign
+             */
+            source: string;
+            /**
+             * Reference
+             * @description an accrual's txid; a grant's reference: `chain:{id}:v{version}:{step}` for a chain step, `campaign:{id}` for a campaign
+             * @example chain:reactivation:v1:gift
+             */
+            reference: string | null;
+            /** Grant Id */
+            grant_id: string | null;
+            /** @description the purchase an accrual came from */
+            purchase: components["schemas"]["PurchaseRef"] | null;
+            /** Initial */
+            initial: number;
+            /**
+             * Remaining
+             * @description points left, reserved ones included
+             */
+            remaining: number;
+            /** Reserved */
+            reserved: number;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "pending" | "active" | "used" | "expired";
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Active From
+             * Format: date-time
+             */
+            active_from: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+        };
+        /** Lots */
+        Lots: {
+            /**
+             * Items
+             * @description newest first
+             */
+            items: components["schemas"]["Lot"][];
+            /**
+             * Next Cursor
+             * @description for the next, older page
+             */
+            next_cursor?: string | null;
+        };
+        /**
          * MeanDifference
          * @description Net revenue per customer (minor units), treated minus holdout, Welch's interval.
          */
@@ -2959,6 +3072,75 @@ export interface components {
              * Format: date-time
              */
             created_at: string;
+        };
+        /**
+         * Purchase
+         * @description From loyalty: one confirmed purchase (money in minor units, points as integers).
+         */
+        Purchase: {
+            /** Txid */
+            txid: string;
+            /** Store Id */
+            store_id: string;
+            /**
+             * Channel
+             * @example offline
+             */
+            channel: string;
+            /**
+             * Confirmed At
+             * Format: date-time
+             */
+            confirmed_at: string;
+            /**
+             * Total Amount
+             * @description minor units, the receipt's total
+             */
+            total_amount: number;
+            /**
+             * Paid Amount
+             * @description minor units paid with money
+             */
+            paid_amount: number;
+            /**
+             * Refunded Amount
+             * @description minor units given back by returns
+             */
+            refunded_amount: number;
+            /** Redeemed Points */
+            redeemed_points: number;
+            /** Accrued Points */
+            accrued_points: number;
+            /**
+             * Accrual Lot Id
+             * @description the lot the accrued points went to
+             */
+            accrual_lot_id: string | null;
+            /**
+             * Returns
+             * @description oldest first
+             */
+            returns: components["schemas"]["Return"][];
+        };
+        /** PurchaseRef */
+        PurchaseRef: {
+            /** Txid */
+            txid: string;
+            /** Store Id */
+            store_id: string;
+        };
+        /** Purchases */
+        Purchases: {
+            /**
+             * Items
+             * @description confirmed purchases, newest first
+             */
+            items: components["schemas"]["Purchase"][];
+            /**
+             * Next Cursor
+             * @description for the next, older page
+             */
+            next_cursor?: string | null;
         };
         /**
          * QuoteOut
@@ -3306,6 +3488,47 @@ export interface components {
             cities?: string[] | null;
             /** Own City */
             own_city?: boolean | null;
+        };
+        /**
+         * Return
+         * @description From loyalty: one return of a purchase, with the figures it answered the till.
+         */
+        Return: {
+            /**
+             * Return Id
+             * @description the POS return receipt id
+             */
+            return_id: string;
+            /**
+             * Returned At
+             * Format: date-time
+             */
+            returned_at: string;
+            /**
+             * Refunded Amount
+             * @description money, minor units, given back
+             */
+            refunded_amount: number;
+            /**
+             * Reversed Points
+             * @description points: the purchase's accrual taken back
+             */
+            reversed_points: number;
+            /**
+             * Debt Points
+             * @description points: the reversed accrual already spent (a debt)
+             */
+            debt_points: number;
+            /**
+             * Restored Points
+             * @description redeemed points given back to their lots
+             */
+            restored_points: number;
+            /**
+             * Not Restored Points
+             * @description redeemed points whose lots expired meanwhile
+             */
+            not_restored_points: number;
         };
         /**
          * ReturnLine
@@ -3719,7 +3942,7 @@ export interface components {
             versions: components["schemas"]["VersionSteps"][];
             /**
              * Daily
-             * @description UTC days with any enrollment, exit or conversion
+             * @description UTC days with any enrollment, exit or conversion: counts, and the conversions' revenue in total and per member of each arm
              */
             daily: components["schemas"]["Day"][];
         };
@@ -10883,6 +11106,262 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CustomerView"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    purchases_v1_customers__customer_id__purchases_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Purchases"];
+                };
+            };
+            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            400: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Missing, unknown, expired or revoked API key: `unauthorized` */
+            401: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The key's scope or binding refuses it: `missing_scope`, `customer_mismatch`, `store_mismatch` */
+            403: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not this key's customer: `not_found` */
+            404: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflict: `idempotency_key_reused`, `idempotency_key_in_progress` */
+            409: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large: `payload_too_large` */
+            413: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            422: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests; see `Retry-After`: `rate_limited`, `too_many_failed_authentications` */
+            429: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal service or store is down or slow; retry: `upstream_unavailable`, `upstream_timeout`, `rate_limiter_unavailable`, `idempotency_store_unavailable` */
+            503: {
+                headers: {
+                    /** @description Seconds to wait */
+                    "Retry-After"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    lots_v1_customers__customer_id__lots_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description Remaining requests and seconds to a full window: `"default";r=42;t=1` */
+                    RateLimit?: string;
+                    /** @description The key's quota and window: `"default";q=100;w=2` */
+                    "RateLimit-Policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Lots"];
                 };
             };
             /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */

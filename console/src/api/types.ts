@@ -103,6 +103,10 @@ export type Enrollment = Schemas['EnrollmentItem']
 
 export type CustomerView = Schemas['CustomerView']
 export type Messages = Schemas['Messages']
+export type Purchase = Schemas['Purchase']
+export type Purchases = Schemas['Purchases']
+export type Lot = Schemas['Lot']
+export type Lots = Schemas['Lots']
 export type Message = Schemas['Message']
 export type CustomerEnrollment = Schemas['CustomerEnrollment']
 

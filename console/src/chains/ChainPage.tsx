@@ -110,13 +110,14 @@ function ChainView({ chainId, shown }: { chainId: string; shown: Shown }) {
 /** A chain's graph with live counts, refreshed every 5 s while the page is open. */
 export default function ChainPage({ chainId, version }: { chainId: string; version?: number }) {
   const shown = useApi(() => loadChain(chainId, version), [chainId, version], 5000)
+  const steps = shown.state === 'ready' ? shown.data.definition.steps.map((s) => s.id) : []
   return (
     <section aria-labelledby="chain-title">
       <p>
         <a href="#/chains">← All chains</a> · <a href={builderHref(chainId)}>Edit the draft</a>
       </p>
       <Status loaded={shown}>{(data) => <ChainView chainId={chainId} shown={data} />}</Status>
-      <EnrollmentList chainId={chainId} />
+      <EnrollmentList chainId={chainId} steps={steps} />
     </section>
   )
 }

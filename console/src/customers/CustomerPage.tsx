@@ -7,6 +7,7 @@ import { Head } from '../common/Table'
 import { usePages } from '../common/usePages'
 import { useApi } from '../common/useApi'
 import { CustomerLookup } from './CustomerLookup'
+import { LotList, PurchaseList } from './History'
 import { customerMessages, customerView, describeDecision, expiryTimeline } from './customers'
 
 function Profile({ view }: { view: CustomerView }) {
@@ -177,7 +178,8 @@ function MessageList({ view }: { view: CustomerView }) {
   )
 }
 
-/** One customer as support and marketers see them: profile to messages. */
+/** One customer as support and marketers see them: profile, points, purchases and returns,
+ * lots with their sources, chains and messages. */
 export default function CustomerPage({ customerId }: { customerId: string }) {
   const view = useApi(() => customerView(customerId), [customerId])
   return (
@@ -194,6 +196,8 @@ export default function CustomerPage({ customerId }: { customerId: string }) {
                 <Profile view={data} />
                 <Points view={data} />
                 <Segments view={data} />
+                <PurchaseList view={data} />
+                <LotList view={data} />
                 <Enrollments view={data} />
                 <MessageList view={data} />
               </div>

@@ -6,7 +6,7 @@ import { Status } from '../common/Status'
 import { Head } from '../common/Table'
 import { usePages } from '../common/usePages'
 import { useApi } from '../common/useApi'
-import { listEnrollments, type StatusFilter } from './enrollments'
+import { listEnrollments, type Filters, type StatusFilter } from './enrollments'
 
 function Row({ item }: { item: Enrollment }) {
   return (
@@ -39,8 +39,8 @@ function Counts({ page }: { page: EnrollmentPage }) {
   )
 }
 
-function Pages({ chainId, status, first }: { chainId: string; status: StatusFilter; first: EnrollmentPage }) {
-  const { rows, next } = usePages(first, (cursor) => listEnrollments(chainId, status, cursor))
+function Pages({ chainId, filters, first }: { chainId: string; filters: Filters; first: EnrollmentPage }) {
+  const { rows, next } = usePages(first, (cursor) => listEnrollments(chainId, filters, cursor))
   return (
     <>
       <Counts page={first} />
@@ -62,10 +62,12 @@ function Pages({ chainId, status, first }: { chainId: string; status: StatusFilt
   )
 }
 
-/** The enrollments of a chain, newest first, a page at a time, filtered by status. */
-export function EnrollmentList({ chainId }: { chainId: string }) {
+/** The enrollments of a chain, newest first, a page at a time, filtered by status and step
+ * (`steps`: the shown version's step ids). */
+export function EnrollmentList({ chainId, steps }: { chainId: string; steps: string[] }) {
   const [status, setStatus] = useState<StatusFilter>('all')
-  const first = useApi(() => listEnrollments(chainId, status), [chainId, status])
+  const [step, setStep] = useState('')
+  const first = useApi(() => listEnrollments(chainId, { status, step }), [chainId, status, step])
   return (
     <section aria-labelledby="enrollments-title" className="panel">
       <h2 id="enrollments-title">Enrollments</h2>
@@ -76,9 +78,29 @@ export function EnrollmentList({ chainId }: { chainId: string }) {
           <option value="active">active</option>
           <option value="exited">exited</option>
         </select>
+      </label>{' '}
+      <label>
+        Step{' '}
+        <select value={step} onChange={(e) => setStep(e.target.value)}>
+          <option value="">every step</option>
+          {(step && !steps.includes(step) ? [...steps, step] : steps).map((id) => (
+            <option key={id} value={id}>
+              {id}
+            </option>
+          ))}
+        </select>
       </label>
       {/* A new first page (another filter) starts the list again. */}
-      <Status loaded={first}>{(page) => <Pages key={`${status}:${page.next_cursor}:${page.counts.total}`} chainId={chainId} status={status} first={page} />}</Status>
+      <Status loaded={first}>
+        {(page) => (
+          <Pages
+            key={`${status}:${step}:${page.next_cursor}:${page.counts.total}`}
+            chainId={chainId}
+            filters={{ status, step }}
+            first={page}
+          />
+        )}
+      </Status>
     </section>
   )
 }

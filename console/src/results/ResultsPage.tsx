@@ -108,6 +108,29 @@ function Funnel({ steps, version }: { steps: StepReport; version: number | null 
   )
 }
 
+/** The daily revenue as numbers beside its chart: `data-value` carries the API's minor units. */
+function RevenueTable({ days }: { days: StepReport['daily'] }) {
+  const shown = days.filter((d) => d.revenue.treated || d.revenue.holdout)
+  if (!shown.length) return <p className="muted">No revenue from conversions in these days yet.</p>
+  return (
+    <table aria-label="Daily revenue">
+      <Head columns={['Day (UTC)', 'Revenue treated#', 'Revenue holdout#', 'Per member treated#', 'Per member holdout#']} />
+      <tbody>
+        {shown.map((d) => (
+          <tr key={d.date} data-date={d.date}>
+            <th scope="row">{d.date}</th>
+            {[d.revenue.treated, d.revenue.holdout, d.revenue_per_member.treated, d.revenue_per_member.holdout].map((n, i) => (
+              <td key={i} className="number" data-value={n}>
+                {money(n)}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  )
+}
+
 function ResultsView({ chainId, loaded }: { chainId: string; loaded: Loaded }) {
   const versions = loaded.analytics.versions.map((v) => v.version)
   const [chosen, setChosen] = useState(loaded.chain.active_version ?? versions[versions.length - 1] ?? null)
@@ -148,6 +171,13 @@ function ResultsView({ chainId, loaded }: { chainId: string; loaded: Loaded }) {
           <h2 id="daily-title">Daily, last 30 days (UTC)</h2>
           <h3>Conversions</h3>
           <DailyChart series={dailySeries(loaded.steps.daily, 'conversions')} name="conversions" />
+          <h3>Revenue per member (conversions&apos; net revenue over the arm&apos;s enrollments so far)</h3>
+          <DailyChart
+            series={dailySeries(loaded.steps.daily, 'revenue_per_member')}
+            name="revenue per member"
+            isMoney
+          />
+          <RevenueTable days={loaded.steps.daily} />
           <h3>Enrollments</h3>
           <DailyChart series={dailySeries(loaded.steps.daily, 'enrolled')} name="enrollments" />
         </section>

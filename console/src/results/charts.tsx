@@ -1,7 +1,7 @@
 import { useMemo } from 'react'
 import type { Uplift } from '../api/types'
 import { EChart, type ChartOption } from '../charts/EChart'
-import { percent } from '../common/format'
+import { money, percent } from '../common/format'
 import type { FunnelRow, Series } from './results'
 
 const TREATED = '#1f4e99'
@@ -28,25 +28,26 @@ export function FunnelChart({ rows }: { rows: FunnelRow[] }) {
   return <EChart option={option} label={`Funnel by step: ${summary}`} height={Math.max(220, rows.length * 44)} />
 }
 
-/** A daily count as two lines, treated against holdout. */
-export function DailyChart({ series, name }: { series: Series; name: string }) {
-  const option = useMemo<ChartOption>(
-    () => ({
+/** A daily figure as two lines, treated against holdout; money is drawn in major units. */
+export function DailyChart({ series, name, isMoney = false }: { series: Series; name: string; isMoney?: boolean }) {
+  const option = useMemo<ChartOption>(() => {
+    const shown = (xs: number[]) => (isMoney ? xs.map((x) => x / 100) : xs)
+    return {
       animation: false,
       tooltip: { trigger: 'axis' },
       legend: { data: ['treated', 'holdout'], top: 0 },
-      grid: { left: 50, right: 20, top: 30, bottom: 40 },
+      grid: { left: 60, right: 20, top: 30, bottom: 40 },
       xAxis: { type: 'category', data: series.dates },
-      yAxis: { type: 'value', minInterval: 1 },
+      yAxis: { type: 'value', minInterval: isMoney ? 0 : 1 },
       series: [
-        { name: 'treated', type: 'line', data: series.treated, itemStyle: { color: TREATED }, symbolSize: 8 },
-        { name: 'holdout', type: 'line', data: series.holdout, itemStyle: { color: HOLDOUT }, symbolSize: 8 },
+        { name: 'treated', type: 'line', data: shown(series.treated), itemStyle: { color: TREATED }, symbolSize: 8 },
+        { name: 'holdout', type: 'line', data: shown(series.holdout), itemStyle: { color: HOLDOUT }, symbolSize: 8 },
       ],
-    }),
-    [series],
-  )
+    }
+  }, [series, isMoney])
   const total = (xs: number[]) => xs.reduce((a, b) => a + b, 0)
-  const label = `Daily ${name}: ${total(series.treated)} treated, ${total(series.holdout)} holdout over ${series.dates.length} days`
+  const show = isMoney ? money : String
+  const label = `Daily ${name}: ${show(total(series.treated))} treated, ${show(total(series.holdout))} holdout over ${series.dates.length} days`
   return <EChart option={option} label={label} height={260} />
 }
 

@@ -24,14 +24,21 @@ describe('funnelRows', () => {
 describe('dailySeries', () => {
   it('splits a count into the treated line and the holdout line', () => {
     const days = [
-      { date: '2026-12-01', enrolled: split(5, 1), exited: split(0, 0), conversions: split(2, 0) },
-      { date: '2026-12-02', enrolled: split(3, 0), exited: split(1, 1), conversions: split(1, 1) },
+      { date: '2026-12-01', enrolled: split(5, 1), exited: split(0, 0), conversions: split(2, 0), revenue: split(9000, 0), revenue_per_member: split(1800, 0) },
+      { date: '2026-12-02', enrolled: split(3, 0), exited: split(1, 1), conversions: split(1, 1), revenue: split(2000, 1500), revenue_per_member: split(250, 1500) },
     ]
     expect(dailySeries(days, 'conversions')).toEqual({
       dates: ['2026-12-01', '2026-12-02'],
       treated: [2, 1],
       holdout: [0, 1],
     })
+  })
+
+  it('gives the revenue per member of each arm in minor units', () => {
+    const days = [
+      { date: '2026-12-02', enrolled: split(3, 0), exited: split(1, 1), conversions: split(1, 1), revenue: split(2000, 1500), revenue_per_member: split(250, 1500) },
+    ]
+    expect(dailySeries(days, 'revenue_per_member')).toEqual({ dates: ['2026-12-02'], treated: [250], holdout: [1500] })
   })
 })
 

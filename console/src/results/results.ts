@@ -28,8 +28,10 @@ export function funnelRows(version: VersionSteps): FunnelRow[] {
 
 export type Series = { dates: string[]; treated: number[]; holdout: number[] }
 
-/** One of the daily counts (enrolled, exited, conversions) as two lines over the days. */
-export function dailySeries(days: Day[], of: 'enrolled' | 'exited' | 'conversions'): Series {
+export type DailyFigure = 'enrolled' | 'exited' | 'conversions' | 'revenue' | 'revenue_per_member'
+
+/** One of the daily figures (counts, or revenue in minor units) as two lines over the days. */
+export function dailySeries(days: Day[], of: DailyFigure): Series {
   return {
     dates: days.map((d) => d.date),
     treated: days.map((d) => d[of].treated),

@@ -47,9 +47,20 @@ class Day(BaseModel):
     enrolled: Split
     exited: Split
     conversions: Split
+    revenue: Split = Field(
+        description="Net revenue (minor units, refunds off) of the day's conversions",
+    )
+    revenue_per_member: Split = Field(
+        description="The day's revenue over the arm's enrollments so far (those enrolled by "
+        "the day's end), rounded to whole minor units: what makes the arms comparable",
+        examples=[{"treated": 1250, "holdout": 900}],
+    )
 
 
 class StepReport(BaseModel):
     chain_id: str
     versions: list[VersionSteps]
-    daily: list[Day] = Field(description="UTC days with any enrollment, exit or conversion")
+    daily: list[Day] = Field(
+        description="UTC days with any enrollment, exit or conversion: counts, and the "
+        "conversions' revenue in total and per member of each arm"
+    )

@@ -1,6 +1,7 @@
 """The customer view for support and marketers: one customer as every service knows them."""
 
 from datetime import date, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -131,13 +132,84 @@ class Messages(BaseModel):
     next_cursor: str | None = Field(default=None, description="for the next, older page")
 
 
+class Return(BaseModel):
+    """From loyalty: one return of a purchase, with the figures it answered the till."""
+
+    return_id: str = Field(description="the POS return receipt id")
+    returned_at: datetime
+    refunded_amount: int = Field(description="money, minor units, given back")
+    reversed_points: int = Field(description="points: the purchase's accrual taken back")
+    debt_points: int = Field(description="points: the reversed accrual already spent (a debt)")
+    restored_points: int = Field(description="redeemed points given back to their lots")
+    not_restored_points: int = Field(description="redeemed points whose lots expired meanwhile")
+
+
+class Purchase(BaseModel):
+    """From loyalty: one confirmed purchase (money in minor units, points as integers)."""
+
+    txid: str
+    store_id: str
+    channel: str = Field(examples=["offline"])
+    confirmed_at: datetime
+    total_amount: int = Field(description="minor units, the receipt's total")
+    paid_amount: int = Field(description="minor units paid with money")
+    refunded_amount: int = Field(description="minor units given back by returns")
+    redeemed_points: int
+    accrued_points: int
+    accrual_lot_id: str | None = Field(description="the lot the accrued points went to")
+    returns: list[Return] = Field(description="oldest first")
+
+
+class Purchases(BaseModel):
+    items: list[Purchase] = Field(description="confirmed purchases, newest first")
+    next_cursor: str | None = Field(default=None, description="for the next, older page")
+
+
+class PurchaseRef(BaseModel):
+    txid: str
+    store_id: str
+
+
+class Lot(BaseModel):
+    """From loyalty: one lot of points and where it came from."""
+
+    id: str
+    source: str = Field(
+        description="`purchase` (an accrual) or a grant's: `promo`, `birthday`, `campaign`, "
+        "`manual`",
+        examples=["campaign"],
+    )
+    reference: str | None = Field(
+        description="an accrual's txid; a grant's reference: `chain:{id}:v{version}:{step}` "
+        "for a chain step, `campaign:{id}` for a campaign",
+        examples=["chain:reactivation:v1:gift"],
+    )
+    grant_id: str | None
+    purchase: PurchaseRef | None = Field(description="the purchase an accrual came from")
+    initial: int
+    remaining: int = Field(description="points left, reserved ones included")
+    reserved: int
+    state: Literal["pending", "active", "used", "expired"]
+    created_at: datetime
+    active_from: datetime
+    expires_at: datetime
+
+
+class Lots(BaseModel):
+    items: list[Lot] = Field(description="newest first")
+    next_cursor: str | None = Field(default=None, description="for the next, older page")
+
+
 class CustomerView(BaseModel):
-    """Profile, consents, points, segments, the newest enrollments and messages (their first
-    pages; `/enrollments` and `/messages` page on with `next_cursor`)."""
+    """Profile, consents, points, segments, the newest purchases (with their returns), lots,
+    enrollments and messages (their first pages; `/purchases`, `/lots`, `/enrollments` and
+    `/messages` page on with `next_cursor`)."""
 
     profile: Profile
     balance: Balance
     contact: Contact | None = Field(description="null: the notifier has no contact yet")
     segments: list[SegmentMembership]
+    purchases: Purchases
+    lots: Lots
     enrollments: CustomerEnrollments
     messages: Messages

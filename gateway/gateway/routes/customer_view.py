@@ -17,8 +17,10 @@ from gateway.marketer.customer import (
     Contact,
     CustomerEnrollments,
     CustomerView,
+    Lots,
     Messages,
     Profile,
+    Purchases,
     SegmentMembership,
 )
 from gateway.upstreams import (
@@ -27,6 +29,7 @@ from gateway.upstreams import (
     Notifier,
     Orchestrator,
     Segments,
+    UpstreamClient,
     UpstreamUnavailable,
     ask,
     forward,
@@ -50,8 +53,9 @@ def _page(cursor: str | None, limit: int) -> str:
 @router.get(
     "/customers/{customer_id}/view",
     response_model=CustomerView,
-    summary="One customer for support: profile, consents, points, segments, enrollments with "
-    "their steps, messages with their policy decisions (404 `member_not_found`)",
+    summary="One customer for support: profile, consents, points, purchases with their "
+    "returns, lots with where each came from, segments, enrollments with their steps, messages "
+    "with their policy decisions (404 `member_not_found`)",
 )
 async def customer_view(
     customer_id: str,
@@ -62,14 +66,17 @@ async def customer_view(
     orchestrator: Orchestrator,
 ) -> Response | CustomerView:
     first, customer = _page(None, FIRST_PAGE), _segment(customer_id)
-    member, balance, contact, memberships, enrollments, messages = await asyncio.gather(
+    answers = await asyncio.gather(
         ask(loyalty, "GET", f"/members/{customer}"),
         ask(loyalty, "GET", f"/members/{customer}/balance"),
+        ask(loyalty, "GET", f"/members/{customer}/purchases?{first}"),
+        ask(loyalty, "GET", f"/members/{customer}/lots?{first}"),
         ask(notifier, "GET", f"/contacts/{customer}"),
         ask(segments, "GET", f"/customers/{customer}/segments"),
         ask(orchestrator, "GET", f"/customers/{customer}/enrollments?{first}"),
         ask(notifier, "GET", f"/customers/{customer}/deliveries?{first}"),
     )
+    member, balance, purchases, lots, contact, memberships, enrollments, messages = answers
     if 400 <= member.status_code < 500:  # loyalty's own answer: `member_not_found`
         return Response(member.content, member.status_code, media_type=member.content_type)
     return CustomerView(
@@ -77,9 +84,15 @@ async def customer_view(
         balance=Balance.model_validate(_ok(balance)),
         contact=None if contact.status_code == 404 else Contact.model_validate(_ok(contact)),
         segments=[SegmentMembership.model_validate(s) for s in _listed(memberships)],
+        purchases=Purchases.model_validate(_ok(purchases)),
+        lots=Lots.model_validate(_ok(lots)),
         enrollments=CustomerEnrollments.model_validate(_ok(enrollments)),
         messages=Messages.model_validate(_ok(messages)),
     )
+
+
+async def _paged(client: UpstreamClient, path: str, cursor: str | None, limit: int) -> Response:
+    return await forward(client, "GET", f"{path}?{_page(cursor, limit)}")
 
 
 def _ok(answer: Answer) -> object:
@@ -91,6 +104,38 @@ def _ok(answer: Answer) -> object:
 def _listed(answer: Answer) -> list[object]:
     found = [] if answer.status_code == 404 else _ok(answer)
     return found if isinstance(found, list) else []
+
+
+@router.get(
+    "/customers/{customer_id}/purchases",
+    response_model=Purchases,
+    summary="A customer's confirmed purchases, newest first, each with its returns "
+    "(404 `customer_not_found`, 400 `invalid_cursor`)",
+)
+async def purchases(
+    customer_id: str,
+    _key: Marketer,
+    client: Loyalty,
+    cursor: str | None = None,
+    limit: Limit = 20,
+) -> Response:
+    return await _paged(client, f"/members/{_segment(customer_id)}/purchases", cursor, limit)
+
+
+@router.get(
+    "/customers/{customer_id}/lots",
+    response_model=Lots,
+    summary="A customer's lots of points, newest first, each with where it came from "
+    "(404 `customer_not_found`, 400 `invalid_cursor`)",
+)
+async def lots(
+    customer_id: str,
+    _key: Marketer,
+    client: Loyalty,
+    cursor: str | None = None,
+    limit: Limit = 20,
+) -> Response:
+    return await _paged(client, f"/members/{_segment(customer_id)}/lots", cursor, limit)
 
 
 @router.get(
@@ -106,8 +151,7 @@ async def enrollments(
     cursor: str | None = None,
     limit: Limit = 20,
 ) -> Response:
-    path = f"/customers/{_segment(customer_id)}/enrollments?{_page(cursor, limit)}"
-    return await forward(client, "GET", path)
+    return await _paged(client, f"/customers/{_segment(customer_id)}/enrollments", cursor, limit)
 
 
 @router.get(
@@ -123,5 +167,4 @@ async def messages(
     cursor: str | None = None,
     limit: Limit = 20,
 ) -> Response:
-    path = f"/customers/{_segment(customer_id)}/deliveries?{_page(cursor, limit)}"
-    return await forward(client, "GET", path)
+    return await _paged(client, f"/customers/{_segment(customer_id)}/deliveries", cursor, limit)

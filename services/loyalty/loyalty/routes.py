@@ -6,8 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kit.contracts.programme import ProgrammeRules
 from kit.web import SessionDep
-from loyalty import balance, grants, purchases, returns, service
+from loyalty import balance, grants, history, purchases, returns, service
 from loyalty.domain.rules import MINOR_UNITS_PER_POINT, ProgramRules
+from loyalty.history_schemas import LotsPage, PurchasesPage
 from loyalty.purchase_schemas import (
     CancellationOut,
     ConfirmationOut,
@@ -44,6 +45,7 @@ StoreId = Annotated[
         description="The store that reserved the purchase (txids are unique per store)",
     ),
 ]
+PageLimit = Annotated[int, Query(ge=1, le=100)]
 
 
 def json_answer(answer: BaseModel, status_code: int = status.HTTP_200_OK) -> Response:
@@ -72,6 +74,30 @@ async def get_member(member_id: str, session: SessionDep) -> MemberOut:
 @router.get("/{member_id}/balance", response_model=BalanceOut)
 async def get_balance(member_id: str, session: SessionDep) -> BalanceOut:
     return await balance.balance(session, member_id)
+
+
+@router.get(
+    "/{member_id}/purchases",
+    response_model=PurchasesPage,
+    summary="The member's confirmed purchases, newest first, each with its returns "
+    "(404 `member_not_found`, 400 `invalid_cursor`)",
+)
+async def member_purchases(
+    member_id: str, session: SessionDep, cursor: str | None = None, limit: PageLimit = 20
+) -> PurchasesPage:
+    return await history.purchases(session, member_id, cursor, limit)
+
+
+@router.get(
+    "/{member_id}/lots",
+    response_model=LotsPage,
+    summary="The member's lots of points, newest first, each with where it came from "
+    "(404 `member_not_found`, 400 `invalid_cursor`)",
+)
+async def member_lots(
+    member_id: str, session: SessionDep, cursor: str | None = None, limit: PageLimit = 20
+) -> LotsPage:
+    return await history.lots(session, member_id, cursor, limit)
 
 
 @grants_router.post("", status_code=status.HTTP_201_CREATED, response_model=GrantOut)

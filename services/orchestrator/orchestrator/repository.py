@@ -263,6 +263,27 @@ async def daily_counts(
     return (await session.execute(query)).all()
 
 
+async def daily_revenue(session: AsyncSession, chain_id: str, since: datetime) -> Sequence[Any]:
+    """(UTC day, holdout, net revenue) of the conversions since `since`, refunds taken off."""
+    day = func.date(Conversion.converted_at)
+    query = (
+        select(day, Conversion.holdout, func.sum(Conversion.revenue - Conversion.refunded))
+        .where(Conversion.chain_id == chain_id, Conversion.converted_at >= since)
+        .group_by(day, Conversion.holdout)
+    )
+    return (await session.execute(query)).all()
+
+
+async def enrolled_before(session: AsyncSession, chain_id: str, since: datetime) -> Sequence[Any]:
+    """(holdout, enrollments) of the chain enrolled before `since`."""
+    query = (
+        select(Enrollment.holdout, func.count())
+        .where(Enrollment.chain_id == chain_id, Enrollment.enrolled_at < since)
+        .group_by(Enrollment.holdout)
+    )
+    return (await session.execute(query)).all()
+
+
 DAILY: dict[str, tuple[Any, Any]] = {
     "enrolled": (Enrollment, Enrollment.enrolled_at),
     "exited": (Enrollment, Enrollment.exited_at),

@@ -58,6 +58,13 @@ class Day(BaseModel):
     enrolled: Split
     exited: Split
     conversions: Split
+    revenue: Split = Field(
+        description="Net revenue (minor units, refunds off) of the day's conversions",
+    )
+    revenue_per_member: Split = Field(
+        description="The day's revenue over the arm's enrollments so far (those enrolled by "
+        "the day's end), rounded to whole minor units: what makes the arms comparable",
+    )
 
 
 class StepReport(BaseModel):
@@ -170,10 +177,38 @@ async def _daily(session: AsyncSession, chain_id: str, days: int) -> list[Day]:
     midnight = utcnow().replace(hour=0, minute=0, second=0, microsecond=0)
     since = midnight - timedelta(days=days - 1)
     series: dict[date, dict[str, Split]] = defaultdict(
-        lambda: {"enrolled": Split(), "exited": Split(), "conversions": Split()}
+        lambda: {name: Split() for name in ("enrolled", "exited", "conversions", "revenue")}
     )
     for name in ("enrolled", "exited", "conversions"):
         for day, holdout, count in await repository.daily_counts(session, name, chain_id, since):
             bucket = series[date.fromisoformat(str(day))]
             bucket[name] = _add(bucket[name], bool(holdout), int(count))
-    return [Day(date=day, **series[day]) for day in sorted(series)]
+    for day, holdout, amount in await repository.daily_revenue(session, chain_id, since):
+        bucket = series[date.fromisoformat(str(day))]
+        bucket["revenue"] = _add(bucket["revenue"], bool(holdout), int(amount or 0))
+    found = [Day(date=day, revenue_per_member=Split(), **series[day]) for day in sorted(series)]
+    return per_member(found, _split(await repository.enrolled_before(session, chain_id, since)))
+
+
+def per_member(days: list[Day], enrolled_before: Split) -> list[Day]:
+    """Each day's revenue over each arm's enrollments by the day's end (`days` oldest first)."""
+    treated, holdout = enrolled_before.treated, enrolled_before.holdout
+    for day in days:
+        treated, holdout = treated + day.enrolled.treated, holdout + day.enrolled.holdout
+        day.revenue_per_member = Split(
+            treated=_share(day.revenue.treated, treated),
+            holdout=_share(day.revenue.holdout, holdout),
+        )
+    return days
+
+
+def _share(amount: int, members: int) -> int:
+    """`amount / members` rounded half up, in integers (64-bit money stays exact)."""
+    return (2 * amount + members) // (2 * members) if members else 0
+
+
+def _split(rows: Sequence[Any]) -> Split:
+    found = Split()
+    for holdout, count in rows:
+        found = _add(found, bool(holdout), int(count))
+    return found
