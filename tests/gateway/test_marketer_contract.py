@@ -63,6 +63,7 @@ ELSEWHERE = [
         "notifier",
         "/customers/{customer_id}/deliveries",
     ),
+    ("get", "/v1/segments", "segments", "/segments"),
 ]
 PROSE = frozenset({"title", "description", "examples", "example"})
 
