@@ -413,7 +413,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List chains */
+        /** Chains by id, a page at a time */
         get: operations["list_chains_v1_chains_get"];
         put?: never;
         /** Create a draft chain */
@@ -500,7 +500,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Published versions */
+        /** A chain's published versions, oldest first, a page at a time */
         get: operations["versions_v1_chains__chain_id__versions_get"];
         put?: never;
         post?: never;
@@ -619,7 +619,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List campaigns */
+        /** Campaigns newest first, a page at a time (progress as last recorded) */
         get: operations["list_campaigns_v1_campaigns_get"];
         put?: never;
         /** Create a campaign over a segment (422 `unknown_segment` when segments has none) */
@@ -808,7 +808,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List segments (recency, RFM and rule segments) */
+        /** Segments (recency, RFM and rule) by kind, then age, a page at a time */
         get: operations["list_segments_v1_segments_get"];
         put?: never;
         /** Create a rule segment */
@@ -2699,6 +2699,46 @@ export interface components {
             /** Revenue Per Customer */
             revenue_per_customer: number | null;
         };
+        /** Page[CampaignOut] */
+        Page_CampaignOut_: {
+            /** Items */
+            items: components["schemas"]["CampaignOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null: last
+             */
+            next_cursor: string | null;
+        };
+        /** Page[ChainOut] */
+        Page_ChainOut_: {
+            /** Items */
+            items: components["schemas"]["ChainOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null: last
+             */
+            next_cursor: string | null;
+        };
+        /** Page[SegmentOut] */
+        Page_SegmentOut_: {
+            /** Items */
+            items: components["schemas"]["SegmentOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null: last
+             */
+            next_cursor: string | null;
+        };
+        /** Page[VersionOut] */
+        Page_VersionOut_: {
+            /** Items */
+            items: components["schemas"]["VersionOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null: last
+             */
+            next_cursor: string | null;
+        };
         /** PolicyRead */
         PolicyRead: {
             /**
@@ -3393,6 +3433,58 @@ export interface components {
             version: number;
             /** Name */
             name: string;
+        };
+        /**
+         * SegmentOut
+         * @example {
+         *       "created_at": "2026-12-01T09:30:00Z",
+         *       "description": "Last purchase 60 to 120 days ago",
+         *       "id": "recency.cooling",
+         *       "kind": "recency",
+         *       "name": "Cooling",
+         *       "updated_at": "2026-12-01T09:30:00Z",
+         *       "version": 1
+         *     }
+         */
+        SegmentOut: {
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description `recency`, `rfm` or `rule`
+             */
+            kind: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string | null;
+            /**
+             * Version
+             * @description A rule segment's version: each edit is a new one
+             */
+            version: number;
+            /**
+             * Definition
+             * @description A rule segment's rule
+             */
+            definition: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Member Count
+             * @description On `GET /v1/segments/{id}` only; null in the list
+             */
+            member_count?: number | null;
         };
         /**
          * SendStep
@@ -7522,7 +7614,12 @@ export interface operations {
     };
     list_chains_v1_chains_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size (1..200) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -7539,10 +7636,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ChainOut"][];
+                    "application/json": components["schemas"]["Page_ChainOut_"];
                 };
             };
-            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            /** @description `invalid_cursor`: a cursor this list did not hand out. Bad request: `invalid_cursor`, `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -7608,7 +7705,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            /** @description `limit` outside 1..200. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -8429,7 +8526,12 @@ export interface operations {
     };
     versions_v1_chains__chain_id__versions_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size (1..200) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 chain_id: string;
@@ -8448,10 +8550,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VersionOut"][];
+                    "application/json": components["schemas"]["Page_VersionOut_"];
                 };
             };
-            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            /** @description `invalid_cursor`. Bad request: `invalid_cursor`, `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -8484,7 +8586,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer: `not_found` */
+            /** @description `chain_not_found`. Not found, or not this key's customer: `chain_not_found`, `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -8517,7 +8619,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            /** @description `limit` outside 1..200. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -9336,7 +9438,12 @@ export interface operations {
     };
     list_campaigns_v1_campaigns_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size (1..200) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -9353,10 +9460,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CampaignOut"][];
+                    "application/json": components["schemas"]["Page_CampaignOut_"];
                 };
             };
-            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            /** @description `invalid_cursor`: a cursor this list did not hand out. Bad request: `invalid_cursor`, `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -9422,7 +9529,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            /** @description `limit` outside 1..200. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -10990,7 +11097,11 @@ export interface operations {
     list_segments_v1_segments_get: {
         parameters: {
             query?: {
-                kind?: string | null;
+                kind?: ("recency" | "rfm" | "rule") | null;
+                /** @description Page size (1..200) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
             };
             header?: never;
             path?: never;
@@ -11008,10 +11119,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Page_SegmentOut_"];
                 };
             };
-            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            /** @description `invalid_cursor`: a cursor this list did not hand out. Bad request: `invalid_cursor`, `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -11077,7 +11188,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            /** @description `limit` outside 1..200. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
