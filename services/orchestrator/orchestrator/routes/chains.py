@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from kit.contracts.dry_run import DryRunOut
 from kit.paging import DEFAULT_LIMIT, PAGED, Cursor, Limit, Page
 from kit.web import SessionDep
 from orchestrator import (
@@ -21,7 +22,7 @@ from orchestrator import (
 from orchestrator.definitions.builtin import BUILT_IN
 from orchestrator.definitions.model import STEP_ID, ChainDefinition
 from orchestrator.dry_runs import service as dry_runs
-from orchestrator.dry_runs.schemas import DryRunIn, DryRunOut
+from orchestrator.dry_runs.schemas import DryRunIn
 from orchestrator.enrollments import Runtime
 from orchestrator.errors import ChainNotActive, EnrollmentNotFound, EnrollmentRefused
 from orchestrator.routes.deps import ActivitiesDep, NotifierDep, RuntimeDep, SegmentsDep
