@@ -2003,8 +2003,6 @@ export interface components {
              * @description A published version; none: the draft
              */
             version?: number | null;
-            /** @description A definition to try instead of the draft or a version */
-            definition?: components["schemas"]["ChainDefinition"] | null;
             /**
              * Start At
              * @description When it starts; now
@@ -2022,6 +2020,8 @@ export interface components {
              *     }
              */
             assume: components["schemas"]["Assumptions"];
+            /** @description A definition to try instead of the draft or a version */
+            definition?: components["schemas"]["ChainDefinition"] | null;
         };
         /**
          * DryRunMessage
@@ -3565,6 +3565,7 @@ export interface components {
              * Reason
              * @example no_consent
              * @example no_address
+             * @example other_channel_available
              * @example no_template
              */
             reason: string;
