@@ -11,10 +11,11 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from gateway import hygiene, ownership, session
+from gateway import ownership, session
 from gateway.keys import Caller, KeyDirectory, Scope, TooManyFailures, require_scope
 from gateway.ratelimit import Policy, RateLimited, RateLimiter, is_costly
 from gateway.settings import GatewaySettings
+from kit import hygiene
 from kit.errors import Unauthorized
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Bearer rp_<prefix>_<secret>`")

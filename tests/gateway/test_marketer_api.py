@@ -100,8 +100,36 @@ async def test_every_paged_list_refuses_a_cursor_it_did_not_give(
         "/v1/chains/welcome/enrollments",
         f"/v1/customers/{uuid.uuid4()}/enrollments",
         f"/v1/customers/{uuid.uuid4()}/messages",
+        "/v1/chains",
+        "/v1/chains/welcome/versions",
+        "/v1/campaigns",
+        "/v1/segments",
     ]
     for path in lists:
         for forged in ("bm9uc2Vuc2U", "not-a-cursor"):
             answer = await marketer.get(path, params={"cursor": forged})
             assert (answer.status_code, answer.json()["code"]) == (400, "invalid_cursor"), path
+
+
+async def test_chains_are_paged_through_the_gateway_each_once(
+    marketer: httpx.AsyncClient,
+) -> None:
+    """On the shared platform other tests add chains meanwhile: each row still comes once."""
+    mine = sorted(f"paged-{uuid.uuid4().hex[:8]}" for _ in range(3))
+    for chain_id in mine:
+        assert (await marketer.post("/v1/chains", json=winback(chain_id))).status_code == 201
+    seen: list[str] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, str | int] = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = (await marketer.get("/v1/chains", params=params)).json()
+        assert len(page["items"]) <= 2
+        seen += [chain["id"] for chain in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == len(set(seen)), "no chain twice"
+    assert set(mine) <= set(seen)
+    for limit in (0, 201):
+        refused = await marketer.get("/v1/chains", params={"limit": limit})
+        assert (refused.status_code, refused.json()["code"]) == (422, "validation_error")

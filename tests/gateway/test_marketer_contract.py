@@ -66,6 +66,7 @@ ELSEWHERE = [
     ("post", "/v1/templates/preview", "notifier", "/templates/preview"),
     ("get", "/v1/customers/{customer_id}/purchases", "loyalty", "/members/{member_id}/purchases"),
     ("get", "/v1/customers/{customer_id}/lots", "loyalty", "/members/{member_id}/lots"),
+    ("get", "/v1/segments", "segments", "/segments"),
 ]
 PROSE = frozenset({"title", "description", "examples", "example"})
 

@@ -91,7 +91,7 @@ async def test_five_campaigns_to_one_customer_in_a_day_report_two_sent_three_def
     assert [m["sent"] for m in reports] == [1, 1, 0, 0, 0]
     assert [m["deferred"] for m in reports] == [{}, {}] + [{"daily_cap": 1}] * 3
     assert all(m["skipped"] == {} for m in reports)
-    listed = (await api.get("/campaigns")).json()
+    listed = (await api.get("/campaigns")).json()["items"]
     assert all(c["messages"] is None for c in listed)  # one campaign at a time asks the notifier
 
 
@@ -105,7 +105,7 @@ async def test_a_campaign_over_a_segment_segments_does_not_know_is_refused(
 ) -> None:
     answer = await orchestrator.api.post("/campaigns", json={**BODY, "segment": "no.such"})
     assert (answer.status_code, answer.json()["code"]) == (422, "unknown_segment")
-    assert (await orchestrator.api.get("/campaigns")).json() == []
+    assert (await orchestrator.api.get("/campaigns")).json()["items"] == []
     control = await orchestrator.api.post("/campaigns", json={**BODY, "segment": "a\x00b"})
     assert (control.status_code, control.json()["code"]) == (422, "validation_error")
 

@@ -135,7 +135,7 @@ async def test_the_birthday_and_quarterly_templates_bring_their_segments_once(
         assert copied.status_code == 201, copied.text
         drafts[chain_id] = copied.json()["draft"]["audience"]["segment_id"]
     async with httpx.AsyncClient(base_url=segments_url) as segments:
-        rules = (await segments.get("/segments", params={"kind": "rule"})).json()
+        rules = (await segments.get("/segments", params={"kind": "rule"})).json()["items"]
         by_name = {s["name"]: s for s in rules}
         assert sorted(s["name"] for s in rules) == ["all_members", "bought_last_quarter"]
         assert set(drafts.values()) == {s["id"] for s in rules}

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
+from kit.cursors import encode_key_cursor
 from kit.db import SessionFactory
 from kit.stack import Infra
 from kit.testing import app_client
@@ -75,7 +76,7 @@ async def test_a_segment_is_created_listed_paged_exported_and_deleted(
     assert {"segment_id": segment["id"], "version": 1, "name": "Recent buyers"} in mine
     assert {s["segment_id"] for s in mine} >= {"recency.active"}
 
-    listed = (await client.get("/segments", params={"kind": "rule"})).json()
+    listed = (await client.get("/segments", params={"kind": "rule"})).json()["items"]
     assert [s["id"] for s in listed] == [segment["id"]]
 
     deleted = await client.delete(f"/segments/{segment['id']}")
@@ -115,7 +116,7 @@ async def test_preview_counts_and_samples_without_saving(
         "/segments/preview", json={"definition": RECENT_BUYERS, "sample_size": 2}
     )
     assert preview.json() == {"count": 3, "sample": sorted(ids[:3])[:2]}
-    assert (await client.get("/segments", params={"kind": "rule"})).json() == []
+    assert (await client.get("/segments", params={"kind": "rule"})).json()["items"] == []
 
 
 async def test_bad_rules_are_422_with_path_and_reason(client: httpx.AsyncClient) -> None:
@@ -163,3 +164,71 @@ async def test_the_rfm_distribution_lists_every_named_segment(client: httpx.Asyn
     assert len(body["segments"]) == 11 and set(body["segments"].values()) == {0}
     missing = await client.get("/segments/nope/members")
     assert (missing.status_code, missing.json()["code"]) == (404, "segment_not_found")
+
+
+async def every_segment(
+    client: httpx.AsyncClient, limit: int, kind: str | None = None, added: str | None = None
+) -> list[list[str]]:
+    """The ids of each page in turn; after the first, a rule segment named `added` is made."""
+    pages: list[list[str]] = []
+    cursor: str | None = None
+    while True:
+        params: dict[str, str | int] = {"limit": limit, **({"kind": kind} if kind else {})}
+        if cursor:
+            params["cursor"] = cursor
+        answer = await client.get("/segments", params=params)
+        assert answer.status_code == 200, answer.text
+        pages.append([s["id"] for s in answer.json()["items"]])
+        cursor = answer.json()["next_cursor"]
+        if added and len(pages) == 1:
+            body = {"name": added, "definition": RECENT_BUYERS}
+            assert (await client.post("/segments", json=body)).status_code == 201
+        if cursor is None:
+            return pages
+
+
+async def test_segments_are_listed_a_page_at_a_time_each_once(client: httpx.AsyncClient) -> None:
+    rules = []
+    for name in ("First", "Second", "Third"):
+        created = await client.post("/segments", json={"name": name, "definition": RECENT_BUYERS})
+        rules.append(created.json()["id"])
+    assert await every_segment(client, 2, "rule") == [rules[:2], rules[2:]]
+    everything = await every_segment(client, 3, added="Fourth")
+    seen = [segment for page in everything for segment in page]
+    assert all(len(page) <= 3 for page in everything)
+    assert len(seen) == len(set(seen)), "no segment twice"
+    assert seen[-4:-1] == rules, "rules after the built-ins, oldest first"
+    assert {"recency.active", "recency.cooling"} <= set(seen)
+    built_in = [
+        *(await every_segment(client, 200, "recency"))[0],
+        *(await every_segment(client, 200, "rfm"))[0],
+    ]
+    assert len(seen) == len(built_in) + 4, "the built-ins, the three rules, the one made meanwhile"
+
+
+async def test_a_segments_cursor_it_did_not_give_is_a_400_problem(
+    client: httpx.AsyncClient,
+) -> None:
+    created = await client.post("/segments", json={"name": "One", "definition": RECENT_BUYERS})
+    members = encode_key_cursor("member", "someone")
+    forged = [
+        members,
+        encode_key_cursor("segments", "rule", "yesterday", created.json()["id"]),
+        encode_key_cursor("segments", "rule", "2026-12-01T00:00:00", "x"),  # no offset
+        encode_key_cursor("segments", "rule"),
+        "%%%",
+    ]
+    for cursor in forged:
+        answer = await client.get("/segments", params={"cursor": cursor})
+        assert answer.headers["content-type"] == "application/problem+json", cursor
+        assert (answer.status_code, answer.json()["code"]) == (400, "invalid_cursor"), cursor
+    listed = await client.get(f"/segments/{created.json()['id']}/members")
+    listed_segments = await client.get("/segments", params={"limit": 1})
+    refused = await client.get(
+        f"/segments/{created.json()['id']}/members",
+        params={"cursor": listed_segments.json()["next_cursor"]},
+    )
+    assert listed.status_code == 200
+    assert (refused.status_code, refused.json()["code"]) == (400, "invalid_cursor")
+    unknown_kind = await client.get("/segments", params={"kind": "vip"})
+    assert unknown_kind.status_code == 422

@@ -430,7 +430,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List chains */
+        /** Chains by id, a page at a time */
         get: operations["list_chains_v1_chains_get"];
         put?: never;
         /** Create a draft chain */
@@ -517,7 +517,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Published versions */
+        /** A chain's published versions, oldest first, a page at a time */
         get: operations["versions_v1_chains__chain_id__versions_get"];
         put?: never;
         post?: never;
@@ -636,7 +636,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List campaigns */
+        /** Campaigns newest first, a page at a time (progress as last recorded) */
         get: operations["list_campaigns_v1_campaigns_get"];
         put?: never;
         /** Create a campaign over a segment (422 `unknown_segment` when segments has none) */
@@ -859,7 +859,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List segments (recency, RFM and rule segments) */
+        /** Segments (recency, RFM and rule) by kind, then age, a page at a time */
         get: operations["list_segments_v1_segments_get"];
         put?: never;
         /** Create a rule segment */
@@ -2172,8 +2172,6 @@ export interface components {
              * @description A published version; none: the draft
              */
             version?: number | null;
-            /** @description A definition to try instead of the draft or a version */
-            definition?: components["schemas"]["ChainDefinition"] | null;
             /**
              * Start At
              * @description When it starts; now
@@ -2191,6 +2189,8 @@ export interface components {
              *     }
              */
             assume: components["schemas"]["Assumptions"];
+            /** @description A definition to try instead of the draft or a version */
+            definition?: components["schemas"]["ChainDefinition"] | null;
         };
         /**
          * DryRunMessage
@@ -2933,6 +2933,46 @@ export interface components {
             conversion: number | null;
             /** Revenue Per Customer */
             revenue_per_customer: number | null;
+        };
+        /** Page[CampaignOut] */
+        Page_CampaignOut_: {
+            /** Items */
+            items: components["schemas"]["CampaignOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null: last
+             */
+            next_cursor: string | null;
+        };
+        /** Page[ChainOut] */
+        Page_ChainOut_: {
+            /** Items */
+            items: components["schemas"]["ChainOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null: last
+             */
+            next_cursor: string | null;
+        };
+        /** Page[SegmentOut] */
+        Page_SegmentOut_: {
+            /** Items */
+            items: components["schemas"]["SegmentOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null: last
+             */
+            next_cursor: string | null;
+        };
+        /** Page[VersionOut] */
+        Page_VersionOut_: {
+            /** Items */
+            items: components["schemas"]["VersionOut"][];
+            /**
+             * Next Cursor
+             * @description Pass as `cursor` for the next page; null: last
+             */
+            next_cursor: string | null;
         };
         /** PolicyRead */
         PolicyRead: {
@@ -3740,6 +3780,58 @@ export interface components {
             name: string;
         };
         /**
+         * SegmentOut
+         * @example {
+         *       "created_at": "2026-12-01T09:30:00Z",
+         *       "description": "Last purchase 60 to 120 days ago",
+         *       "id": "recency.cooling",
+         *       "kind": "recency",
+         *       "name": "Cooling",
+         *       "updated_at": "2026-12-01T09:30:00Z",
+         *       "version": 1
+         *     }
+         */
+        SegmentOut: {
+            /** Id */
+            id: string;
+            /**
+             * Kind
+             * @description `recency`, `rfm` or `rule`
+             */
+            kind: string;
+            /** Name */
+            name: string;
+            /** Description */
+            description: string | null;
+            /**
+             * Version
+             * @description A rule segment's version: each edit is a new one
+             */
+            version: number;
+            /**
+             * Definition
+             * @description A rule segment's rule
+             */
+            definition: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Member Count
+             * @description On `GET /v1/segments/{id}` only; null in the list
+             */
+            member_count?: number | null;
+        };
+        /**
          * SendStep
          * @description A message: the first channel that can take it, or the notifier's cascade.
          */
@@ -3818,6 +3910,7 @@ export interface components {
              * Reason
              * @example no_consent
              * @example no_address
+             * @example other_channel_available
              * @example no_template
              */
             reason: string;
@@ -8000,7 +8093,12 @@ export interface operations {
     };
     list_chains_v1_chains_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size (1..200) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -8017,10 +8115,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ChainOut"][];
+                    "application/json": components["schemas"]["Page_ChainOut_"];
                 };
             };
-            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            /** @description `invalid_cursor`: a cursor this list did not hand out. Bad request: `invalid_cursor`, `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -8086,7 +8184,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            /** @description `limit` outside 1..200. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -8907,7 +9005,12 @@ export interface operations {
     };
     versions_v1_chains__chain_id__versions_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size (1..200) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path: {
                 chain_id: string;
@@ -8926,10 +9029,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VersionOut"][];
+                    "application/json": components["schemas"]["Page_VersionOut_"];
                 };
             };
-            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            /** @description `invalid_cursor`. Bad request: `invalid_cursor`, `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -8962,7 +9065,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found, or not this key's customer: `not_found` */
+            /** @description `chain_not_found`. Not found, or not this key's customer: `chain_not_found`, `not_found` */
             404: {
                 headers: {
                     /** @description Seconds to wait */
@@ -8995,7 +9098,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            /** @description `limit` outside 1..200. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -9814,7 +9917,12 @@ export interface operations {
     };
     list_campaigns_v1_campaigns_get: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Page size (1..200) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -9831,10 +9939,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CampaignOut"][];
+                    "application/json": components["schemas"]["Page_CampaignOut_"];
                 };
             };
-            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            /** @description `invalid_cursor`: a cursor this list did not hand out. Bad request: `invalid_cursor`, `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -9900,7 +10008,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            /** @description `limit` outside 1..200. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */
@@ -11724,7 +11832,11 @@ export interface operations {
     list_segments_v1_segments_get: {
         parameters: {
             query?: {
-                kind?: string | null;
+                kind?: ("recency" | "rfm" | "rule") | null;
+                /** @description Page size (1..200) */
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
             };
             header?: never;
             path?: never;
@@ -11742,10 +11854,10 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Page_SegmentOut_"];
                 };
             };
-            /** @description Bad request: `malformed_json`, `invalid_idempotency_key` */
+            /** @description `invalid_cursor`: a cursor this list did not hand out. Bad request: `invalid_cursor`, `malformed_json`, `invalid_idempotency_key` */
             400: {
                 headers: {
                     /** @description Seconds to wait */
@@ -11811,7 +11923,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Validation Error. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
+            /** @description `limit` outside 1..200. Invalid input; `errors` names each field: `validation_error`, `invalid_path_parameter`, `invalid_characters` */
             422: {
                 headers: {
                     /** @description Seconds to wait */

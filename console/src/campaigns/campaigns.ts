@@ -1,9 +1,12 @@
 import { api, unwrap } from '../api/client'
+import { allPages, WHOLE_LIST_PAGE } from '../common/allPages'
 import type { Campaign, CampaignProgress } from '../api/types'
 import type { Action, CampaignCreate } from './form'
 
 export function listCampaigns(): Promise<Campaign[]> {
-  return unwrap(api.GET('/v1/campaigns'))
+  return allPages((cursor) =>
+    unwrap(api.GET('/v1/campaigns', { params: { query: { limit: WHOLE_LIST_PAGE, cursor } } })),
+  )
 }
 
 export type Bar = { label: string; value: number; max: number }

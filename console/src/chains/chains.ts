@@ -1,8 +1,11 @@
 import { api, unwrap } from '../api/client'
+import { allPages, WHOLE_LIST_PAGE } from '../common/allPages'
 import type { Chain, ChainAnalytics, ChainVersion, StepReport } from '../api/types'
 
 export function listChains(): Promise<Chain[]> {
-  return unwrap(api.GET('/v1/chains'))
+  return allPages((cursor) =>
+    unwrap(api.GET('/v1/chains', { params: { query: { limit: WHOLE_LIST_PAGE, cursor } } })),
+  )
 }
 
 export function getChain(chainId: string): Promise<Chain> {
@@ -18,8 +21,12 @@ export function getVersion(chainId: string, version: number): Promise<ChainVersi
 }
 
 export function listVersions(chainId: string): Promise<ChainVersion[]> {
-  return unwrap(
-    api.GET('/v1/chains/{chain_id}/versions', { params: { path: { chain_id: chainId } } }),
+  return allPages((cursor) =>
+    unwrap(
+      api.GET('/v1/chains/{chain_id}/versions', {
+        params: { path: { chain_id: chainId }, query: { limit: WHOLE_LIST_PAGE, cursor } },
+      }),
+    ),
   )
 }
 

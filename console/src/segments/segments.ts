@@ -1,8 +1,11 @@
 import { api, unwrap } from '../api/client'
+import { allPages, WHOLE_LIST_PAGE } from '../common/allPages'
 import type { RfmDistribution, Segment } from '../api/types'
 
 export function listSegments(): Promise<Segment[]> {
-  return unwrap(api.GET('/v1/segments'))
+  return allPages((cursor) =>
+    unwrap(api.GET('/v1/segments', { params: { query: { limit: WHOLE_LIST_PAGE, cursor } } })),
+  )
 }
 
 export function getSegment(segmentId: string): Promise<Segment> {

@@ -1,14 +1,13 @@
 """A chain's enrollments for marketers: a page at a time with counts, from the orchestrator."""
 
 from typing import Annotated, Literal
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Response
 
 from gateway.auth import scoped
 from gateway.keys import Caller
 from gateway.marketer.enrollments import EnrollmentPage
-from gateway.routes.problems import problems
+from gateway.routes.problems import page_query, problems
 from gateway.upstreams import Orchestrator, forward
 
 router = APIRouter(prefix="/v1", tags=["marketing"])
@@ -41,6 +40,5 @@ async def list_enrollments(
         ),
     ] = None,
 ) -> Response:
-    query = {"limit": limit, "cursor": cursor, "status": status, "step": step}
-    params = urlencode({k: v for k, v in query.items() if v is not None})
+    params = page_query(limit, cursor, status=status, step=step)
     return await forward(client, "GET", f"/chains/{chain_id}/enrollments?{params}")

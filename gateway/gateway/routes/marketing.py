@@ -26,9 +26,10 @@ from gateway.marketer.schemas import (
     Validated,
     VersionOut,
 )
-from gateway.routes.problems import problems
+from gateway.routes.problems import LIMIT_422, PAGED, page_query, problems
 from gateway.upstreams import Orchestrator, forward
 from kit.contracts.analytics import CampaignReport
+from kit.paging import DEFAULT_LIMIT, Cursor, Limit, Page
 
 router = APIRouter(prefix="/v1", tags=["marketing"])
 Marketer = Annotated[Caller, Depends(scoped("marketer"))]
@@ -38,9 +39,16 @@ VersionNumber = Annotated[int, Path(ge=1, le=2**31 - 1)]
 Definition = Annotated[ChainDefinition, Body()]
 
 
-@router.get("/chains", response_model=list[ChainOut], summary="List chains")
-async def list_chains(_key: Marketer, client: Orchestrator) -> Response:
-    return await forward(client, "GET", "/chains")
+@router.get(
+    "/chains",
+    response_model=Page[ChainOut],
+    summary="Chains by id, a page at a time",
+    responses=PAGED,
+)
+async def list_chains(
+    _key: Marketer, client: Orchestrator, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Response:
+    return await forward(client, "GET", f"/chains?{page_query(limit, cursor)}")
 
 
 @router.get(
@@ -87,10 +95,20 @@ async def edit_chain(
 
 
 @router.get(
-    "/chains/{chain_id}/versions", response_model=list[VersionOut], summary="Published versions"
+    "/chains/{chain_id}/versions",
+    response_model=Page[VersionOut],
+    summary="A chain's published versions, oldest first, a page at a time",
+    responses=problems({400: "`invalid_cursor`", 404: "`chain_not_found`", 422: LIMIT_422}),
 )
-async def versions(chain_id: str, _key: Marketer, client: Orchestrator) -> Response:
-    return await forward(client, "GET", f"/chains/{chain_id}/versions")
+async def versions(
+    chain_id: str,
+    _key: Marketer,
+    client: Orchestrator,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    path = f"/chains/{chain_id}/versions?{page_query(limit, cursor)}"
+    return await forward(client, "GET", path)
 
 
 @router.get(
@@ -168,9 +186,16 @@ async def chain_action(
     return await forward(client, "POST", f"/chains/{chain_id}/{action}")
 
 
-@router.get("/campaigns", response_model=list[CampaignOut], summary="List campaigns")
-async def list_campaigns(_key: Marketer, client: Orchestrator) -> Response:
-    return await forward(client, "GET", "/campaigns")
+@router.get(
+    "/campaigns",
+    response_model=Page[CampaignOut],
+    summary="Campaigns newest first, a page at a time (progress as last recorded)",
+    responses=PAGED,
+)
+async def list_campaigns(
+    _key: Marketer, client: Orchestrator, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Response:
+    return await forward(client, "GET", f"/campaigns?{page_query(limit, cursor)}")
 
 
 @router.post(

@@ -7,7 +7,6 @@ with 422 ``invalid_rule`` naming each problem's JSON path and reason.
 import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 import aiohttp
 from fastapi import APIRouter, Body, Depends, Query, Request, Response
@@ -16,9 +15,11 @@ from starlette.background import BackgroundTask
 
 from gateway.auth import scoped
 from gateway.keys import Caller
-from gateway.routes.problems import problems
+from gateway.marketer.segments import SegmentKind, SegmentOut
+from gateway.routes.problems import PAGED, page_query, problems
 from gateway.settings import GatewaySettings
 from gateway.upstreams import Segments, UpstreamClient, UpstreamUnavailable, forward
+from kit.paging import DEFAULT_LIMIT, Cursor, Limit, Page
 
 router = APIRouter(prefix="/v1", tags=["segments"])
 log = logging.getLogger(__name__)
@@ -45,10 +46,20 @@ PreviewBody = Annotated[
 ]
 
 
-@router.get("/segments", summary="List segments (recency, RFM and rule segments)")
-async def list_segments(_key: Marketer, client: Segments, kind: str | None = None) -> Response:
-    query = f"?{urlencode({'kind': kind})}" if kind else ""
-    return await forward(client, "GET", f"/segments{query}")
+@router.get(
+    "/segments",
+    response_model=Page[SegmentOut],
+    summary="Segments (recency, RFM and rule) by kind, then age, a page at a time",
+    responses=PAGED,
+)
+async def list_segments(
+    _key: Marketer,
+    client: Segments,
+    kind: SegmentKind | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response:
+    return await forward(client, "GET", f"/segments?{page_query(limit, cursor, kind=kind)}")
 
 
 @router.post("/segments", status_code=201, summary="Create a rule segment")
@@ -95,8 +106,8 @@ async def members(
     cursor: Annotated[str | None, Query(max_length=400)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
-    query = urlencode({"limit": limit, **({"cursor": cursor} if cursor else {})})
-    return await forward(client, "GET", f"/segments/{segment_id}/members?{query}")
+    path = f"/segments/{segment_id}/members?{page_query(limit, cursor)}"
+    return await forward(client, "GET", path)
 
 
 @router.get("/segments/{segment_id}/members/export", summary="Every member as streamed CSV")

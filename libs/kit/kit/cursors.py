@@ -6,6 +6,7 @@ mangled is a 400 `invalid_cursor`, never a 500.
 
 import base64
 import binascii
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -35,9 +36,47 @@ def decode_cursor(cursor: str, count: int) -> list[str]:
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise InvalidCursor() from exc
     parts = raw.split(_SEPARATOR)
-    if len(parts) != count:
+    # A NUL fits in no text column of PostgreSQL: compared with one, it would fail the query.
+    if len(parts) != count or "\x00" in raw:
         raise InvalidCursor()
     return parts
+
+
+def encode_key_cursor(list_name: str, *key: str | int) -> str:
+    """For lists in ascending key order: the last row's key, tagged with the list it is for,
+    so a cursor of one list handed to another is `InvalidCursor`, not a silent restart."""
+    return encode_cursor(list_name, *(str(part) for part in key))
+
+
+def decode_key_cursor(cursor: str, list_name: str, count: int = 1) -> list[str]:
+    """The `count` parts of the key `encode_key_cursor` was given for `list_name`."""
+    named, *key = decode_cursor(cursor, count + 1)
+    if named != list_name:
+        raise InvalidCursor()
+    return key
+
+
+def decode_int_cursor(cursor: str, list_name: str, below: int = 2**31) -> int:
+    """An integer key (a version number), refused outside 0..`below` - 1: the column's range."""
+    (key,) = decode_key_cursor(cursor, list_name)
+    try:
+        number = int(key)
+    except ValueError as exc:
+        raise InvalidCursor() from exc
+    if not 0 <= number < below:
+        raise InvalidCursor()
+    return number
+
+
+def parse_moment(at: str) -> datetime:
+    """A tz-aware time out of a cursor; anything else is `InvalidCursor`."""
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError as exc:
+        raise InvalidCursor() from exc
+    if moment.tzinfo is None:
+        raise InvalidCursor()
+    return moment
 
 
 def encode_time_cursor(at: datetime, row_id: str) -> str:
@@ -47,13 +86,7 @@ def encode_time_cursor(at: datetime, row_id: str) -> str:
 
 def decode_time_cursor(cursor: str) -> tuple[datetime, str]:
     at, row_id = decode_cursor(cursor, 2)
-    try:
-        moment = datetime.fromisoformat(at)
-    except ValueError as exc:
-        raise InvalidCursor() from exc
-    if moment.tzinfo is None:
-        raise InvalidCursor()
-    return moment, row_id
+    return parse_moment(at), row_id
 
 
 def older_than(at: Any, row_id: Any, before: tuple[datetime, str]) -> ColumnElement[bool]:
@@ -69,3 +102,18 @@ def newest_first(
     if after is not None:
         query = query.where(older_than(at, row_id, after))
     return query.order_by(at.desc(), row_id.desc()).limit(limit)
+
+
+def later_than(columns: Sequence[Any], key: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows after `key` in a list ordered by `columns` ascending (the last one unique)."""
+    clause: ColumnElement[bool] = columns[-1] > key[-1]
+    for column, value in zip(reversed(columns[:-1]), reversed(key[:-1]), strict=True):
+        clause = or_(column > value, and_(column == value, clause))
+    return clause
+
+
+def ascending(query: Q, columns: Sequence[Any], after: Sequence[Any] | None, limit: int) -> Q:
+    """`query` ordered by `columns` ascending, `limit` rows after the key `after`."""
+    if after is not None:
+        query = query.where(later_than(columns, after))
+    return query.order_by(*columns).limit(limit)

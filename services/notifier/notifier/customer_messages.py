@@ -6,10 +6,11 @@ is in its decisions; which channel took it, or why none could, in the delivery i
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit import hygiene
 from kit.web import SessionDep
 from notifier import listings
 from notifier.schemas import DeliveryOut
@@ -20,7 +21,9 @@ class MessagesPage(BaseModel):
     next_cursor: str | None = None
 
 
-router = APIRouter(prefix="/customers", tags=["deliveries"])
+router = APIRouter(
+    prefix="/customers", tags=["deliveries"], dependencies=[Depends(hygiene.refuse_nul)]
+)
 
 
 @router.get(

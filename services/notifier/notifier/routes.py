@@ -4,8 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
 
+from kit import hygiene
 from kit.clock import utcnow
 from kit.contracts.delivery import DryRunDecision, DryRunDelivery
+from kit.openapi import problem_response
 from kit.web import ResourcesDep, SessionDep
 from notifier import (
     deliveries,
@@ -50,7 +52,8 @@ from notifier.schemas import (
 from notifier.settings import NotifierSettings
 from notifier.workflows.messages import Channel
 
-router = APIRouter()
+# A NUL fits in no text column: refused as 422 `invalid_characters` before any route runs.
+router = APIRouter(dependencies=[Depends(hygiene.refuse_nul)])
 
 
 def settings_of(request: Request) -> NotifierSettings:
@@ -310,7 +313,16 @@ async def unsubscribe(
     return await tracking.unsubscribe(session, settings, body.token)
 
 
-@router.post("/callbacks/provider", status_code=204, tags=["tracking"])
+@router.post(
+    "/callbacks/provider",
+    status_code=204,
+    tags=["tracking"],
+    responses={
+        401: problem_response(
+            "`invalid_signature`: not signed with the callback secret; `stale_callback`"
+        )
+    },
+)
 async def provider_callback(
     request: Request,
     session: SessionDep,

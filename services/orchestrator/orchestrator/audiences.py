@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 import httpx
 
+from kit.paging import MAX_LIMIT
 from orchestrator.definitions.model import ChainDefinition
 from orchestrator.errors import SegmentsUnavailable, UnknownSegment
 
@@ -71,7 +72,16 @@ async def resolve(segments: httpx.AsyncClient, segment: str) -> str:
 
 
 async def _by_name(segments: httpx.AsyncClient, name: str) -> str | None:
-    listed = await segments.get("/segments", params={"kind": "rule"})
-    listed.raise_for_status()
-    ids = sorted(str(s["id"]) for s in listed.json() if s.get("name") == name)
-    return ids[0] if ids else None
+    ids: list[str] = []
+    cursor: str | None = None
+    while True:  # every page of rule segments: the name may be on any of them
+        params: dict[str, str | int] = {"kind": "rule", "limit": MAX_LIMIT}
+        if cursor:
+            params["cursor"] = cursor
+        listed = await segments.get("/segments", params=params)
+        listed.raise_for_status()
+        page = listed.json()
+        ids += [str(s["id"]) for s in page["items"] if s.get("name") == name]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return min(ids, default=None)

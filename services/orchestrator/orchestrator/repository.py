@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.cursors import newest_first, older_than
+from kit.cursors import ascending, newest_first, older_than
 from kit.db import insert_ignoring_conflict
 from orchestrator.models import (
     Campaign,
@@ -27,8 +27,10 @@ async def chain(session: AsyncSession, chain_id: str) -> Chain | None:
     return await session.get(Chain, chain_id)
 
 
-async def chains(session: AsyncSession) -> Sequence[Chain]:
-    return (await session.scalars(select(Chain).order_by(Chain.id))).all()
+async def chains_page(session: AsyncSession, after: str | None, limit: int) -> Sequence[Chain]:
+    """By id; `after` is the id of the last chain of the previous page."""
+    query = ascending(select(Chain), [Chain.id], None if after is None else [after], limit)
+    return (await session.scalars(query)).all()
 
 
 async def version(session: AsyncSession, chain_id: str, number: int) -> ChainVersion | None:
@@ -38,6 +40,15 @@ async def version(session: AsyncSession, chain_id: str, number: int) -> ChainVer
 async def versions(session: AsyncSession, chain_id: str) -> Sequence[ChainVersion]:
     query = select(ChainVersion).where(ChainVersion.chain_id == chain_id)
     return (await session.scalars(query.order_by(ChainVersion.version))).all()
+
+
+async def versions_page(
+    session: AsyncSession, chain_id: str, after: int | None, limit: int
+) -> Sequence[ChainVersion]:
+    """Oldest first; `after` is the last version number of the previous page."""
+    query = select(ChainVersion).where(ChainVersion.chain_id == chain_id)
+    key = None if after is None else [after]
+    return (await session.scalars(ascending(query, [ChainVersion.version], key, limit))).all()
 
 
 async def active_versions_for(session: AsyncSession, trigger_key: str) -> Sequence[ChainVersion]:
@@ -153,8 +164,12 @@ async def campaign(session: AsyncSession, campaign_id: str) -> Campaign | None:
     return await session.get(Campaign, campaign_id)
 
 
-async def campaigns(session: AsyncSession) -> Sequence[Campaign]:
-    return (await session.scalars(select(Campaign).order_by(Campaign.created_at))).all()
+async def campaigns_page(
+    session: AsyncSession, after: tuple[datetime, str] | None, limit: int
+) -> Sequence[Campaign]:
+    """Newest first; `after` is the (created_at, id) of the last campaign of the previous page."""
+    query = newest_first(select(Campaign), Campaign.created_at, Campaign.id, after, limit)
+    return (await session.scalars(query)).all()
 
 
 async def not_yet_granted(

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.cursors import ascending
 from kit.db import insert_ignoring_conflict
 from segments.models import (
     CustomerProfile,
@@ -203,6 +204,17 @@ async def list_segments(session: AsyncSession, kind: str | None = None) -> Seque
     if kind:
         query = query.where(Segment.kind == kind)
     return (await session.scalars(query)).all()
+
+
+async def segments_page(
+    session: AsyncSession, kind: str | None, after: Sequence[Any] | None, limit: int
+) -> Sequence[Segment]:
+    """By (kind, created_at, id); `after` is that key of the last row of the previous page."""
+    query = select(Segment)
+    if kind:
+        query = query.where(Segment.kind == kind)
+    order = [Segment.kind, Segment.created_at, Segment.id]
+    return (await session.scalars(ascending(query, order, after, limit))).all()
 
 
 def add_segment(session: AsyncSession, segment: Segment) -> None:

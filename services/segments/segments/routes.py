@@ -1,9 +1,10 @@
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 from fastapi.responses import StreamingResponse
 
 from kit.clock import utcnow
+from kit.paging import DEFAULT_LIMIT, PAGED, Cursor, Limit, Page
 from kit.web import ResourcesDep, SessionDep
 from segments import service
 from segments.schemas import (
@@ -20,6 +21,7 @@ from segments.settings import SegmentsSettings
 
 customers = APIRouter(prefix="/customers", tags=["customers"])
 segments = APIRouter(prefix="/segments", tags=["segments"])
+SegmentKind = Literal["recency", "rfm", "rule"]
 INVALID: dict[int | str, dict[str, Any]] = {
     422: {"description": "Invalid rule: each error names its JSON path and reason"}
 }
@@ -36,9 +38,19 @@ async def customer_segments(customer_id: str, session: SessionDep) -> list[Custo
     return [CustomerSegmentOut(segment_id=s.id, version=s.version, name=s.name) for s in found]
 
 
-@segments.get("", summary="List segments (built-in and rule)")
-async def list_segments(session: SessionDep, kind: str | None = None) -> list[SegmentOut]:
-    return [SegmentOut.model_validate(s) for s in await service.list_segments(session, kind)]
+@segments.get(
+    "",
+    summary="Segments (built-in and rule) by kind, then age, a page at a time",
+    responses=PAGED,
+)
+async def list_segments(
+    session: SessionDep,
+    kind: SegmentKind | None = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Page[SegmentOut]:
+    rows, following = await service.segments_page(session, kind, limit, cursor)
+    return Page(items=[SegmentOut.model_validate(s) for s in rows], next_cursor=following)
 
 
 @segments.post("", status_code=201, summary="Create a rule segment", responses=INVALID)

@@ -8,9 +8,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.cursors import InvalidCursor, decode_cursor, encode_cursor
+from kit.cursors import (
+    decode_key_cursor,
+    encode_key_cursor,
+    parse_moment,
+)
 from kit.db import SessionFactory
 from kit.errors import Conflict, DomainError, NotFound
+from kit.paging import split
 from segments import repository
 from segments.domain import rfm
 from segments.domain.rules import Rule, RuleError, RuleErrors, parse, segment_references
@@ -27,6 +32,7 @@ from segments.schemas import PreviewIn, SegmentIn
 
 EXPORT_PAGE = 5000
 MEMBER_CURSOR = "member"  # what a members cursor names, so no other string passes
+SEGMENT_CURSOR = "segments"
 
 
 class ProfileNotFound(NotFound):
@@ -128,8 +134,21 @@ async def get_segment(session: AsyncSession, segment_id: str) -> Segment:
     return segment
 
 
-async def list_segments(session: AsyncSession, kind: str | None) -> Sequence[Segment]:
-    return await repository.list_segments(session, kind)
+async def segments_page(
+    session: AsyncSession, kind: str | None, limit: int, cursor: str | None
+) -> tuple[list[Segment], str | None]:
+    """A page of segments by kind, then age, and the cursor of the next (None on the last)."""
+    after = _segment_after(cursor) if cursor else None
+    rows, more = split(list(await repository.segments_page(session, kind, after, limit + 1)), limit)
+    if not more:
+        return rows, None
+    last = rows[-1]
+    return rows, encode_key_cursor(SEGMENT_CURSOR, last.kind, last.created_at.isoformat(), last.id)
+
+
+def _segment_after(cursor: str) -> tuple[str, datetime, str]:
+    kind, at, segment_id = decode_key_cursor(cursor, SEGMENT_CURSOR, 3)
+    return kind, parse_moment(at), segment_id
 
 
 async def create_segment(session: AsyncSession, body: SegmentIn, now: datetime) -> Segment:
@@ -210,15 +229,12 @@ async def members_page(
     members = await repository.members_page(session, segment_id, after, limit + 1)
     if len(members) > limit:
         # Opaque, as every list's: a cursor not handed out is 400 `invalid_cursor`.
-        return members[:limit], encode_cursor(MEMBER_CURSOR, members[limit - 1])
+        return members[:limit], encode_key_cursor(MEMBER_CURSOR, members[limit - 1])
     return members, None
 
 
 def _member_after(cursor: str) -> str:
-    kind, member = decode_cursor(cursor, 2)
-    if kind != MEMBER_CURSOR:
-        raise InvalidCursor()
-    return member
+    return decode_key_cursor(cursor, MEMBER_CURSOR)[0]
 
 
 async def export_members(sessions: SessionFactory, segment_id: str) -> AsyncIterator[str]:

@@ -79,7 +79,9 @@ class DryRunDelivery(BaseModel):
 
 class SkippedChannel(BaseModel):
     channel: Channel
-    reason: str  # no_consent, no_address, other_channel_available, no_template
+    reason: str = Field(
+        examples=["no_consent", "no_address", "other_channel_available", "no_template"]
+    )
 
 
 class DryRunDecision(BaseModel):

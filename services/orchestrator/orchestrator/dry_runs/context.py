@@ -8,15 +8,15 @@ import httpx
 from temporalio.exceptions import ApplicationError
 
 from kit.contracts.delivery import DryRunDecision, DryRunDelivery
-from orchestrator.activities import ChainActivities
-from orchestrator.definitions.model import Step
-from orchestrator.dry_runs.schemas import (
+from kit.contracts.dry_run import (
     AssumedEvent,
     Deferral,
     DryRunGrant,
     DryRunMessage,
     DryRunStep,
 )
+from orchestrator.activities import ChainActivities
+from orchestrator.definitions.model import Step
 from orchestrator.errors import NotifierUnavailable, SegmentsUnavailable
 from orchestrator.workflows import chain_workflow_id
 from orchestrator.workflows.context import StepContext

@@ -1,101 +1,13 @@
-"""`POST /chains/{id}/dry-run`: what to walk, what is assumed to happen, and the path."""
+"""`POST /chains/{id}/dry-run`: the shared contract (`kit.contracts.dry_run`) with the chain
+definition typed by the orchestrator's own model."""
 
-from datetime import datetime
-from typing import Any, Literal
+from pydantic import Field
 
-from pydantic import AwareDatetime, BaseModel, Field
-
-from kit.contracts.common import Channel
-from kit.contracts.delivery import SkippedChannel
-from kit.schemas import StrictModel
-from orchestrator.definitions.model import ChainDefinition, StepId
+from kit.contracts.dry_run import DryRunRequest
+from orchestrator.definitions.model import ChainDefinition
 
 
-class AssumedEvent(StrictModel):
-    """An event the dry run assumes happens at `at`: `purchase`, a customer event the chain
-    listens to (`cart.updated`, `purchase.returned`, …) or a reaction to a send step's message
-    (`message.opened`, `message.clicked`, `message.delivered` with that step's id)."""
-
-    type: str = Field(pattern=r"^[a-z_]{1,40}(\.[a-z_]{1,40})?$", examples=["message.clicked"])
-    at: AwareDatetime
-    step: StepId | None = None
-    payload: dict[str, Any] = Field(default={}, max_length=50)
-
-
-class Assumptions(StrictModel):
-    purchase_at: AwareDatetime | None = Field(
-        default=None, description="The customer buys at this time (the usual goal)"
-    )
-    events: list[AssumedEvent] = Field(default=[], max_length=100)
-    trigger: dict[str, Any] = Field(
-        default={}, max_length=50, description="The trigger's payload, e.g. a cart's `items`"
-    )
-
-
-class DryRunIn(StrictModel):
-    customer_id: str = Field(min_length=1, max_length=36)
-    version: int | None = Field(
-        default=None, ge=1, le=2**31 - 1, description="A published version; none: the draft"
-    )
+class DryRunIn(DryRunRequest):
     definition: ChainDefinition | None = Field(
         default=None, description="A definition to try instead of the draft or a version"
     )
-    start_at: AwareDatetime | None = Field(default=None, description="When it starts; now")
-    time_zone: str | None = Field(
-        default=None, max_length=64, description="The customer's zone; else their profile's"
-    )
-    assume: Assumptions = Assumptions()
-
-
-class Deferral(BaseModel):
-    reason: str  # quiet_hours, daily_cap, pause, policy_unavailable
-    until: datetime
-
-
-class DryRunMessage(BaseModel):
-    """One message a send step would hand the notifier, and what the notifier would decide."""
-
-    template: str
-    channels: list[Channel]
-    asked_at: datetime
-    decision: Literal["sent", "dropped", "skipped", "deferred", "cancelled"]
-    reason: str | None = None
-    channel: Channel | None = None
-    sent_at: datetime | None = None
-    deferrals: list[Deferral] = []
-    skipped: list[SkippedChannel] = []
-
-
-class DryRunGrant(BaseModel):
-    amount: int
-    lifetime_days: int
-    active_from: datetime
-    expires_at: datetime = Field(
-        description="`active_from` + `lifetime_days`; loyalty burns the points at the end of "
-        "that day in the programme's time zone"
-    )
-
-
-class DryRunStep(BaseModel):
-    step_id: str
-    kind: str
-    visit: int
-    at: datetime
-    left_at: datetime
-    next: str | None
-    messages: list[DryRunMessage] = []
-    grant: DryRunGrant | None = None
-
-
-class DryRunOut(BaseModel):
-    chain_id: str
-    version: int | None = Field(description="The version walked; null for the draft or a body")
-    customer_id: str
-    holdout: bool = Field(
-        description="The customer is in the chain's control group: really, they would get "
-        "nothing; the path shows what the treated group gets"
-    )
-    started_at: datetime
-    steps: list[DryRunStep]
-    exit_reason: str
-    exited_at: datetime

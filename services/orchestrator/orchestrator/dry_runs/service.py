@@ -4,12 +4,13 @@ nothing: which steps at what time, where each message would go, which grants."""
 from datetime import datetime, timedelta
 
 from kit.clock import utcnow
+from kit.contracts.dry_run import AssumedEvent, DryRunOut
 from orchestrator.activities import ChainActivities
 from orchestrator.chains import trigger_key
 from orchestrator.definitions.facts import in_holdout
 from orchestrator.definitions.model import ChainDefinition
 from orchestrator.dry_runs.context import DryRunContext
-from orchestrator.dry_runs.schemas import AssumedEvent, DryRunIn, DryRunOut
+from orchestrator.dry_runs.schemas import DryRunIn
 from orchestrator.workflows.chain import in_audience
 from orchestrator.workflows.messages import ChainInput, EnrollmentState
 from orchestrator.workflows.signals import hear_customer_event

@@ -1,7 +1,8 @@
 from fastapi import APIRouter
 
+from kit.paging import DEFAULT_LIMIT, PAGED, Cursor, Limit, Page
 from kit.web import SessionDep
-from orchestrator import audiences, repository
+from orchestrator import audiences, lists
 from orchestrator.campaigns import outcomes, service
 from orchestrator.campaigns.messages import Progress
 from orchestrator.models import Campaign
@@ -44,9 +45,17 @@ async def create(
     return out(await service.create(session, known, settings.campaign_batch_size))
 
 
-@router.get("", response_model=list[CampaignOut])
-async def list_campaigns(session: SessionDep) -> list[CampaignOut]:
-    return [out(c) for c in await repository.campaigns(session)]
+@router.get(
+    "",
+    response_model=Page[CampaignOut],
+    summary="Campaigns newest first, a page at a time (progress as last recorded)",
+    responses=PAGED,
+)
+async def list_campaigns(
+    session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[CampaignOut]:
+    rows, following = await lists.campaigns(session, limit, cursor)
+    return Page(items=[out(c) for c in rows], next_cursor=following)
 
 
 @router.get("/{campaign_id}", response_model=CampaignOut, summary="A campaign and its progress")

@@ -6,12 +6,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from kit.contracts.dry_run import DryRunOut
+from kit.paging import DEFAULT_LIMIT, PAGED, Cursor, Limit, Page
 from kit.web import SessionDep
 from orchestrator import (
     audiences,
     chains,
     enrollment_pages,
     enrollments,
+    lists,
     publish_checks,
     repository,
     step_tests,
@@ -19,7 +22,7 @@ from orchestrator import (
 from orchestrator.definitions.builtin import BUILT_IN
 from orchestrator.definitions.model import STEP_ID, ChainDefinition
 from orchestrator.dry_runs import service as dry_runs
-from orchestrator.dry_runs.schemas import DryRunIn, DryRunOut
+from orchestrator.dry_runs.schemas import DryRunIn
 from orchestrator.enrollments import Runtime
 from orchestrator.errors import ChainNotActive, EnrollmentNotFound, EnrollmentRefused
 from orchestrator.routes.deps import ActivitiesDep, NotifierDep, RuntimeDep, SegmentsDep
@@ -68,9 +71,17 @@ async def validate(body: ChainDefinition) -> Validated:
     return Validated(valid=True)
 
 
-@router.get("", response_model=list[ChainOut])
-async def list_chains(session: SessionDep) -> list[ChainOut]:
-    return [ChainOut.model_validate(c) for c in await repository.chains(session)]
+@router.get(
+    "",
+    response_model=Page[ChainOut],
+    summary="Chains by id, a page at a time",
+    responses=PAGED,
+)
+async def list_chains(
+    session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[ChainOut]:
+    rows, following = await lists.chains(session, limit, cursor)
+    return Page(items=[ChainOut.model_validate(c) for c in rows], next_cursor=following)
 
 
 @router.post("", status_code=201, response_model=ChainOut, summary="Create a draft chain")
@@ -177,10 +188,18 @@ async def _transition(
     return ChainOut.model_validate(chain)
 
 
-@router.get("/{chain_id}/versions", response_model=list[VersionOut])
-async def versions(chain_id: str, session: SessionDep) -> list[VersionOut]:
+@router.get(
+    "/{chain_id}/versions",
+    response_model=Page[VersionOut],
+    summary="A chain's published versions, oldest first, a page at a time",
+    responses={**PAGED, 404: {"description": "`chain_not_found`"}},
+)
+async def versions(
+    chain_id: str, session: SessionDep, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Page[VersionOut]:
     await chains.get(session, chain_id)
-    return [VersionOut.model_validate(v) for v in await repository.versions(session, chain_id)]
+    rows, following = await lists.versions(session, chain_id, limit, cursor)
+    return Page(items=[VersionOut.model_validate(v) for v in rows], next_cursor=following)
 
 
 @router.get("/{chain_id}/versions/{number}", response_model=VersionOut)

@@ -1,4 +1,7 @@
-"""Input no service can store: the NUL character, refused once here for every route.
+"""Input no service can store: the NUL character, refused before any route reads it.
+
+The gateway refuses it for every route it serves; an internal API (the notifier's) does the
+same for its own, as a dependency of its routers.
 
 PostgreSQL text cannot hold it, and no name, id or SKU needs it; refused centrally, it is a
 clear 422 instead of an error deep in a service.
