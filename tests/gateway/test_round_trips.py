@@ -12,11 +12,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from gateway.app import create_app
 from kit.db import SessionFactory
 from kit.stack import Infra, free_port
-from kit.testing import app_client
-from tests.gateway.conftest import CUSTOMER, Gateway, bearer, settings_for
+from tests.gateway.conftest import CUSTOMER, Gateway, bearer, running_gateway
 
 VIEW = {"type": "product.viewed", "sku": "SKU-1"}
 OTHER_CUSTOMER = "5f0c1d2e-3a4b-4c5d-8e6f-7a8b9c0d1e2f"
@@ -69,15 +67,12 @@ async def relay(infra: Infra) -> AsyncIterator[Relay]:
 async def counted(
     infra: Infra, gateway_db: str, gateway_sessions: SessionFactory, relay: Relay
 ) -> AsyncIterator[Gateway]:
-    settings = settings_for(
-        infra,
-        gateway_db,
-        redis_url=f"redis://127.0.0.1:{relay.port}/0",
-        rate_limit_per_second=0.1,
-        rate_limit_burst=3,
-    )
-    async with app_client(create_app(settings)) as client:
-        yield Gateway(settings, gateway_sessions, client)
+    redis_url = f"redis://127.0.0.1:{relay.port}/0"
+    limits = {"rate_limit_per_second": 0.1, "rate_limit_burst": 3}
+    async with running_gateway(
+        infra, gateway_db, gateway_sessions, redis_url=redis_url, **limits
+    ) as gateway:
+        yield gateway
 
 
 async def test_a_request_costs_one_round_trip_and_one_more_to_keep_its_answer(

@@ -14,11 +14,10 @@ import asyncpg
 import httpx
 import pytest
 
-from gateway.app import create_app
 from kit.db import SessionFactory
 from kit.stack import Infra
-from kit.testing import app_client, wait_for
-from tests.gateway.conftest import Gateway, bearer, settings_for
+from kit.testing import wait_for
+from tests.gateway.conftest import Gateway, bearer, running_gateway
 from tests.gateway.serving import loyalty_and_database
 
 LAMP = {"sku": "LAMP", "category": "lamps", "quantity": 1, "price": 10_000}
@@ -70,22 +69,16 @@ class Shop:
 async def shop(
     infra: Infra, gateway_db: str, gateway_sessions: SessionFactory
 ) -> AsyncIterator[Shop]:
-    async with loyalty_and_database(infra) as (loyalty_url, database):
-        settings = settings_for(
-            infra,
-            gateway_db,
-            loyalty_url=loyalty_url,
-            pos_write_concurrency=1,
-            pos_read_concurrency=1,
-            shed_wait_seconds=0.05,
-        )
-        async with (
-            app_client(create_app(settings)) as client,
-            httpx.AsyncClient(base_url=loyalty_url, timeout=30) as loyalty,
-        ):
-            gateway = Gateway(settings, gateway_sessions, client)
-            dsn = database.replace("postgresql+asyncpg://", "postgresql://")
-            yield Shop(gateway, loyalty, dsn, await gateway.key("pos"))
+    slots = {"pos_write_concurrency": 1, "pos_read_concurrency": 1, "shed_wait_seconds": 0.05}
+    async with (
+        loyalty_and_database(infra) as (loyalty_url, database),
+        running_gateway(
+            infra, gateway_db, gateway_sessions, loyalty_url=loyalty_url, **slots
+        ) as gateway,
+        httpx.AsyncClient(base_url=loyalty_url, timeout=30) as loyalty,
+    ):
+        dsn = database.replace("postgresql+asyncpg://", "postgresql://")
+        yield Shop(gateway, loyalty, dsn, await gateway.key("pos"))
 
 
 async def waiting_on_a_lock(connection: asyncpg.Connection) -> bool:
