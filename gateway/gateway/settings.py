@@ -32,7 +32,7 @@ class GatewaySettings(ServiceSettings):
     # return) and POS reads (quote, balance) in flight to loyalty per replica; a request that
     # finds no free slot within shed_wait_seconds is refused with 503 `overloaded`. Sized for
     # two cores, where a few ledger transactions at once already keep PostgreSQL busy.
-    pos_write_concurrency: int = Field(8, ge=1)
+    pos_write_concurrency: int = Field(6, ge=1)
     pos_read_concurrency: int = Field(16, ge=1)
     shed_wait_seconds: float = Field(0.025, ge=0)
     max_body_bytes: int = 256 * 1024
