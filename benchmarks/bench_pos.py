@@ -12,6 +12,11 @@ the same PostgreSQL, and a bare Python till, two bare ASGI hops over asyncpg, wh
 of any Python till here. Targets on the 2-core machine: p99 <= 50 ms at 200 rps; confirms
 >= 30 % of the pgbench baseline.
 
+Then overload: reserve + confirm at twice the capacity measured above (repeat customers), for a
+bounded time. The gateway sheds what its bulkheads cannot take (503 `overloaded`, see
+docs/gateway.md); targets: accepted requests p99 <= 200 ms, refused ones answered within 50 ms.
+The resident memory of each process is sampled after each loaded phase (target <= 200 MB).
+
 Last, tracing's cost: the closed loop with tracing off and on (sampled as in production),
 in turns on two platforms; CPU per confirm with tracing on within 10 % of off. That phase runs
 alone with `make bench BENCH=pos_tracing` (its size from BENCH_TRACING_TURNS, _SECONDS and
@@ -21,12 +26,14 @@ _CUSTOMERS).
 import asyncio
 import contextlib
 import itertools
+import json
 import os
 import statistics
 import subprocess
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from functools import partial
 from pathlib import Path
@@ -56,6 +63,8 @@ SECONDS = 8
 CUSTOMERS = 200
 KEYS = 10  # the gateway allows each key 50 requests per second
 CONCURRENCY = 16
+OVERLOAD = 2  # times the measured capacity
+RETRY_AFTER_SECONDS = 1.0  # what the gateway's 503 overloaded asks of a till
 LINES = [{"sku": "SOFA", "category": "sofas", "quantity": 1, "price": 30_000}]
 
 Call = Callable[[int], Awaitable[list[tuple[float, int]]]]
@@ -94,6 +103,7 @@ class Till:
         self.base = base
         self.keys = itertools.cycle([{"Authorization": f"Bearer {key}"} for key in keys])
         self.customers = customers
+        self.refusals: Counter[str] = Counter()  # the codes of 503 answers
 
     def receipt(self, n: int, **extra: Any) -> dict[str, Any]:
         customer = self.customers[n % len(self.customers)]
@@ -106,9 +116,11 @@ class Till:
             async with self.client.post(
                 self.base + path, json=body, headers=next(self.keys)
             ) as response:
-                await response.read()
+                answer = await response.read()
         except (aiohttp.ClientError, TimeoutError):
             return time.perf_counter() - started, 0  # counted as an error: no answer in time
+        if response.status == 503:
+            self.refusals[json.loads(answer).get("code", "?")] += 1
         return time.perf_counter() - started, response.status
 
     async def calculate(self, n: int) -> list[tuple[float, int]]:
@@ -124,6 +136,13 @@ class Till:
 
 async def open_loop(call: Call, per_second: float, seconds: float) -> dict[str, Any]:
     """Starts call(n) on schedule; each latency counts from the scheduled start."""
+    return _summary(*await scheduled_calls(call, per_second, seconds))
+
+
+async def scheduled_calls(
+    call: Call, per_second: float, seconds: float
+) -> tuple[list[tuple[float, int]], float]:
+    """Every (latency, status) of an open loop, and how long it took."""
     loop = asyncio.get_running_loop()
     start = loop.time()
 
@@ -138,8 +157,7 @@ async def open_loop(call: Call, per_second: float, seconds: float) -> dict[str, 
         await asyncio.sleep(max(0.0, due - loop.time()))
         tasks.append(asyncio.create_task(scheduled(n, due)))
     done = [r for results in await asyncio.gather(*tasks) for r in results]
-    elapsed = loop.time() - start
-    return _summary(done, elapsed)
+    return done, loop.time() - start
 
 
 async def closed_loop(call: Call, workers: int, seconds: float) -> dict[str, Any]:
@@ -149,7 +167,10 @@ async def closed_loop(call: Call, workers: int, seconds: float) -> dict[str, Any
 
     async def worker() -> None:
         while time.perf_counter() < deadline:
-            done.extend(await call(next(counter)))
+            results = await call(next(counter))
+            done.extend(results)
+            if any(status == 503 for _, status in results):
+                await asyncio.sleep(RETRY_AFTER_SECONDS)  # as a till told to come back does
 
     started = time.perf_counter()
     await asyncio.gather(*(worker() for _ in range(workers)))
@@ -164,6 +185,45 @@ def _summary(done: list[tuple[float, int]], elapsed: float) -> dict[str, Any]:
         "errors": len(done) - len(ok),
         "statuses": statuses,
         "requests_per_second": round(len(done) / elapsed, 1),
+        "answered_2xx_per_second": round(len(ok) / elapsed, 1),
+    }
+
+
+async def overload(till: Till, capacity: float) -> dict[str, Any]:
+    """Reserve + confirm at OVERLOAD times ``capacity`` (confirms per second): the latency of
+    accepted requests, of refused ones (503 `overloaded`) and the share refused."""
+    till.refusals.clear()
+    done, elapsed = await scheduled_calls(till.reserve_confirm, capacity * OVERLOAD, SECONDS)
+    accepted = [seconds for seconds, status in done if 200 <= status < 300]
+    refused = [seconds for seconds, status in done if status == 503]
+    return {
+        "offered_pairs_per_second": round(capacity * OVERLOAD, 1),
+        "accepted": latency_summary(accepted or [0.0]),
+        "refused": latency_summary(refused or [0.0]),
+        "refused_share": round(len(refused) / (len(done) or 1), 3),
+        "refusal_codes": dict(till.refusals),
+        "other_errors": len(done) - len(accepted) - len(refused),
+        "confirms_per_second": round(len(accepted) / 2 / elapsed, 1),
+        "targets": "accepted p99 <= 200 ms; refused p99 <= 50 ms",
+    }
+
+
+def rss_mb(platform: Platform, infra: Infra) -> dict[str, float]:
+    """Resident memory of each of the platform's processes and the servers' main ones, in MB."""
+    found = {}
+    for name, pid in {**infra.group.pids(), **platform.group.pids()}.items():
+        with contextlib.suppress(OSError, StopIteration):
+            status = Path(f"/proc/{pid}/status").read_text().splitlines()
+            kilobytes = next(line for line in status if line.startswith("VmRSS:")).split()[1]
+            found[name] = round(int(kilobytes) / 1024, 1)
+    return found
+
+
+def most_rss(samples: list[dict[str, float]]) -> dict[str, Any]:
+    largest = {name: max(s.get(name, 0.0) for s in samples) for name in samples[0]}
+    return {
+        "largest_mb": largest,
+        "over_200_mb": sorted(n for n, mb in largest.items() if mb > 200),
     }
 
 
@@ -220,7 +280,7 @@ async def bare_till_baseline(infra: Infra, workdir: Path) -> dict[str, Any]:
             figures = await measured(closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS), True)
     finally:
         group.stop_all()
-    return {**figures, "confirms_per_second": figures["requests_per_second"] / 2}
+    return {**figures, "confirms_per_second": figures["answered_2xx_per_second"] / 2}
 
 
 class BareTill:
@@ -444,22 +504,29 @@ async def run(env: BenchEnv) -> dict[str, Any]:
         repeat = await measured(closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS), pairs=True)
         await settled()
         calculate = await measured(open_loop(till.calculate, RATE, SECONDS))
+        memory = [rss_mb(platform, await env.infra())]
         await settled()
         # A reserve and its confirm are two requests: RATE requests per second in all.
         pairs = open_loop(till.reserve_confirm, RATE / 2, SECONDS)
         reserve_confirm = await measured(pairs, pairs=True)
+        memory.append(rss_mb(platform, await env.infra()))
+        await settled()
+        shedding = await overload(till, repeat["answered_2xx_per_second"] / 2)
+        memory.append(rss_mb(platform, await env.infra()))
         await settled()
         alone = await till_alone(platform, till)
     print({"calculate": calculate, "reserve_confirm": reserve_confirm, "closed": most}, flush=True)
-    repeat_per_second = repeat["requests_per_second"] / 2
+    repeat_per_second = repeat["answered_2xx_per_second"] / 2
     baseline = await pgbench_baseline(await env.infra())
     bare = await bare_till_baseline(await env.infra(), env.workdir)
-    confirms_per_second = most["requests_per_second"] / 2
-    alone_per_second = alone["requests_per_second"] / 2
+    confirms_per_second = most["answered_2xx_per_second"] / 2
+    alone_per_second = alone["answered_2xx_per_second"] / 2
     return {
         "machine_cores_busy_before": busy_before,
         "calculate_at_200_rps": calculate,
         "reserve_confirm_at_200_rps": reserve_confirm,
+        "reserve_confirm_at_twice_the_capacity": shedding,
+        "rss_under_load": most_rss(memory),
         "reserve_confirm_closed_loop": {**most, "confirms_per_second": confirms_per_second},
         "reserve_confirm_closed_loop_repeat_customers": {
             **repeat,

@@ -11,6 +11,7 @@ from gateway.paths import check_path_parameters
 from gateway.ratelimit import RateLimiter
 from gateway.routes import ROUTERS
 from gateway.settings import GatewaySettings
+from gateway.shedding import open_bulkheads
 from gateway.upstreams import install_upstream_error_handlers, open_upstreams
 from kit.resources import Resources
 from kit.web import create_service_app
@@ -21,6 +22,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     async def on_startup(app: FastAPI, resources: Resources) -> None:
         app.state.upstreams = open_upstreams(settings)
+        app.state.bulkheads = open_bulkheads(settings)
         app.state.rate_limiter = RateLimiter(resources.redis, f"gw:rl:{settings.event_namespace}")
         app.state.key_directory = KeyDirectory(
             resources.redis, resources.sessions, settings.event_namespace

@@ -2,7 +2,9 @@
 
 It authenticates the key, checks its scope, refuses input no service can store, checks the
 key's binding to a customer or store, and spends one request of the key's rate limit (the
-stricter one on routes that send messages).
+stricter one on routes that send messages). A request refused by any of those checks spends
+nothing. For a key this replica has served before, the checks run first on the copy it
+remembers, and the look-up and the rate limit then cost one Redis round trip (gateway/keys.py).
 """
 
 from collections.abc import Awaitable, Callable
@@ -13,10 +15,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from gateway import ownership, session
 from gateway.keys import Caller, KeyDirectory, Scope, TooManyFailures, require_scope
-from gateway.ratelimit import Policy, RateLimited, RateLimiter, is_costly
+from gateway.ratelimit import Decision, Policy, RateLimited, RateLimiter, Spend, is_costly
 from gateway.settings import GatewaySettings
 from kit import hygiene
-from kit.errors import Unauthorized
+from kit.errors import DomainError, Unauthorized
 
 bearer = HTTPBearer(auto_error=False, description="An API key: `Bearer rp_<prefix>_<secret>`")
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
@@ -33,23 +35,51 @@ def policy_for(request: Request) -> Policy:
     return Policy("default", settings.rate_limit_per_second, settings.rate_limit_burst)
 
 
-async def spend_rate_limit(request: Request, key: Caller) -> None:
+async def spend_rate_limit(request: Request, key: Caller, spent: Decision | None = None) -> None:
+    """``spent``: the decision already taken in the key's look-up, if it was."""
     limiter: RateLimiter = request.app.state.rate_limiter
-    decision = await limiter.check(key.id, policy_for(request))
+    decision = spent or await limiter.check(key.id, policy_for(request))
     # Read by the RateLimitHeaders middleware, which puts the headers on the answer.
     request.state.rate_limit = decision
     if not decision.allowed:
         raise RateLimited(f"retry after {decision.retry_after_seconds} s")
 
 
-async def authenticate(request: Request, credentials: Credentials) -> Caller:
-    """The key's caller; failures spend the client address's budget, and past it the address
-    is blocked (429) from every lookup that would read the database."""
+async def checked(request: Request, caller: Caller, allowed: tuple[Scope, ...]) -> None:
+    """The checks a request passes before it may spend its key's rate limit."""
+    require_scope(caller, allowed)
+    await hygiene.refuse_nul(request)
+    await ownership.check_request(request, caller)
+
+
+async def spend_in_look_up(
+    request: Request, credentials: Credentials, allowed: tuple[Scope, ...]
+) -> Spend | None:
+    """The spend to make in the key's look-up: only if the copy this replica remembers for
+    the key admits the request, so a request that will be refused spends nothing."""
+    directory: KeyDirectory = request.app.state.key_directory
+    remembered = directory.caller_if_admitted(credentials.credentials if credentials else None)
+    if remembered is None:
+        return None
+    try:
+        await checked(request, remembered, allowed)
+    except DomainError:
+        return None
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter.spend(remembered.id, policy_for(request))
+
+
+async def authenticate(
+    request: Request, credentials: Credentials, spend: Spend | None = None
+) -> tuple[Caller, Decision | None]:
+    """The key's caller (and the decision on ``spend``, if taken); failures spend the client
+    address's budget, and past it the address is blocked (429) from every lookup that would
+    read the database."""
     directory: KeyDirectory = request.app.state.key_directory
     address = request.client.host if request.client else "-"
     try:
-        return await directory.authenticate(
-            credentials.credentials if credentials else None, address
+        return await directory.authenticate_and_spend(
+            credentials.credentials if credentials else None, address, spend
         )
     except Unauthorized:
         settings: GatewaySettings = request.app.state.settings
@@ -67,15 +97,16 @@ async def authenticate(request: Request, credentials: Credentials) -> Caller:
 
 def scoped(*allowed: Scope) -> Callable[..., Awaitable[Caller]]:
     async def dependency(request: Request, credentials: Credentials) -> Caller:
+        spent: Decision | None = None
         if credentials is None and session.has_cookie(request):
             caller = await session.authenticate(request)
         else:
-            caller = await authenticate(request, credentials)
+            spend = await spend_in_look_up(request, credentials, allowed)
+            caller, spent = await authenticate(request, credentials, spend)
         request.state.caller = caller
-        require_scope(caller, allowed)
-        await hygiene.refuse_nul(request)
-        await ownership.check_request(request, caller)
-        await spend_rate_limit(request, caller)
+        if spent is None:  # else the same copy passed these checks before it was spent
+            await checked(request, caller, allowed)
+        await spend_rate_limit(request, caller, spent)
         ownership.current_key.set(caller)
         return caller
 

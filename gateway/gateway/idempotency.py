@@ -81,11 +81,12 @@ class Records:
         running = json.dumps({"state": "running", "fingerprint": fingerprint})
         deadline = time.monotonic() + wait_seconds
         while True:
-            if await self.redis.set(self.key, running, nx=True, ex=LEASE_SECONDS):
-                return None
-            raw = await self.redis.get(self.key)
+            # Claims the key or reads who holds it, in one round trip (SET NX GET, Redis 7).
+            raw: bytes | None = await self.redis.set(  # type: ignore[assignment]
+                self.key, running, nx=True, ex=LEASE_SECONDS, get=True
+            )
             if raw is None:
-                continue  # the first attempt failed and let go of the key
+                return None
             record = json.loads(raw)
             if record["fingerprint"] != fingerprint:
                 raise KeyReused()

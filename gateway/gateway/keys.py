@@ -11,6 +11,15 @@ request on. A copy is written with the epoch read *before* its database read, so
 raced a revocation is stale too. Copies also expire on their own, and a key's own
 ``expires_at`` is checked on every request. Without Redis the directory reads the database.
 
+One Redis round trip serves a request: one script reads the epoch, the copy, the unknown mark
+and the address's block, and spends a request of the key's rate limit in the same call, but
+only when the copy is the very one this replica last read for the prefix (``Remembered``,
+compared byte for byte under the same epoch) and the caller has found, from that copy, that
+the request passes its secret, scope and binding checks; a request refused for those never
+spends its key's budget. Otherwise (a replica's first request for a key, a changed or stale
+copy) the script spends nothing, the request is checked from what it returned, and the rate
+limit costs a second round trip, as for the first request.
+
 A prefix the database does not know is remembered as unknown in the same way (under the
 epoch, for the same time), so a stream of made-up keys costs one Redis read each, not a
 database read; creating a key bumps the epoch too. A client address that fails to authenticate
@@ -34,11 +43,28 @@ from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from gateway.models import ApiKey
+from gateway.ratelimit import GCRA_FUNCTION, Decision, RateLimiterUnavailable, Spend
 from kit.clock import utcnow
 from kit.db import SessionFactory, unit_of_work
 from kit.errors import DomainError, Forbidden, NotFound, Unauthorized
 
 COPY_SECONDS = 60
+REMEMBERED_PREFIXES = 10_000  # the copies a replica remembers; forgotten all at once past it
+
+# KEYS: epoch, copy, unknown mark, the address's block[, the rate limit's TAT key].
+# ARGV (with the fifth key): the copy expected, its epoch, emission interval (µs), burst.
+SEEN = (
+    GCRA_FUNCTION
+    + """
+local epoch = redis.call('GET', KEYS[1])
+local copy = redis.call('GET', KEYS[2])
+local spent = false
+if KEYS[5] and copy == ARGV[1] and (epoch or '0') == ARGV[2] then
+  spent = gcra(KEYS[5], tonumber(ARGV[3]), tonumber(ARGV[4]))
+end
+return {epoch, copy, redis.call('GET', KEYS[3]), redis.call('TTL', KEYS[4]), spent}
+"""
+)
 
 Scope = Literal["pos", "app", "marketer", "admin"]
 SCOPES: tuple[Scope, ...] = ("pos", "app", "marketer", "admin")
@@ -133,6 +159,15 @@ class KnownKey:
         return alive and hmac.compare_digest(self.secret_hash, _hash(secret))
 
 
+@dataclass(frozen=True)
+class Remembered:
+    """The copy of a key this replica last read from Redis, as Redis holds it."""
+
+    epoch: str
+    raw: bytes
+    known: KnownKey
+
+
 class KeyDirectory:
     """Authenticates presented keys; see the module's docstring for how copies stay true."""
 
@@ -143,10 +178,30 @@ class KeyDirectory:
         self.copy_prefix = f"gw:keys:{namespace}:copy:"
         self.unknown_prefix = f"gw:keys:{namespace}:unknown:"
         self.blocked_prefix = f"gw:keys:{namespace}:blocked:"
+        self.script = redis.register_script(SEEN)
+        self.remembered: dict[str, Remembered] = {}
+
+    def caller_if_admitted(self, presented: str | None) -> Caller | None:
+        """The caller of the copy last read for this key, if the key's secret matches it: what
+        the route checks before asking `authenticate` to spend in the same round trip."""
+        try:
+            prefix, secret = _parts(presented)
+        except Unauthorized:
+            return None
+        found = self.remembered.get(prefix)
+        return found.known.caller if found and found.known.admits(secret) else None
 
     async def authenticate(self, presented: str | None, address: str | None = None) -> Caller:
+        caller, _ = await self.authenticate_and_spend(presented, address)
+        return caller
+
+    async def authenticate_and_spend(
+        self, presented: str | None, address: str | None = None, spend: Spend | None = None
+    ) -> tuple[Caller, Decision | None]:
+        """The key's caller and, when ``spend`` was given for the remembered copy and that copy
+        still holds, the rate limit's decision from the same round trip (else None)."""
         prefix, secret = _parts(presented)
-        seen = await self._seen(prefix, address)
+        seen = await self._seen(prefix, address, spend)
         known = seen.known
         if known is None:
             if seen.unknown:
@@ -156,7 +211,7 @@ class KeyDirectory:
             known = await self._read(prefix, seen.epoch)
         if not known.admits(secret):
             raise _refused()
-        return known.caller
+        return known.caller, seen.decision
 
     async def _read(self, prefix: str, epoch: str | None) -> KnownKey:
         """The database's record, remembered (or its absence) under the epoch read before."""
@@ -169,28 +224,43 @@ class KeyDirectory:
             )
             with contextlib.suppress(RedisError, OSError):
                 await self.redis.set(remembered[0] + prefix, remembered[1], ex=COPY_SECONDS)
+                if known is not None:
+                    self._remember(prefix, Remembered(epoch, remembered[1].encode(), known))
         if known is None:
             raise _refused()
         return known
 
-    async def _seen(self, prefix: str, address: str | None) -> "Seen":
-        """What Redis holds for this prefix and address; nothing at all when Redis is away."""
-        blocked_key = self.blocked_prefix + (address or "-")
+    async def _seen(self, prefix: str, address: str | None, spend: Spend | None) -> "Seen":
+        """What Redis holds for this prefix and address, in one round trip, spending ``spend``
+        if the copy is still the remembered one; nothing at all when Redis is away."""
         names = [self.epoch_key, self.copy_prefix + prefix, self.unknown_prefix + prefix]
+        names.append(self.blocked_prefix + (address or "-"))
+        expected = self.remembered.get(prefix) if spend is not None else None
+        args: list[bytes | str | int] = []
+        if spend is not None and expected is not None:
+            names.append(spend.key)
+            args = [expected.raw, expected.epoch, *spend.args]
         try:
-            async with self.redis.pipeline(transaction=False) as pipe:  # one round trip
-                pipe.mget(names)
-                pipe.ttl(blocked_key)
-                (epoch_raw, copy_raw, unknown_raw), blocked = await pipe.execute()
-        except (RedisError, OSError):
+            epoch_raw, copy_raw, unknown_raw, blocked, spent = await self.script(names, args)
+        except (RedisError, OSError) as exc:
+            if spend is not None and expected is not None:
+                raise RateLimiterUnavailable(type(exc).__name__) from exc
             return Seen(None, None, False, 0)
         epoch = str(int(epoch_raw)) if epoch_raw else "0"
         known = None
         if copy_raw is not None:
             copied_under, copy = KnownKey.load(copy_raw)
             known = copy if copied_under == epoch else None
+            if known is not None:
+                self._remember(prefix, Remembered(epoch, copy_raw, known))
         unknown = unknown_raw is not None and unknown_raw.decode() == epoch
-        return Seen(epoch, known, unknown, max(0, blocked))
+        decision = spend.decision(spent) if spend is not None and spent else None
+        return Seen(epoch, known, unknown, max(0, blocked), decision)
+
+    def _remember(self, prefix: str, copy: Remembered) -> None:
+        if len(self.remembered) >= REMEMBERED_PREFIXES:
+            self.remembered.clear()  # cheap and rare; each key is read again once
+        self.remembered[prefix] = copy
 
     async def block(self, address: str, seconds: int) -> None:
         """The address causes no database read for ``seconds`` (see the module's docstring)."""
@@ -208,6 +278,7 @@ class Seen:
     known: KnownKey | None
     unknown: bool
     blocked: int
+    decision: Decision | None = None
 
 
 def _check_binding(scopes: list[Scope], store_id: str | None, customer_id: str | None) -> None:

@@ -13,23 +13,27 @@ from redis.exceptions import RedisError
 
 from kit.errors import DomainError, ServiceUnavailable
 
-# KEYS[1]: the TAT key. ARGV: emission interval (µs), burst.
-# Returns {allowed 0|1, remaining, microseconds until retry, microseconds until full}.
-GCRA = """
-local now_parts = redis.call('TIME')
-local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
-local interval = tonumber(ARGV[1])
-local tolerance = interval * tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local new_tat = tat + interval
-local allow_at = new_tat - tolerance
-if now < allow_at then
-  return {0, 0, allow_at - now, tat - now}
+# One GCRA step on the TAT key ``key``: {allowed 0|1, remaining, microseconds until retry,
+# microseconds until full}. Shared by the scripts that spend a request (GCRA below, and the key
+# directory's look-up, which spends in the same round trip: gateway/keys.py).
+GCRA_FUNCTION = """
+local function gcra(key, interval, burst)
+  local now_parts = redis.call('TIME')
+  local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
+  local tolerance = interval * burst
+  local tat = tonumber(redis.call('GET', key) or now)
+  if tat < now then tat = now end
+  local new_tat = tat + interval
+  local allow_at = new_tat - tolerance
+  if now < allow_at then
+    return {0, 0, allow_at - now, tat - now}
+  end
+  redis.call('SET', key, new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1)
+  return {1, math.floor((now - allow_at) / interval), 0, new_tat - now}
 end
-redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000) + 1)
-return {1, math.floor((now - allow_at) / interval), 0, new_tat - now}
 """
+# KEYS[1]: the TAT key. ARGV: emission interval (µs), burst.
+GCRA = GCRA_FUNCTION + "return gcra(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))\n"
 
 
 @dataclass(frozen=True)
@@ -95,25 +99,41 @@ def is_costly(method: str, path_template: str, openapi_extra: dict[str, object] 
     return bool(literal) and COSTLY_SEGMENT.fullmatch(literal[-1]) is not None
 
 
+@dataclass(frozen=True)
+class Spend:
+    """One request of ``policy`` for ``subject``: the TAT key and the script's arguments."""
+
+    policy: Policy
+    key: str
+
+    @property
+    def args(self) -> list[int]:
+        return [max(1, round(1_000_000 / self.policy.per_second)), self.policy.burst]
+
+    def decision(self, result: list[int]) -> Decision:
+        allowed, remaining, retry_us, reset_us = (int(v) for v in result)
+        return Decision(
+            self.policy,
+            bool(allowed),
+            remaining,
+            retry_after_seconds=math.ceil(retry_us / 1_000_000),
+            reset_seconds=math.ceil(reset_us / 1_000_000),
+        )
+
+
 class RateLimiter:
     def __init__(self, redis: Redis, prefix: str = "gw:rl") -> None:
         self.redis = redis
         self.prefix = prefix
         self.script = redis.register_script(GCRA)
 
+    def spend(self, subject: str, policy: Policy) -> Spend:
+        return Spend(policy, f"{self.prefix}:{policy.name}:{subject}")
+
     async def check(self, subject: str, policy: Policy) -> Decision:
-        interval_us = max(1, round(1_000_000 / policy.per_second))
+        spend = self.spend(subject, policy)
         try:
-            result = await self.script(
-                keys=[f"{self.prefix}:{policy.name}:{subject}"], args=[interval_us, policy.burst]
-            )
+            result = await self.script(keys=[spend.key], args=spend.args)
         except (RedisError, OSError) as exc:
             raise RateLimiterUnavailable(type(exc).__name__) from exc
-        allowed, remaining, retry_us, reset_us = (int(v) for v in result)
-        return Decision(
-            policy,
-            bool(allowed),
-            remaining,
-            retry_after_seconds=math.ceil(retry_us / 1_000_000),
-            reset_seconds=math.ceil(reset_us / 1_000_000),
-        )
+        return spend.decision(result)

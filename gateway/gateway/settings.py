@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from kit.settings import ServiceSettings
@@ -27,6 +28,13 @@ class GatewaySettings(ServiceSettings):
     # from every key lookup that would read the database, until its budget refills.
     failed_auth_per_second: float = 1.0
     failed_auth_burst: int = 20
+    # Shedding (gateway/shedding.py): at most this many POS writes (reserve, confirm, cancel,
+    # return) and POS reads (quote, balance) in flight to loyalty per replica; a request that
+    # finds no free slot within shed_wait_seconds is refused with 503 `overloaded`. Sized for
+    # two cores, where a few ledger transactions at once already keep PostgreSQL busy.
+    pos_write_concurrency: int = Field(6, ge=1)
+    pos_read_concurrency: int = Field(16, ge=1)
+    shed_wait_seconds: float = Field(0.025, ge=0)
     max_body_bytes: int = 256 * 1024
     idempotency_ttl_seconds: int = 24 * 3600
     # How long a duplicate waits for the first request carrying its key before a 409.

@@ -72,6 +72,16 @@ def settings_for(infra: Infra, database_url: str, **overrides: Any) -> GatewaySe
     return GatewaySettings(**values)
 
 
+@contextlib.asynccontextmanager
+async def running_gateway(
+    infra: Infra, database_url: str, sessions: SessionFactory, **overrides: Any
+) -> AsyncIterator[Gateway]:
+    """An in-process gateway with these settings, keys in ``database_url``."""
+    settings = settings_for(infra, database_url, **overrides)
+    async with app_client(create_app(settings)) as client:
+        yield Gateway(settings, sessions, client)
+
+
 @pytest.fixture
 async def gateway_db(postgres_url: str) -> str:
     await upgrade_async("gateway:migrations", postgres_url)

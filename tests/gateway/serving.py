@@ -33,10 +33,17 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def real_loyalty(infra: Infra) -> AsyncIterator[str]:
-    """The loyalty API on its own fresh PostgreSQL database."""
+async def loyalty_and_database(infra: Infra) -> AsyncIterator[tuple[str, str]]:
+    """The loyalty API on its own fresh PostgreSQL database: its base URL and the database's."""
     database = await infra.create_database(unique("loy_"))
     await upgrade_async("loyalty:migrations", database)
     settings = LoyaltySettings(database_url=database, **infra.servers, event_namespace=unique("t"))
     async with serving(create_loyalty(settings)) as url:
+        yield url, database
+
+
+@asynccontextmanager
+async def real_loyalty(infra: Infra) -> AsyncIterator[str]:
+    """The loyalty API on its own fresh PostgreSQL database."""
+    async with loyalty_and_database(infra) as (url, _database):
         yield url

@@ -7,6 +7,7 @@ from gateway.auth import scoped
 from gateway.customer_schemas import CustomerIn, CustomerOut
 from gateway.keys import Caller
 from gateway.pos_schemas import BalanceOut
+from gateway.shedding import LoyaltyReads
 from gateway.upstreams import Loyalty, forward
 
 router = APIRouter(prefix="/v1", tags=["customers"])
@@ -57,7 +58,7 @@ async def get_customer(customer_id: str, _key: PosOrApp, client: Loyalty) -> Res
     "/customers/{customer_id}/balance",
     response_model=BalanceOut,
     summary="Points available, pending, reserved, and the next expiring amounts with dates",
-    responses={404: {"description": "customer_not_found"}},
+    responses={404: {"description": "customer_not_found"}, 503: {"description": "overloaded"}},
 )
-async def get_balance(customer_id: str, _key: PosOrApp, client: Loyalty) -> Response:
+async def get_balance(customer_id: str, _key: PosOrApp, client: LoyaltyReads) -> Response:
     return await forward(client, "GET", f"/members/{customer_id}/balance")

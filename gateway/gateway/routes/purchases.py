@@ -30,7 +30,8 @@ from gateway.pos_schemas import (
     ReturnRequest,
     StepRequest,
 )
-from gateway.upstreams import Loyalty, forward
+from gateway.shedding import LoyaltyReads, LoyaltyWrites
+from gateway.upstreams import forward
 from kit.errors import PROBLEM_JSON
 
 router = APIRouter(prefix="/v1/purchases", tags=["purchases"])
@@ -59,13 +60,17 @@ def _problem(status: int, code: str) -> dict[int | str, dict[str, Any]]:
     return {status: {"description": code, "content": {PROBLEM_JSON: {}}}}
 
 
+# Past its bulkhead's slots a POS call is shed at once (gateway/shedding.py).
+OVERLOADED = _problem(503, "overloaded")
+
+
 @router.post(
     "/calculate",
     response_model=QuoteOut,
     summary="Quote a receipt: points redeemable per line, accrual preview, payable amount",
-    responses=_problem(404, "member_not_found"),
+    responses={**_problem(404, "member_not_found"), **OVERLOADED},
 )
-async def calculate(body: Receipt, _key: Pos, client: Loyalty) -> Response:
+async def calculate(body: Receipt, _key: Pos, client: LoyaltyReads) -> Response:
     return await forward(client, "POST", "/purchases/calculate", body)
 
 
@@ -77,9 +82,10 @@ async def calculate(body: Receipt, _key: Pos, client: Loyalty) -> Response:
     responses={
         **_problem(409, "quote_changed, insufficient_points, txid_reused, idempotency_key_reused"),
         **_problem(404, "member_not_found"),
+        **OVERLOADED,
     },
 )
-async def reserve(body: ReserveRequest, _key: Pos, client: Loyalty) -> Response:
+async def reserve(body: ReserveRequest, _key: Pos, client: LoyaltyWrites) -> Response:
     return await forward(client, "POST", "/purchases", body)
 
 
@@ -90,12 +96,13 @@ async def reserve(body: ReserveRequest, _key: Pos, client: Loyalty) -> Response:
     responses={
         **_problem(409, f"reservation_lapsed, purchase_cancelled, {STEP_CONFLICTS}"),
         **_problem(404, "purchase_not_found"),
+        **OVERLOADED,
     },
 )
 async def confirm(
     txid: str,
     key: Pos,
-    client: Loyalty,
+    client: LoyaltyWrites,
     body: StepRequest | None = None,
     store_id: StoreId = None,
 ) -> Response:
@@ -110,12 +117,13 @@ async def confirm(
     responses={
         **_problem(409, f"purchase_confirmed, {STEP_CONFLICTS}"),
         **_problem(404, "purchase_not_found"),
+        **OVERLOADED,
     },
 )
 async def cancel(
     txid: str,
     key: Pos,
-    client: Loyalty,
+    client: LoyaltyWrites,
     body: StepRequest | None = None,
     store_id: StoreId = None,
 ) -> Response:
@@ -132,13 +140,14 @@ async def cancel(
         **_problem(422, "return_exceeds_purchase"),
         **_problem(409, f"purchase_not_confirmed, txid_reused, {STEP_CONFLICTS}"),
         **_problem(404, "purchase_not_found"),
+        **OVERLOADED,
     },
 )
 async def return_items(
     txid: str,
     body: ReturnRequest,
     key: Pos,
-    client: Loyalty,
+    client: LoyaltyWrites,
     store_id: StoreId = None,
 ) -> Response:
     return await forward(client, "POST", _step(txid, "returns", key, store_id), body)

@@ -341,6 +341,44 @@ async def allocated_points(session: AsyncSession, purchase: Purchase) -> list[tu
     return [(row.lot_id, row.points) for row in rows]
 
 
+# A confirm's capture and the event's `redeemed_lots` in one read: the points each lot holds
+# for the reservation (in the order of its first allocation) with where the lot came from.
+CAPTURED_LOTS = (
+    select(
+        ALLOCATIONS.c.lot_id,
+        func.sum(ALLOCATIONS.c.points).label("points"),
+        LOTS.c.source,
+        LOTS.c.grant_id,
+        LOTS.c.reference,
+    )
+    .outerjoin(LOTS, LOTS.c.id == ALLOCATIONS.c.lot_id)
+    .where(ALLOCATIONS.c.txid == bindparam("txid"), ALLOCATIONS.c.store_id == bindparam("store"))
+    .group_by(ALLOCATIONS.c.lot_id, LOTS.c.source, LOTS.c.grant_id, LOTS.c.reference)
+    .order_by(func.min(ALLOCATIONS.c.id))
+)
+
+
+async def captured_lots(
+    session: AsyncSession, purchase: Purchase
+) -> tuple[dict[str, int], list[LotPoints]]:
+    """The points a reservation holds per lot, and the same as events name them."""
+    params = {"txid": purchase.txid, "store": purchase.store_id}
+    rows = list(await session.execute(CAPTURED_LOTS, params))
+    points = {row.lot_id: int(row.points) for row in rows}
+    named = [
+        LotPoints(
+            lot_id=row.lot_id,
+            points=int(row.points),
+            source=row.source,
+            grant_id=row.grant_id,
+            reference=row.reference,
+        )
+        for row in rows
+        if row.source is not None
+    ]
+    return points, named
+
+
 async def member_lots(session: AsyncSession, member_id: str) -> list[Lot]:
     query = select(Lot).where(Lot.member_id == member_id).order_by(Lot.expires_at)
     query = query.execution_options(populate_existing=True)

@@ -287,7 +287,7 @@ async def confirm(
         return ConfirmationOut(**_replayed(purchase, "confirm", print_))
     _still_reserved(purchase, now)
     journal = Journal("confirm", member.id, txid, now)
-    captured = _per_lot(await ledger.allocated_points(session, purchase))
+    captured, redeemed_lots = await ledger.captured_lots(session, purchase)
     for lot_id, points in captured.items():
         await ledger.change_lot(session, lot_id, points=-points, held=-points)
         journal.add("capture", member.id, lot_id, points=-points, held=-points)
@@ -303,7 +303,6 @@ async def confirm(
     if lot is not None:
         await ledger.insert_lot(session, lot)
     await journal.write(session)
-    redeemed_lots = await ledger.lot_points(session, captured)
     await outbox.add(session, _confirmed_event(purchase, redeemed_lots, now))
     await remember(session, key, print_, answer)
     return answer

@@ -1,0 +1,86 @@
+"""Shedding under overload: a bounded number of calls in flight per kind of upstream work.
+
+Past its capacity a service only queues: every request waits longer, until the tills see the
+upstream timeout. A *bulkhead* lets at most ``limit`` calls of one kind run at once; a call
+that finds no free slot waits at most ``wait_seconds`` for one and is then refused at once with
+503 ``overloaded`` and ``Retry-After``, before anything is forwarded: a refused request did no
+work, so the till's retry (the same txid and ``Idempotency-Key``) runs as if it were the first.
+Each kind has its own bulkhead, so POS writes (lock-heavy ledger work) never starve quotes and
+balance reads, and neither starves marketer routes, which have none.
+
+The limit holds per gateway replica: size it as the service's capacity divided by replicas.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request
+
+from gateway.settings import GatewaySettings
+from gateway.upstreams import UpstreamClient
+from kit.errors import ServiceUnavailable
+
+Kind = Literal["pos_writes", "pos_reads"]
+RETRY_AFTER_SECONDS = 1
+
+
+class Overloaded(ServiceUnavailable):
+    code = "overloaded"
+    title = "Too many requests of this kind in flight; retry shortly"
+
+
+class Bulkhead:
+    """At most ``limit`` calls at once; a caller waits at most ``wait_seconds`` for a slot."""
+
+    def __init__(self, kind: Kind, limit: int, wait_seconds: float) -> None:
+        self.kind = kind
+        self.limit = limit
+        self.wait_seconds = wait_seconds
+        self._slots = asyncio.Semaphore(limit)
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        await self._take()
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    async def _take(self) -> None:
+        try:
+            async with asyncio.timeout(self.wait_seconds):
+                await self._slots.acquire()
+        except TimeoutError:
+            detail = f"More than {self.limit} {self.kind} requests in flight; nothing was done."
+            raise Overloaded(detail, retry_after=RETRY_AFTER_SECONDS) from None
+
+
+def open_bulkheads(settings: GatewaySettings) -> dict[Kind, Bulkhead]:
+    wait = settings.shed_wait_seconds
+    return {
+        "pos_writes": Bulkhead("pos_writes", settings.pos_write_concurrency, wait),
+        "pos_reads": Bulkhead("pos_reads", settings.pos_read_concurrency, wait),
+    }
+
+
+def loyalty_within(kind: Kind) -> Callable[[Request], AsyncIterator[UpstreamClient]]:
+    """The loyalty client, for as long as the request holds a slot of ``kind``'s bulkhead.
+
+    Declared after the route's key (``scoped``), so a request refused for its key, scope or
+    rate limit never takes a slot.
+    """
+
+    async def dependency(request: Request) -> AsyncIterator[UpstreamClient]:
+        bulkhead: Bulkhead = request.app.state.bulkheads[kind]
+        async with bulkhead.slot():
+            client: UpstreamClient = request.app.state.upstreams["loyalty"]
+            yield client
+
+    return dependency
+
+
+# Released once the route returns, before its answer is sent.
+LoyaltyWrites = Annotated[UpstreamClient, Depends(loyalty_within("pos_writes"), scope="function")]
+LoyaltyReads = Annotated[UpstreamClient, Depends(loyalty_within("pos_reads"), scope="function")]

@@ -1,0 +1,136 @@
+"""Shedding under overload: past its slots a POS write is refused at once, having done nothing.
+
+Loyalty is real, on its own PostgreSQL database; the slow ledger step is a row lock the test
+holds on a member, so the confirm that needs it keeps the only write slot until it is let go.
+"""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+import httpx
+import pytest
+
+from kit.db import SessionFactory
+from kit.stack import Infra
+from kit.testing import wait_for
+from tests.gateway.conftest import Gateway, bearer, running_gateway
+from tests.gateway.serving import loyalty_and_database
+
+LAMP = {"sku": "LAMP", "category": "lamps", "quantity": 1, "price": 10_000}
+
+
+@dataclass
+class Shop:
+    gateway: Gateway
+    loyalty: httpx.AsyncClient
+    database: str  # loyalty's, as asyncpg names it
+    key: str
+
+    async def customer(self, points: int) -> str:
+        body = {"email": f"{uuid.uuid4().hex[:10]}@example.com"}
+        answer = await self.post("/v1/customers", body)
+        assert answer.status_code == 201, answer.text
+        member = str(answer.json()["id"])
+        grant = {"idempotency_key": uuid.uuid4().hex, "member_id": member, "amount": points}
+        granted = await self.loyalty.post(
+            "/grants", json={**grant, "lifetime_days": 30, "source": "promo"}
+        )
+        assert granted.status_code == 201, granted.text
+        return member
+
+    async def post(self, path: str, body: dict[str, Any], key: str = "") -> httpx.Response:
+        headers = bearer(self.key, **({"Idempotency-Key": key} if key else {}))
+        return await self.gateway.client.post(path, json=body, headers=headers)
+
+    def receipt(self, member: str, **extra: Any) -> dict[str, Any]:
+        return {"customer_id": member, "store_id": "s1", "channel": "offline", "lines": [LAMP]}
+
+    async def reserve(self, member: str, txid: str, key: str = "") -> httpx.Response:
+        return await self.post(
+            "/v1/purchases", {**self.receipt(member), "txid": txid, "points": 10}, key
+        )
+
+    async def confirm(self, txid: str, key: str = "") -> httpx.Response:
+        return await self.post(f"/v1/purchases/{txid}/confirm", {}, key)
+
+    async def balance(self, member: str) -> dict[str, Any]:
+        answer = await self.gateway.client.get(
+            f"/v1/customers/{member}/balance", headers=bearer(self.key)
+        )
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+
+@pytest.fixture
+async def shop(
+    infra: Infra, gateway_db: str, gateway_sessions: SessionFactory
+) -> AsyncIterator[Shop]:
+    slots = {"pos_write_concurrency": 1, "pos_read_concurrency": 1, "shed_wait_seconds": 0.05}
+    async with (
+        loyalty_and_database(infra) as (loyalty_url, database),
+        running_gateway(
+            infra, gateway_db, gateway_sessions, loyalty_url=loyalty_url, **slots
+        ) as gateway,
+        httpx.AsyncClient(base_url=loyalty_url, timeout=30) as loyalty,
+    ):
+        dsn = database.replace("postgresql+asyncpg://", "postgresql://")
+        yield Shop(gateway, loyalty, dsn, await gateway.key("pos"))
+
+
+async def waiting_on_a_lock(connection: asyncpg.Connection) -> bool:
+    query = (
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    return bool(await connection.fetchval(query))
+
+
+async def test_past_its_slots_a_pos_write_is_refused_at_once_and_its_retry_runs_once(
+    shop: Shop,
+) -> None:
+    slow, other = await shop.customer(1_000), await shop.customer(1_000)
+    held, refused, pending = uuid.uuid4().hex, uuid.uuid4().hex, uuid.uuid4().hex
+    assert (await shop.reserve(slow, held)).status_code == 201
+    assert (await shop.reserve(other, pending)).status_code == 201
+    locker = await asyncpg.connect(shop.database)
+    try:
+        lock = locker.transaction()
+        await lock.start()
+        await locker.execute("SELECT 1 FROM members WHERE id = $1 FOR UPDATE", slow)
+        # This confirm takes the only write slot and waits in loyalty for the member's lock.
+        first = asyncio.create_task(shop.confirm(held))
+        await wait_for(lambda: waiting_on_a_lock(locker), "the confirm to wait for the lock")
+        shed = [
+            await shop.reserve(other, refused, key="k-reserve"),
+            await shop.confirm(pending, key="k-confirm"),
+        ]
+        for answer in shed:
+            assert answer.status_code == 503, answer.text
+            assert answer.json()["code"] == "overloaded"
+            assert answer.json()["retryable"] is True
+            assert answer.headers["retry-after"] == "1"
+        # Quotes and balances have slots of their own: POS writes do not starve them.
+        quote = await shop.post("/v1/purchases/calculate", {**shop.receipt(other), "points": 5})
+        assert quote.status_code == 200, quote.text
+        assert (await shop.balance(other))["reserved"] == 10  # only the reservation before
+        await lock.rollback()
+    finally:
+        await locker.close()
+    assert (await first).status_code == 200
+    # The tills retry with the same txids and keys: each runs now, and only once.
+    reserved = await shop.reserve(other, refused, key="k-reserve")
+    confirmed = await shop.confirm(pending, key="k-confirm")
+    assert (reserved.status_code, confirmed.status_code) == (201, 200)
+    again = [
+        await shop.reserve(other, refused, key="k-reserve"),
+        await shop.confirm(pending, key="k-confirm"),
+    ]
+    assert [a.headers.get("idempotent-replayed") for a in again] == ["true", "true"]
+    assert [a.json() for a in again] == [reserved.json(), confirmed.json()]
+    balance = await shop.balance(other)
+    assert balance["reserved"] == 10  # the retried reservation's, held once
+    assert balance["available"] == 1_000 - 10 - 10 + confirmed.json()["accrued"]
