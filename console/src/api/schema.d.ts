@@ -2760,14 +2760,20 @@ export interface components {
             grant_id: string | null;
             /** @description the purchase an accrual came from */
             purchase: components["schemas"]["PurchaseRef"] | null;
-            /** Initial */
+            /**
+             * Initial
+             * @description points the lot was created with
+             */
             initial: number;
             /**
              * Remaining
              * @description points left, reserved ones included
              */
             remaining: number;
-            /** Reserved */
+            /**
+             * Reserved
+             * @description points held by open reservations
+             */
             reserved: number;
             /**
              * State
@@ -3147,9 +3153,15 @@ export interface components {
              * @description minor units given back by returns
              */
             refunded_amount: number;
-            /** Redeemed Points */
+            /**
+             * Redeemed Points
+             * @description points that paid part of the receipt
+             */
             redeemed_points: number;
-            /** Accrued Points */
+            /**
+             * Accrued Points
+             * @description points the purchase earned
+             */
             accrued_points: number;
             /**
              * Accrual Lot Id

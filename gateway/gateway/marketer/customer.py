@@ -154,8 +154,8 @@ class Purchase(BaseModel):
     total_amount: int = Field(description="minor units, the receipt's total")
     paid_amount: int = Field(description="minor units paid with money")
     refunded_amount: int = Field(description="minor units given back by returns")
-    redeemed_points: int
-    accrued_points: int
+    redeemed_points: int = Field(description="points that paid part of the receipt")
+    accrued_points: int = Field(description="points the purchase earned")
     accrual_lot_id: str | None = Field(description="the lot the accrued points went to")
     returns: list[Return] = Field(description="oldest first")
 
@@ -186,9 +186,9 @@ class Lot(BaseModel):
     )
     grant_id: str | None
     purchase: PurchaseRef | None = Field(description="the purchase an accrual came from")
-    initial: int
+    initial: int = Field(description="points the lot was created with")
     remaining: int = Field(description="points left, reserved ones included")
-    reserved: int
+    reserved: int = Field(description="points held by open reservations")
     state: Literal["pending", "active", "used", "expired"]
     created_at: datetime
     active_from: datetime

@@ -26,8 +26,8 @@ class PurchaseSummary(BaseModel):
     total_amount: int = Field(description="minor units, the receipt's total")
     paid_amount: int = Field(description="minor units paid with money")
     refunded_amount: int = Field(description="minor units given back by returns")
-    redeemed_points: int
-    accrued_points: int
+    redeemed_points: int = Field(description="points that paid part of the receipt")
+    accrued_points: int = Field(description="points the purchase earned")
     accrual_lot_id: str | None = Field(description="the lot the accrued points went to")
     returns: list[ReturnSummary] = Field(description="oldest first")
 
@@ -54,9 +54,9 @@ class LotSummary(BaseModel):
     )
     grant_id: str | None
     purchase: PurchaseRef | None = Field(description="the purchase an accrual came from")
-    initial: int
+    initial: int = Field(description="points the lot was created with")
     remaining: int = Field(description="points left, reserved ones included")
-    reserved: int
+    reserved: int = Field(description="points held by open reservations")
     state: LotState = Field(
         description="`pending` (not spendable yet), `active`, `used` (nothing left) or "
         "`expired` (past its expiry date)"
