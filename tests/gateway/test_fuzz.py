@@ -7,7 +7,9 @@ of examples per operation, and the test's own timeout.
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
+import httpx
 import pytest
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
@@ -46,7 +48,44 @@ async def fuzz_target(infra: Infra, platform: Platform) -> AsyncIterator[tuple[s
         },
     )
     with serving(create_app(gateway_settings)) as url:
-        yield url, issued.key
+        async with httpx.AsyncClient(base_url=url, timeout=60) as client:
+            headers = {"Authorization": f"Bearer {issued.key}"}
+            kept = await _shared_state(client, headers)
+            try:
+                yield url, issued.key
+            finally:
+                await _restore(client, headers, kept)
+
+
+async def _shared_state(client: httpx.AsyncClient, headers: dict[str, str]) -> dict[str, Any]:
+    """What the fuzzer may change on the session's shared platform: the global control
+    group and the programme's policy (a share left at 0.4 refuses later tests' enrollments)."""
+    control = (await client.get("/v1/control-group", headers=headers)).json()
+    policy = (await client.get("/v1/policies/program", headers=headers)).json()
+    return {"share": control["share"], "policy": policy}
+
+
+async def _restore(
+    client: httpx.AsyncClient, headers: dict[str, str], kept: dict[str, Any]
+) -> None:
+    share = await client.put("/v1/control-group", json={"share": kept["share"]}, headers=headers)
+    assert share.status_code == 200, share.text
+    policy = {k: v for k, v in kept["policy"].items() if k != "scope"}
+    restored = await client.put("/v1/policies/program", json=policy, headers=headers)
+    assert restored.status_code == 200, restored.text
+    # Campaigns the fuzzer started would keep reaching later tests' customers.
+    cursor: str | None = None
+    while True:
+        params: dict[str, str | int] = {"limit": 200}
+        if cursor:
+            params["cursor"] = cursor
+        page = (await client.get("/v1/campaigns", params=params, headers=headers)).json()
+        for campaign in page["items"]:
+            if campaign["status"] == "running":
+                await client.post(f"/v1/campaigns/{campaign['id']}/pause", headers=headers)
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return
 
 
 @pytest.mark.timeout(900)
