@@ -78,7 +78,7 @@ async def test_a_registered_customer_is_seen_whole_with_their_welcome_chain(
     assert message["source"].startswith("chain:welcome:v1:welcome")
     assert message["decisions"][0]["action"] in ("send", "defer")
     assert refused.status_code == 403
-    assert (unknown.status_code, unknown.json()["code"]) == (404, "member_not_found")
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "customer_not_found")
     assert (bad.status_code, bad.json()["code"]) == (400, "invalid_cursor")
 
 

@@ -774,7 +774,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One customer for support: profile, consents, points, purchases with their returns, lots with where each came from, segments, enrollments with their steps, messages with their policy decisions (404 `member_not_found`) */
+        /** One customer for support: profile, consents, points, purchases with their returns, lots with where each came from, segments, enrollments with their steps, messages with their policy decisions (404 `customer_not_found`) */
         get: operations["customer_view_v1_customers__customer_id__view_get"];
         put?: never;
         post?: never;

@@ -1,7 +1,7 @@
 """The customer view for marketers and support, composed from every service's read routes.
 
-The services are asked at once; loyalty not knowing the customer is a 404 `member_not_found`
-(its own answer), the notifier not knowing them yet is `contact: null`.
+The services are asked at once; loyalty not knowing the customer is a 404 `customer_not_found`
+(its own answer in the public API's words), the notifier not knowing them yet is `contact: null`.
 """
 
 import asyncio
@@ -23,6 +23,7 @@ from gateway.marketer.customer import (
     Purchases,
     SegmentMembership,
 )
+from gateway.problems import public_problem
 from gateway.upstreams import (
     Answer,
     Loyalty,
@@ -34,6 +35,7 @@ from gateway.upstreams import (
     ask,
     forward,
 )
+from kit.errors import PROBLEM_JSON
 
 router = APIRouter(prefix="/v1", tags=["customer view"])
 Marketer = Annotated[Caller, Depends(scoped("marketer"))]
@@ -55,7 +57,7 @@ def _page(cursor: str | None, limit: int) -> str:
     response_model=CustomerView,
     summary="One customer for support: profile, consents, points, purchases with their "
     "returns, lots with where each came from, segments, enrollments with their steps, messages "
-    "with their policy decisions (404 `member_not_found`)",
+    "with their policy decisions (404 `customer_not_found`)",
 )
 async def customer_view(
     customer_id: str,
@@ -77,8 +79,8 @@ async def customer_view(
         ask(notifier, "GET", f"/customers/{customer}/deliveries?{first}"),
     )
     member, balance, purchases, lots, contact, memberships, enrollments, messages = answers
-    if 400 <= member.status_code < 500:  # loyalty's own answer: `member_not_found`
-        return Response(member.content, member.status_code, media_type=member.content_type)
+    if 400 <= member.status_code < 500:  # loyalty's own answer, in the public API's words
+        return Response(public_problem(member.content), member.status_code, media_type=PROBLEM_JSON)
     return CustomerView(
         profile=Profile.model_validate(_ok(member)),
         balance=Balance.model_validate(_ok(balance)),
