@@ -413,6 +413,12 @@ def worker_proc(package: str, env: dict[str, str], http_port: int) -> Proc:
     )
 
 
+# How long servers and services may take to answer after their start. A busy machine (a CI
+# runner shared with other jobs, every core taken) is slow to start two dozen processes at once;
+# a healthy start is seconds, so this only decides when a start that will never succeed fails.
+START_SECONDS = float(os.environ.get("STACK_START_SECONDS", "300"))
+
+
 def start_platform(
     group: ProcessGroup, ports: Ports, env: dict[str, str], worker_ports: dict[str, int]
 ) -> None:
@@ -420,7 +426,7 @@ def start_platform(
     migrate(APIS, env)
     procs = [worker_proc(package, env, worker_ports[package]) for package in WORKERS]
     procs += [api_proc(package, ports.api(package), env) for package in APIS]
-    group.start_all_and_wait(procs, timeout=120)
+    group.start_all_and_wait(procs, timeout=START_SECONDS)
 
 
 # --- whole environments, for the tests and the benchmarks -------------------------------------
@@ -495,7 +501,7 @@ def running_infra(root: Path) -> Iterator[Infra]:
                 postgres_proc(ports["postgres"], pg_root / "data"),
                 temporal_proc(ports["temporal"], 0, root / "temporal.db", headless=True),
             ],
-            timeout=120,
+            timeout=START_SECONDS,
         )
         yield Infra(
             group, root, ports["nats"], ports["redis"], ports["postgres"], ports["temporal"]
