@@ -16,6 +16,7 @@ from kit.errors import ServiceUnavailable
 from notifier import deliveries
 from notifier.policy_store import PolicyStore, RedisError
 from notifier.providers import Provider
+from notifier.sent_receipts import SentReceipts
 from notifier.settings import NotifierSettings
 from notifier.workflows.messages import (
     AttemptInput,
@@ -48,6 +49,7 @@ class DeliveryActivities:
         self.store = store
         self.providers = providers
         self.settings = settings
+        self.receipts = SentReceipts(store.redis, store.prefix)
 
     @activity.defn(name="open_delivery")
     async def open_delivery(self, request: DeliveryRequest) -> Opened:
@@ -71,12 +73,15 @@ class DeliveryActivities:
             return done
         try:
             async with unit_of_work(self.sessions) as session:
-                return await deliveries.attempt(session, self.providers, self.settings, ask)
+                return await deliveries.attempt(
+                    session, self.providers, self.receipts, self.settings, ask
+                )
         except INFRASTRUCTURE as exc:
             if _last_try():
                 return await self._give_up(ask, exc)
             # The database, Redis or a provider is away and no outcome was recorded: the claim
-            # goes back and the retry (within the bound) sends.
+            # goes back and the retry (within the bound) sends, unless the provider's receipt
+            # shows that this try got the message out before the failure (sent_receipts).
             with contextlib.suppress(*INFRASTRUCTURE):
                 async with unit_of_work(self.sessions) as session:
                     await deliveries.release_attempt(session, ask)

@@ -28,6 +28,7 @@ from notifier.domain.quiet_hours import local_day, local_day_start
 from notifier.models import Attempt, Contact, Delivery, PolicyDecision, outbox
 from notifier.policy_store import PolicyStore, RedisError, Seed, SeedReader
 from notifier.providers import OutgoingMessage, Provider, Undeliverable
+from notifier.sent_receipts import SentReceipts
 from notifier.settings import NotifierSettings
 from notifier.signing import sign_token
 from notifier.templates import Rendered, TemplateVariableMissing, render
@@ -270,9 +271,9 @@ async def claim_attempt(
     server runs its local activities again while the first run is still talking to the
     provider. Only the holder of the claim (a `queued` row, `created_at` the claim's time)
     sends; the other answers from the recorded outcome, or is retried while the claim is
-    fresh. A claim older than ``lease`` outlived its holder (a crash mid-send) and is taken
-    over: the one case the message may go twice, with the same Message-ID and
-    Idempotency-Key so the provider can recognise it."""
+    fresh. A claim older than ``lease`` outlived its holder (a crash mid-send, or the
+    database gone before its commit) and is taken over; the new holder sends only if the
+    provider's receipt is not in Redis (sent_receipts)."""
     attempt_id = attempt_id_of(ask)
     now = utcnow()
     if not await repository.insert_attempt_claim(session, _claim(attempt_id, ask, now)):
@@ -294,6 +295,7 @@ async def release_attempt(session: AsyncSession, ask: AttemptInput) -> None:
 async def attempt(
     session: AsyncSession,
     providers: dict[str, Provider],
+    receipts: SentReceipts,
     settings: NotifierSettings,
     ask: AttemptInput,
 ) -> AttemptOutcome:
@@ -310,7 +312,7 @@ async def attempt(
     if reason:
         row.status, row.reason = "skipped", reason
         return _outcome(row)
-    await _send(session, providers, settings, delivery, contact, row)
+    await _send(session, providers, receipts, settings, delivery, contact, row)
     return _outcome(row)
 
 
@@ -355,6 +357,7 @@ def sms_rule(sms_last: bool, contact: Contact, channel: str) -> str | None:
 async def _send(
     session: AsyncSession,
     providers: dict[str, Provider],
+    receipts: SentReceipts,
     settings: NotifierSettings,
     delivery: Delivery,
     contact: Contact,
@@ -371,11 +374,15 @@ async def _send(
     except TemplateVariableMissing:
         row.status, row.reason = "failed", "template_variable_missing"
         return
-    try:
-        receipt_id = await _deliver(providers, settings, contact, row, rendered)
-    except Undeliverable as exc:
-        row.status, row.reason = "failed", exc.reason
-        return
+    # An earlier try whose outcome never reached the database may have sent it already.
+    receipt_id = await receipts.recall(row.id)
+    if receipt_id is None:
+        try:
+            receipt_id = await _deliver(providers, settings, contact, row, rendered)
+        except Undeliverable as exc:
+            row.status, row.reason = "failed", exc.reason
+            return
+        await receipts.remember(row.id, receipt_id)
     row.status, row.provider_message_id, row.sent_at = "sent", receipt_id, utcnow()
     segments = 1
     if row.channel == "sms":

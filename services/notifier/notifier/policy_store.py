@@ -97,6 +97,7 @@ class PolicyStore:
         self, redis: Redis, prefix: str = "notifier", connections: int = CONNECTIONS
     ) -> None:
         self.prefix = prefix
+        self.redis = redis
         self.pipeline = EvalshaPipeline(redis, DECIDE, connections)
 
     def keys(self, customer_id: str, day: str, decision_key: str) -> tuple[str, str, str]:
