@@ -1,5 +1,6 @@
 """Contacts, consents with their history, push tokens, templates and policies over the API."""
 
+import asyncio
 import uuid
 
 from tests.notifier.conftest import Notifier
@@ -73,3 +74,18 @@ async def test_policies_per_program_with_overrides_per_chain(notifier: Notifier)
     assert chain.json()["quiet_end"] == "08:30"
     bad = await notifier.api.put("/policies/whatever", json={})
     assert (bad.status_code, bad.json()["code"]) == (422, "invalid_scope")
+
+
+async def test_writers_of_one_new_contact_at_once_all_succeed(notifier: Notifier) -> None:
+    """The API and the registration consumer (or a retried request) can create one contact
+    at the same moment: each write lands, in turn, and the last one's fields stay."""
+    customer = str(uuid.uuid4())
+    bodies = [
+        {"name": f"Anna {n}", "time_zone": "UTC", "email": f"anna{n}@example.com"} for n in range(8)
+    ]
+    answers = await asyncio.gather(
+        *(notifier.api.put(f"/contacts/{customer}", json=body) for body in bodies)
+    )
+    assert [a.status_code for a in answers] == [200] * len(bodies), [a.text for a in answers]
+    contact = (await notifier.api.get(f"/contacts/{customer}")).json()
+    assert contact["name"] in {body["name"] for body in bodies}

@@ -21,6 +21,20 @@ async def get_contact(session: AsyncSession, customer_id: str) -> Contact | None
     return await session.get(Contact, customer_id)
 
 
+async def contact_to_write(
+    session: AsyncSession, customer_id: str, values: dict[str, Any]
+) -> Contact:
+    """The customer's contact row, inserted with ``values`` first when missing, and locked.
+
+    Two writers of one new contact (the API and the registration consumer, or two retried
+    requests) take turns on the row instead of one failing on the other's insert."""
+    row = {"customer_id": customer_id, "consents": {}, "push_tokens": {}, **values}
+    await insert_ignoring_conflict(session, Contact.__table__, row)
+    contact = await session.get(Contact, customer_id, with_for_update=True, populate_existing=True)
+    assert contact is not None  # inserted above, or there before; contacts are never deleted
+    return contact
+
+
 async def consent_history(session: AsyncSession, customer_id: str) -> list[ConsentChange]:
     query = select(ConsentChange).where(ConsentChange.customer_id == customer_id)
     return list((await session.execute(query.order_by(ConsentChange.id))).scalars())

@@ -50,12 +50,8 @@ async def record_contact(session: AsyncSession, event: MemberRegistered) -> None
 
 
 async def upsert_contact(session: AsyncSession, customer_id: str, body: ContactIn) -> Contact:
-    contact = await repository.get_contact(session, customer_id)
-    if contact is None:
-        contact = Contact(
-            customer_id=customer_id, consents={}, push_tokens={}, test_recipient=False
-        )
-        session.add(contact)
+    new = {"time_zone": body.time_zone, "test_recipient": False, "updated_at": utcnow()}
+    contact = await repository.contact_to_write(session, customer_id, new)
     contact.name, contact.email, contact.phone = body.name, body.email, body.phone
     contact.time_zone, contact.language = body.time_zone, body.language
     for channel, granted in body.consents.items():
