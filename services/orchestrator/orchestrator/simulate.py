@@ -69,6 +69,11 @@ class Scenario:
     worked_example: bool = False  # issue 15: 10 % buy 100.00 in each group, 2 000 points
     # Other customers for the same seed: runs sharing a platform must not share purchases.
     id_salt: str = ""
+    # The customers' ids when the platform chose them (loyalty's members), else drawn.
+    ids: tuple[str, ...] = ()
+    # Loyalty's cap on the share of a receipt points may pay (10 000: no cap).
+    redemption_cap_bp: int = 10_000
+    redeem_share: float = 0.5  # of the treated buyers, those who use the gift
 
 
 @dataclass
@@ -98,9 +103,11 @@ class Result:
 def population(scenario: Scenario, chain_id: str) -> list[Customer]:
     rng = random.Random(scenario.seed)
     customers = []
-    for _ in range(scenario.customers):
+    for number in range(scenario.customers):
         customer_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        if scenario.id_salt:
+        if scenario.ids:
+            customer_id = scenario.ids[number]
+        elif scenario.id_salt:
             customer_id = str(uuid.uuid5(uuid.NAMESPACE_URL, scenario.id_salt + customer_id))
         p = rng.betavariate(1, 9)
         basket = max(100, round(rng.lognormvariate(math.log(5000), 0.5)))
@@ -131,8 +138,18 @@ def _outcome(rng: random.Random, scenario: Scenario, customer: Customer) -> None
     if rng.random() < min(1.0, customer.propensity + lift):
         extra = 0 if customer.holdout else scenario.basket_effect
         customer.buys = round((customer.basket + extra) * rng.uniform(0.8, 1.2))
-        if not customer.holdout and rng.random() < 0.5:
-            customer.redeems = scenario.grant_points  # half the treated buyers use the gift
+        if not customer.holdout and rng.random() < scenario.redeem_share:
+            # The treated buyer uses the gift, as far as the cap lets points pay.
+            customer.redeems = min(scenario.grant_points, _cap(scenario, customer.buys))
+
+
+def _cap(scenario: Scenario, paid: int) -> int:
+    """The most points a receipt whose money part is `paid` may take under loyalty's cap:
+    r points are allowed while r <= (paid + r * point_value) * cap / (10 000 * point_value)."""
+    if scenario.redemption_cap_bp >= 10_000:
+        return scenario.grant_points
+    money_share = (10_000 - scenario.redemption_cap_bp) * scenario.point_value
+    return paid * scenario.redemption_cap_bp // money_share
 
 
 def _worked_example(customers: list[Customer]) -> None:
@@ -389,7 +406,7 @@ def purchased(
     return PurchaseConfirmed(customer_id=customer_id, payload=payload)
 
 
-def row(name: str, result: Result) -> str:
+def row(name: str, result: Result, *extra: str) -> str:
     f = result.figures
     uplift_truth, revenue_truth = result.truth_conversion, result.truth_revenue_per_customer
     cells = [
@@ -412,6 +429,7 @@ def row(name: str, result: Result) -> str:
         ),
         _number(f["incremental_roi"]),
         _number(result.truth_roi),
+        *extra,
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -426,11 +444,25 @@ def _number(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
-HEADER = (
-    "| effect | treated/holdout | true uplift | uplift [95 % CI] | true revenue/customer "
-    "| estimate [Welch 95 % CI] | CUPED [95 % CI] | incremental ROI | true ROI |\n"
-    "|---|---|---|---|---|---|---|---|---|"
+COLUMNS = (
+    "effect",
+    "treated/holdout",
+    "true uplift",
+    "uplift [95 % CI]",
+    "true revenue/customer",
+    "estimate [Welch 95 % CI]",
+    "CUPED [95 % CI]",
+    "incremental ROI",
+    "true ROI",
 )
+
+
+def header(*extra: str) -> str:
+    names = (*COLUMNS, *extra)
+    return "| " + " | ".join(names) + " |\n|" + "---|" * len(names)
+
+
+HEADER = header()
 
 
 async def main(args: argparse.Namespace) -> None:
