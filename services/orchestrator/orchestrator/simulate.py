@@ -2,10 +2,11 @@
 and report, to show the analytics find the truth: `python -m orchestrator.simulate`.
 
 What is real: the migrated database (SQLite by default, PostgreSQL with --database-url), the
-chain published by `chains.create`/`publish`, the holdout draw (`in_holdout`), the
-projection functions the NATS consumers call for every event (`record_purchase`,
-`record_conversions` over `purchase_candidates`, `record_message`, `record_grant`), the
-workflow's exit bookkeeping (`enrollments.record_exit`) and the report (`analytics.report`).
+chain published by `chains.create`/`publish`, the holdout draw (`in_holdout`), the projections
+the NATS consumers make of every event (`record_purchase`, `record_conversions` over
+`purchase_candidates`, `record_message`, `record_grant`) and the workflow's exit bookkeeping
+(`enrollments.record_exit`), in their set-based form (`simulate_batch`, which a test checks
+against the per-event functions row for row), and the report (`analytics.report`).
 What is not: no Temporal workflow runs and no event crosses NATS. Each customer's chain is
 what the workflow would do for a one-message chain: enrolled at T0, one e-mail (a ghost touch
 for the holdout) at T0, exit 14 days later. Running 100 000 real workflows takes the
@@ -324,18 +325,8 @@ async def _live(session: Any, one: Life) -> None:
         # Before the enrollment no conversion is possible: only the purchase projection.
         await analytics.record_purchase(session, event)
     exited = one.exit
-    enrollment = Enrollment(
-        id=one.enrollment_id,
-        chain_id=exited.chain_id,
-        version=exited.version,
-        customer_id=exited.customer_id,
-        workflow_id=exited.workflow_id,
-        trigger_event_id=exited.enrollment_key,
-        holdout=exited.holdout,
-        status="active",
-        touches=0,
-        enrolled_at=one.enrolled_at,
-    )
+    row = simulate_batch.exited_enrollment(one.enrollment_id, one.enrolled_at, exited)
+    enrollment = Enrollment(**(row | simulate_batch.RUNNING))
     session.add(enrollment)
     if one.message is not None:
         await analytics.record_message(session, "message.sent", one.message, COSTS)
@@ -359,7 +350,7 @@ def _message(chain_id: str, delivery_id: str) -> MessagePayload:
 def _grant(scenario: Scenario, chain_id: str, customer: Customer, t0: datetime) -> BonusGranted:
     amount = max(scenario.grant_points, customer.redeems)
     grant = BonusGrantedPayload(
-        grant_id=f"g-{customer.id}",
+        grant_id=_grant_id(customer),
         amount=amount,
         active_from=t0,
         expires_at=t0 + WINDOW,
@@ -374,8 +365,13 @@ def _lot(customer: Customer) -> LotPoints:
         lot_id=f"lot-{customer.id}",
         points=customer.redeems,
         source="promo",
-        grant_id=f"g-{customer.id}",
+        grant_id=_grant_id(customer),
     )
+
+
+def _grant_id(customer: Customer) -> str:
+    """A grant id as loyalty makes them: a UUID (36 characters in every store)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"grant/{customer.id}"))
 
 
 async def _purchase(session: Any, event: PurchaseConfirmed) -> None:

@@ -108,24 +108,7 @@ class Chunk:
         }
 
     def enrolled(self, enrollment_id: str, enrolled_at: datetime, exited: EnrollmentExit) -> None:
-        """The enrollment as `record_exit` leaves it once its workflow ended."""
-        self.enrollments[exited.customer_id] = {
-            "id": enrollment_id,
-            "chain_id": exited.chain_id,
-            "version": exited.version,
-            "customer_id": exited.customer_id,
-            "workflow_id": exited.workflow_id,
-            "trigger_event_id": exited.enrollment_key,
-            "holdout": exited.holdout,
-            "status": "exited",
-            "exit_reason": exited.reason,
-            "touches": exited.touches,
-            "enrolled_at": enrolled_at,
-            "last_touch_at": exited.last_touch_at,
-            "exited_at": exited.exited_at,
-            "step": None,
-            "exit_step": exited.step,
-        }
+        self.enrollments[exited.customer_id] = exited_enrollment(enrollment_id, enrolled_at, exited)
 
     def message(self, message: MessagePayload, costs: dict[str, int]) -> None:
         """`record_message` for a `message.sent`: one attempt, an SMS once per segment."""
@@ -159,6 +142,40 @@ class Chunk:
             "customer_id": event.customer_id,
             "amount": event.payload.amount,
         }
+
+
+def exited_enrollment(
+    enrollment_id: str, enrolled_at: datetime, exited: EnrollmentExit
+) -> dict[str, Any]:
+    """The enrollment as `record_exit` leaves it once its workflow ended."""
+    return {
+        "id": enrollment_id,
+        "chain_id": exited.chain_id,
+        "version": exited.version,
+        "customer_id": exited.customer_id,
+        "workflow_id": exited.workflow_id,
+        "trigger_event_id": exited.enrollment_key,
+        "holdout": exited.holdout,
+        "status": "exited",
+        "exit_reason": exited.reason,
+        "touches": exited.touches,
+        "enrolled_at": enrolled_at,
+        "last_touch_at": exited.last_touch_at,
+        "exited_at": exited.exited_at,
+        "step": None,
+        "exit_step": exited.step,
+    }
+
+
+# The same enrollment while it runs: the exit's own bookkeeping fills these in.
+RUNNING = {
+    "status": "active",
+    "exit_reason": None,
+    "touches": 0,
+    "last_touch_at": None,
+    "exited_at": None,
+    "exit_step": None,
+}
 
 
 async def write(session: AsyncSession, chunk: Chunk) -> None:
