@@ -352,6 +352,7 @@ def new_chain_id(name: str, seed: int) -> str:
 
 async def main(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not every request of the run
     print(header("points cost [model]"), flush=True)
     async with started_platform() as at:
         for name in args.effects.split(","):
