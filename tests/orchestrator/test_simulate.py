@@ -3,7 +3,10 @@ report. The database path is checked to give the figures of the in-memory path o
 the statistical properties are checked over a hundred seeds on the in-memory path."""
 
 import math
+import sqlite3
 import statistics
+from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -27,10 +30,12 @@ def test_the_bound_is_what_the_comment_says() -> None:
     assert binomial_tail(100, 0.85, AT_LEAST - 1) > 0.7
 
 
-async def test_the_database_path_gives_the_figures_of_the_in_memory_path(tmp_path: Path) -> None:
+async def test_the_database_path_gives_the_figures_of_the_in_memory_path(
+    database_url: str,
+) -> None:
+    """On SQLite (`make simulate`) and on PostgreSQL (`--database-url`, the bench)."""
     scenario = Scenario(customers=120, seed=5, holdout_share=0.3)
-    url = f"sqlite+aiosqlite:///{tmp_path / 'sim.db'}"
-    stored, computed = await simulate(scenario, url), in_memory(scenario)
+    stored, computed = await simulate(scenario, database_url), in_memory(scenario)
     for key in ("treated", "holdout", "conversions", "uplift", "cost", "attributed_revenue"):
         assert stored.figures[key] == computed.figures[key], key
     for key in ("revenue_per_customer", "revenue_per_customer_cuped"):
@@ -38,6 +43,43 @@ async def test_the_database_path_gives_the_figures_of_the_in_memory_path(tmp_pat
             assert stored.figures[key][field] == pytest.approx(computed.figures[key][field])
     assert stored.figures["incremental_roi"] == pytest.approx(computed.figures["incremental_roi"])
     assert stored.figures["cost"]["points_redeemed"] > 0  # the chain's own lots were matched
+
+
+# Every table the report reads, and the enrollments the exits close.
+PROJECTIONS = (
+    "enrollments",
+    "chain_messages",
+    "chain_grants",
+    "conversions",
+    "chain_redemptions",
+    "customer_purchases",
+    "programme_members",
+)
+
+
+async def test_the_set_based_projections_write_the_rows_the_consumers_write(
+    tmp_path: Path,
+) -> None:
+    """The fast path (one INSERT per table and chunk) against the consumers' own functions
+    called event by event, on the same customers at the same moment: row for row equal."""
+    scenario = Scenario(customers=300, seed=7, holdout_share=0.3)
+    at = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    tables = {}
+    for per_event in (True, False):
+        database = tmp_path / f"per_event_{per_event}.db"
+        await simulate(scenario, f"sqlite+aiosqlite:///{database}", per_event=per_event, at=at)
+        tables[per_event] = stored_rows(database)
+    for table in PROJECTIONS:
+        assert tables[False][table] == tables[True][table], table
+        assert tables[False][table], table  # the population reaches every table
+
+
+def stored_rows(database: Path) -> dict[str, list[tuple[object, ...]]]:
+    with closing(sqlite3.connect(database)) as connection:
+        return {
+            table: sorted(connection.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+            for table in PROJECTIONS
+        }
 
 
 def test_the_worked_example_reports_an_roi_of_minus_one() -> None:
@@ -85,14 +127,16 @@ Z_999 = 3.2905
 
 
 @pytest.mark.e2e
-@pytest.mark.timeout(900)  # the platform's start counts when this test is the first to ask
+@pytest.mark.timeout(1200)  # the platform's start counts when this test is the first to ask
 async def test_the_real_machinery_finds_the_truth(platform: Platform) -> None:
-    """120 customers, half held out, the large effect, through real workflows, the notifier and
-    purchase events on NATS. The platform's report must equal the arithmetic on the same known
-    outcomes (exactly: no chance in it), and its estimates must lie within a 99.9 % normal
-    interval of the truth (estimate +/- 3.29 standard errors). The chain id is new on every
-    run, so are the customers and the holdout draw: each figure misses its interval with
-    probability 0.1 %, the test fails by chance at most 0.2 % of runs."""
+    """120 members of loyalty, half held out, the large effect, through real workflows that
+    send through the notifier and grant through loyalty, purchase events on NATS and every
+    treated buyer's purchase at loyalty's till redeeming the gift. The platform's report must
+    equal the arithmetic on the same known outcomes (exactly: no chance in it), its points cost
+    must be the points the buyers redeemed at loyalty's point value, and its estimates must lie
+    within a 99.9 % normal interval of the truth (estimate +/- 3.29 standard errors). The
+    members, and so the holdout draw, are new on every run: each figure misses its interval
+    with probability 0.1 %, the test fails by chance at most 0.2 % of runs."""
     dp, db = EFFECTS["large"]
     chain_id = new_chain_id("large", 3)
     scenario = Scenario(
@@ -101,11 +145,13 @@ async def test_the_real_machinery_finds_the_truth(platform: Platform) -> None:
         holdout_share=0.5,
         conversion_effect=dp,
         basket_effect=db,
-        grant_points=0,  # the simulated chain only sends
-        id_salt=chain_id,  # customers of this run only on the session's shared platform
+        # Every treated buyer redeems: with about ten of them, some redemption is all but sure
+        # (none: 0.84^60 < 0.01 %).
+        redeem_share=1.0,
     )
-    real = await on_platform(scenario, Endpoints.of(platform), chain_id)
-    computed = in_memory(scenario, chain_id)
+    run = await on_platform(scenario, Endpoints.of(platform), chain_id)
+    real = run.result
+    computed = in_memory(real.scenario, chain_id)
     f = real.figures
     for key in ("treated", "holdout", "conversions", "uplift", "attributed_revenue", "cost"):
         assert f[key] == computed.figures[key], key
@@ -113,6 +159,11 @@ async def test_the_real_machinery_finds_the_truth(platform: Platform) -> None:
         for field in ("difference", "ci95_low", "ci95_high"):
             assert f[key][field] == pytest.approx(computed.figures[key][field]), (key, field)
     assert f["cost"]["messages"] == f["treated"] > 0  # one e-mail per treated customer
+    assert f["points_granted"] == 20 * f["treated"]  # one real lot per treated customer
+    assert real.scenario.point_value == 100  # from loyalty's programme
+    assert f["cost"]["points_redeemed"] == run.points_redeemed > 0
+    assert f["cost"]["points"] == run.points_redeemed * 100  # valued as loyalty values them
+    assert run.points_cost_check().endswith("equal")
     assert f["incremental_roi"] == pytest.approx(computed.figures["incremental_roi"])
 
     uplift, revenue = f["uplift"], f["revenue_per_customer"]

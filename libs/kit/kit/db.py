@@ -1,6 +1,6 @@
 """Async database engines and the unit-of-work boundary (SQLite or PostgreSQL, chosen by URL)."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -135,6 +135,29 @@ async def insert_keeping_earliest(
             index_elements=[key], set_={column: stmt.excluded[column]}, where=earlier
         )
     )
+
+
+async def insert_rows_ignoring_conflict(
+    session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]]
+) -> None:
+    """Many rows in one executemany INSERT that skips duplicate keys: bulk loads, where one
+    statement per row would cost more than the rows."""
+    if rows:
+        await session.execute(_insert_for(session)(table).on_conflict_do_nothing(), list(rows))
+
+
+async def insert_rows_keeping_earliest(
+    session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]], key: str, column: str
+) -> None:
+    """`insert_keeping_earliest` for many rows in one executemany INSERT."""
+    if not rows:
+        return
+    stmt = _insert_for(session)(table)
+    earlier = stmt.excluded[column] < table.c[column]
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[key], set_={column: stmt.excluded[column]}, where=earlier
+    )
+    await session.execute(upsert, list(rows))
 
 
 class UtcDateTime(TypeDecorator[datetime]):

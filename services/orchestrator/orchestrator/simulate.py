@@ -2,10 +2,11 @@
 and report, to show the analytics find the truth: `python -m orchestrator.simulate`.
 
 What is real: the migrated database (SQLite by default, PostgreSQL with --database-url), the
-chain published by `chains.create`/`publish`, the holdout draw (`in_holdout`), the
-projection functions the NATS consumers call for every event (`record_purchase`,
-`record_conversions` over `purchase_candidates`, `record_message`, `record_grant`), the
-workflow's exit bookkeeping (`enrollments.record_exit`) and the report (`analytics.report`).
+chain published by `chains.create`/`publish`, the holdout draw (`in_holdout`), the projections
+the NATS consumers make of every event (`record_purchase`, `record_conversions` over
+`purchase_candidates`, `record_message`, `record_grant`) and the workflow's exit bookkeeping
+(`enrollments.record_exit`), in their set-based form (`simulate_batch`, which a test checks
+against the per-event functions row for row), and the report (`analytics.report`).
 What is not: no Temporal workflow runs and no event crosses NATS. Each customer's chain is
 what the workflow would do for a one-message chain: enrolled at T0, one e-mail (a ghost touch
 for the holdout) at T0, exit 14 days later. Running 100 000 real workflows takes the
@@ -42,7 +43,7 @@ from kit.contracts.loyalty import (
 from kit.contracts.notifier import MessagePayload
 from kit.db import SessionFactory, create_engine, session_factory, unit_of_work
 from kit.migrations import upgrade_async
-from orchestrator import analytics, chains, repository
+from orchestrator import analytics, chains, repository, simulate_batch
 from orchestrator.definitions.facts import in_holdout
 from orchestrator.definitions.model import ChainDefinition
 from orchestrator.enrollments import record_exit
@@ -51,7 +52,7 @@ from orchestrator.workflows import chain_workflow_id
 from orchestrator.workflows.messages import EnrollmentExit
 
 WINDOW = timedelta(days=14)
-CHUNK = 500
+CHUNK = 5_000  # customers per transaction
 COSTS = {"email": 1, "push": 1, "messenger": 2, "sms": 6}
 EFFECTS = {"none": (0.0, 0), "small": (0.02, 500), "large": (0.06, 1500)}
 
@@ -69,6 +70,11 @@ class Scenario:
     worked_example: bool = False  # issue 15: 10 % buy 100.00 in each group, 2 000 points
     # Other customers for the same seed: runs sharing a platform must not share purchases.
     id_salt: str = ""
+    # The customers' ids when the platform chose them (loyalty's members), else drawn.
+    ids: tuple[str, ...] = ()
+    # Loyalty's cap on the share of a receipt points may pay (10 000: no cap).
+    redemption_cap_bp: int = 10_000
+    redeem_share: float = 0.5  # of the treated buyers, those who use the gift
 
 
 @dataclass
@@ -98,9 +104,11 @@ class Result:
 def population(scenario: Scenario, chain_id: str) -> list[Customer]:
     rng = random.Random(scenario.seed)
     customers = []
-    for _ in range(scenario.customers):
+    for number in range(scenario.customers):
         customer_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-        if scenario.id_salt:
+        if scenario.ids:
+            customer_id = scenario.ids[number]
+        elif scenario.id_salt:
             customer_id = str(uuid.uuid5(uuid.NAMESPACE_URL, scenario.id_salt + customer_id))
         p = rng.betavariate(1, 9)
         basket = max(100, round(rng.lognormvariate(math.log(5000), 0.5)))
@@ -131,8 +139,18 @@ def _outcome(rng: random.Random, scenario: Scenario, customer: Customer) -> None
     if rng.random() < min(1.0, customer.propensity + lift):
         extra = 0 if customer.holdout else scenario.basket_effect
         customer.buys = round((customer.basket + extra) * rng.uniform(0.8, 1.2))
-        if not customer.holdout and rng.random() < 0.5:
-            customer.redeems = scenario.grant_points  # half the treated buyers use the gift
+        if not customer.holdout and rng.random() < scenario.redeem_share:
+            # The treated buyer uses the gift, as far as the cap lets points pay.
+            customer.redeems = min(scenario.grant_points, _cap(scenario, customer.buys))
+
+
+def _cap(scenario: Scenario, paid: int) -> int:
+    """The most points a receipt whose money part is `paid` may take under loyalty's cap:
+    r points are allowed while r <= (paid + r * point_value) * cap / (10 000 * point_value)."""
+    if scenario.redemption_cap_bp >= 10_000:
+        return scenario.grant_points
+    money_share = (10_000 - scenario.redemption_cap_bp) * scenario.point_value
+    return paid * scenario.redemption_cap_bp // money_share
 
 
 def _worked_example(customers: list[Customer]) -> None:
@@ -186,18 +204,29 @@ def result_of(scenario: Scenario, customers: list[Customer], figures: dict[str, 
     return Result(scenario, dp, per_customer, true_roi, figures)
 
 
-async def simulate(scenario: Scenario, database_url: str, chain_id: str = "sim") -> Result:
+async def simulate(
+    scenario: Scenario,
+    database_url: str,
+    chain_id: str = "sim",
+    per_event: bool = False,
+    at: datetime | None = None,
+) -> Result:
+    """The population through the projections on the database, one transaction per chunk of
+    customers: by default in their set-based form (`simulate_batch`, one INSERT per table and
+    chunk), with `per_event` through the consumers' own functions event by event. Everyone
+    enrolls at `at` (default: now)."""
     await upgrade_async("orchestrator:migrations", database_url)
     engine = create_engine(database_url)
     sessions = session_factory(engine)
     try:
         await _publish(sessions, chain_id)
         customers = population(scenario, chain_id)
-        started = utcnow()
+        started = at or utcnow()
+        record = _record_each if per_event else _record_chunk
         for start in range(0, len(customers), CHUNK):
+            lives = [life(scenario, chain_id, c, started) for c in customers[start : start + CHUNK]]
             async with unit_of_work(sessions) as session:
-                for customer in customers[start : start + CHUNK]:
-                    await _live(session, scenario, chain_id, customer, started)
+                await record(session, lives)
         valuation = analytics.Valuation(scenario.point_value, scenario.margin_bp)
         async with unit_of_work(sessions) as session:
             report = await analytics.report(session, chain_id, valuation)
@@ -221,70 +250,114 @@ async def _publish(sessions: SessionFactory, chain_id: str) -> None:
             await chains.publish(session, chain_id)
 
 
-async def _live(
-    session: Any, scenario: Scenario, chain_id: str, customer: Customer, t0: datetime
-) -> None:
-    """One customer's life around the chain, as the consumers and the workflow record it."""
-    for before, paid in customer.history:
-        # Before the enrollment no conversion is possible: only the purchase projection.
-        await analytics.record_purchase(session, purchased(customer.id, t0 - before, paid, []))
-    enrollment = Enrollment(
-        id=str(uuid.uuid4()),
-        chain_id=chain_id,
-        version=1,
-        customer_id=customer.id,
-        workflow_id=chain_workflow_id(chain_id, customer.id),
-        trigger_event_id=str(uuid.uuid4()),
-        holdout=customer.holdout,
-        status="active",
-        touches=0,
-        enrolled_at=t0,
-    )
-    session.add(enrollment)
-    lots: list[LotPoints] = []
-    if not customer.holdout:
-        await _treat(session, scenario, chain_id, customer, t0)
-        if customer.redeems:
-            lots = [_lot(customer)]
+@dataclass(frozen=True)
+class Life:
+    """One customer's events around the chain, in the order the platform hears them, as the
+    consumers and the workflow of a one-message chain record them: the pre-period purchases,
+    the enrollment at T0, the e-mail and the gift at T0 (treated only), the purchase on day 3
+    if he buys, the exit on that purchase or 14 days after T0. Ids derive from the customer,
+    so both recording paths write the same rows."""
+
+    customer: Customer
+    history: list[PurchaseConfirmed]
+    enrollment_id: str
+    enrolled_at: datetime
+    exit: EnrollmentExit
+    message: MessagePayload | None
+    grant: BonusGranted | None
+    purchase: PurchaseConfirmed | None
+
+
+def life(scenario: Scenario, chain_id: str, customer: Customer, t0: datetime) -> Life:
+    def key(what: str) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{chain_id}/{customer.id}/{what}"))
+
+    history = [
+        purchased(customer.id, t0 - before, paid, [], key(f"pre{i}"))
+        for i, (before, paid) in enumerate(customer.history)
+    ]
+    treated = not customer.holdout
+    bought = t0 + timedelta(days=3)
+    lots = [_lot(customer)] if treated and customer.redeems else []
+    purchase = None
     if customer.buys is not None:
-        await _purchase(session, customer.id, t0 + timedelta(days=3), customer.buys, lots)
-    reason = "purchase" if customer.buys is not None else "completed"
+        purchase = purchased(customer.id, bought, customer.buys, lots, key("buy"))
     exited = EnrollmentExit(
-        workflow_id=enrollment.workflow_id,
+        workflow_id=chain_workflow_id(chain_id, customer.id),
         chain_id=chain_id,
         version=1,
         customer_id=customer.id,
-        enrollment_key=enrollment.trigger_event_id,
-        reason=reason,
+        enrollment_key=key("trigger"),
+        reason="completed" if purchase is None else "purchase",
         touches=1,
         holdout=customer.holdout,
         last_touch_at=t0,
-        exited_at=t0 + (timedelta(days=3) if customer.buys is not None else WINDOW),
+        exited_at=t0 + WINDOW if purchase is None else bought,
     )
+    message = _message(chain_id, key("mail")) if treated else None
+    grant = _grant(scenario, chain_id, customer, t0) if treated else None
+    return Life(customer, history, key("enrollment"), t0, exited, message, grant, purchase)
+
+
+async def _record_chunk(session: Any, lives: list[Life]) -> None:
+    chunk = simulate_batch.Chunk()
+    for one in lives:
+        for event in one.history:
+            chunk.purchase(event)
+        chunk.enrolled(one.enrollment_id, one.enrolled_at, one.exit)
+        if one.message is not None:
+            chunk.message(one.message, COSTS)
+        if one.grant is not None:
+            chunk.grant(one.grant)
+        if one.purchase is not None:
+            chunk.purchase(one.purchase)
+    await simulate_batch.write(session, chunk)
+
+
+async def _record_each(session: Any, lives: list[Life]) -> None:
+    for one in lives:
+        await _live(session, one)
+
+
+async def _live(session: Any, one: Life) -> None:
+    """One customer's life, event by event, through the functions the consumers call."""
+    for event in one.history:
+        # Before the enrollment no conversion is possible: only the purchase projection.
+        await analytics.record_purchase(session, event)
+    exited = one.exit
+    row = simulate_batch.exited_enrollment(one.enrollment_id, one.enrolled_at, exited)
+    enrollment = Enrollment(**(row | simulate_batch.RUNNING))
+    session.add(enrollment)
+    if one.message is not None:
+        await analytics.record_message(session, "message.sent", one.message, COSTS)
+    if one.grant is not None:
+        await analytics.record_grant(session, one.grant)
+    if one.purchase is not None:
+        await _purchase(session, one.purchase)
     await session.flush()
     await record_exit(session, exited)
 
 
-async def _treat(
-    session: Any, scenario: Scenario, chain_id: str, customer: Customer, t0: datetime
-) -> None:
-    message = MessagePayload(
-        delivery_id=str(uuid.uuid4()),
+def _message(chain_id: str, delivery_id: str) -> MessagePayload:
+    return MessagePayload(
+        delivery_id=delivery_id,
         channel="email",
         template="cart_reminder",
         source_ref=f"chain:{chain_id}:v1:mail",
     )
-    await analytics.record_message(session, "message.sent", message, COSTS)
+
+
+def _grant(scenario: Scenario, chain_id: str, customer: Customer, t0: datetime) -> BonusGranted:
     amount = max(scenario.grant_points, customer.redeems)
     grant = BonusGrantedPayload(
-        grant_id=f"g-{customer.id}",
+        grant_id=_grant_id(customer),
         amount=amount,
         active_from=t0,
         expires_at=t0 + WINDOW,
         source="promo",
         reference=f"chain:{chain_id}:v1:gift",
     )
-    await analytics.record_grant(session, BonusGranted(customer_id=customer.id, payload=grant))
+    return BonusGranted(customer_id=customer.id, payload=grant)
 
 
 def _lot(customer: Customer) -> LotPoints:
@@ -292,28 +365,30 @@ def _lot(customer: Customer) -> LotPoints:
         lot_id=f"lot-{customer.id}",
         points=customer.redeems,
         source="promo",
-        grant_id=f"g-{customer.id}",
+        grant_id=_grant_id(customer),
     )
 
 
-async def _purchase(
-    session: Any, customer_id: str, at: datetime, paid: int, lots: list[LotPoints]
-) -> None:
+def _grant_id(customer: Customer) -> str:
+    """A grant id as loyalty makes them: a UUID (36 characters in every store)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"grant/{customer.id}"))
+
+
+async def _purchase(session: Any, event: PurchaseConfirmed) -> None:
     """What the consumer does with a purchase.confirmed, minus the Temporal signals."""
-    event = purchased(customer_id, at, paid, lots)
     await analytics.record_purchase(session, event)
     candidates = await repository.purchase_candidates(
-        session, customer_id, analytics.lookback_from(at)
+        session, event.customer_id or "", analytics.lookback_from(event.payload.purchased_at)
     )
     await analytics.record_conversions(session, event, candidates)
 
 
 def purchased(
-    customer_id: str, at: datetime, paid: int, lots: list[LotPoints]
+    customer_id: str, at: datetime, paid: int, lots: list[LotPoints], txid: str | None = None
 ) -> PurchaseConfirmed:
     redeemed = sum(lot.points for lot in lots)
     payload = PurchaseConfirmedPayload(
-        txid=str(uuid.uuid4()),
+        txid=txid or str(uuid.uuid4()),
         store_id="sim",
         channel="offline",
         lines=[],
@@ -327,7 +402,7 @@ def purchased(
     return PurchaseConfirmed(customer_id=customer_id, payload=payload)
 
 
-def row(name: str, result: Result) -> str:
+def row(name: str, result: Result, *extra: str) -> str:
     f = result.figures
     uplift_truth, revenue_truth = result.truth_conversion, result.truth_revenue_per_customer
     cells = [
@@ -350,6 +425,7 @@ def row(name: str, result: Result) -> str:
         ),
         _number(f["incremental_roi"]),
         _number(result.truth_roi),
+        *extra,
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -364,11 +440,25 @@ def _number(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.2f}"
 
 
-HEADER = (
-    "| effect | treated/holdout | true uplift | uplift [95 % CI] | true revenue/customer "
-    "| estimate [Welch 95 % CI] | CUPED [95 % CI] | incremental ROI | true ROI |\n"
-    "|---|---|---|---|---|---|---|---|---|"
+COLUMNS = (
+    "effect",
+    "treated/holdout",
+    "true uplift",
+    "uplift [95 % CI]",
+    "true revenue/customer",
+    "estimate [Welch 95 % CI]",
+    "CUPED [95 % CI]",
+    "incremental ROI",
+    "true ROI",
 )
+
+
+def header(*extra: str) -> str:
+    names = (*COLUMNS, *extra)
+    return "| " + " | ".join(names) + " |\n|" + "---|" * len(names)
+
+
+HEADER = header()
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -1,16 +1,19 @@
-"""The simulator on the real machinery: `python -m orchestrator.simulate --platform`.
+"""The simulator on the real machinery: `python -m orchestrator.simulate_platform`.
 
 Every service runs as its own process on PostgreSQL, NATS, Redis and the Temporal dev server
-(`kit.stack`, as the end-to-end tests start them). The chain is created and published through
-the orchestrator's API, each customer is a contact of the real notifier and is enrolled through
-the API, so every enrollment is a real `ChainWorkflow` whose e-mail goes through the notifier's
-delivery workflow to the SMTP sink and comes back as `message.sent`. Purchases, drawn from the
-same model as the other modes (`simulate.population`), are real `purchase.confirmed` events on
-NATS, handled by the orchestrator's own consumers: the pre-period ones before anyone enrolls,
-the ones the chain may cause after. The figures are the platform's own
-`GET /analytics/chains/{id}`. What it leaves out: loyalty grants nothing here (the chain only
-sends), so there are no redeemed points, and time is not compressed: a customer who does not
-buy is still waiting when the report is read (the report counts him as not converted).
+(`kit.stack`, as the end-to-end tests start them). Each customer is a member registered with
+loyalty (his id is loyalty's) and a contact of the real notifier. The chain is created and
+published through the orchestrator's API and every customer is enrolled through it, so every
+enrollment is a real `ChainWorkflow`: its e-mail goes through the notifier's delivery workflow
+to the SMTP sink and comes back as `message.sent`, its gift is a `grant_bonus` step that
+grants a real lot through loyalty's `/grants`, heard back as `bonus.granted`. The pre-period
+purchases, drawn from the same model as the other modes (`simulate.population`), are
+`purchase.confirmed` events published on NATS (they are dated before now, which loyalty's till
+never does); the window's purchases go through loyalty's till (calculate, reserve with the
+points the model redeems, confirm), so `purchase.confirmed` names the lots that paid and the
+orchestrator charges the chain its own redeemed points, valued from loyalty's programme. The
+figures are the platform's own `GET /analytics/chains/{id}`. Time is not compressed: a
+customer who does not buy is still waiting when the report is read (counted as not converted).
 """
 
 import argparse
@@ -33,10 +36,10 @@ from kit.clock import utcnow
 from kit.contracts.loyalty import PurchaseConfirmed
 from kit.stack import Platform, running_infra, running_platform
 from orchestrator.simulate import (
-    HEADER,
     Customer,
     Result,
     Scenario,
+    header,
     parser,
     population,
     purchased,
@@ -53,19 +56,48 @@ CONCURRENCY = 8
 PATIENCE = timedelta(minutes=10)
 
 
+GIFT_DAYS = 30  # the gift's lifetime: it outlives the window
+
+
 @dataclass(frozen=True)
 class Endpoints:
     orchestrator: str
     notifier: str
+    loyalty: str
     nats_url: str
     namespace: str
 
     @classmethod
     def of(cls, platform: Platform) -> "Endpoints":
         nats = platform.env["ORCHESTRATOR_NATS_URL"]
+        service = platform.service
         return cls(
-            platform.service("orchestrator"), platform.service("notifier"), nats, platform.namespace
+            service("orchestrator"),
+            service("notifier"),
+            service("loyalty"),
+            nats,
+            platform.namespace,
         )
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one effect's run produced: the platform's figures over the model's customers."""
+
+    result: Result
+    customers: list[Customer]
+
+    @property
+    def points_redeemed(self) -> int:
+        """Points the model's treated buyers redeemed at loyalty's till."""
+        return sum(c.redeems for c in self.customers)
+
+    def points_cost_check(self) -> str:
+        """The report's points cost beside what the model redeemed, valued from loyalty."""
+        cost = self.result.figures["cost"]["points"]
+        model = self.points_redeemed * self.result.scenario.point_value
+        verdict = "equal" if cost == model else "DIFFERS"
+        return f"{cost / 100:.2f} [{model / 100:.2f}] {verdict}"
 
 
 @asynccontextmanager
@@ -79,17 +111,20 @@ async def started_platform() -> AsyncIterator[Endpoints]:
             yield Endpoints.of(platform)
 
 
-async def on_platform(scenario: Scenario, at: Endpoints, chain_id: str) -> Result:
-    customers = population(scenario, chain_id)
+async def on_platform(scenario: Scenario, at: Endpoints, chain_id: str) -> Run:
     async with (
         httpx.AsyncClient(base_url=at.orchestrator, timeout=60) as orchestrator,
         httpx.AsyncClient(base_url=at.notifier, timeout=60) as notifier,
+        httpx.AsyncClient(base_url=at.loyalty, timeout=60) as loyalty,
         _bus(at) as bus,
     ):
+        scenario = await _members(loyalty, scenario, chain_id)
+        customers = population(scenario, chain_id)
         await _prepare_notifier(notifier, chain_id)
-        await _publish_chain(orchestrator, chain_id, scenario.holdout_share)
+        await _publish_chain(orchestrator, chain_id, scenario)
+        # The notifier makes each member a contact from loyalty's `member.registered`.
         await _bounded([partial(_contact, notifier, c) for c in customers])
-        log.info("%s: chain published, %d contacts", chain_id, len(customers))
+        log.info("%s: chain published, %d members and contacts", chain_id, len(customers))
         started = utcnow()
         history = [
             purchased(c.id, started - before, paid, [])
@@ -103,15 +138,75 @@ async def on_platform(scenario: Scenario, at: Endpoints, chain_id: str) -> Resul
         await _bounded([partial(_enroll, orchestrator, chain_id, c) for c in customers])
         log.info("%s: %d enrolled", chain_id, len(customers))
         treated = sum(not c.holdout for c in customers)
-        # The model buys after the touch: a purchase heard first would end the workflow
-        # before its e-mail.
-        await _report_when(orchestrator, chain_id, partial(_mailed, treated), "every e-mail")
+        # The model buys after the touch and the gift: a purchase heard first would end the
+        # workflow before them.
+        touched = partial(_touched, treated, treated * scenario.grant_points)
+        await _report_when(orchestrator, chain_id, touched, "every e-mail and gift")
         buyers = [c for c in customers if c.buys is not None]
-        await _publish(bus, [purchased(c.id, utcnow(), c.buys or 0, []) for c in buyers])
-        converted = partial(_converted, len(buyers))
+        value = scenario.point_value
+        await _bounded([partial(_buy, loyalty, chain_id, value, c) for c in buyers])
+        redeemed = sum(c.redeems for c in customers)
+        converted = partial(_converted, len(buyers), redeemed)
         report = await _report_when(orchestrator, chain_id, converted, "every conversion")
-        log.info("%s: %d e-mails, %d conversions", chain_id, treated, len(buyers))
-    return result_of(scenario, customers, report)
+        log.info(
+            "%s: %d e-mails, %d conversions, %d points", chain_id, treated, len(buyers), redeemed
+        )
+    return Run(result_of(scenario, customers, report), customers)
+
+
+async def _members(loyalty: httpx.AsyncClient, scenario: Scenario, chain_id: str) -> Scenario:
+    """Each customer registered with loyalty, and the programme's point value and cap: the
+    model's customers take loyalty's ids, its redemptions the programme's rules."""
+    answer = await loyalty.get("/programme")
+    _ok(answer)
+    rules = answer.json()
+    numbers = range(scenario.customers)
+    ids = await _bounded([partial(_register, loyalty, chain_id, n) for n in numbers])
+    return replace(
+        scenario,
+        ids=tuple(ids),
+        point_value=rules["minor_units_per_point"],
+        redemption_cap_bp=rules["redemption_cap_bp"],
+    )
+
+
+async def _register(loyalty: httpx.AsyncClient, chain_id: str, number: int) -> str:
+    body = {
+        "name": "Sam",
+        "email": f"{chain_id}-{number}@example.com",
+        "time_zone": "UTC",
+        "consents": {"email": True},
+    }
+    answer = await loyalty.post("/members", json=body)
+    _ok(answer)
+    return str(answer.json()["id"])
+
+
+async def _buy(
+    loyalty: httpx.AsyncClient, chain_id: str, point_value: int, customer: Customer
+) -> None:
+    """The window's purchase at loyalty's till: the receipt is what the customer pays with money
+    plus the points he redeems, so he pays the model's amount and redeems the model's points."""
+    points = customer.redeems
+    receipt = {
+        "customer_id": customer.id,
+        "store_id": "sim",
+        "channel": "offline",
+        "lines": [
+            {"sku": "basket", "quantity": 1, "price": (customer.buys or 0) + points * point_value}
+        ],
+        "points": points,
+    }
+    quote = await loyalty.post("/purchases/calculate", json=receipt)
+    _ok(quote)
+    txid = f"{chain_id[-6:]}-{customer.id}"
+    reserve = {**receipt, "txid": txid, "quoted_redeemed": quote.json()["redeemed"]}
+    _ok(await loyalty.post("/purchases", json=reserve))
+    answer = await loyalty.post(f"/purchases/{txid}/confirm", params={"store_id": "sim"}, json={})
+    _ok(answer)
+    done = answer.json()
+    if (done["redeemed"], done["payable"]) != (points, customer.buys):
+        raise RuntimeError(f"{customer.id}: the till took {done}, the model {points} points")
 
 
 @asynccontextmanager
@@ -134,15 +229,24 @@ async def _prepare_notifier(notifier: httpx.AsyncClient, chain_id: str) -> None:
     _ok(await notifier.put(f"/policies/chain:{chain_id}", json=policy))
 
 
-async def _publish_chain(orchestrator: httpx.AsyncClient, chain_id: str, holdout: float) -> None:
+async def _publish_chain(
+    orchestrator: httpx.AsyncClient, chain_id: str, scenario: Scenario
+) -> None:
+    gift = {
+        "kind": "grant_bonus",
+        "id": "gift",
+        "amount": scenario.grant_points,
+        "lifetime_days": GIFT_DAYS,
+    }
     definition = {
         "id": chain_id,
         "name": "simulated offer",
         "trigger": {"kind": "event", "event": "cart.updated"},
-        "holdout_share": holdout,
+        "holdout_share": scenario.holdout_share,
         "goal": {"event": "purchase", "attribution_window": "P14D"},
         "steps": [
             {"kind": "send", "id": "mail", "template": TEMPLATE},
+            gift,
             {"kind": "wait", "id": "hold", "wait": {"type": "duration", "duration": "P14D"}},
         ],
     }
@@ -151,13 +255,15 @@ async def _publish_chain(orchestrator: httpx.AsyncClient, chain_id: str, holdout
 
 
 async def _contact(notifier: httpx.AsyncClient, customer: Customer) -> None:
-    body = {
-        "name": "Sam",
-        "email": f"{customer.id}@example.com",
-        "time_zone": "UTC",
-        "consents": {"email": True},
-    }
-    _ok(await notifier.put(f"/contacts/{customer.id}", json=body))
+    """Until the notifier knows the member as a contact."""
+
+    async def known() -> bool:
+        answer = await notifier.get(f"/contacts/{customer.id}")
+        if answer.status_code != 404:
+            _ok(answer)
+        return answer.status_code == 200
+
+    await _until(known, f"{customer.id} as the notifier's contact")
 
 
 async def _enroll(orchestrator: httpx.AsyncClient, chain_id: str, customer: Customer) -> None:
@@ -206,13 +312,15 @@ async def _report_when(
     return found
 
 
-def _mailed(treated: int, figures: dict[str, Any]) -> bool:
+def _touched(treated: int, points: int, figures: dict[str, Any]) -> bool:
     email = figures["messages_by_channel"].get("email", {"sent": 0, "failed": 0})
-    return bool(email["sent"] + email["failed"] >= treated)
+    mailed = email["sent"] + email["failed"] >= treated
+    return bool(mailed and figures["points_granted"] >= points)
 
 
-def _converted(buyers: int, figures: dict[str, Any]) -> bool:
-    return bool(sum(figures["conversions"].values()) >= buyers)
+def _converted(buyers: int, redeemed: int, figures: dict[str, Any]) -> bool:
+    converted = sum(figures["conversions"].values()) >= buyers
+    return bool(converted and figures["cost"]["points_redeemed"] >= redeemed)
 
 
 async def _until(check: Callable[[], Awaitable[bool]], what: str, seen: object = None) -> None:
@@ -244,14 +352,14 @@ def new_chain_id(name: str, seed: int) -> str:
 
 async def main(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    print(HEADER, flush=True)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not every request of the run
+    print(header("points cost [model]"), flush=True)
     async with started_platform() as at:
         for name in args.effects.split(","):
             chain_id = new_chain_id(name, args.seed)
-            # The chain only sends; each effect its own customers, as each has its own history.
-            scenario = replace(scenario_for(name, args), grant_points=0, id_salt=chain_id)
-            result = await on_platform(scenario, at, chain_id)
-            print(row(name, result), flush=True)
+            # Each effect its own members, as each has its own history.
+            run = await on_platform(scenario_for(name, args), at, chain_id)
+            print(row(name, run.result, run.points_cost_check()), flush=True)
 
 
 if __name__ == "__main__":
