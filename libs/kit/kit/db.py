@@ -123,6 +123,14 @@ async def insert_ignoring_conflict(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def insert_new_keys(
+    session: AsyncSession, table: Any, rows: list[dict[str, Any]], key: str
+) -> set[Any]:
+    """One multi-row INSERT that skips duplicate keys; the ``key`` values that were new."""
+    stmt = _insert_for(session)(table).values(rows).on_conflict_do_nothing()
+    return set((await session.scalars(stmt.returning(table.c[key]))).all())
+
+
 async def insert_keeping_earliest(
     session: AsyncSession, table: Any, values: dict[str, Any], key: str, column: str
 ) -> None:
