@@ -26,6 +26,8 @@ DEDUP_WINDOW_SECONDS = 600.0
 DEAD_LETTER_SOURCE = "deadletter"
 # Messages one fetch takes at most, and so the largest batch (``ServiceSettings``).
 DEFAULT_BATCH_SIZE = 64
+# How long a busy consumer's fetch waits for more when nothing is pending, before it idles.
+BUSY_WAIT_SECONDS = 0.05
 Handler = Callable[[Event], Awaitable[None]]
 BatchHandler = Callable[[Sequence[Event]], Awaitable[None]]
 
@@ -131,8 +133,9 @@ async def consume(
 ) -> None:
     """Pulls, handles and acks until ``stop``; a poison message is dead-lettered.
 
-    A fetch takes what is pending, up to ``batch_size`` messages, and waits (on the server, one
-    request a second) only when nothing is: a burst becomes batches, an idle consumer sleeps."""
+    An idle consumer waits on the server for one message (one pull request a second), so a
+    lone event is handled the moment it arrives; while events keep coming, each fetch takes
+    what is pending, up to ``batch_size``: a burst becomes batches."""
     # No server-side limit on deliveries: at the limit JetStream stops delivering without a
     # word, and deliveries used up by crashes or ack timeouts would lose the event silently.
     # The consumer decides, and every event it gives up on lands in the dead-letter stream.
@@ -146,15 +149,24 @@ async def consume(
         filter_subject=bus.full_subject(sub.event.subject()),
     )
     psub = await _subscribe(bus, sub, config, stop)
+    busy = False
     while not stop.is_set():
         try:
-            messages = await psub.fetch(batch=batch_size, timeout=1)
+            # A pull request for several messages is answered when it is full or expires: a
+            # lone event would wait for the expiry. So an idle consumer asks for one, and a
+            # busy one for what is pending, waiting briefly when nothing is.
+            if busy:
+                messages = await psub.fetch(batch=batch_size, timeout=BUSY_WAIT_SECONDS)
+            else:
+                messages = await psub.fetch(batch=1, timeout=1)
         except (TimeoutError, NatsTimeout):
+            busy = False
             continue
         except NatsError:
             log.warning("fetch failed; NATS reconnecting", extra={"durable": sub.durable})
             await asyncio.sleep(1)
             continue
+        busy = True
         try:
             if await _handle_batch(sub, messages):
                 continue
