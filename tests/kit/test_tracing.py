@@ -3,7 +3,8 @@
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Iterator
+import uuid
+from collections.abc import AsyncIterator, Iterator, Sequence
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
@@ -118,3 +119,46 @@ def test_the_tree_puts_each_span_under_its_parent() -> None:
         [span("b", "a", "child", 2), span("a", None, "root", 1), span("c", "a", "later", 3)]
     )
     assert [line.split(" [")[0] for line in lines] == ["s: root", "  s: child", "  s: later"]
+
+
+async def test_each_event_of_a_batch_is_handled_in_its_own_trace(
+    spans: InMemorySpanExporter, sessions: SessionFactory, bus: EventBus
+) -> None:
+    events = [REGISTERED.model_copy(update={"id": uuid.uuid4()}) for _ in range(3)]
+    for n, event in enumerate(events):
+        with tracing.tracer().start_as_current_span(f"POST /members {n}", kind=SpanKind.SERVER):
+            async with unit_of_work(sessions) as session:
+                await outbox.add(session, event)
+    assert await OutboxRelay(outbox.table, sessions, bus).relay_once() == len(events)
+    batches: list[int] = []
+
+    async def batch(handled: Sequence[Event]) -> None:
+        batches.append(len(handled))
+        for event in handled:
+            with (
+                tracing.event_context(str(event.id)),
+                tracing.client_span(f"signal {event.id}", {}),
+            ):
+                pass
+
+    async def one(event: Event) -> None:
+        await batch([event])
+
+    sub = Subscription("t", MemberRegistered, one, batch_handler=batch)
+    stop = asyncio.Event()
+    task = asyncio.create_task(consume(bus, sub, stop))
+    await wait_for(lambda: sum(batches) == len(events), "the events")
+    stop.set()
+    await task
+
+    exported = spans.get_finished_spans()
+    assert batches == [1, len(events) - 1]  # the first wakes the idle consumer
+    by_id = {span.context.span_id: span for span in exported if span.context}
+    for n, event in enumerate(events):
+        signal = named(exported, f"signal {event.id}")
+        assert signal.parent is not None
+        process = by_id[signal.parent.span_id]
+        assert process.kind is SpanKind.CONSUMER and process.parent is not None
+        publish = by_id[process.parent.span_id]
+        assert publish.parent is not None
+        assert by_id[publish.parent.span_id].name == f"POST /members {n}"

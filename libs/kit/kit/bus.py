@@ -2,7 +2,7 @@
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 import nats
@@ -18,13 +18,18 @@ from prometheus_client import Counter
 from kit.contracts import REGISTRY, SOURCES
 from kit.events import Event, EventRegistry
 from kit.failures import Failure, classify, reason
-from kit.tracing import consume_span, current_carrier, tracing_on
+from kit.tracing import batch_spans, consume_span, current_carrier, tracing_on
 
 log = logging.getLogger(__name__)
 
 DEDUP_WINDOW_SECONDS = 600.0
 DEAD_LETTER_SOURCE = "deadletter"
+# Messages one fetch takes at most, and so the largest batch (``ServiceSettings``).
+DEFAULT_BATCH_SIZE = 64
+# How long a busy consumer's fetch waits for more when nothing is pending, before it idles.
+BUSY_WAIT_SECONDS = 0.05
 Handler = Callable[[Event], Awaitable[None]]
+BatchHandler = Callable[[Sequence[Event]], Awaitable[None]]
 
 
 async def connect_nats(url: str, name: str) -> NATS:
@@ -88,11 +93,16 @@ class Subscription:
     A handler failure of unknown kind is retried until the event was delivered ``max_deliver``
     times, then dead-lettered; a poison message is dead-lettered at once; a dependency that is
     down is retried, ``retry_cap_seconds`` apart at most, for as long as it stays down.
+
+    With a ``batch_handler``, the events of one fetch are handed to it together, in stream
+    order, and acked together once it returns; if it raises, the same events go through
+    ``handler`` one by one, so every rule above holds per event as without batches.
     """
 
     consumer: str
     event: type[Event]
     handler: Handler
+    batch_handler: BatchHandler | None = None
     max_deliver: int = 5
     ack_wait_seconds: float = 30.0
     retry_cap_seconds: float = 30.0
@@ -110,10 +120,22 @@ class Subscription:
 CONSUMER_EVENTS = Counter(
     "consumer_events_total", "Events handled by a durable consumer", ["consumer", "outcome"]
 )
+# Outcomes: applied (in one transaction), fell_back (its events then handled one by one).
+CONSUMER_BATCHES = Counter(
+    "consumer_batches_total",
+    "Batches handed to a consumer's batch handler",
+    ["consumer", "outcome"],
+)
 
 
-async def consume(bus: EventBus, sub: Subscription, stop: asyncio.Event) -> None:
-    """Pulls, handles and acks until ``stop``; a poison message is dead-lettered."""
+async def consume(
+    bus: EventBus, sub: Subscription, stop: asyncio.Event, batch_size: int = DEFAULT_BATCH_SIZE
+) -> None:
+    """Pulls, handles and acks until ``stop``; a poison message is dead-lettered.
+
+    An idle consumer waits on the server for one message (one pull request a second), so a
+    lone event is handled the moment it arrives; while events keep coming, each fetch takes
+    what is pending, up to ``batch_size``: a burst becomes batches."""
     # No server-side limit on deliveries: at the limit JetStream stops delivering without a
     # word, and deliveries used up by crashes or ack timeouts would lose the event silently.
     # The consumer decides, and every event it gives up on lands in the dead-letter stream.
@@ -127,23 +149,42 @@ async def consume(bus: EventBus, sub: Subscription, stop: asyncio.Event) -> None
         filter_subject=bus.full_subject(sub.event.subject()),
     )
     psub = await _subscribe(bus, sub, config, stop)
+    busy = False
     while not stop.is_set():
         try:
-            messages = await psub.fetch(batch=32, timeout=1)
+            # A pull request for several messages is answered when it is full or expires: a
+            # lone event would wait for the expiry. So an idle consumer asks for one, and a
+            # busy one for what is pending, waiting briefly when nothing is.
+            if busy:
+                messages = await psub.fetch(batch=batch_size, timeout=BUSY_WAIT_SECONDS)
+            else:
+                messages = await psub.fetch(batch=1, timeout=1)
         except (TimeoutError, NatsTimeout):
+            busy = False
             continue
         except NatsError:
             log.warning("fetch failed; NATS reconnecting", extra={"durable": sub.durable})
             await asyncio.sleep(1)
             continue
+        busy = True
+        try:
+            if await _handle_batch(sub, messages):
+                continue
+        except (NatsError, TimeoutError):
+            _unsettled(sub)
+            continue
         for msg in messages:
             try:
                 await _handle(bus, sub, msg)
             except (NatsError, TimeoutError):
-                # The ack, nak or dead letter did not reach NATS: the message comes back
-                # after its ack wait and is handled again (handlers are idempotent).
-                log.warning("could not settle a message", extra={"durable": sub.durable})
+                _unsettled(sub)
     await psub.unsubscribe()
+
+
+def _unsettled(sub: Subscription) -> None:
+    # The ack, nak or dead letter did not reach NATS: the message comes back after its ack
+    # wait and is handled again (handlers are idempotent).
+    log.warning("could not settle a message", extra={"durable": sub.durable})
 
 
 async def _subscribe(
@@ -186,9 +227,53 @@ async def _handle(bus: EventBus, sub: Subscription, msg: Msg) -> None:
     CONSUMER_EVENTS.labels(sub.durable, "applied").inc()
 
 
+async def _handle_batch(sub: Subscription, messages: Sequence[Msg]) -> bool:
+    """The fetch's events through the batch handler; False when they are to be handled one by
+    one instead: no batch handler, a single message, an undecodable one, or a failure."""
+    handler = sub.batch_handler
+    if handler is None or len(messages) < 2:
+        return False
+    try:
+        events = [sub.event.decode(msg.data) for msg in messages]
+    except ValueError:
+        return False  # handled one by one, the undecodable message is dead-lettered
+    try:
+        if tracing_on():
+            await _batch_traced(handler, sub.durable, messages, events)
+        else:
+            await handler(events)
+    except Exception as exc:
+        log.warning(
+            "batch failed, handling its events one by one: %s",
+            reason(exc),
+            extra={"durable": sub.durable, "events": len(events)},
+        )
+        CONSUMER_BATCHES.labels(sub.durable, "fell_back").inc()
+        return False
+    for msg in messages:
+        await msg.ack()
+    CONSUMER_BATCHES.labels(sub.durable, "applied").inc()
+    CONSUMER_EVENTS.labels(sub.durable, "applied").inc(len(events))
+    return True
+
+
+async def _batch_traced(
+    handler: BatchHandler, durable: str, messages: Sequence[Msg], events: list[Event]
+) -> None:
+    carried = [
+        (str(event.id), msg.headers, _envelope_carrier(event))
+        for msg, event in zip(messages, events, strict=True)
+    ]
+    with batch_spans(messages[0].subject, durable, carried):
+        await handler(events)
+
+
+def _envelope_carrier(event: Event) -> dict[str, str]:
+    return {"traceparent": event.traceparent or "", "tracestate": event.tracestate or ""}
+
+
 async def _handle_traced(sub: Subscription, msg: Msg, event: Event) -> None:
-    envelope = {"traceparent": event.traceparent or "", "tracestate": event.tracestate or ""}
-    with consume_span(msg.subject, sub.durable, msg.headers, envelope):
+    with consume_span(msg.subject, sub.durable, msg.headers, _envelope_carrier(event)):
         await sub.handler(event)
 
 

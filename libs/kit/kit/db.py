@@ -115,20 +115,34 @@ def _insert_for(session: AsyncSession) -> Any:
 
 
 async def insert_ignoring_conflict(
-    session: AsyncSession, table: Any, values: dict[str, Any]
+    session: AsyncSession, table: Any, values: dict[str, Any] | list[dict[str, Any]]
 ) -> bool:
-    """INSERT that silently skips a duplicate key; True when the row was new."""
-    stmt = _insert_for(session)(table).values(**values).on_conflict_do_nothing()
+    """INSERT (of one row, or of several in one statement) that silently skips a duplicate key;
+    True when a row was new."""
+    stmt = _insert_for(session)(table).values(values).on_conflict_do_nothing()
     result = await session.execute(stmt)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def insert_new_keys(
+    session: AsyncSession, table: Any, rows: list[dict[str, Any]], key: str
+) -> set[Any]:
+    """One multi-row INSERT that skips duplicate keys; the ``key`` values that were new."""
+    stmt = _insert_for(session)(table).values(rows).on_conflict_do_nothing()
+    return set((await session.scalars(stmt.returning(table.c[key]))).all())
+
+
 async def insert_keeping_earliest(
-    session: AsyncSession, table: Any, values: dict[str, Any], key: str, column: str
+    session: AsyncSession,
+    table: Any,
+    values: dict[str, Any] | list[dict[str, Any]],
+    key: str,
+    column: str,
 ) -> None:
     """INSERT, or on a duplicate ``key`` lower ``column`` to the new value when it is earlier:
-    events that arrive out of order still leave the earliest moment."""
-    stmt = _insert_for(session)(table).values(**values)
+    events that arrive out of order still leave the earliest moment. Several rows go in one
+    statement; each ``key`` may appear once among them."""
+    stmt = _insert_for(session)(table).values(values)
     earlier = stmt.excluded[column] < table.c[column]
     await session.execute(
         stmt.on_conflict_do_update(

@@ -22,6 +22,7 @@ import sys
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -345,24 +346,91 @@ def consume_span(
 
     In a trace that is not sampled, the caller's context is made current without a span of
     this process: the handler's Temporal calls carry it on, its SQL makes no span."""
+    context, span = start_consume(subject, consumer, headers, fallback)
+    token = otel_context.attach(context)
+    try:
+        yield
+    except BaseException as exc:
+        _failed_span(span, exc)
+        raise
+    finally:
+        otel_context.detach(token)
+        if span is not None:
+            span.end()
+
+
+def start_consume(
+    subject: str, consumer: str, headers: Mapping[str, str] | None, fallback: Mapping[str, str]
+) -> tuple[otel_context.Context, trace.Span | None]:
+    """The context one message is handled in and its consumer span, started, not current
+    (None in a trace that is not sampled): a batch starts one per message of the batch."""
     carrier = headers if headers and TRACEPARENT in headers else fallback
     parent = propagate.extract(carrier)
     if carrier.get(TRACEPARENT) and not sampled(carrier):
-        token = otel_context.attach(parent)
-        try:
-            yield
-        finally:
-            otel_context.detach(token)
-        return
+        return parent, None
     attributes = {
         "messaging.system": "nats",
         "messaging.destination.name": subject,
         "messaging.consumer.group.name": consumer,
     }
-    with tracer().start_as_current_span(
+    span = tracer().start_span(
         f"process {subject}", context=parent, kind=SpanKind.CONSUMER, attributes=attributes
-    ):
+    )
+    return trace.set_span_in_context(span, parent), span
+
+
+def _failed_span(span: trace.Span | None, exc: BaseException) -> None:
+    if span is not None and span.is_recording():
+        span.record_exception(exc)
+        span.set_status(trace.Status(trace.StatusCode.ERROR, f"{type(exc).__name__}: {exc}"))
+
+
+# A message of a batch: its event id, its headers, the trace context its envelope carries.
+BatchMessage = tuple[str, Mapping[str, str] | None, Mapping[str, str]]
+# In a batch, each event's context by event id: ``event_context`` makes one current.
+_BATCH_CONTEXTS: ContextVar[Mapping[str, otel_context.Context] | None] = ContextVar(
+    "kit_batch_contexts", default=None
+)
+
+
+@contextmanager
+def batch_spans(subject: str, consumer: str, messages: Sequence[BatchMessage]) -> Iterator[None]:
+    """One consumer span per message of a batch, each a child of its own event's trace and
+    ended with the batch; the batch's own statements run outside them, the work a handler does
+    for one event inside ``event_context``."""
+    contexts: dict[str, otel_context.Context] = {}
+    spans: list[trace.Span] = []
+    for event_id, headers, envelope in messages:
+        context, span = start_consume(subject, consumer, headers, envelope)
+        contexts[event_id] = context
+        spans += [span] if span is not None else []
+    token = _BATCH_CONTEXTS.set(contexts)
+    try:
         yield
+    except BaseException as exc:
+        for span in spans:
+            _failed_span(span, exc)
+        raise
+    finally:
+        _BATCH_CONTEXTS.reset(token)
+        for span in spans:
+            span.end()
+
+
+@contextmanager
+def event_context(event_id: str) -> Iterator[None]:
+    """Inside a batch, the work for one event as part of that event's trace; elsewhere (one
+    event handled alone, tracing off) nothing to do."""
+    contexts = _BATCH_CONTEXTS.get()
+    context = contexts.get(event_id) if contexts else None
+    if context is None:
+        yield
+        return
+    token = otel_context.attach(context)
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
 
 
 # --- the file exporter and the command that reads it ------------------------------------------

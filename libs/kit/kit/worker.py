@@ -79,7 +79,8 @@ def relay_and_consumers(
 
     async def loops(resources: Resources, stop: asyncio.Event) -> list[Coroutine[Any, Any, None]]:
         relay = OutboxRelay(outbox, resources.sessions, resources.bus)
-        consumers = [consume(resources.bus, sub, stop) for sub in subscriptions(resources)]
+        size = resources.settings.consumer_batch_size
+        consumers = [consume(resources.bus, sub, stop, size) for sub in subscriptions(resources)]
         return [
             relay.run(stop, resources.settings.outbox_poll_seconds),
             pruning(resources, standard_targets(outbox, resources.settings), stop),

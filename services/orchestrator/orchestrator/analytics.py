@@ -140,18 +140,32 @@ def lookback_from(at: datetime) -> datetime:
 async def record_purchase(session: AsyncSession, event: PurchaseConfirmed) -> None:
     """Every purchase (pre-period spend, the programme's revenue) and the chains' own points
     that paid for it."""
-    purchase = event.payload
-    values = {
-        "purchase_key": purchase.purchase_key,
-        "customer_id": event.customer_id,
-        "purchased_at": purchase.purchased_at,
-        "paid_amount": purchase.paid_amount,
-        "refunded": 0,
-    }
-    await store.add_purchase(session, values)
-    if event.customer_id is not None:
-        await store.add_member(session, event.customer_id, purchase.purchased_at)
-    await _record_lots(session, purchase.purchase_key, purchase.redeemed_lots, 1)
+    await record_purchases(session, [event])
+
+
+async def record_purchases(session: AsyncSession, events: Sequence[PurchaseConfirmed]) -> None:
+    """``record_purchase`` of a batch: the purchases and the members in one statement each."""
+    rows = [
+        {
+            "purchase_key": event.payload.purchase_key,
+            "customer_id": event.customer_id,
+            "purchased_at": event.payload.purchased_at,
+            "paid_amount": event.payload.paid_amount,
+            "refunded": 0,
+        }
+        for event in events
+    ]
+    await store.add_purchases(session, rows)
+    seen: dict[str, datetime] = {}
+    for event in events:
+        at, customer = event.payload.purchased_at, event.customer_id
+        if customer is not None and (customer not in seen or at < seen[customer]):
+            seen[customer] = at
+    if seen:
+        await store.add_members(session, seen)
+    for event in events:
+        purchase = event.payload
+        await _record_lots(session, purchase.purchase_key, purchase.redeemed_lots, 1)
 
 
 async def record_return(session: AsyncSession, event: PurchaseReturned) -> None:

@@ -24,8 +24,8 @@ from orchestrator.models import (
 NOT_ENROLLED = "not_in_audience"
 
 
-async def add_purchase(session: AsyncSession, values: dict[str, Any]) -> bool:
-    return await insert_ignoring_conflict(session, CustomerPurchase.__table__, values)
+async def add_purchases(session: AsyncSession, rows: list[dict[str, Any]]) -> bool:
+    return await insert_ignoring_conflict(session, CustomerPurchase.__table__, rows)
 
 
 async def add_conversion(session: AsyncSession, values: dict[str, Any]) -> bool:
@@ -157,9 +157,14 @@ async def redeemed_totals(session: AsyncSession, chain_id: str) -> dict[int, int
 async def add_member(session: AsyncSession, customer_id: str, seen_at: datetime) -> None:
     """The member from the earliest moment heard of: a registration consumed after the
     customer's first purchase still dates him from the registration."""
-    values = {"customer_id": customer_id, "first_seen_at": seen_at}
+    await add_members(session, {customer_id: seen_at})
+
+
+async def add_members(session: AsyncSession, seen: dict[str, datetime]) -> None:
+    """``add_member`` of several customers in one statement."""
+    rows = [{"customer_id": c, "first_seen_at": at} for c, at in sorted(seen.items())]
     table = ProgrammeMember.__table__
-    await insert_keeping_earliest(session, table, values, "customer_id", "first_seen_at")
+    await insert_keeping_earliest(session, table, rows, "customer_id", "first_seen_at")
 
 
 async def programme_members(session: AsyncSession) -> list[tuple[str, datetime]]:

@@ -1,12 +1,12 @@
 """What the orchestrator consumes: triggers, purchases, messages and grants of its chains."""
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.bus import Subscription
-from kit.consumers import idempotent
+from kit.consumers import idempotent, idempotent_batch
 from kit.contracts.gateway import CartCleared, CartUpdated
 from kit.contracts.loyalty import (
     BonusExpiring,
@@ -47,6 +47,7 @@ MESSAGE_EVENTS: tuple[type[Event], ...] = (
     MessageFailed,
 )
 Handle = Callable[[AsyncSession, Any], Awaitable[None]]
+HandleAll = Callable[[AsyncSession, Sequence[Any]], Awaitable[None]]
 
 
 def subscriptions(resources: Resources, settings: OrchestratorSettings) -> list[Subscription]:
@@ -58,6 +59,9 @@ def subscriptions(resources: Resources, settings: OrchestratorSettings) -> list[
 
     async def on_purchase(session: AsyncSession, event: PurchaseConfirmed) -> None:
         await triggers.on_purchase(session, await runtime(), event)
+
+    async def on_purchases(session: AsyncSession, events: Sequence[PurchaseConfirmed]) -> None:
+        await triggers.on_purchases(session, await runtime(), events)
 
     async def on_message(session: AsyncSession, event: Event) -> None:
         await triggers.on_message(session, await runtime(), event, settings.channel_costs)
@@ -83,9 +87,17 @@ def subscriptions(resources: Resources, settings: OrchestratorSettings) -> list[
         (MemberRegistered, on_registered),
         (BonusGranted, on_grant),
     ]
+    # Batch forms (kit.consumers.idempotent_batch): one transaction for a fetch of events.
+    batches: dict[type[Event], HandleAll] = {PurchaseConfirmed: on_purchases}
+    sessions = resources.sessions
     return [
         Subscription(
-            CONSUMER, kind, idempotent(resources.sessions, processed_events, CONSUMER, handle)
+            CONSUMER,
+            kind,
+            idempotent(sessions, processed_events, CONSUMER, handle),
+            batch_handler=idempotent_batch(sessions, processed_events, CONSUMER, batches[kind])
+            if kind in batches
+            else None,
         )
         for kind, handle in handlers
     ]

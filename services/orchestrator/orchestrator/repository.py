@@ -126,15 +126,25 @@ async def purchase_candidates(
 ) -> Sequence[tuple[Enrollment, bool]]:
     """What a purchase concerns, in one query: the customer's running enrollments (to signal)
     and the recent ones, each with whether it has converted already."""
+    return (await purchase_candidates_of(session, [customer_id], earliest)).get(customer_id, [])
+
+
+async def purchase_candidates_of(
+    session: AsyncSession, customer_ids: Sequence[str], earliest: datetime
+) -> dict[str, list[tuple[Enrollment, bool]]]:
+    """``purchase_candidates`` of several customers in one query, by customer."""
     query = (
         select(Enrollment, Conversion.enrollment_id.is_not(None))
         .outerjoin(Conversion, Conversion.enrollment_id == Enrollment.id)
         .where(
-            Enrollment.customer_id == customer_id,
+            Enrollment.customer_id.in_(customer_ids),
             (Enrollment.status == "active") | (Enrollment.enrolled_at >= earliest),
         )
     )
-    return [(row[0], bool(row[1])) for row in (await session.execute(query)).all()]
+    found: dict[str, list[tuple[Enrollment, bool]]] = {}
+    for enrollment, converted in (await session.execute(query)).all():
+        found.setdefault(enrollment.customer_id, []).append((enrollment, bool(converted)))
+    return found
 
 
 async def is_running(session: AsyncSession, workflow_id: str) -> bool:
@@ -149,15 +159,24 @@ async def locked_facts(session: AsyncSession, customer_id: str) -> CustomerFact:
     trigger of one customer, handled at once by two consumers (or replicas), take turns here,
     so the later one always sees what the earlier one wrote (SQLite: the consumer's first
     insert holds the database's write lock already)."""
-    values = {"customer_id": customer_id, "purchase_count": 0}
-    await insert_ignoring_conflict(session, CustomerFact.__table__, values)
+    return (await locked_facts_of(session, [customer_id]))[customer_id]
+
+
+async def locked_facts_of(
+    session: AsyncSession, customer_ids: Sequence[str]
+) -> dict[str, CustomerFact]:
+    """``locked_facts`` of several customers: one insert, then one read that locks the rows in
+    customer order, the order every batch takes them in, so two batches never deadlock."""
+    rows = [{"customer_id": c, "purchase_count": 0} for c in sorted(set(customer_ids))]
+    await insert_ignoring_conflict(session, CustomerFact.__table__, rows)
     query = (
         select(CustomerFact)
-        .where(CustomerFact.customer_id == customer_id)
+        .where(CustomerFact.customer_id.in_(customer_ids))
+        .order_by(CustomerFact.customer_id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    return (await session.scalars(query)).one()
+    return {fact.customer_id: fact for fact in (await session.scalars(query)).all()}
 
 
 async def campaign(session: AsyncSession, campaign_id: str) -> Campaign | None:

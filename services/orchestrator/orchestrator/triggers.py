@@ -1,6 +1,7 @@
 """Which published chains an event starts, and what running enrollments hear of it."""
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -9,11 +10,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kit.contracts.loyalty import PurchaseConfirmed
 from kit.contracts.notifier import MessagePayload
 from kit.events import Event
+from kit.tracing import event_context
 from orchestrator import analytics, repository
 from orchestrator.definitions.facts import compare, lookup
 from orchestrator.definitions.model import ChainDefinition, EventTrigger, SegmentEnteredTrigger
 from orchestrator.enrollments import Runtime, enroll, signal, signal_all
-from orchestrator.models import CustomerFact
+from orchestrator.models import ChainVersion, CustomerFact, Enrollment
 from orchestrator.workflows import chain_workflow_id, parse_source
 from orchestrator.workflows.messages import CustomerEventV1, MessageEventV1, PurchaseSignalV2
 
@@ -66,14 +68,18 @@ async def start_chains(
     runtime: Runtime,
     event: Event,
     facts: CustomerFact | None = None,
+    versions: Sequence[ChainVersion] | None = None,
 ) -> int:
-    """Starts the chains the event triggers, unless the customer has bought since it."""
+    """Starts the chains the event triggers, unless the customer has bought since it
+    (``versions``: the chains its kind of event starts, when the caller has read them)."""
     customer_id = event.customer_id
     if customer_id is None:
         return 0
     started = 0
     signal_ = as_signal(event)
-    for published in await repository.active_versions_for(session, trigger_key_of(event)):
+    if versions is None:
+        versions = await repository.active_versions_for(session, trigger_key_of(event))
+    for published in versions:
         chain = ChainDefinition.model_validate(published.definition)
         known = {"purchase_count": facts.purchase_count} if facts else {}
         if not matches(chain, signal_, known):
@@ -112,17 +118,53 @@ async def on_customer_event(
 
 async def on_purchase(session: AsyncSession, runtime: Runtime, event: PurchaseConfirmed) -> None:
     """Ends every running enrollment of the customer, then starts purchase-triggered chains."""
-    if event.customer_id is None:
+    await on_purchases(session, runtime, [event])
+
+
+async def on_purchases(
+    session: AsyncSession, runtime: Runtime, events: Sequence[PurchaseConfirmed]
+) -> None:
+    """``on_purchase`` of a batch. What serves every purchase at once: the customers' facts,
+    locked first (in customer order, as a registration or return locks its customer's first),
+    the purchases recorded, the candidate enrollments and the chains a purchase starts read.
+    Then each purchase on its own, in order and in its own trace: its customer's facts, its
+    conversions, the signals to running enrollments and the chains it starts."""
+    mine = sorted((e for e in events if e.customer_id), key=lambda e: e.customer_id or "")
+    if not mine:
         return
+    customers = [e.customer_id or "" for e in mine]
+    facts = await repository.locked_facts_of(session, customers)
+    await analytics.record_purchases(session, mine)
+    earliest = analytics.lookback_from(min(e.payload.purchased_at for e in mine))
+    candidates = await repository.purchase_candidates_of(session, customers, earliest)
+    versions = await repository.active_versions_for(session, trigger_key_of(mine[0]))
+    seen: set[str] = set()
+    for event, customer in zip(mine, customers, strict=True):
+        if customer in seen:  # an earlier purchase of the batch may have converted some
+            candidates[customer] = [
+                *await repository.purchase_candidates(session, customer, earliest)
+            ]
+        seen.add(customer)
+        with event_context(str(event.id)):
+            mine_now = candidates.get(customer, [])
+            await _purchased(session, runtime, event, facts[customer], mine_now, versions)
+
+
+async def _purchased(
+    session: AsyncSession,
+    runtime: Runtime,
+    event: PurchaseConfirmed,
+    facts: CustomerFact,
+    candidates: Sequence[tuple[Enrollment, bool]],
+    versions: Sequence[ChainVersion],
+) -> None:
     purchase = event.payload
-    facts = await repository.locked_facts(session, event.customer_id)
     facts.purchase_count += 1
     # The latest purchase wins whatever order purchases are handled in.
     if facts.last_purchase_at is None or facts.last_purchase_at < purchase.purchased_at:
         facts.last_purchase_at = purchase.purchased_at
-    await analytics.record_purchase(session, event)
     earliest = analytics.lookback_from(purchase.purchased_at)
-    candidates = await repository.purchase_candidates(session, event.customer_id, earliest)
+    candidates = [c for c in candidates if c[0].status == "active" or c[0].enrolled_at >= earliest]
     await analytics.record_conversions(session, event, candidates)
     running = [e for e, _ in candidates if e.status == "active"]
     if running:
@@ -132,8 +174,9 @@ async def on_purchase(session: AsyncSession, runtime: Runtime, event: PurchaseCo
             amount=purchase.paid_amount,
             redeemed_points=purchase.redeemed_points,
         )
-        await signal_all(session, runtime.temporal, event.customer_id, "purchase", signal_, running)
-    await start_chains(session, runtime, event, facts)
+        customer_id = facts.customer_id
+        await signal_all(session, runtime.temporal, customer_id, "purchase", signal_, running)
+    await start_chains(session, runtime, event, facts, versions)
 
 
 async def on_message(

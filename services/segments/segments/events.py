@@ -1,17 +1,19 @@
 """What segments consumes: each subscription is a durable JetStream consumer.
 
 Every handler projects the event, then re-evaluates that customer's segments at once, in the
-same transaction as the event id is recorded (so a redelivered event changes nothing).
+same transaction as the event id is recorded (so a redelivered event changes nothing). In a
+batch (``kit.consumers.idempotent_batch``) each event is projected as alone, and each customer
+is re-evaluated once after all of them.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.bus import Subscription
+from kit.bus import BatchHandler, Subscription
 from kit.clock import utcnow
-from kit.consumers import idempotent
+from kit.consumers import idempotent, idempotent_batch
 from kit.contracts.gateway import CartCleared, CartUpdated, ProductViewed
 from kit.contracts.loyalty import (
     MemberRegistered,
@@ -23,13 +25,15 @@ from kit.contracts.loyalty import (
 from kit.contracts.notifier import MessageClicked, MessageOpened, MessageSent
 from kit.db import SessionFactory
 from kit.events import Event
+from kit.tracing import event_context
 from segments import projection
 from segments.domain.rules import PURCHASES
 from segments.models import processed_events
-from segments.recompute import Inputs, SegmentConfig, refresh_customer
+from segments.recompute import Inputs, Refresher, SegmentConfig, refresh_customer
 
 CONSUMER = "segments"
 Project = Callable[[AsyncSession, Any], Awaitable[None]]
+ProjectAll = Callable[[AsyncSession, Sequence[Event]], Awaitable[None]]
 
 HANDLERS: tuple[tuple[type[Event], Project], ...] = (
     (MemberRegistered, projection.record_registration),
@@ -73,10 +77,41 @@ def then_refresh(project: Project, config: SegmentConfig) -> Project:
     return handle
 
 
+def then_refresh_each(project: Project, config: SegmentConfig) -> ProjectAll:
+    """The batch form of ``then_refresh``: each customer refreshed once, after their events."""
+    changed = CHANGES.get(project)
+
+    async def handle(session: AsyncSession, events: Sequence[Event]) -> None:
+        # In customer order, the same in every batch, so two batches lock profiles in one
+        # order and never deadlock; projections are order-free, and a customer's events keep
+        # their stream order (the sort is stable).
+        about = sorted((e for e in events if e.customer_id), key=lambda e: e.customer_id or "")
+        last: dict[str, str] = {}
+        for event in about:
+            with event_context(str(event.id)):
+                await project(session, event)
+            last[event.customer_id or ""] = str(event.id)
+        refresher = await Refresher.prepare(session, config, utcnow(), changed)
+        for customer_id, event_id in last.items():
+            # Membership events carry the trace of the customer's last event of the batch.
+            with event_context(event_id):
+                await refresher.refresh(customer_id)
+
+    return handle
+
+
 def handler_for(
     sessions: SessionFactory, project: Project, config: SegmentConfig
 ) -> Callable[[Event], Awaitable[None]]:
     return idempotent(sessions, processed_events, CONSUMER, then_refresh(project, config))
+
+
+def batch_handler_for(
+    sessions: SessionFactory, project: Project, config: SegmentConfig
+) -> BatchHandler:
+    return idempotent_batch(
+        sessions, processed_events, CONSUMER, then_refresh_each(project, config)
+    )
 
 
 def subscriptions(
@@ -84,6 +119,11 @@ def subscriptions(
 ) -> list[Subscription]:
     config = config or SegmentConfig()
     return [
-        Subscription(CONSUMER, event, handler_for(sessions, project, config))
+        Subscription(
+            CONSUMER,
+            event,
+            handler_for(sessions, project, config),
+            batch_handler=batch_handler_for(sessions, project, config),
+        )
         for event, project in HANDLERS
     ]

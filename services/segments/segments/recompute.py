@@ -160,24 +160,48 @@ async def refresh_customer(
     recompute. The recency bucket is always evaluated. The evaluated segments and the stored
     memberships are one query.
     """
-    await repository.lock_memberships(session, exclusive=False)
-    await session.flush()
-    profile = await repository.get_profile(session, customer_id)
-    if profile is None:
-        return Counts()
-    segments = await repository.list_segments(session)
-    rules = affected_rules(in_dependency_order(segments), changed)
-    scope = Scope(now, [profile.time_zone], customer_id)
-    refs = _builtin(segments, recency.SEGMENT_IDS) + [item.ref for item in rules]
-    columns = customer_memberships(scope, config, rules)
-    desired, current = await repository.evaluate_customer(
-        session, customer_id, columns, [r.id for r in refs]
-    )
-    changes = [Change(s, customer_id, False) for s in sorted(current - desired)]
-    changes += [Change(s, customer_id, True) for s in sorted(desired - current)]
-    await apply(session, changes, now)
-    await emit_changes(session, changes, {r.id: r for r in refs}, now)
-    return count(changes)
+    refresher = await Refresher.prepare(session, config, now, changed)
+    return await refresher.refresh(customer_id)
+
+
+@dataclass(frozen=True)
+class Refresher:
+    """``refresh_customer`` for the customers of a batch of events: the lock, the segments and
+    their rules are taken once, then each customer is evaluated once, whatever number of their
+    events the batch held."""
+
+    session: AsyncSession
+    config: SegmentConfig
+    now: datetime
+    rules: list[RuleSegment]
+    refs: list[SegmentRef]
+
+    @classmethod
+    async def prepare(
+        cls, session: AsyncSession, config: SegmentConfig, now: datetime, changed: Inputs
+    ) -> "Refresher":
+        await repository.lock_memberships(session, exclusive=False)
+        await session.flush()
+        segments = await repository.list_segments(session)
+        rules = affected_rules(in_dependency_order(segments), changed)
+        refs = _builtin(segments, recency.SEGMENT_IDS) + [item.ref for item in rules]
+        return cls(session, config, now, rules, refs)
+
+    async def refresh(self, customer_id: str) -> Counts:
+        session = self.session
+        profile = await repository.get_profile(session, customer_id)
+        if profile is None:
+            return Counts()
+        scope = Scope(self.now, [profile.time_zone], customer_id)
+        columns = customer_memberships(scope, self.config, self.rules)
+        desired, current = await repository.evaluate_customer(
+            session, customer_id, columns, [r.id for r in self.refs]
+        )
+        changes = [Change(s, customer_id, False) for s in sorted(current - desired)]
+        changes += [Change(s, customer_id, True) for s in sorted(desired - current)]
+        await apply(session, changes, self.now)
+        await emit_changes(session, changes, {r.id: r for r in self.refs}, self.now)
+        return count(changes)
 
 
 def customer_memberships(
