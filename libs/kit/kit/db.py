@@ -142,20 +142,14 @@ async def insert_keeping_earliest(
     """INSERT, or on a duplicate ``key`` lower ``column`` to the new value when it is earlier:
     events that arrive out of order still leave the earliest moment. Several rows go in one
     statement; each ``key`` may appear once among them."""
-    stmt = _insert_for(session)(table).values(values)
-    earlier = stmt.excluded[column] < table.c[column]
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[key], set_={column: stmt.excluded[column]}, where=earlier
-        )
-    )
+    await session.execute(_keeping_earliest(session, table, key, column).values(values))
 
 
 async def insert_rows_ignoring_conflict(
     session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]]
 ) -> None:
-    """Many rows in one executemany INSERT that skips duplicate keys: bulk loads, where one
-    statement per row would cost more than the rows."""
+    """Many rows in one executemany INSERT that skips duplicate keys: bulk loads, too many rows
+    for the bound parameters of one multi-row statement."""
     if rows:
         await session.execute(_insert_for(session)(table).on_conflict_do_nothing(), list(rows))
 
@@ -163,15 +157,17 @@ async def insert_rows_ignoring_conflict(
 async def insert_rows_keeping_earliest(
     session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]], key: str, column: str
 ) -> None:
-    """`insert_keeping_earliest` for many rows in one executemany INSERT."""
-    if not rows:
-        return
+    """`insert_keeping_earliest` for a bulk load, in one executemany INSERT."""
+    if rows:
+        await session.execute(_keeping_earliest(session, table, key, column), list(rows))
+
+
+def _keeping_earliest(session: AsyncSession, table: Any, key: str, column: str) -> Any:
     stmt = _insert_for(session)(table)
     earlier = stmt.excluded[column] < table.c[column]
-    upsert = stmt.on_conflict_do_update(
+    return stmt.on_conflict_do_update(
         index_elements=[key], set_={column: stmt.excluded[column]}, where=earlier
     )
-    await session.execute(upsert, list(rows))
 
 
 class UtcDateTime(TypeDecorator[datetime]):
