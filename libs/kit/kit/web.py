@@ -29,14 +29,15 @@ from kit.errors import install_error_handlers
 from kit.logs import REQUEST_ID_HEADER, configure_logging, request_id_var
 from kit.resources import Check, Resources, open_resources
 from kit.settings import ServiceSettings
-from kit.tracing import configure_tracing, fastapi_telemetry
+from kit.tracing import attach_unsampled, configure_tracing, detach, fastapi_telemetry
 
 Startup = Callable[[FastAPI, Resources], Awaitable[None]]
 Shutdown = Callable[[FastAPI], Awaitable[None]]
 
 
 class RequestIdMiddleware:
-    """Takes the caller's X-Request-ID (or makes one), logs with it and echoes it back."""
+    """Takes the caller's X-Request-ID (or makes one), logs with it and echoes it back; the
+    request's trace context, too, when it is not sampled (``kit.tracing.attach_unsampled``)."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -48,6 +49,8 @@ class RequestIdMiddleware:
         incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.lower().encode())
         request_id = incoming.decode()[:128] if incoming else uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        # A request FastAPI's telemetry left out as unsampled runs in its trace all the same.
+        unsampled = attach_unsampled(scope)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -59,6 +62,7 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
+            detach(unsampled)
             request_id_var.reset(token)
 
 
