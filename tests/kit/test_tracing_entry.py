@@ -3,6 +3,8 @@ its ``traceparent`` before FastAPI's telemetry builds one, and its calls to othe
 the context on without the client instrumentations' spans. A sampled request gets the standard
 instrumentations' spans, as before."""
 
+import json
+import logging
 import secrets
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
@@ -22,6 +24,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from kit import tracing
+from kit.logs import JsonFormatter
 from kit.settings import ServiceSettings
 from kit.stack import Infra, free_port
 from kit.testing import app_client
@@ -77,7 +80,30 @@ router = APIRouter()
 @router.get("/seen")
 async def seen(request: Request) -> dict[str, Any]:
     context = trace.get_current_span().get_span_context()
-    return {"trace_id": f"{context.trace_id:032x}", "sampled": context.trace_flags.sampled}
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, "seen", None, None)
+    logged = json.loads(JsonFormatter("t").format(record))
+    return {
+        "trace_id": f"{context.trace_id:032x}",
+        "sampled": context.trace_flags.sampled,
+        "logged": logged.get("trace_id"),
+    }
+
+
+@router.get("/crash")
+async def crash() -> None:
+    raise RuntimeError("a bug")
+
+
+class Lines(logging.Handler):
+    """Log lines as the services write them, formatted while the request runs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(JsonFormatter("t"))
+        self.lines: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(json.loads(self.format(record)))
 
 
 @pytest.fixture
@@ -102,10 +128,26 @@ async def test_an_unsampled_request_runs_in_its_trace_without_a_span(
     continued = (await client.get("/seen", headers=traceparent(caller, False))).json()
     started = (await client.get("/seen")).json()
 
-    assert continued == {"trace_id": caller, "sampled": False}
+    assert continued == {"trace_id": caller, "sampled": False, "logged": caller}
     # A request that starts a trace, not sampled at this rate, still has one for its logs.
     assert started["trace_id"] != "0" * 32 and not started["sampled"]
+    assert started["logged"] == started["trace_id"]
     assert counting.asked == [] and exporter.get_finished_spans() == ()
+
+
+async def test_an_unsampled_request_s_unhandled_error_is_logged_with_its_trace(
+    none_sampled: Traced, client: httpx.AsyncClient
+) -> None:
+    lines = Lines()
+    errors = logging.getLogger("kit.errors")
+    errors.addHandler(lines)
+    try:
+        caller = secrets.token_hex(16)
+        assert (await client.get("/crash", headers=traceparent(caller, False))).status_code == 500
+    finally:
+        errors.removeHandler(lines)
+    [line] = [line for line in lines.lines if line["msg"] == "unhandled error"]
+    assert line["trace_id"] == caller
 
 
 async def test_a_sampled_request_gets_fastapi_s_server_span_once_sampled(
@@ -120,7 +162,8 @@ async def test_a_sampled_request_gets_fastapi_s_server_span_once_sampled(
         await client.get("/seen", headers=traceparent(secrets.token_hex(16), False))
     ).json()
 
-    assert continued == {"trace_id": caller, "sampled": True} and started["sampled"]
+    assert continued == {"trace_id": caller, "sampled": True, "logged": caller}
+    assert started["sampled"]
     assert not unsampled["sampled"]
     servers = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.SERVER]
     assert [f"{s.context.trace_id:032x}" for s in servers if s.context] == [

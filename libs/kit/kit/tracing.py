@@ -1,10 +1,13 @@
 """OpenTelemetry tracing for every API, worker and relay, set up once from the settings.
 
 The standard instrumentations cover what has one: FastAPI, httpx, aiohttp and Temporal's own
-interceptor. SQL statements and Redis commands, many per request, get spans from the small hooks
-here, which do nothing in a trace that is not sampled (the standard ones name the span and
-format the statement first, whatever the decision). What none covers is the hop through the
-outbox and JetStream:
+interceptor, each called for a sampled trace only. The head decision is taken where a request
+enters, from its ``traceparent`` alone, before FastAPI's telemetry would build a span; a request
+whose trace is not sampled just runs in its context, and its calls send that context on as a
+header without any span (the standard ones build a span that records nothing, with all its
+attributes, whatever the decision). SQL statements and Redis commands, many per request, get
+spans from the small hooks here, which do nothing in a trace that is not sampled. What none
+covers is the hop through the outbox and JetStream:
 the W3C trace context rides in the event envelope (``traceparent``/``tracestate``, as
 CloudEvents' distributed tracing extension does) from the request that wrote the event to the
 relay, and in the message headers from the relay's publish to every consumer.
@@ -65,6 +68,7 @@ from kit.settings import ServiceSettings
 
 if TYPE_CHECKING:
     from fastapi.telemetry import TelemetryConfig
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
@@ -267,7 +271,7 @@ def _untraced(scope: MutableMapping[str, Any]) -> bool:
     """What FastAPI's telemetry leaves alone: probes and scrapes, and every request whose trace
     is not sampled. For those it would still build a span that records nothing, its attributes,
     and wrap each message sent; here the head decision is made first, from the ``traceparent``
-    header alone, and such a request only gets its context (``attach_unsampled``)."""
+    header alone, and such a request only gets its context (``UnsampledContext``)."""
     if scope.get("path") in UNTRACED_PATHS:
         return True
     unsampled = unsampled_entry(scope.get("headers") or ())
@@ -300,18 +304,24 @@ def unsampled_entry(headers: Iterable[tuple[bytes, bytes]]) -> SpanContext | Non
     return SpanContext(trace_id, _ids.generate_span_id(), False, TraceFlags(0), state)
 
 
-def attach_unsampled(scope: Mapping[str, Any]) -> object | None:
-    """Makes a request's unsampled context current (``detach`` undoes it): log lines name its
-    trace, and every call it makes carries the decision on, so no later hop samples it."""
-    unsampled = scope.get(UNSAMPLED_SCOPE_KEY)
-    if unsampled is None:
-        return None
-    return otel_context.attach(trace.set_span_in_context(NonRecordingSpan(unsampled)))
+class UnsampledContext:
+    """ASGI middleware: a request FastAPI's telemetry left out as unsampled runs in its trace
+    all the same: log lines name it, and every call made carries the decision on, so that no
+    later hop samples it."""
 
+    def __init__(self, app: "ASGIApp") -> None:
+        self.app = app
 
-def detach(token: object | None) -> None:
-    if token is not None:
-        otel_context.detach(token)  # type: ignore[arg-type]
+    async def __call__(self, scope: "Scope", receive: "Receive", send: "Send") -> None:
+        unsampled = scope.get(UNSAMPLED_SCOPE_KEY)
+        if unsampled is None:
+            await self.app(scope, receive, send)
+            return
+        token = otel_context.attach(trace.set_span_in_context(NonRecordingSpan(unsampled)))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            otel_context.detach(token)
 
 
 def instrument_engine(engine: Any) -> None:

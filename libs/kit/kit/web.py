@@ -29,15 +29,14 @@ from kit.errors import install_error_handlers
 from kit.logs import REQUEST_ID_HEADER, configure_logging, request_id_var
 from kit.resources import Check, Resources, open_resources
 from kit.settings import ServiceSettings
-from kit.tracing import attach_unsampled, configure_tracing, detach, fastapi_telemetry
+from kit.tracing import UnsampledContext, configure_tracing, fastapi_telemetry
 
 Startup = Callable[[FastAPI, Resources], Awaitable[None]]
 Shutdown = Callable[[FastAPI], Awaitable[None]]
 
 
 class RequestIdMiddleware:
-    """Takes the caller's X-Request-ID (or makes one), logs with it and echoes it back; the
-    request's trace context, too, when it is not sampled (``kit.tracing.attach_unsampled``)."""
+    """Takes the caller's X-Request-ID (or makes one), logs with it and echoes it back."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -49,8 +48,6 @@ class RequestIdMiddleware:
         incoming = dict(scope["headers"]).get(REQUEST_ID_HEADER.lower().encode())
         request_id = incoming.decode()[:128] if incoming else uuid.uuid4().hex
         token = request_id_var.set(request_id)
-        # A request FastAPI's telemetry left out as unsampled runs in its trace all the same.
-        unsampled = attach_unsampled(scope)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -62,7 +59,6 @@ class RequestIdMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            detach(unsampled)
             request_id_var.reset(token)
 
 
@@ -99,6 +95,12 @@ class MetricsMiddleware:
             route = getattr(scope.get("route"), "path", "unmatched")
             self.requests.labels(scope["method"], route, str(status)).inc()
             self.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
+
+
+class ServiceApp(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outermost, so that even an unhandled error's log line names the request's trace.
+        return UnsampledContext(super().build_middleware_stack())
 
 
 def resources_of(request: Request) -> Resources:
@@ -203,7 +205,7 @@ def create_service_app(
                 if on_shutdown:
                     await on_shutdown(app)
 
-    app = FastAPI(
+    app = ServiceApp(
         title=title,
         description=description,
         lifespan=lifespan,
