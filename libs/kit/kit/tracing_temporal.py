@@ -8,9 +8,9 @@ context on without one. Imported only when tracing is on (``kit.tracing.temporal
 from typing import Any
 
 from opentelemetry import context as otel_context
-from opentelemetry import propagate
+from opentelemetry import propagate, trace
 from temporalio import client, worker
-from temporalio.contrib.opentelemetry import TracingInterceptor
+from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflowInboundInterceptor
 
 from kit.tracing import carrier_of_envelope, recording, sampled
 
@@ -23,6 +23,29 @@ class SampledTracingInterceptor(TracingInterceptor):
         self, next: worker.ActivityInboundInterceptor
     ) -> worker.ActivityInboundInterceptor:
         return _Activities(super().intercept_activity(next), next, self.header_key)
+
+    def workflow_interceptor_class(
+        self, input: worker.WorkflowInterceptorClassInput
+    ) -> type[TracingWorkflowInboundInterceptor]:
+        super().workflow_interceptor_class(input)
+        return _SampledWorkflowSpans
+
+
+class _SampledWorkflowSpans(TracingWorkflowInboundInterceptor):
+    """Inside a workflow of an unsampled trace, the spans Temporal would complete (RunWorkflow,
+    StartActivity, HandleSignal, ...) are not made at all, each a call out of the workflow and
+    a span that records nothing; what the workflow starts still carries its context on."""
+
+    def _completed_span(self, span_name: str, **kwargs: Any) -> None:
+        context = trace.get_current_span().get_span_context()
+        # Nexus calls and signal-with-starts from a workflow carry other headers: left as is.
+        other_headers = {"add_to_outbound_str", "add_to_outbound_model"} & kwargs.keys()
+        if not context.is_valid or context.trace_flags.sampled or other_headers:
+            super()._completed_span(span_name, **kwargs)
+            return
+        outbound = kwargs.get("add_to_outbound")
+        if outbound is not None:
+            outbound.headers = self._context_to_headers(outbound.headers)
 
 
 class _ClientCalls(client.OutboundInterceptor):
