@@ -15,11 +15,8 @@ import pytest
 from aiohttp import web
 from fastapi import APIRouter, Request
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.sampling import Sampler, SamplingResult
-from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
+from opentelemetry.trace import SpanKind, TraceFlags
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
@@ -29,39 +26,18 @@ from kit.settings import ServiceSettings
 from kit.stack import Infra, free_port
 from kit.testing import app_client
 from kit.web import create_service_app
-
-
-class CountingSampler(Sampler):
-    """Samples as production does, and remembers every span it was asked about: a span object
-    is made, recording or not, for each question."""
-
-    def __init__(self, rate: float) -> None:
-        self.asked: list[str] = []
-        self.inner = tracing.sampler(ServiceSettings(tracing_sample_rate=rate))
-
-    def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
-        self.asked.append(kwargs["name"] if "name" in kwargs else args[2])
-        return self.inner.should_sample(*args, **kwargs)
-
-    def get_description(self) -> str:
-        return "CountingSampler"
-
+from tests.kit.spans import CountingSampler, tracing_on, unsampled_span
 
 Traced = tuple[CountingSampler, InMemorySpanExporter]
 
 
 def traced_at(monkeypatch: pytest.MonkeyPatch, rate: float) -> Iterator[Traced]:
-    """Tracing on as configure_tracing sets it (the global provider the standard
-    instrumentations use, kit's own, the head sampling rate), put back after the test."""
-    counting, exporter = CountingSampler(rate), InMemorySpanExporter()
-    provider = TracerProvider(sampler=counting)
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    monkeypatch.setattr(trace, "_TRACER_PROVIDER", provider)
-    monkeypatch.setattr(tracing, "_provider", provider)
+    """Tracing on as configure_tracing sets it at ``rate``, put back after the test."""
+    counting = CountingSampler(tracing.sampler(ServiceSettings(tracing_sample_rate=rate)))
     bound = tracing.TraceIdRatioBased(rate).bound
     monkeypatch.setattr(tracing, "_root_bound", bound, raising=False)
-    yield counting, exporter
-    provider.shutdown()
+    for exporter in tracing_on(monkeypatch, counting):
+        yield counting, exporter
 
 
 @pytest.fixture
@@ -120,13 +96,20 @@ def traceparent(trace_id: str, sampled: bool) -> dict[str, str]:
     return {"traceparent": f"00-{trace_id}-{secrets.token_hex(8)}-{'01' if sampled else '00'}"}
 
 
+async def continued_and_started(
+    client: httpx.AsyncClient, caller: str, sampled: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What a request continuing the caller's trace and one starting a trace each saw."""
+    continued = (await client.get("/seen", headers=traceparent(caller, sampled))).json()
+    return continued, (await client.get("/seen")).json()
+
+
 async def test_an_unsampled_request_runs_in_its_trace_without_a_span(
     none_sampled: Traced, client: httpx.AsyncClient
 ) -> None:
     counting, exporter = none_sampled
     caller = secrets.token_hex(16)
-    continued = (await client.get("/seen", headers=traceparent(caller, False))).json()
-    started = (await client.get("/seen")).json()
+    continued, started = await continued_and_started(client, caller, False)
 
     assert continued == {"trace_id": caller, "sampled": False, "logged": caller}
     # A request that starts a trace, not sampled at this rate, still has one for its logs.
@@ -155,8 +138,7 @@ async def test_a_sampled_request_gets_fastapi_s_server_span_once_sampled(
 ) -> None:
     counting, exporter = all_sampled
     caller = secrets.token_hex(16)
-    continued = (await client.get("/seen", headers=traceparent(caller, True))).json()
-    started = (await client.get("/seen")).json()
+    continued, started = await continued_and_started(client, caller, True)
     # A caller's decision is followed whatever the rate: unsampled stays unsampled.
     unsampled = (
         await client.get("/seen", headers=traceparent(secrets.token_hex(16), False))
@@ -225,16 +207,6 @@ async def call_both(url: str) -> None:
         assert (await client.get(url)).status_code == 200
     async with aiohttp.ClientSession() as session, session.get(url) as answer:
         assert answer.status == 200
-
-
-def unsampled_span() -> NonRecordingSpan:
-    context = SpanContext(
-        trace_id=int(secrets.token_hex(16), 16),
-        span_id=int(secrets.token_hex(8), 16),
-        is_remote=False,
-        trace_flags=TraceFlags(TraceFlags.DEFAULT),
-    )
-    return NonRecordingSpan(context)
 
 
 async def test_calls_in_an_unsampled_trace_send_the_decision_on_without_a_span(

@@ -2,19 +2,14 @@
 its activity make their spans in a sampled trace; in one that is not sampled they make none,
 yet the activity still runs in the trace it was started from, its decision carried on."""
 
-import secrets
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.sampling import Sampler, SamplingResult
-from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
+from opentelemetry.trace import SpanKind
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
@@ -22,6 +17,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 from kit import tracing
 from kit.settings import ServiceSettings
 from kit.stack import Infra
+from tests.kit.spans import CountingSampler, tracing_on, unsampled_span
 
 # What the activity saw as its trace: (trace id, sampled), by workflow id.
 SEEN: dict[str, tuple[int, bool]] = {}
@@ -48,33 +44,14 @@ class LookThenWait:
         self.go = True
 
 
-class CountingSampler(Sampler):
-    """Samples as production does, and remembers every span it was asked about."""
-
-    def __init__(self) -> None:
-        self.asked: list[str] = []
-        self.inner = tracing.sampler(ServiceSettings(tracing_sample_rate=1.0))
-
-    def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
-        self.asked.append(kwargs["name"] if "name" in kwargs else args[2])
-        return self.inner.should_sample(*args, **kwargs)
-
-    def get_description(self) -> str:
-        return "CountingSampler"
-
-
 @pytest.fixture
 def traced(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[tuple[CountingSampler, InMemorySpanExporter]]:
     """Tracing on, as configure_tracing sets it (the interceptor takes the global provider)."""
-    counting, exporter = CountingSampler(), InMemorySpanExporter()
-    provider = TracerProvider(sampler=counting)
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    monkeypatch.setattr(trace, "_TRACER_PROVIDER", provider)
-    monkeypatch.setattr(tracing, "_provider", provider)
-    yield counting, exporter
-    provider.shutdown()
+    counting = CountingSampler(tracing.sampler(ServiceSettings(tracing_sample_rate=1.0)))
+    for exporter in tracing_on(monkeypatch, counting):
+        yield counting, exporter
 
 
 async def start_and_signal(client: Client, queue: str) -> str:
@@ -100,14 +77,7 @@ async def test_an_unsampled_trace_crosses_temporal_without_client_or_activity_sp
         activities=[look],
         workflow_runner=UnsandboxedWorkflowRunner(),
     )
-    request = NonRecordingSpan(
-        SpanContext(
-            trace_id=int(secrets.token_hex(16), 16),
-            span_id=int(secrets.token_hex(8), 16),
-            is_remote=False,
-            trace_flags=TraceFlags(TraceFlags.DEFAULT),
-        )
-    )
+    request = unsampled_span()
     async with worker:
         with trace.use_span(request):
             unsampled = await start_and_signal(client, queue)
