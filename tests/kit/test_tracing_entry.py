@@ -97,19 +97,19 @@ def traceparent(trace_id: str, sampled: bool) -> dict[str, str]:
 
 
 async def continued_and_started(
-    client: httpx.AsyncClient, caller: str, sampled: bool
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """What a request continuing the caller's trace and one starting a trace each saw."""
+    client: httpx.AsyncClient, sampled: bool
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The caller's trace id, and what a request continuing it and one starting a trace saw."""
+    caller = secrets.token_hex(16)
     continued = (await client.get("/seen", headers=traceparent(caller, sampled))).json()
-    return continued, (await client.get("/seen")).json()
+    return caller, continued, (await client.get("/seen")).json()
 
 
 async def test_an_unsampled_request_runs_in_its_trace_without_a_span(
     none_sampled: Traced, client: httpx.AsyncClient
 ) -> None:
     counting, exporter = none_sampled
-    caller = secrets.token_hex(16)
-    continued, started = await continued_and_started(client, caller, False)
+    caller, continued, started = await continued_and_started(client, False)
 
     assert continued == {"trace_id": caller, "sampled": False, "logged": caller}
     # A request that starts a trace, not sampled at this rate, still has one for its logs.
@@ -137,8 +137,7 @@ async def test_a_sampled_request_gets_fastapi_s_server_span_once_sampled(
     all_sampled: Traced, client: httpx.AsyncClient
 ) -> None:
     counting, exporter = all_sampled
-    caller = secrets.token_hex(16)
-    continued, started = await continued_and_started(client, caller, True)
+    caller, continued, started = await continued_and_started(client, True)
     # A caller's decision is followed whatever the rate: unsampled stays unsampled.
     unsampled = (
         await client.get("/seen", headers=traceparent(secrets.token_hex(16), False))
@@ -165,8 +164,11 @@ async def test_probes_are_never_traced(all_sampled: Traced, client: httpx.AsyncC
 # --- the calls a request makes to other services ----------------------------------------------
 
 
+Upstream = tuple[str, list[dict[str, str]]]
+
+
 @pytest.fixture
-async def upstream() -> AsyncIterator[tuple[str, list[dict[str, str]]]]:
+async def upstream() -> AsyncIterator[Upstream]:
     """A real HTTP server that keeps the headers of each request it gets."""
     received: list[dict[str, str]] = []
 
@@ -202,38 +204,37 @@ def clients_instrumented(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     HTTPXClientInstrumentor().uninstrument()
 
 
-async def call_both(url: str) -> None:
-    async with httpx.AsyncClient() as client:
-        assert (await client.get(url)).status_code == 200
-    async with aiohttp.ClientSession() as session, session.get(url) as answer:
-        assert answer.status == 200
+async def calls_in(span: trace.Span, upstream: Upstream) -> list[dict[str, str]]:
+    """The headers the upstream got from an httpx and an aiohttp call made in ``span``."""
+    url, received = upstream
+    with trace.use_span(span, end_on_exit=True):
+        async with httpx.AsyncClient() as client:
+            assert (await client.get(url)).status_code == 200
+        async with aiohttp.ClientSession() as session, session.get(url) as answer:
+            assert answer.status == 200
+    return received
 
 
+@pytest.mark.usefixtures("clients_instrumented")
 async def test_calls_in_an_unsampled_trace_send_the_decision_on_without_a_span(
-    all_sampled: Traced,
-    clients_instrumented: None,
-    upstream: tuple[str, list[dict[str, str]]],
+    all_sampled: Traced, upstream: Upstream
 ) -> None:
     counting, exporter = all_sampled
-    url, received = upstream
     request = unsampled_span()
-    with trace.use_span(request):
-        await call_both(url)
+    received = await calls_in(request, upstream)
     context = request.get_span_context()
     expected = f"00-{context.trace_id:032x}-{context.span_id:016x}-00"
     assert [headers["traceparent"] for headers in received] == [expected, expected]
     assert counting.asked == [] and exporter.get_finished_spans() == ()
 
 
+@pytest.mark.usefixtures("clients_instrumented")
 async def test_calls_in_a_sampled_trace_get_the_standard_client_spans(
-    all_sampled: Traced,
-    clients_instrumented: None,
-    upstream: tuple[str, list[dict[str, str]]],
+    all_sampled: Traced, upstream: Upstream
 ) -> None:
-    _, exporter = all_sampled
-    url, received = upstream
-    with tracing.tracer().start_as_current_span("GET /seen", kind=SpanKind.SERVER) as request:
-        await call_both(url)
+    request = tracing.tracer().start_span("GET /seen", kind=SpanKind.SERVER)
+    received = await calls_in(request, upstream)
+    exporter = all_sampled[1]
     clients = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.CLIENT]
     assert len(clients) == 2
     for span, headers in zip(clients, received, strict=True):
