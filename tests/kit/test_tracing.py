@@ -4,8 +4,10 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -118,3 +120,27 @@ def test_the_tree_puts_each_span_under_its_parent() -> None:
         [span("b", "a", "child", 2), span("a", None, "root", 1), span("c", "a", "later", 3)]
     )
     assert [line.split(" [")[0] for line in lines] == ["s: root", "  s: child", "  s: later"]
+
+
+class CountingProvider(TracerProvider):
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
+        self.asked += 1
+        return super().get_tracer(*args, **kwargs)
+
+
+def test_kit_asks_its_provider_for_a_tracer_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The SDK's get_tracer costs ~30 µs (it resets the warnings filters each time), and a
+    # sampled purchase has ~60 spans of kit's own.
+    provider = CountingProvider()
+    monkeypatch.setattr(tracing, "_provider", provider)
+    tracing.tracer().start_span("a").end()
+    tracing.tracer().start_span("b").end()
+    assert provider.asked == 1
+    other = CountingProvider()
+    monkeypatch.setattr(tracing, "_provider", other)  # as tests put in their own
+    tracing.tracer().start_span("c").end()
+    assert other.asked == 1

@@ -85,6 +85,7 @@ HTTP_METHOD = "http.request.method"
 _TRACEPARENT = re.compile(rb"00-(?!0{32})([0-9a-f]{32})-(?!0{16})[0-9a-f]{16}-([0-9a-f]{2})")
 
 _provider: TracerProvider | None = None
+_tracer: tuple[TracerProvider, trace.Tracer] | None = None
 _ids = RandomIdGenerator()
 # A new trace is sampled when its id's low 64 bits are under this bound, as TraceIdRatioBased
 # decides; every trace until configure_tracing says otherwise (tests give their own provider).
@@ -424,9 +425,13 @@ def temporal_interceptors() -> list[Any]:
 
 
 def tracer() -> trace.Tracer:
-    if _provider is not None:
-        return _provider.get_tracer(TRACER_NAME)
-    return trace.get_tracer(TRACER_NAME)
+    global _tracer
+    if _provider is None:
+        return trace.get_tracer(TRACER_NAME)
+    # The SDK builds a new tracer on each call, and a sampled trace asks for one per span.
+    if _tracer is None or _tracer[0] is not _provider:
+        _tracer = (_provider, _provider.get_tracer(TRACER_NAME))
+    return _tracer[1]
 
 
 def client_span(name: str, attributes: dict[str, str | int]) -> AbstractContextManager[trace.Span]:
