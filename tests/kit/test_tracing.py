@@ -5,8 +5,10 @@ import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator, Sequence
+from typing import Any
 
 import pytest
+from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
@@ -162,3 +164,27 @@ async def test_each_event_of_a_batch_is_handled_in_its_own_trace(
         publish = by_id[process.parent.span_id]
         assert publish.parent is not None
         assert by_id[publish.parent.span_id].name == f"POST /members {n}"
+
+
+class CountingProvider(TracerProvider):
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked = 0
+
+    def get_tracer(self, *args: Any, **kwargs: Any) -> trace.Tracer:
+        self.asked += 1
+        return super().get_tracer(*args, **kwargs)
+
+
+def test_kit_asks_its_provider_for_a_tracer_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The SDK's get_tracer costs ~30 µs (it resets the warnings filters each time), and a
+    # sampled purchase has ~60 spans of kit's own.
+    provider = CountingProvider()
+    monkeypatch.setattr(tracing, "_provider", provider)
+    tracing.tracer().start_span("a").end()
+    tracing.tracer().start_span("b").end()
+    assert provider.asked == 1
+    other = CountingProvider()
+    monkeypatch.setattr(tracing, "_provider", other)  # as tests put in their own
+    tracing.tracer().start_span("c").end()
+    assert other.asked == 1

@@ -5,15 +5,12 @@ own. A sampled trace keeps its SQL and Redis spans."""
 import asyncio
 import secrets
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased, Sampler, SamplingResult
-from opentelemetry.trace import NonRecordingSpan, SpanContext, SpanKind, TraceFlags
+from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased
+from opentelemetry.trace import SpanContext, SpanKind
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 from sqlalchemy import text
@@ -26,25 +23,10 @@ from kit.events import Event
 from kit.outbox import Outbox, OutboxRelay, outbox_table
 from kit.stack import Infra
 from kit.testing import tables_in, wait_for
+from tests.kit.spans import CountingSampler, tracing_on, unsampled_span
 
 metadata = new_metadata()
 outbox = Outbox(outbox_table(metadata))
-
-
-class CountingSampler(Sampler):
-    """Samples as production follows a parent, and remembers every span it was asked about."""
-
-    def __init__(self) -> None:
-        self.asked: list[str] = []
-        self.inner = ParentBased(ALWAYS_ON)
-
-    def should_sample(self, *args: Any, **kwargs: Any) -> SamplingResult:
-        name = kwargs["name"] if "name" in kwargs else args[2]
-        self.asked.append(name)
-        return self.inner.should_sample(*args, **kwargs)
-
-    def get_description(self) -> str:
-        return "CountingSampler"
 
 
 @pytest.fixture
@@ -52,23 +34,9 @@ def sampler(
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[tuple[CountingSampler, InMemorySpanExporter]]:
     """Tracing on for kit's own spans, kept in memory; the global provider is left alone."""
-    counting, exporter = CountingSampler(), InMemorySpanExporter()
-    provider = TracerProvider(sampler=counting)
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    monkeypatch.setattr(tracing, "_provider", provider)
-    yield counting, exporter
-    provider.shutdown()
-
-
-def unsampled() -> NonRecordingSpan:
-    """What a request's span is when the head decision dropped its trace."""
-    context = SpanContext(
-        trace_id=int(secrets.token_hex(16), 16),
-        span_id=int(secrets.token_hex(8), 16),
-        is_remote=True,
-        trace_flags=TraceFlags(TraceFlags.DEFAULT),
-    )
-    return NonRecordingSpan(context)
+    counting = CountingSampler(ParentBased(ALWAYS_ON))
+    for exporter in tracing_on(monkeypatch, counting, globally=False):
+        yield counting, exporter
 
 
 async def test_sql_makes_spans_in_a_sampled_trace_and_nothing_in_one_that_is_not(
@@ -78,7 +46,7 @@ async def test_sql_makes_spans_in_a_sampled_trace_and_nothing_in_one_that_is_not
     engine = create_engine(sqlite_url)
     tracing.instrument_engine(engine)
     try:
-        with trace.use_span(unsampled()):
+        with trace.use_span(unsampled_span()):
             async with engine.connect() as conn:
                 await conn.execute(text("SELECT 1"))
         async with engine.connect() as conn:  # outside any trace: the relay's poll, a sweep
@@ -111,7 +79,7 @@ async def test_redis_commands_make_spans_in_a_sampled_trace_only(
     client = Redis.from_url(infra.redis_url)
     key = f"t-{secrets.token_hex(4)}"
     try:
-        with trace.use_span(unsampled()):
+        with trace.use_span(unsampled_span()):
             await client.set(key, "secret-value")
         assert counting.asked == []
         with tracing.tracer().start_as_current_span("POST /v1/purchases", kind=SpanKind.SERVER):
@@ -143,7 +111,7 @@ async def test_an_unsampled_request_s_event_carries_its_decision_without_a_span(
     bus: EventBus,
 ) -> None:
     counting, exporter = sampler
-    request = unsampled()
+    request = unsampled_span()
     event = MemberRegistered(customer_id="c-1", payload=MemberRegisteredPayload(email="a@b.x"))
     with trace.use_span(request):
         async with unit_of_work(sessions) as session:

@@ -1,10 +1,13 @@
 """OpenTelemetry tracing for every API, worker and relay, set up once from the settings.
 
 The standard instrumentations cover what has one: FastAPI, httpx, aiohttp and Temporal's own
-interceptor. SQL statements and Redis commands, many per request, get spans from the small hooks
-here, which do nothing in a trace that is not sampled (the standard ones name the span and
-format the statement first, whatever the decision). What none covers is the hop through the
-outbox and JetStream:
+interceptor, each called for a sampled trace only. The head decision is taken where a request
+enters, from its ``traceparent`` alone, before FastAPI's telemetry would build a span; a request
+whose trace is not sampled just runs in its context, and its calls send that context on as a
+header without any span (the standard ones build a span that records nothing, with all its
+attributes, whatever the decision). SQL statements and Redis commands, many per request, get
+spans from the small hooks here, which do nothing in a trace that is not sampled. What none
+covers is the hop through the outbox and JetStream:
 the W3C trace context rides in the event envelope (``traceparent``/``tracestate``, as
 CloudEvents' distributed tracing extension does) from the request that wrote the event to the
 relay, and in the message headers from the relay's publish to every consumer.
@@ -20,7 +23,15 @@ import re
 import socket
 import sys
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import (
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+    Mapping,
+    MutableMapping,
+    Sequence,
+)
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -36,6 +47,7 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
+from opentelemetry.sdk.trace.id_generator import RandomIdGenerator
 from opentelemetry.sdk.trace.sampling import (
     Decision,
     ParentBased,
@@ -43,13 +55,21 @@ from opentelemetry.sdk.trace.sampling import (
     SamplingResult,
     TraceIdRatioBased,
 )
-from opentelemetry.trace import Link, SpanKind
+from opentelemetry.trace import (
+    Link,
+    NonRecordingSpan,
+    SpanContext,
+    SpanKind,
+    TraceFlags,
+    TraceState,
+)
 from opentelemetry.util.types import Attributes
 
 from kit.settings import ServiceSettings
 
 if TYPE_CHECKING:
     from fastapi.telemetry import TelemetryConfig
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
@@ -59,7 +79,18 @@ UNTRACED_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 # The file exporter is for a developer's machine and the tests: spans reach the file soon.
 FILE_EXPORT_DELAY_MS = 500
 
+# A request the entry filter found unsampled: its context, in the ASGI scope.
+UNSAMPLED_SCOPE_KEY = "kit.tracing.unsampled"
+HTTP_METHOD = "http.request.method"
+# W3C trace context, version 00; ids of zeros are invalid (the caller's trace is then ignored).
+_TRACEPARENT = re.compile(rb"00-(?!0{32})([0-9a-f]{32})-(?!0{16})[0-9a-f]{16}-([0-9a-f]{2})")
+
 _provider: TracerProvider | None = None
+_tracer: tuple[TracerProvider, trace.Tracer] | None = None
+_ids = RandomIdGenerator()
+# A new trace is sampled when its id's low 64 bits are under this bound, as TraceIdRatioBased
+# decides; every trace until configure_tracing says otherwise (tests give their own provider).
+_root_bound = TraceIdRatioBased.get_bound_for_rate(1.0)
 
 
 def tracing_on() -> bool:
@@ -68,9 +99,10 @@ def tracing_on() -> bool:
 
 def configure_tracing(settings: ServiceSettings) -> bool:
     """Installs the tracer provider and the global instrumentations once per process."""
-    global _provider
+    global _provider, _root_bound
     if settings.tracing_exporter == "none" or _provider is not None:
         return _provider is not None
+    _root_bound = TraceIdRatioBased.get_bound_for_rate(settings.tracing_sample_rate)
     provider = TracerProvider(resource=_resource(settings), sampler=sampler(settings))
     delay = FILE_EXPORT_DELAY_MS if settings.tracing_exporter == "file" else 5000
     provider.add_span_processor(
@@ -129,6 +161,10 @@ class EntrySampler(Sampler):
     ) -> SamplingResult:
         if kind not in (SpanKind.SERVER, SpanKind.CONSUMER):
             return SamplingResult(Decision.DROP)
+        if kind is SpanKind.SERVER and attributes and HTTP_METHOD in attributes:
+            # An HTTP request reaches FastAPI's telemetry only once the entry filter drew it
+            # sampled (``_untraced``): a second draw would keep rate² of them.
+            return SamplingResult(Decision.RECORD_AND_SAMPLE, attributes)
         return self.ratio.should_sample(
             parent_context, trace_id, name, kind, attributes, links, trace_state
         )
@@ -143,13 +179,71 @@ def sampler(settings: ServiceSettings) -> Sampler:
 
 
 def _instrument_libraries() -> None:
-    # Imported here: a process with tracing off loads none of them.
-    from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
+    _instrument_httpx()
+    _instrument_aiohttp()
+    _instrument_redis()
+
+
+def _instrument_httpx() -> None:
+    """The standard httpx instrumentation, for calls in a sampled trace only: in any other it
+    would make a span that records nothing, with its attributes, just to send the context on."""
+    # Imported here: a process with tracing off loads none of the instrumentations.
+    import httpx
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
 
     HTTPXClientInstrumentor().instrument()
-    AioHttpClientInstrumentor().instrument()
-    _instrument_redis()
+    instrumented = httpx.AsyncHTTPTransport.handle_async_request
+    plain = instrumented.__wrapped__  # type: ignore[attr-defined]  # wrapt keeps the original
+
+    async def handle_async_request(self: Any, request: Any) -> Any:
+        if recording():
+            return await instrumented(self, request)
+        inject_unsampled(request.headers)
+        return await plain(self, request)
+
+    httpx.AsyncHTTPTransport.handle_async_request = handle_async_request  # type: ignore[method-assign]
+
+
+def _instrument_aiohttp() -> None:
+    """Every aiohttp session gets the standard instrumentation's trace config, which starts a
+    span only in a sampled trace and otherwise just sends the context on."""
+    import aiohttp
+    from opentelemetry.instrumentation.aiohttp_client import create_trace_config
+
+    def trace_config() -> aiohttp.TraceConfig:
+        config = create_trace_config()
+        [standard] = config.on_request_start
+
+        async def on_request_start(session: Any, context: Any, params: Any) -> None:
+            if recording():
+                await standard(session, context, params)
+            else:
+                inject_unsampled(params.headers)  # the end hooks see no span and do nothing
+
+        config.on_request_start[0] = on_request_start
+        return config
+
+    original = aiohttp.ClientSession.__init__
+
+    @functools.wraps(original)
+    def init(self: aiohttp.ClientSession, *args: Any, **kwargs: Any) -> None:
+        kwargs["trace_configs"] = [*(kwargs.get("trace_configs") or ()), trace_config()]
+        original(self, *args, **kwargs)
+
+    aiohttp.ClientSession.__init__ = init  # type: ignore[method-assign]
+
+
+def inject_unsampled(headers: MutableMapping[str, str]) -> None:
+    """The current context as W3C headers, written directly: what the propagator would write
+    for a span that records nothing, without the span."""
+    context = trace.get_current_span().get_span_context()
+    if not context.is_valid:
+        return
+    headers[TRACEPARENT] = (
+        f"00-{context.trace_id:032x}-{context.span_id:016x}-{int(context.trace_flags):02x}"
+    )
+    if context.trace_state:
+        headers[TRACESTATE] = context.trace_state.to_header()
 
 
 def recording() -> bool:
@@ -171,12 +265,65 @@ def fastapi_telemetry() -> "TelemetryConfig":
         # Spans for dependency resolution and serialization would triple every request's
         # spans and say little that the request's own span does not.
         "operation_spans": False,
-        "exclude": _probe_or_scrape,
+        "exclude": _untraced,
     }
 
 
-def _probe_or_scrape(scope: MutableMapping[str, Any]) -> bool:
-    return scope.get("path") in UNTRACED_PATHS
+def _untraced(scope: MutableMapping[str, Any]) -> bool:
+    """What FastAPI's telemetry leaves alone: probes and scrapes, and every request whose trace
+    is not sampled. For those it would still build a span that records nothing, its attributes,
+    and wrap each message sent; here the head decision is made first, from the ``traceparent``
+    header alone, and such a request only gets its context (``UnsampledContext``)."""
+    if scope.get("path") in UNTRACED_PATHS:
+        return True
+    unsampled = unsampled_entry(scope.get("headers") or ())
+    if unsampled is None:
+        return False
+    scope[UNSAMPLED_SCOPE_KEY] = unsampled
+    return True
+
+
+def unsampled_entry(headers: Iterable[tuple[bytes, bytes]]) -> SpanContext | None:
+    """The head decision for a request, made before any span: ``None`` when its trace is
+    sampled, else the context the request runs in (the caller's trace, or a new one drawn at
+    ``tracing_sample_rate``), its sampled flag unset."""
+    traceparent = tracestate = None
+    for name, value in headers:
+        if name == b"traceparent":
+            traceparent = value
+        elif name == b"tracestate":
+            tracestate = value
+    caller = _TRACEPARENT.fullmatch(traceparent) if traceparent else None
+    if caller is not None:
+        trace_id = int(caller[1], 16)
+        if int(caller[2], 16) & TraceFlags.SAMPLED:
+            return None
+    else:
+        trace_id = _ids.generate_trace_id()
+        if trace_id & TraceIdRatioBased.TRACE_ID_LIMIT < _root_bound:
+            return None
+    state = TraceState.from_header([tracestate.decode("latin-1")]) if tracestate else None
+    return SpanContext(trace_id, _ids.generate_span_id(), False, TraceFlags(0), state)
+
+
+class UnsampledContext:
+    """ASGI middleware: a request FastAPI's telemetry left out as unsampled runs in its trace
+    all the same: log lines name it, and every call made carries the decision on, so that no
+    later hop samples it."""
+
+    def __init__(self, app: "ASGIApp") -> None:
+        self.app = app
+
+    async def __call__(self, scope: "Scope", receive: "Receive", send: "Send") -> None:
+        unsampled = scope.get(UNSAMPLED_SCOPE_KEY)
+        if unsampled is None:
+            await self.app(scope, receive, send)
+            return
+        token = otel_context.attach(trace.set_span_in_context(NonRecordingSpan(unsampled)))
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            otel_context.detach(token)
 
 
 def instrument_engine(engine: Any) -> None:
@@ -269,18 +416,23 @@ def _redis_span(client: Any, name: str, statement: str, length: int) -> Any:
 
 
 def temporal_interceptors() -> list[Any]:
-    """Temporal's own interceptor: it carries the context into workflows and activities."""
+    """Temporal's own interceptor: it carries the context into workflows and activities,
+    with spans in sampled traces only (``kit.tracing_temporal``)."""
     if not tracing_on():
         return []
-    from temporalio.contrib.opentelemetry import TracingInterceptor
+    from kit.tracing_temporal import SampledTracingInterceptor
 
-    return [TracingInterceptor()]
+    return [SampledTracingInterceptor()]
 
 
 def tracer() -> trace.Tracer:
-    if _provider is not None:
-        return _provider.get_tracer(TRACER_NAME)
-    return trace.get_tracer(TRACER_NAME)
+    global _tracer
+    if _provider is None:
+        return trace.get_tracer(TRACER_NAME)
+    # The SDK builds a new tracer on each call, and a sampled trace asks for one per span.
+    if _tracer is None or _tracer[0] is not _provider:
+        _tracer = (_provider, _provider.get_tracer(TRACER_NAME))
+    return _tracer[1]
 
 
 def client_span(name: str, attributes: dict[str, str | int]) -> AbstractContextManager[trace.Span]:

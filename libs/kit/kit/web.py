@@ -29,7 +29,7 @@ from kit.errors import install_error_handlers
 from kit.logs import REQUEST_ID_HEADER, configure_logging, request_id_var
 from kit.resources import Check, Resources, open_resources
 from kit.settings import ServiceSettings
-from kit.tracing import configure_tracing, fastapi_telemetry
+from kit.tracing import UnsampledContext, configure_tracing, fastapi_telemetry
 
 Startup = Callable[[FastAPI, Resources], Awaitable[None]]
 Shutdown = Callable[[FastAPI], Awaitable[None]]
@@ -95,6 +95,12 @@ class MetricsMiddleware:
             route = getattr(scope.get("route"), "path", "unmatched")
             self.requests.labels(scope["method"], route, str(status)).inc()
             self.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
+
+
+class ServiceApp(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Outermost, so that even an unhandled error's log line names the request's trace.
+        return UnsampledContext(super().build_middleware_stack())
 
 
 def resources_of(request: Request) -> Resources:
@@ -199,7 +205,7 @@ def create_service_app(
                 if on_shutdown:
                     await on_shutdown(app)
 
-    app = FastAPI(
+    app = ServiceApp(
         title=title,
         description=description,
         lifespan=lifespan,
