@@ -251,3 +251,38 @@ def test_a_dependency_that_stays_down_is_retried_at_most_thirty_seconds_apart() 
 
 async def record_nothing(_event: Event) -> None:
     return None
+
+
+async def test_a_deadlock_or_serialization_failure_is_retried_not_dead_lettered(
+    postgres_url: str,
+) -> None:
+    """Two transactions that take the same two rows in opposite orders: PostgreSQL aborts one
+    (deadlock_detected). Run again, it passes: the event is retried until it does, never
+    dead-lettered after a few tries as a bug would be."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(postgres_url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE pair (id int PRIMARY KEY, n int)"))
+            await conn.execute(text("INSERT INTO pair VALUES (1, 0), (2, 0)"))
+        first_taken = [asyncio.Event(), asyncio.Event()]
+
+        async def take(first: int, second: int, mine: asyncio.Event, theirs: asyncio.Event) -> None:
+            async with engine.begin() as conn:
+                await conn.execute(text("UPDATE pair SET n = n + 1 WHERE id = :i"), {"i": first})
+                mine.set()
+                await theirs.wait()
+                await conn.execute(text("UPDATE pair SET n = n + 1 WHERE id = :i"), {"i": second})
+
+        outcomes = await asyncio.gather(
+            take(1, 2, first_taken[0], first_taken[1]),
+            take(2, 1, first_taken[1], first_taken[0]),
+            return_exceptions=True,
+        )
+    finally:
+        await engine.dispose()
+    [aborted] = [o for o in outcomes if isinstance(o, BaseException)]
+    assert "deadlock" in str(aborted).lower()
+    assert classify(aborted) is Failure.TRANSIENT

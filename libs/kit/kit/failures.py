@@ -31,6 +31,8 @@ _TRANSIENT_TYPES: tuple[type[BaseException], ...] = (
     asyncpg.PostgresConnectionError,
     asyncpg.exceptions.OperatorInterventionError,  # shutting down, starting up
     asyncpg.exceptions.InsufficientResourcesError,  # too many connections
+    # A deadlock or serialization failure aborts one of the transactions: run again, it passes.
+    asyncpg.exceptions.TransactionRollbackError,
     asyncpg.InterfaceError,
     httpx.TransportError,
     nats_errors.ConnectionClosedError,

@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from nats.js.errors import NotFoundError
 
-from kit.bus import EventBus, connect_nats
+from kit.bus import DEAD_LETTER_SOURCE, EventBus, connect_nats
 from kit.clock import utcnow
 from kit.contracts.loyalty import PurchaseConfirmed
 from kit.stack import Platform, running_infra, running_platform
@@ -147,7 +148,11 @@ async def on_platform(scenario: Scenario, at: Endpoints, chain_id: str) -> Run:
         await _bounded([partial(_buy, loyalty, chain_id, value, c) for c in buyers])
         redeemed = sum(c.redeems for c in customers)
         converted = partial(_converted, len(buyers), redeemed)
-        report = await _report_when(orchestrator, chain_id, converted, "every conversion")
+        try:
+            report = await _report_when(orchestrator, chain_id, converted, "every conversion")
+        except TimeoutError as exc:
+            why = await _unconverted(orchestrator, bus, chain_id, buyers, redeemed)
+            raise TimeoutError(f"{exc}; {why}") from exc
         log.info(
             "%s: %d e-mails, %d conversions, %d points", chain_id, treated, len(buyers), redeemed
         )
@@ -310,6 +315,42 @@ async def _report_when(
 
     await _until(complete, f"{what} in the report", found)
     return found
+
+
+async def _unconverted(
+    orchestrator: httpx.AsyncClient,
+    bus: EventBus,
+    chain_id: str,
+    buyers: list[Customer],
+    redeemed: int,
+) -> str:
+    """What a stalled conversion wait needs to be explained: what was expected, the buyers
+    whose enrollment has not exited on their purchase, and the purchase consumer's state."""
+    stalled = []
+    for customer in buyers:
+        answer = await orchestrator.get(f"/customers/{customer.id}/enrollments")
+        _ok(answer)
+        mine = [e for e in answer.json()["items"] if e["chain_id"] == chain_id]
+        states = [(e["status"], e["exit_reason"]) for e in mine]
+        if states != [("exited", "purchase")]:
+            stalled.append(f"{customer.id} (holdout {customer.holdout}): {states}")
+    stream = bus.stream_name(PurchaseConfirmed.source)
+    durable = f"orchestrator--{PurchaseConfirmed.subject().replace('.', '_')}"
+    info = await bus.js.consumer_info(stream, durable)
+    dead = await bus.js.stream_info(bus.stream_name(DEAD_LETTER_SOURCE))
+    subject = bus.full_subject(f"{DEAD_LETTER_SOURCE}.{durable}")
+    try:
+        last = await bus.js.get_last_msg(bus.stream_name(DEAD_LETTER_SOURCE), subject)
+        last_reason = (last.headers or {}).get("Reason", "")
+    except NotFoundError:
+        last_reason = "none"
+    return (
+        f"expected {len(buyers)} conversions and {redeemed} redeemed points; "
+        f"not exited on a purchase: {stalled or 'none'}; purchase consumer: "
+        f"{info.num_pending} pending, {info.num_ack_pending} unacknowledged, "
+        f"{info.num_redelivered} redelivered; dead letters: {dead.state.messages}, the last of "
+        f"purchases: {last_reason}"
+    )
 
 
 def _touched(treated: int, points: int, figures: dict[str, Any]) -> bool:
