@@ -129,7 +129,12 @@ async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
             yield client
 
 
-async def wait_for(condition: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+# A condition met in a second on a quiet machine can take many times that on a busy two-core
+# CI machine; the deadline only says when to give up, a passing wait returns at once.
+WAIT_SECONDS = 90.0
+
+
+async def wait_for(condition: Callable[[], Any], what: str, timeout: float = WAIT_SECONDS) -> Any:
     """Polls ``condition`` (plain or async) until it is truthy; fails with ``what`` on timeout."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
