@@ -41,7 +41,14 @@ from kit.stack import ProcessGroup, free_port, provider_sink_proc, smtp_sink_pro
 from kit.temporal import connect_temporal
 from notifier import service
 from notifier.activities import DeliveryActivities
-from notifier.policy_store import CONNECTIONS, DECIDE, KEY_LIFETIME_SECONDS, PolicyStore, Seed
+from notifier.policy_store import (
+    CONNECTIONS,
+    DECIDE,
+    KEY_LIFETIME_SECONDS,
+    LAST_SEND_SECONDS,
+    PolicyStore,
+    Seed,
+)
 from notifier.providers import open_providers, provider_client
 from notifier.schemas import ContactIn
 from notifier.settings import NotifierSettings
@@ -114,7 +121,10 @@ async def _redis_benchmark(redis_url: str, port: int) -> float | None:
     keys = [f"{tag}:day", f"{tag}:last", f"{tag}:decision:__rand_int__-__rand_int__"]
     argv = [binary, "-h", "127.0.0.1", "-p", str(port), "-c", str(CONCURRENCY)]
     argv += ["-n", str(DECISIONS), "-r", str(CUSTOMERS), "--csv", "evalsha", sha, "3", *keys]
+    # Our ARGV in full: now, cap, pause, key lifetime, not critical, then the seed (nothing sent
+    # before: count 0, no last send) and how long a last send is remembered.
     argv += [str(int(AT.timestamp())), str(10**9), "0", str(KEY_LIFETIME_SECONDS), "0"]
+    argv += ["0", "-1", str(LAST_SEND_SECONDS)]
     done = await asyncio.to_thread(subprocess.run, argv, capture_output=True, text=True)
     row = [line for line in done.stdout.splitlines() if line.startswith('"evalsha')]
     return float(row[0].split(",")[1].strip('"')) if row else None

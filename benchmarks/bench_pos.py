@@ -341,7 +341,7 @@ async def till_alone(platform: Platform, till: Till) -> dict[str, Any]:
 TRACING_SAMPLE_RATE = 0.1
 # The phase's size, so that `make bench BENCH=pos_tracing` can be repeated on its own: turns of
 # off-then-on (or on-then-off) pairs, each loop's seconds, customers per platform.
-TRACING_TURNS = int(os.environ.get("BENCH_TRACING_TURNS", "4"))
+TRACING_TURNS = int(os.environ.get("BENCH_TRACING_TURNS", "10"))
 TRACING_SECONDS = float(os.environ.get("BENCH_TRACING_SECONDS", str(SECONDS)))
 TRACING_CUSTOMERS = int(os.environ.get("BENCH_TRACING_CUSTOMERS", str(CUSTOMERS)))
 
