@@ -3,6 +3,7 @@ its ``traceparent`` before FastAPI's telemetry builds one, and its calls to othe
 the context on without the client instrumentations' spans. A sampled request gets the standard
 instrumentations' spans, as before."""
 
+import asyncio
 import json
 import logging
 import secrets
@@ -21,6 +22,7 @@ from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
 from kit import tracing
+from kit.errors import ServiceUnavailable
 from kit.logs import JsonFormatter
 from kit.settings import ServiceSettings
 from kit.stack import Infra, free_port
@@ -68,6 +70,17 @@ async def seen(request: Request) -> dict[str, Any]:
 @router.get("/crash")
 async def crash() -> None:
     raise RuntimeError("a bug")
+
+
+@router.get("/unavailable")
+async def unavailable() -> None:
+    raise ServiceUnavailable("the database is away")
+
+
+@router.get("/slow")
+async def slow() -> dict[str, bool]:
+    await asyncio.sleep(0.05)
+    return {"done": True}
 
 
 class Lines(logging.Handler):
@@ -131,6 +144,47 @@ async def test_an_unsampled_request_s_unhandled_error_is_logged_with_its_trace(
         errors.removeHandler(lines)
     [line] = [line for line in lines.lines if line["msg"] == "unhandled error"]
     assert line["trace_id"] == caller
+
+
+async def test_an_unsampled_request_that_fails_is_kept_as_its_server_span(
+    none_sampled: Traced, client: httpx.AsyncClient
+) -> None:
+    """Errors are kept whatever the head decision: an error raised (500) or a 5xx answered
+    leaves the request's server span in its trace; a 4xx or a quick answer leaves none."""
+    _counting, exporter = none_sampled
+    caller = secrets.token_hex(16)
+    headers = traceparent(caller, False)
+    assert (await client.get("/crash", headers=headers)).status_code == 500
+    assert (await client.get("/unavailable", headers=headers)).status_code == 503
+    assert (await client.get("/nowhere", headers=headers)).status_code == 404
+    assert (await client.get("/seen", headers=headers)).status_code == 200
+    crashed, refused = exporter.get_finished_spans()
+    for span, status in ((crashed, 500), (refused, 503)):
+        assert span.kind is SpanKind.SERVER and span.context is not None
+        assert f"{span.context.trace_id:032x}" == caller
+        assert span.attributes is not None
+        assert span.attributes["http.response.status_code"] == status
+        assert span.attributes["kit.kept"] == "error"
+        assert span.status.status_code is trace.StatusCode.ERROR
+    assert crashed.name == "GET /crash" and refused.name == "GET /unavailable"
+    assert [event.name for event in crashed.events] == ["exception"]
+
+
+async def test_an_unsampled_request_slower_than_the_threshold_is_kept(
+    none_sampled: Traced, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _counting, exporter = none_sampled
+    monkeypatch.setattr(tracing, "_keep_slower_than_ns", 10_000_000)  # 10 ms; /slow takes 50
+    started = (await client.get("/slow")).json()
+    assert started == {"done": True}
+    [kept] = exporter.get_finished_spans()
+    assert kept.attributes is not None and kept.attributes["kit.kept"] == "slow"
+    assert kept.status.status_code is trace.StatusCode.UNSET
+    assert kept.end_time is not None and kept.start_time is not None
+    assert kept.end_time - kept.start_time >= 10_000_000
+    monkeypatch.setattr(tracing, "_keep_slower_than_ns", 0)  # 0: no slow one is kept
+    await client.get("/slow")
+    assert len(exporter.get_finished_spans()) == 1
 
 
 async def test_a_sampled_request_gets_fastapi_s_server_span_once_sampled(

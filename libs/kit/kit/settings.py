@@ -46,6 +46,9 @@ class ServiceSettings(BaseSettings):
     # Head sampling of traces that start here (a request, an event with no trace of its own);
     # a caller's sampled or unsampled decision is kept. The production overlay sets 0.1.
     tracing_sample_rate: float = Field(default=1.0, ge=0.0, le=1.0)
+    # A request whose trace is not sampled is kept all the same, as its server span, when it
+    # answers 5xx or raises, or takes longer than this (0: only the failed ones).
+    tracing_keep_slower_than_ms: int = Field(default=500, ge=0)
     tracing_dir: str = "run/traces"
     # Where the process runs, e.g. "production": OpenTelemetry's deployment.environment.name.
     deployment_environment: str = "development"

@@ -22,6 +22,7 @@ import os
 import re
 import socket
 import sys
+import time
 from collections import defaultdict
 from collections.abc import (
     Awaitable,
@@ -69,7 +70,7 @@ from kit.settings import ServiceSettings
 
 if TYPE_CHECKING:
     from fastapi.telemetry import TelemetryConfig
-    from starlette.types import ASGIApp, Receive, Scope, Send
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
@@ -88,6 +89,8 @@ _TRACEPARENT = re.compile(rb"00-(?!0{32})([0-9a-f]{32})-(?!0{16})[0-9a-f]{16}-([
 _provider: TracerProvider | None = None
 _tracer: tuple[TracerProvider, trace.Tracer] | None = None
 _ids = RandomIdGenerator()
+# An unsampled request slower than this is kept all the same (``UnsampledContext``); 0: none.
+_keep_slower_than_ns = 500 * 1_000_000
 # A new trace is sampled when its id's low 64 bits are under this bound, as TraceIdRatioBased
 # decides; every trace until configure_tracing says otherwise (tests give their own provider).
 _root_bound = TraceIdRatioBased.get_bound_for_rate(1.0)
@@ -99,10 +102,11 @@ def tracing_on() -> bool:
 
 def configure_tracing(settings: ServiceSettings) -> bool:
     """Installs the tracer provider and the global instrumentations once per process."""
-    global _provider, _root_bound
+    global _provider, _root_bound, _keep_slower_than_ns
     if settings.tracing_exporter == "none" or _provider is not None:
         return _provider is not None
     _root_bound = TraceIdRatioBased.get_bound_for_rate(settings.tracing_sample_rate)
+    _keep_slower_than_ns = settings.tracing_keep_slower_than_ms * 1_000_000
     provider = TracerProvider(resource=_resource(settings), sampler=sampler(settings))
     delay = FILE_EXPORT_DELAY_MS if settings.tracing_exporter == "file" else 5000
     provider.add_span_processor(
@@ -309,7 +313,8 @@ def unsampled_entry(headers: Iterable[tuple[bytes, bytes]]) -> SpanContext | Non
 class UnsampledContext:
     """ASGI middleware: a request FastAPI's telemetry left out as unsampled runs in its trace
     all the same: log lines name it, and every call made carries the decision on, so that no
-    later hop samples it."""
+    later hop samples it. One that fails (a 5xx answer, an error raised) or is slow is kept
+    all the same, as its server span made once it is over (``keep_request``)."""
 
     def __init__(self, app: "ASGIApp") -> None:
         self.app = app
@@ -320,10 +325,67 @@ class UnsampledContext:
             await self.app(scope, receive, send)
             return
         token = otel_context.attach(trace.set_span_in_context(NonRecordingSpan(unsampled)))
+        started, status, failure = time.time_ns(), 0, None
+
+        async def noting_status(message: "Message") -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, noting_status)
+        except Exception as exc:
+            failure = exc
+            raise
         finally:
             otel_context.detach(token)
+            ended = time.time_ns()
+            slow = 0 < _keep_slower_than_ns <= ended - started
+            if failure is not None or status >= 500 or slow:
+                keep_request(scope, unsampled, (started, ended), status, failure)
+
+
+def keep_request(
+    scope: "Scope",
+    unsampled: SpanContext,
+    interval: tuple[int, int],
+    status: int,
+    failure: Exception | None,
+) -> None:
+    """The server span of an unsampled request that failed or was slow, made after the fact:
+    in the request's trace, a child of the span id its log lines name, sampled from here on.
+    What the request did inside made no span; its logs, found by ``trace_id``, tell that."""
+    kept = SpanContext(
+        unsampled.trace_id,
+        unsampled.span_id,
+        True,
+        TraceFlags(TraceFlags.SAMPLED),
+        unsampled.trace_state,
+    )
+    method = str(scope.get("method", ""))
+    route = getattr(scope.get("route"), "path", None) or str(scope.get("path", ""))
+    errored = failure is not None or status >= 500
+    attributes: dict[str, str | int] = {
+        HTTP_METHOD: method,
+        "http.route": route,
+        "url.path": str(scope.get("path", "")),
+        "kit.kept": "error" if errored else "slow",
+    }
+    if status:
+        attributes["http.response.status_code"] = status
+    span = tracer().start_span(
+        f"{method} {route}",
+        context=trace.set_span_in_context(NonRecordingSpan(kept)),
+        kind=SpanKind.SERVER,
+        attributes=attributes,
+        start_time=interval[0],
+    )
+    if failure is not None:
+        span.record_exception(failure)
+    if errored:
+        span.set_status(trace.Status(trace.StatusCode.ERROR, f"answered {status or 500}"))
+    span.end(end_time=interval[1])
 
 
 def instrument_engine(engine: Any) -> None:
