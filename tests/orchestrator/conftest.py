@@ -71,7 +71,7 @@ async def sinks(infra: Infra) -> AsyncIterator[Sinks]:
         yield running
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def skipping_notifier(
     infra: Infra, sinks: Sinks, time_skipping: WorkflowEnvironment
 ) -> AsyncIterator[Notifier]:

@@ -94,9 +94,12 @@ async def bus(infra: Infra, event_namespace: str) -> AsyncIterator[EventBus]:
     await nc.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 async def time_skipping() -> AsyncIterator[WorkflowEnvironment]:
-    """The Temporal time-skipping test server (Java), through the project's wrapper script."""
+    """The Temporal time-skipping test server (Java), through the project's wrapper script:
+    one per test module. Its clock is global and skips only while no one holds its lock
+    counter; a lock one module leaves behind (seen on a loaded machine: a chain's timer of
+    three days then runs in real time, and the module's tests hang) stays in that module."""
     env = await WorkflowEnvironment.start_time_skipping(
         data_converter=pydantic_data_converter,
         test_server_existing_path=str(TEST_SERVER),
