@@ -5,10 +5,12 @@ the statistical properties are checked over a hundred seeds on the in-memory pat
 import math
 import sqlite3
 import statistics
-from contextlib import closing
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, closing
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
 import pytest
 
 from kit.stack import Platform
@@ -118,6 +120,35 @@ def test_cuped_narrows_the_interval(runs: list[Result]) -> None:
     assert cuped < 0.97 * plain
 
 
+@asynccontextmanager
+async def others_paused(platform: Platform) -> AsyncIterator[None]:
+    """The chains other tests left active on the shared platform take no new enrollments
+    meanwhile (the welcome chain, which grants nothing, stays). Else the members' pre-period
+    purchases make some of them winback audiences, whose grants of other chains then pay part
+    of a buyer's redemption: rightly charged to those chains, not to the simulated one."""
+    async with httpx.AsyncClient(base_url=platform.service("orchestrator"), timeout=60) as api:
+        paused: list[str] = []
+        cursor: str | None = None
+        while True:
+            page = (await api.get("/chains", params={"limit": 100, **cursor_of(cursor)})).json()
+            for chain in page["items"]:
+                if chain["status"] == "active" and chain["id"] != "welcome":
+                    assert (await api.post(f"/chains/{chain['id']}/pause")).status_code == 200
+                    paused.append(chain["id"])
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        try:
+            yield
+        finally:
+            for chain_id in paused:
+                assert (await api.post(f"/chains/{chain_id}/resume")).status_code == 200
+
+
+def cursor_of(cursor: str | None) -> dict[str, str]:
+    return {"cursor": cursor} if cursor else {}
+
+
 def truth(result: Result, key: str) -> float:
     return result.truth_conversion if key == "uplift" else result.truth_revenue_per_customer
 
@@ -149,7 +180,8 @@ async def test_the_real_machinery_finds_the_truth(platform: Platform) -> None:
         # (none: 0.84^60 < 0.01 %).
         redeem_share=1.0,
     )
-    run = await on_platform(scenario, Endpoints.of(platform), chain_id)
+    async with others_paused(platform):
+        run = await on_platform(scenario, Endpoints.of(platform), chain_id)
     real = run.result
     computed = in_memory(real.scenario, chain_id)
     f = real.figures
