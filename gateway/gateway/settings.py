@@ -29,11 +29,15 @@ class GatewaySettings(ServiceSettings):
     failed_auth_per_second: float = 1.0
     failed_auth_burst: int = 20
     # Shedding (gateway/shedding.py): at most this many POS writes (reserve, confirm, cancel,
-    # return) and POS reads (quote, balance) in flight to loyalty per replica; a request that
-    # finds no free slot within shed_wait_seconds is refused with 503 `overloaded`. Sized for
-    # two cores, where a few ledger transactions at once already keep PostgreSQL busy.
+    # return) and POS reads (quote, balance) in flight to loyalty per replica, and at most
+    # *_waiting more waiting for a slot; a request that finds the queue full is refused with
+    # 503 `overloaded` at once, one that waits shed_wait_seconds in vain then. Sized for two
+    # cores, where a few ledger transactions at once already keep PostgreSQL busy; a write
+    # slot frees about every 13 ms there, so two waiters are what 25 ms can serve.
     pos_write_concurrency: int = Field(6, ge=1)
+    pos_write_waiting: int = Field(2, ge=0)
     pos_read_concurrency: int = Field(16, ge=1)
+    pos_read_waiting: int = Field(8, ge=0)
     shed_wait_seconds: float = Field(0.025, ge=0)
     max_body_bytes: int = 256 * 1024
     idempotency_ttl_seconds: int = 24 * 3600

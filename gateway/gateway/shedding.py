@@ -1,10 +1,12 @@
 """Shedding under overload: a bounded number of calls in flight per kind of upstream work.
 
 Past its capacity a service only queues: every request waits longer, until the tills see the
-upstream timeout. A *bulkhead* lets at most ``limit`` calls of one kind run at once; a call
-that finds no free slot waits at most ``wait_seconds`` for one and is then refused at once with
-503 ``overloaded`` and ``Retry-After``, before anything is forwarded: a refused request did no
-work, so the till's retry (the same txid and ``Idempotency-Key``) runs as if it were the first.
+upstream timeout. A *bulkhead* lets at most ``limit`` calls of one kind run at once and at most
+``waiting`` more wait for a slot, each for at most ``wait_seconds``. A call that finds the slots
+and the queue full, or whose wait runs out, is refused with 503 ``overloaded`` and
+``Retry-After`` before anything is forwarded: a refused request did no work, so the till's retry
+(the same txid and ``Idempotency-Key``) runs as if it were the first. The queue's bound is what
+keeps refusals fast: past it a request is refused without waiting at all.
 Each kind has its own bulkhead, so POS writes (lock-heavy ledger work) never starve quotes and
 balance reads, and neither starves marketer routes, which have none.
 
@@ -32,13 +34,25 @@ class Overloaded(ServiceUnavailable):
 
 
 class Bulkhead:
-    """At most ``limit`` calls at once; a caller waits at most ``wait_seconds`` for a slot."""
+    """At most ``limit`` calls at once, ``waiting`` more queued for ``wait_seconds`` at most."""
 
-    def __init__(self, kind: Kind, limit: int, wait_seconds: float) -> None:
+    def __init__(self, kind: Kind, limit: int, waiting: int, wait_seconds: float) -> None:
         self.kind = kind
         self.limit = limit
+        self.waiting = waiting
         self.wait_seconds = wait_seconds
         self._slots = asyncio.Semaphore(limit)
+        self._queued = 0
+
+    @property
+    def full(self) -> bool:
+        """Every slot is taken."""
+        return self._slots.locked()
+
+    @property
+    def queued(self) -> int:
+        """Callers waiting for a slot now."""
+        return self._queued
 
     @asynccontextmanager
     async def slot(self) -> AsyncIterator[None]:
@@ -49,19 +63,29 @@ class Bulkhead:
             self._slots.release()
 
     async def _take(self) -> None:
+        if self.full and self._queued >= self.waiting:
+            raise self._overloaded()
+        self._queued += 1
         try:
             async with asyncio.timeout(self.wait_seconds):
                 await self._slots.acquire()
         except TimeoutError:
-            detail = f"More than {self.limit} {self.kind} requests in flight; nothing was done."
-            raise Overloaded(detail, retry_after=RETRY_AFTER_SECONDS) from None
+            raise self._overloaded() from None
+        finally:
+            self._queued -= 1
+
+    def _overloaded(self) -> Overloaded:
+        detail = f"More than {self.limit} {self.kind} requests in flight; nothing was done."
+        return Overloaded(detail, retry_after=RETRY_AFTER_SECONDS)
 
 
 def open_bulkheads(settings: GatewaySettings) -> dict[Kind, Bulkhead]:
     wait = settings.shed_wait_seconds
+    writes = settings.pos_write_concurrency, settings.pos_write_waiting
+    reads = settings.pos_read_concurrency, settings.pos_read_waiting
     return {
-        "pos_writes": Bulkhead("pos_writes", settings.pos_write_concurrency, wait),
-        "pos_reads": Bulkhead("pos_reads", settings.pos_read_concurrency, wait),
+        "pos_writes": Bulkhead("pos_writes", *writes, wait),
+        "pos_reads": Bulkhead("pos_reads", *reads, wait),
     }
 
 

@@ -14,6 +14,7 @@ import asyncpg
 import httpx
 import pytest
 
+from gateway.shedding import RETRY_AFTER_SECONDS, Bulkhead, Overloaded
 from kit.db import SessionFactory
 from kit.stack import Infra
 from kit.testing import wait_for
@@ -134,3 +135,27 @@ async def test_past_its_slots_a_pos_write_is_refused_at_once_and_its_retry_runs_
     balance = await shop.balance(other)
     assert balance["reserved"] == 10  # the retried reservation's, held once
     assert balance["available"] == 1_000 - 10 - 10 + confirmed.json()["accrued"]
+
+
+async def test_past_its_slots_and_queue_a_request_is_refused_without_waiting() -> None:
+    # One slot, one place in the queue, and a wait long enough that only the queue's bound
+    # can refuse the third caller before the slot is let go.
+    bulkhead = Bulkhead("pos_writes", limit=1, waiting=1, wait_seconds=600)
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with bulkhead.slot():
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    await wait_for(lambda: bulkhead.full, "the slot to be taken")
+    queued = asyncio.create_task(hold())
+    await wait_for(lambda: bulkhead.queued == 1, "the second caller to queue")
+    with pytest.raises(Overloaded) as refused:
+        async with bulkhead.slot():
+            pass
+    assert refused.value.retry_after == RETRY_AFTER_SECONDS
+    assert not queued.done()  # the queued caller still waits for its slot, not refused
+    release.set()
+    await asyncio.wait_for(asyncio.gather(holder, queued), 60)
+    assert bulkhead.queued == 0 and not bulkhead.full

@@ -121,3 +121,24 @@ async def test_a_burst_from_nats_is_applied_in_few_transactions(
         transactions = int((await session.execute(stamps)).scalar_one())
     assert transactions < len(bought)
     assert evaluations(seen) < len(bought)
+
+
+async def test_a_known_customers_purchase_is_projected_in_few_statements(
+    sessions: SessionFactory,
+) -> None:
+    member = registered()
+    customer = member.customer_id or ""
+    await deliver(sessions, member, purchase(customer, NOW - timedelta(days=3), amount=1200))
+    with statements(sessions) as seen:
+        await deliver_in_batches(sessions, [purchase(customer, NOW - timedelta(days=1))])
+    said = [" ".join(statement.split()) for statement in seen]
+    # The profile is read once, locked, and never inserted: the customer is known.
+    assert sum(s.startswith("SELECT customer_profiles.customer_id") for s in said) == 1
+    assert not any(s.startswith("INSERT INTO customer_profiles") for s in said)
+    # A new purchase's net amount is set as it is stored: no second write of it.
+    assert not any(s.startswith(("UPDATE purchases", "UPDATE purchase_categories")) for s in said)
+    # The event's id; the profile; the purchase; its categories; the totals; the profile's
+    # update; the memberships' lock; the segments; the customer's evaluation.
+    assert len(said) <= 9, said
+    profile = await profile_of(sessions, customer)
+    assert (profile.purchase_count, profile.lifetime_spend) == (2, 2200)

@@ -5,6 +5,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+from sqlalchemy import select
+
 from kit.contracts.loyalty import (
     MemberTierChanged,
     MemberTierChangedPayload,
@@ -13,6 +16,7 @@ from kit.contracts.loyalty import (
 )
 from kit.db import SessionFactory
 from kit.events import Event
+from segments.models import PurchaseCategory
 from tests.segments.conftest import (
     deliver,
     memberships_of,
@@ -136,17 +140,32 @@ async def test_a_purchase_republished_under_a_new_event_id_counts_once(
     assert (profile.purchase_count, profile.lifetime_spend) == (1, 1200)
 
 
+@pytest.mark.parametrize(
+    ("refunded", "counted", "spend", "categories_counted"),
+    [(200, 1, 1000, [True]), (1200, 0, 0, [False])],
+    ids=["in_part", "whole"],
+)
 async def test_a_return_before_its_purchase_applies_once_the_purchase_lands(
     sessions: SessionFactory,
+    refunded: int,
+    counted: int,
+    spend: int,
+    categories_counted: list[bool],
 ) -> None:
     member = registered()
     assert member.customer_id
     bought = purchase(member.customer_id, NOW - timedelta(days=3), amount=1200)
-    await deliver(sessions, member, returned(member.customer_id, bought, 200, NOW))
+    await deliver(sessions, member, returned(member.customer_id, bought, refunded, NOW))
     held = await profile_of(sessions, member.customer_id)
     assert (held.purchase_count, held.lifetime_spend) == (0, 0)
 
     await deliver(sessions, bought)
 
     profile = await profile_of(sessions, member.customer_id)
-    assert (profile.purchase_count, profile.lifetime_spend) == (1, 1000)
+    assert (profile.purchase_count, profile.lifetime_spend) == (counted, spend)
+    # A wholly returned purchase's categories no longer count in category rules.
+    query = select(PurchaseCategory.counted).where(
+        PurchaseCategory.customer_id == member.customer_id
+    )
+    async with sessions() as session:
+        assert list((await session.scalars(query)).all()) == categories_counted

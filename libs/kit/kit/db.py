@@ -98,12 +98,12 @@ async def add_unless_duplicate(session: AsyncSession, instance: T) -> T | None:
         for attr in mapper.column_attrs
         if attr.key in instance.__dict__
     }
-    stmt = _insert_for(session)(type(instance)).values(**values).on_conflict_do_nothing()
+    stmt = insert_for(session)(type(instance)).values(**values).on_conflict_do_nothing()
     stored = await session.scalars(stmt.returning(type(instance)))
     return stored.one_or_none()
 
 
-def _insert_for(session: AsyncSession) -> Any:
+def insert_for(session: AsyncSession) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT."""
     if session.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -119,7 +119,7 @@ async def insert_ignoring_conflict(
 ) -> bool:
     """INSERT (of one row, or of several in one statement) that silently skips a duplicate key;
     True when a row was new."""
-    stmt = _insert_for(session)(table).values(values).on_conflict_do_nothing()
+    stmt = insert_for(session)(table).values(values).on_conflict_do_nothing()
     result = await session.execute(stmt)
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
@@ -128,7 +128,7 @@ async def insert_new_keys(
     session: AsyncSession, table: Any, rows: list[dict[str, Any]], key: str
 ) -> set[Any]:
     """One multi-row INSERT that skips duplicate keys; the ``key`` values that were new."""
-    stmt = _insert_for(session)(table).values(rows).on_conflict_do_nothing()
+    stmt = insert_for(session)(table).values(rows).on_conflict_do_nothing()
     return set((await session.scalars(stmt.returning(table.c[key]))).all())
 
 
@@ -151,7 +151,7 @@ async def insert_rows_ignoring_conflict(
     """Many rows in one executemany INSERT that skips duplicate keys: bulk loads, too many rows
     for the bound parameters of one multi-row statement."""
     if rows:
-        await session.execute(_insert_for(session)(table).on_conflict_do_nothing(), list(rows))
+        await session.execute(insert_for(session)(table).on_conflict_do_nothing(), list(rows))
 
 
 async def insert_rows_keeping_earliest(
@@ -163,7 +163,7 @@ async def insert_rows_keeping_earliest(
 
 
 def _keeping_earliest(session: AsyncSession, table: Any, key: str, column: str) -> Any:
-    stmt = _insert_for(session)(table)
+    stmt = insert_for(session)(table)
     earlier = stmt.excluded[column] < table.c[column]
     return stmt.on_conflict_do_update(
         index_elements=[key], set_={column: stmt.excluded[column]}, where=earlier

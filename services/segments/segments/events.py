@@ -28,11 +28,13 @@ from kit.events import Event
 from kit.tracing import event_context
 from segments import projection
 from segments.domain.rules import PURCHASES
-from segments.models import processed_events
+from segments.models import CustomerProfile, processed_events
 from segments.recompute import Inputs, Refresher, SegmentConfig, refresh_customer
 
 CONSUMER = "segments"
-Project = Callable[[AsyncSession, Any], Awaitable[None]]
+# A projection answers the customer's profile as it left it (locked for the transaction).
+Project = Callable[[AsyncSession, Any], Awaitable[CustomerProfile]]
+Handle = Callable[[AsyncSession, Any], Awaitable[None]]
 ProjectAll = Callable[[AsyncSession, Sequence[Event]], Awaitable[None]]
 
 HANDLERS: tuple[tuple[type[Event], Project], ...] = (
@@ -65,14 +67,14 @@ CHANGES: dict[Project, Inputs] = {
 }
 
 
-def then_refresh(project: Project, config: SegmentConfig) -> Project:
+def then_refresh(project: Project, config: SegmentConfig) -> Handle:
     changed = CHANGES.get(project)
 
     async def handle(session: AsyncSession, event: Event) -> None:
         if event.customer_id is None:
             return
-        await project(session, event)
-        await refresh_customer(session, config, event.customer_id, utcnow(), changed)
+        profile = await project(session, event)
+        await refresh_customer(session, config, profile, utcnow(), changed)
 
     return handle
 
@@ -86,16 +88,16 @@ def then_refresh_each(project: Project, config: SegmentConfig) -> ProjectAll:
         # order and never deadlock; projections are order-free, and a customer's events keep
         # their stream order (the sort is stable).
         about = sorted((e for e in events if e.customer_id), key=lambda e: e.customer_id or "")
-        last: dict[str, str] = {}
+        last: dict[str, tuple[str, CustomerProfile]] = {}
         for event in about:
             with event_context(str(event.id)):
-                await project(session, event)
-            last[event.customer_id or ""] = str(event.id)
+                profile = await project(session, event)
+            last[event.customer_id or ""] = (str(event.id), profile)
         refresher = await Refresher.prepare(session, config, utcnow(), changed)
-        for customer_id, event_id in last.items():
+        for event_id, profile in last.values():
             # Membership events carry the trace of the customer's last event of the batch.
             with event_context(event_id):
-                await refresher.refresh(customer_id)
+                await refresher.refresh(profile)
 
     return handle
 

@@ -35,17 +35,19 @@ def _latest(seen: datetime | None, candidate: datetime) -> datetime:
     return candidate if seen is None or candidate > seen else seen
 
 
-async def record_registration(session: AsyncSession, event: MemberRegistered) -> None:
+async def record_registration(session: AsyncSession, event: MemberRegistered) -> CustomerProfile:
     assert event.customer_id is not None
     profile = await repository.locked_profile(session, event.customer_id, utcnow())
     profile.registered_at = event.occurred_at
     await _apply_attributes(session, profile, event.payload, event.occurred_at)
+    return profile
 
 
-async def record_member_update(session: AsyncSession, event: MemberUpdated) -> None:
+async def record_member_update(session: AsyncSession, event: MemberUpdated) -> CustomerProfile:
     assert event.customer_id is not None
     profile = await repository.locked_profile(session, event.customer_id, utcnow())
     await _apply_attributes(session, profile, event.payload, event.payload.updated_at)
+    return profile
 
 
 async def _apply_attributes(
@@ -73,16 +75,17 @@ async def _apply_attributes(
     await repository.remember_time_zone(session, profile.time_zone)
 
 
-async def record_tier_change(session: AsyncSession, event: MemberTierChanged) -> None:
+async def record_tier_change(session: AsyncSession, event: MemberTierChanged) -> CustomerProfile:
     assert event.customer_id is not None
     profile = await repository.locked_profile(session, event.customer_id, utcnow())
     if _newer(profile.tier_as_of, event.occurred_at):
         profile.tier = event.payload.tier
         profile.tier_as_of = event.occurred_at
         profile.updated_at = utcnow()
+    return profile
 
 
-async def record_purchase(session: AsyncSession, event: PurchaseConfirmed) -> None:
+async def record_purchase(session: AsyncSession, event: PurchaseConfirmed) -> CustomerProfile:
     assert event.customer_id is not None
     profile = await repository.locked_profile(session, event.customer_id, utcnow())
     p = event.payload
@@ -94,9 +97,11 @@ async def record_purchase(session: AsyncSession, event: PurchaseConfirmed) -> No
         "channel": p.channel,
         "city": p.city,
         "total_amount": p.total_amount,
-        "net_amount": p.total_amount,
     }
-    if await repository.insert_purchase(session, row):
+    net = await repository.insert_purchase(session, row)
+    if net is None:  # stored before: its net amount is kept right by each return
+        await repository.recompute_net_amount(session, p.purchase_key)
+    else:
         categories = sorted({line.category for line in p.lines if line.category})
         await repository.insert_categories(
             session,
@@ -106,16 +111,16 @@ async def record_purchase(session: AsyncSession, event: PurchaseConfirmed) -> No
                     "category": category,
                     "customer_id": event.customer_id,
                     "purchased_at": p.purchased_at,
-                    "counted": True,
+                    "counted": net > 0,
                 }
                 for category in categories
             ],
         )
-    await repository.recompute_net_amount(session, p.purchase_key)
     await refresh_purchase_totals(session, profile)
+    return profile
 
 
-async def record_return(session: AsyncSession, event: PurchaseReturned) -> None:
+async def record_return(session: AsyncSession, event: PurchaseReturned) -> CustomerProfile:
     """A return that arrives before its purchase is kept and counted once the purchase lands."""
     assert event.customer_id is not None
     profile = await repository.locked_profile(session, event.customer_id, utcnow())
@@ -130,6 +135,7 @@ async def record_return(session: AsyncSession, event: PurchaseReturned) -> None:
     await repository.insert_return(session, row)
     await repository.recompute_net_amount(session, p.purchase_key)
     await refresh_purchase_totals(session, profile)
+    return profile
 
 
 async def refresh_purchase_totals(session: AsyncSession, profile: CustomerProfile) -> None:
@@ -147,27 +153,33 @@ async def refresh_purchase_totals(session: AsyncSession, profile: CustomerProfil
     profile.updated_at = utcnow()
 
 
-async def record_message(session: AsyncSession, event: MessageSent) -> None:
+async def record_message(session: AsyncSession, event: MessageSent) -> CustomerProfile:
     assert event.customer_id is not None
     profile = await repository.locked_profile(session, event.customer_id, utcnow())
     profile.last_message_at = _latest(profile.last_message_at, event.occurred_at)
+    return profile
 
 
-async def record_engagement(session: AsyncSession, event: MessageOpened | MessageClicked) -> None:
+async def record_engagement(
+    session: AsyncSession, event: MessageOpened | MessageClicked
+) -> CustomerProfile:
     assert event.customer_id is not None
     profile = await repository.locked_profile(session, event.customer_id, utcnow())
     profile.last_engaged_at = _latest(profile.last_engaged_at, event.occurred_at)
+    return profile
 
 
-async def record_cart(session: AsyncSession, event: CartUpdated | CartCleared) -> None:
+async def record_cart(session: AsyncSession, event: CartUpdated | CartCleared) -> CustomerProfile:
     assert event.customer_id is not None
     profile = await repository.locked_profile(session, event.customer_id, utcnow())
     if _newer(profile.cart_as_of, event.occurred_at):
         profile.cart_as_of = event.occurred_at
         profile.cart_total = event.payload.total if isinstance(event, CartUpdated) else 0
+    return profile
 
 
-async def record_view(session: AsyncSession, event: ProductViewed) -> None:
+async def record_view(session: AsyncSession, event: ProductViewed) -> CustomerProfile:
     assert event.customer_id is not None
     profile = await repository.locked_profile(session, event.customer_id, utcnow())
     profile.last_viewed_at = _latest(profile.last_viewed_at, event.occurred_at)
+    return profile

@@ -36,7 +36,7 @@ from segments.memberships import (
     sync,
     write_changes,
 )
-from segments.models import Segment
+from segments.models import CustomerProfile, Segment
 from segments.rulesql import PROFILES, RuleCompiler, Scope, Slice
 from segments.settings import SegmentsSettings
 from segments.slices import Slicer
@@ -149,7 +149,7 @@ def affected_rules(rules: Sequence[RuleSegment], changed: Inputs) -> list[RuleSe
 async def refresh_customer(
     session: AsyncSession,
     config: SegmentConfig,
-    customer_id: str,
+    profile: CustomerProfile,
     now: datetime,
     changed: Inputs = None,
 ) -> Counts:
@@ -161,7 +161,7 @@ async def refresh_customer(
     memberships are one query.
     """
     refresher = await Refresher.prepare(session, config, now, changed)
-    return await refresher.refresh(customer_id)
+    return await refresher.refresh(profile)
 
 
 @dataclass(frozen=True)
@@ -187,11 +187,9 @@ class Refresher:
         refs = _builtin(segments, recency.SEGMENT_IDS) + [item.ref for item in rules]
         return cls(session, config, now, rules, refs)
 
-    async def refresh(self, customer_id: str) -> Counts:
-        session = self.session
-        profile = await repository.get_profile(session, customer_id)
-        if profile is None:
-            return Counts()
+    async def refresh(self, profile: CustomerProfile) -> Counts:
+        """The customer's memberships, as their profile (in this transaction) now puts them."""
+        session, customer_id = self.session, profile.customer_id
         scope = Scope(self.now, [profile.time_zone], customer_id)
         columns = customer_memberships(scope, self.config, self.rules)
         desired, current = await repository.evaluate_customer(

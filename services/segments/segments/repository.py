@@ -8,7 +8,7 @@ from sqlalchemy import delete, func, select, text, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.cursors import ascending
-from kit.db import insert_ignoring_conflict
+from kit.db import insert_for, insert_ignoring_conflict
 from segments.models import (
     CustomerProfile,
     KnownTimeZone,
@@ -67,14 +67,23 @@ def add_profile(session: AsyncSession, profile: CustomerProfile) -> None:
 
 
 async def locked_profile(session: AsyncSession, customer_id: str, now: datetime) -> CustomerProfile:
-    """The customer's profile, created empty if this is the first event about them."""
-    stub = {"customer_id": customer_id, "time_zone": "UTC", "subscribed_channels": []}
-    await insert_ignoring_conflict(session, CustomerProfile.__table__, {**stub, "updated_at": now})
-    profile = await session.get(
-        CustomerProfile, customer_id, with_for_update=True, populate_existing=True
-    )
+    """The customer's profile, locked, created empty if this is the first event about them:
+    one statement for a customer already known."""
+    profile = await _lock_profile(session, customer_id)
+    if profile is None:
+        stub = {"customer_id": customer_id, "time_zone": "UTC", "subscribed_channels": []}
+        await insert_ignoring_conflict(
+            session, CustomerProfile.__table__, {**stub, "updated_at": now}
+        )
+        profile = await _lock_profile(session, customer_id)
     assert profile is not None
     return profile
+
+
+async def _lock_profile(session: AsyncSession, customer_id: str) -> CustomerProfile | None:
+    return await session.get(
+        CustomerProfile, customer_id, with_for_update=True, populate_existing=True
+    )
 
 
 async def remember_time_zone(session: AsyncSession, time_zone: str) -> None:
@@ -85,28 +94,29 @@ async def known_time_zones(session: AsyncSession) -> list[str]:
     return list((await session.scalars(select(KnownTimeZone.time_zone))).all())
 
 
-async def insert_purchase(session: AsyncSession, values: dict[str, Any]) -> bool:
-    return await insert_ignoring_conflict(session, Purchase.__table__, values)
+async def insert_purchase(session: AsyncSession, values: dict[str, Any]) -> int | None:
+    """The purchase, its net amount less the returns already seen (a return can arrive first);
+    that net amount, or None when the purchase was stored before."""
+    key = values["purchase_key"]
+    net = values["total_amount"] - _refunded(key)
+    stmt = insert_for(session)(Purchase).values({**values, "net_amount": net})
+    stmt = stmt.on_conflict_do_nothing().returning(Purchase.net_amount)
+    stored: int | None = (await session.execute(stmt)).scalar()
+    return stored
+
+
+def _refunded(purchase_key: str) -> Any:
+    """Every return of the purchase seen so far, summed, as a scalar subquery."""
+    return (
+        select(func.coalesce(func.sum(PurchaseReturn.refunded_amount), 0))
+        .where(PurchaseReturn.purchase_key == purchase_key)
+        .scalar_subquery()
+    )
 
 
 async def insert_categories(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        await insert_ignoring_conflict_many(session, PurchaseCategory.__table__, rows)
-
-
-async def insert_ignoring_conflict_many(
-    session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]]
-) -> None:
-    """One multi-row INSERT that skips duplicate keys."""
-    if _is_postgres(session):
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        stmt: Any = pg_insert(table).values(list(rows)).on_conflict_do_nothing()
-    else:
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        stmt = sqlite_insert(table).values(list(rows)).on_conflict_do_nothing()
-    await session.execute(stmt)
+        await insert_ignoring_conflict(session, PurchaseCategory.__table__, list(rows))
 
 
 async def insert_return(session: AsyncSession, values: dict[str, Any]) -> bool:
@@ -115,15 +125,10 @@ async def insert_return(session: AsyncSession, values: dict[str, Any]) -> bool:
 
 async def recompute_net_amount(session: AsyncSession, purchase_key: str) -> None:
     """Net = total minus every return seen so far, whatever order they arrived in."""
-    refunded = (
-        select(func.coalesce(func.sum(PurchaseReturn.refunded_amount), 0))
-        .where(PurchaseReturn.purchase_key == purchase_key)
-        .scalar_subquery()
-    )
     new_net = (
         update(Purchase)
         .where(Purchase.purchase_key == purchase_key)
-        .values(net_amount=Purchase.total_amount - refunded)
+        .values(net_amount=Purchase.total_amount - _refunded(purchase_key))
         .returning(Purchase.net_amount)
     )
     net = (await session.execute(new_net)).scalar()
