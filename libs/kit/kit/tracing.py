@@ -66,11 +66,12 @@ from opentelemetry.trace import (
 )
 from opentelemetry.util.types import Attributes
 
+from kit.asgi import StatusNoting
 from kit.settings import ServiceSettings
 
 if TYPE_CHECKING:
     from fastapi.telemetry import TelemetryConfig
-    from starlette.types import ASGIApp, Message, Receive, Scope, Send
+    from starlette.types import ASGIApp, Receive, Scope, Send
 
 TRACEPARENT = "traceparent"
 TRACESTATE = "tracestate"
@@ -325,16 +326,9 @@ class UnsampledContext:
             await self.app(scope, receive, send)
             return
         token = otel_context.attach(trace.set_span_in_context(NonRecordingSpan(unsampled)))
-        started, status, failure = time.time_ns(), 0, None
-
-        async def noting_status(message: "Message") -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        started, answer, failure = time.time_ns(), StatusNoting(send, unanswered=0), None
         try:
-            await self.app(scope, receive, noting_status)
+            await self.app(scope, receive, answer)
         except Exception as exc:
             failure = exc
             raise
@@ -342,8 +336,8 @@ class UnsampledContext:
             otel_context.detach(token)
             ended = time.time_ns()
             slow = 0 < _keep_slower_than_ns <= ended - started
-            if failure is not None or status >= 500 or slow:
-                keep_request(scope, unsampled, (started, ended), status, failure)
+            if failure is not None or answer.status >= 500 or slow:
+                keep_request(scope, unsampled, (started, ended), answer.status, failure)
 
 
 def keep_request(

@@ -24,6 +24,7 @@ from prometheus_client import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kit.asgi import StatusNoting
 from kit.db import unit_of_work
 from kit.errors import install_error_handlers
 from kit.logs import REQUEST_ID_HEADER, configure_logging, request_id_var
@@ -81,19 +82,12 @@ class MetricsMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        status = 500
-
-        async def record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
+        answer = StatusNoting(send, unanswered=500)
         try:
-            await self.app(scope, receive, record_status)
+            await self.app(scope, receive, answer)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.requests.labels(scope["method"], route, str(status)).inc()
+            self.requests.labels(scope["method"], route, str(answer.status)).inc()
             self.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
 
 
