@@ -28,6 +28,9 @@ async def test_the_notifier_api_gives_no_5xx_and_documents_every_answer(
     for path in ("/templates/welcome/email/preview", "/templates/welcome/email/test-send"):
         answer = await api.post(path, json=nul)
         assert (answer.status_code, answer.json()["code"]) == (422, "invalid_characters"), path
+    # And a customer id longer than a contact's: a 422, where the write used to fail (500).
+    too_long = await api.put(f"/contacts/{'x' * 37}", json=contact)
+    assert (too_long.status_code, too_long.json()["code"]) == (422, "validation_error")
     in_query = await api.get("/outcomes", params={"source": "campaign:\x00"})
     assert (in_query.status_code, in_query.json()["code"]) == (422, "invalid_characters")
     unsigned = await api.post("/callbacks/provider", json={})

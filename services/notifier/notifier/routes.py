@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Header, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Header, Path, Query, Request
 
 from kit import hygiene
 from kit.clock import utcnow
@@ -65,18 +65,20 @@ SettingsDep = Annotated[NotifierSettings, Depends(settings_of)]
 
 Limit = Annotated[int, Query(ge=1, le=200, description="Page size")]
 Cursor = Annotated[str | None, Query(max_length=400, description="`next_cursor` of a page")]
+# As long as a contact's id may be: a longer one is 422 `validation_error`, not a failed write.
+CustomerId = Annotated[str, Path(min_length=1, max_length=36, description="The customer's id")]
 
 
 # --- contacts and consents ----------------------------------------------------------------
 
 
 @router.put("/contacts/{customer_id}", response_model=ContactOut, tags=["contacts"])
-async def put_contact(customer_id: str, body: ContactIn, session: SessionDep) -> ContactOut:
+async def put_contact(customer_id: CustomerId, body: ContactIn, session: SessionDep) -> ContactOut:
     return ContactOut.model_validate(await service.upsert_contact(session, customer_id, body))
 
 
 @router.get("/contacts/{customer_id}", response_model=ContactOut, tags=["contacts"])
-async def get_contact(customer_id: str, session: SessionDep) -> ContactOut:
+async def get_contact(customer_id: CustomerId, session: SessionDep) -> ContactOut:
     return ContactOut.model_validate(await service.get_contact(session, customer_id))
 
 
@@ -84,7 +86,7 @@ async def get_contact(customer_id: str, session: SessionDep) -> ContactOut:
     "/contacts/{customer_id}/consents/{channel}", response_model=ContactOut, tags=["contacts"]
 )
 async def put_consent(
-    customer_id: str, channel: Channel, body: ConsentIn, session: SessionDep
+    customer_id: CustomerId, channel: Channel, body: ConsentIn, session: SessionDep
 ) -> ContactOut:
     contact = await service.set_consent(session, customer_id, channel, body.granted, body.source)
     return ContactOut.model_validate(contact)
@@ -97,7 +99,7 @@ async def put_consent(
     summary="Flag (or unflag) a customer as a recipient of test sends",
 )
 async def put_test_recipient(
-    customer_id: str, body: TestRecipientIn, session: SessionDep
+    customer_id: CustomerId, body: TestRecipientIn, session: SessionDep
 ) -> ContactOut:
     contact = await service.get_contact(session, customer_id)
     contact.test_recipient = body.test_recipient
@@ -110,7 +112,7 @@ async def put_test_recipient(
     tags=["contacts"],
     summary="Every consent change, with its time and source",
 )
-async def consent_history(customer_id: str, session: SessionDep) -> list[ConsentChangeOut]:
+async def consent_history(customer_id: CustomerId, session: SessionDep) -> list[ConsentChangeOut]:
     changes = await service.consent_history(session, customer_id)
     return [ConsentChangeOut.model_validate(change) for change in changes]
 
@@ -122,20 +124,24 @@ async def consent_history(customer_id: str, session: SessionDep) -> list[Consent
     summary="A customer's messages newest first, each with why it was sent, held back or dropped",
 )
 async def customer_deliveries(
-    customer_id: str, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+    customer_id: CustomerId, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
 ) -> DeliveryPage:
     return await listings.deliveries(session, customer_id, limit, cursor)
 
 
 @router.post("/contacts/{customer_id}/push-tokens", response_model=ContactOut, tags=["contacts"])
-async def add_push_token(customer_id: str, body: PushTokenIn, session: SessionDep) -> ContactOut:
+async def add_push_token(
+    customer_id: CustomerId, body: PushTokenIn, session: SessionDep
+) -> ContactOut:
     return ContactOut.model_validate(await service.add_push_token(session, customer_id, body))
 
 
 @router.delete(
     "/contacts/{customer_id}/push-tokens/{device_id}", response_model=ContactOut, tags=["contacts"]
 )
-async def remove_push_token(customer_id: str, device_id: str, session: SessionDep) -> ContactOut:
+async def remove_push_token(
+    customer_id: CustomerId, device_id: str, session: SessionDep
+) -> ContactOut:
     contact = await service.remove_push_token(session, customer_id, device_id)
     return ContactOut.model_validate(contact)
 
