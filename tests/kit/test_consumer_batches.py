@@ -32,6 +32,8 @@ applied = Table(
     Column("event_id", String(36), nullable=False),
 )
 BURST = 40
+# Long enough for the test to publish several events one by one on a busy machine.
+LINGER_SECONDS = 3.0
 
 
 @pytest.fixture
@@ -83,9 +85,11 @@ class Recorder:
 
 
 @contextlib.asynccontextmanager
-async def consuming(bus: EventBus, sub: Subscription) -> AsyncIterator[None]:
+async def consuming(
+    bus: EventBus, sub: Subscription, linger_seconds: float = 0.0
+) -> AsyncIterator[None]:
     stop = asyncio.Event()
-    task = asyncio.create_task(consume(bus, sub, stop, batch_size=16))
+    task = asyncio.create_task(consume(bus, sub, stop, 16, linger_seconds))
     try:
         yield
     finally:
@@ -121,6 +125,26 @@ async def test_a_burst_is_applied_in_fewer_transactions_than_events(
     # The first event wakes the idle consumer, then fetches of at most 16: four transactions.
     assert await recorder.transactions() <= BURST // 4
     assert max(map(len, recorder.batches)) == 16
+
+
+async def test_a_steady_stream_is_gathered_into_batches_while_a_lone_event_goes_at_once(
+    bus: EventBus, sessions: SessionFactory
+) -> None:
+    # Events one at a time, each published after the one before was taken: without a linger
+    # the busy consumer fetches each as it comes, and every one is a transaction of its own.
+    recorder = Recorder(sessions)
+    events = [registered(f"steady-{i}") for i in range(6)]
+    async with consuming(bus, recorder.subscription(), linger_seconds=LINGER_SECONDS):
+        await bus.publish(events[0])
+        # The lone event wakes the idle consumer and is applied without waiting for company.
+        await wait_for(lambda: applied_once(recorder, events[:1]), "the lone event", timeout=60)
+        for event in events[1:]:
+            await bus.publish(event)
+        await wait_for(lambda: applied_once(recorder, events), "the stream", timeout=60)
+    assert await recorder.counts() == Counter({str(e.id): 1 for e in events})
+    # The rest came while the consumer lingered after the first: one batch, one transaction.
+    assert recorder.batches == [[event.customer_id for event in events[1:]]]
+    assert await recorder.transactions() == 2
 
 
 async def test_a_redelivered_event_inside_a_batch_is_applied_once(

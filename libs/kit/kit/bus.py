@@ -129,13 +129,19 @@ CONSUMER_BATCHES = Counter(
 
 
 async def consume(
-    bus: EventBus, sub: Subscription, stop: asyncio.Event, batch_size: int = DEFAULT_BATCH_SIZE
+    bus: EventBus,
+    sub: Subscription,
+    stop: asyncio.Event,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    linger_seconds: float = 0.0,
 ) -> None:
     """Pulls, handles and acks until ``stop``; a poison message is dead-lettered.
 
     An idle consumer waits on the server for one message (one pull request a second), so a
     lone event is handled the moment it arrives; while events keep coming, each fetch takes
-    what is pending, up to ``batch_size``: a burst becomes batches."""
+    what is pending, up to ``batch_size``: a burst becomes batches. A consumer with a batch
+    form lingers ``linger_seconds`` before each fetch that follows a short batch, so a
+    steady stream gathers into batches too; a lone event is never held back."""
     # No server-side limit on deliveries: at the limit JetStream stops delivering without a
     # word, and deliveries used up by crashes or ack timeouts would lose the event silently.
     # The consumer decides, and every event it gives up on lands in the dead-letter stream.
@@ -149,13 +155,16 @@ async def consume(
         filter_subject=bus.full_subject(sub.event.subject()),
     )
     psub = await _subscribe(bus, sub, config, stop)
-    busy = False
+    linger = linger_seconds if sub.batch_handler is not None else 0.0
+    busy, full = False, False
     while not stop.is_set():
         try:
             # A pull request for several messages is answered when it is full or expires: a
             # lone event would wait for the expiry. So an idle consumer asks for one, and a
             # busy one for what is pending, waiting briefly when nothing is.
             if busy:
+                if linger and not full:
+                    await asyncio.sleep(linger)
                 messages = await psub.fetch(batch=batch_size, timeout=BUSY_WAIT_SECONDS)
             else:
                 messages = await psub.fetch(batch=1, timeout=1)
@@ -166,7 +175,7 @@ async def consume(
             log.warning("fetch failed; NATS reconnecting", extra={"durable": sub.durable})
             await asyncio.sleep(1)
             continue
-        busy = True
+        busy, full = True, len(messages) >= batch_size
         try:
             if await _handle_batch(sub, messages):
                 continue

@@ -177,8 +177,11 @@ class OutboxRelay:
         stop: asyncio.Event,
         poll_seconds: float = 0.05,
         idle_check_seconds: float = IDLE_CHECK_SECONDS,
+        linger_seconds: float = 0.0,
     ) -> None:
-        """Relays until ``stop``; idle, it waits for a wakeup (PostgreSQL) or polls."""
+        """Relays until ``stop``; idle, it waits for a wakeup (PostgreSQL) or polls. After a
+        batch that was not full it lingers ``linger_seconds``, so that a steady stream of
+        commits is relayed in batches; the first row after a quiet spell goes at once."""
         wakeups = _Wakeups(self.sessions)
         try:
             while not stop.is_set():
@@ -192,6 +195,9 @@ class OutboxRelay:
                 if published == 0:
                     listening = await wakeups.listening()
                     await wakeups.wait(stop, idle_check_seconds if listening else poll_seconds)
+                elif published < self.batch and linger_seconds:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), linger_seconds)
         finally:
             await wakeups.close()
 

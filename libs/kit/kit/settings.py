@@ -25,9 +25,15 @@ class ServiceSettings(BaseSettings):
     # Port of the worker's own /healthz, /readyz and /metrics; 0 disables it.
     worker_http_port: int = 0
     outbox_poll_seconds: float = 0.05
+    # How long the outbox relay waits after relaying a batch that was not full, so that a
+    # steady stream of commits is published in batches (one read and one update for many).
+    outbox_linger_seconds: float = Field(default=0.05, ge=0.0, le=5.0)
     # The most events a consumer takes in one fetch and, where it has a batch form, applies in
     # one transaction (docs/loyalty.md "Consumers in batches"); 1 handles each event alone.
     consumer_batch_size: int = Field(default=64, ge=1, le=1000)
+    # How long a busy consumer with a batch form waits before fetching again after a batch
+    # that was not full, so that a steady stream is applied in batches, not event by event.
+    consumer_linger_seconds: float = Field(default=0.1, ge=0.0, le=5.0)
     # Retention (kit.retention): how long rows that only guard against repeats are kept.
     # A published outbox row guards against nothing once JetStream's de-duplication window
     # (10 min) is over; a week leaves room to look into an incident.

@@ -80,9 +80,16 @@ def relay_and_consumers(
     async def loops(resources: Resources, stop: asyncio.Event) -> list[Coroutine[Any, Any, None]]:
         relay = OutboxRelay(outbox, resources.sessions, resources.bus)
         size = resources.settings.consumer_batch_size
-        consumers = [consume(resources.bus, sub, stop, size) for sub in subscriptions(resources)]
+        linger = resources.settings.consumer_linger_seconds
+        consumers = [
+            consume(resources.bus, sub, stop, size, linger) for sub in subscriptions(resources)
+        ]
         return [
-            relay.run(stop, resources.settings.outbox_poll_seconds),
+            relay.run(
+                stop,
+                resources.settings.outbox_poll_seconds,
+                linger_seconds=resources.settings.outbox_linger_seconds,
+            ),
             pruning(resources, standard_targets(outbox, resources.settings), stop),
             *consumers,
         ]

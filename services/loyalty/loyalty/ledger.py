@@ -8,6 +8,7 @@ from typing import Any, cast
 from sqlalchemy import (
     BigInteger,
     Row,
+    String,
     Table,
     and_,
     bindparam,
@@ -15,6 +16,7 @@ from sqlalchemy import (
     insert,
     inspect,
     select,
+    text,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -125,22 +127,26 @@ class Journal:
         )
 
     async def write(self, session: AsyncSession) -> None:
+        """The operation and its entries: one statement on PostgreSQL, two elsewhere."""
         if not self.entries:
             return
-        operation = await session.execute(
-            NEW_OPERATION,
-            {
-                "kind": self.kind,
-                "member_id": self.member_id,
-                "reference": self.reference,
-                "created_at": self.now,
-            },
-        )
-        operation_id = operation.scalar_one()
-        await session.execute(
-            NEW_JOURNAL_ENTRY,  # a plain executemany: no ORM bulk machinery
-            [{**e, "operation_id": operation_id} for e in self.entries],
-        )
+        operation = {
+            "kind": self.kind,
+            "member_id": self.member_id,
+            "reference": self.reference,
+            "created_at": self.now,
+        }
+        if _dialect(session) == "postgresql":
+            columns = {
+                name: [e[key] for e in self.entries] for name, (key, _) in _ENTRY_ARRAYS.items()
+            }
+            await session.execute(_OPERATION_AND_ENTRIES, {**operation, **columns})
+        else:
+            operation_id = (await session.execute(NEW_OPERATION, operation)).scalar_one()
+            await session.execute(
+                NEW_JOURNAL_ENTRY,  # a plain executemany: no ORM bulk machinery
+                [{**e, "operation_id": operation_id} for e in self.entries],
+            )
         self.entries.clear()
 
 
@@ -152,6 +158,27 @@ LOTS = cast(Table, Lot.__table__)
 PURCHASES = cast(Table, Purchase.__table__)
 NEW_OPERATION = insert(cast(Table, Operation.__table__)).returning(Operation.__table__.c.id)
 NEW_JOURNAL_ENTRY = insert(JOURNAL)
+# The entries' columns, one array each, unnested in the order they were added.
+_ENTRY_ARRAYS: dict[str, tuple[str, postgresql.ARRAY[Any]]] = {
+    "member_ids": ("member_id", postgresql.ARRAY(String(36))),
+    "lot_ids": ("lot_id", postgresql.ARRAY(String(36))),
+    "kinds": ("kind", postgresql.ARRAY(String(16))),
+    "points": ("points", postgresql.ARRAY(BigInteger())),
+    "held": ("held", postgresql.ARRAY(BigInteger())),
+    "debt": ("debt", postgresql.ARRAY(BigInteger())),
+}
+_OPERATION_AND_ENTRIES = text(
+    "WITH operation AS (INSERT INTO operations (kind, member_id, reference, created_at)"
+    " VALUES (:kind, :member_id, :reference, :created_at) RETURNING id)"
+    " INSERT INTO journal (operation_id, member_id, lot_id, kind, points, held, debt,"
+    " created_at)"
+    " SELECT operation.id, e.member_id, e.lot_id, e.kind, e.points, e.held, e.debt,"
+    " :created_at FROM operation, unnest(:member_ids, :lot_ids, :kinds, :points, :held, :debt)"
+    " WITH ORDINALITY AS e(member_id, lot_id, kind, points, held, debt, n) ORDER BY e.n"
+).bindparams(
+    bindparam("created_at", type_=UtcDateTime()),
+    *(bindparam(name, type_=kind) for name, (_, kind) in _ENTRY_ARRAYS.items()),
+)
 
 
 def restrictions_of(raw: dict[str, Any] | None) -> Restrictions:

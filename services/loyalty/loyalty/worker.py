@@ -36,7 +36,9 @@ def loops_for(settings: LoyaltySettings) -> Any:
     async def loops(resources: Resources, stop: asyncio.Event) -> list[Coroutine[Any, Any, None]]:
         relay = OutboxRelay(outbox.table, resources.sessions, resources.bus)
         return [
-            relay.run(stop, settings.outbox_poll_seconds),
+            relay.run(
+                stop, settings.outbox_poll_seconds, linger_seconds=settings.outbox_linger_seconds
+            ),
             sweep_periodically(resources, settings, stop),
             pruning(resources, targets(settings), stop),
         ]

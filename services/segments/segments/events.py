@@ -36,6 +36,7 @@ CONSUMER = "segments"
 Project = Callable[[AsyncSession, Any], Awaitable[CustomerProfile]]
 Handle = Callable[[AsyncSession, Any], Awaitable[None]]
 ProjectAll = Callable[[AsyncSession, Sequence[Event]], Awaitable[None]]
+ProjectBatch = Callable[[AsyncSession, Sequence[Any]], Awaitable[dict[str, CustomerProfile]]]
 
 HANDLERS: tuple[tuple[type[Event], Project], ...] = (
     (MemberRegistered, projection.record_registration),
@@ -79,25 +80,34 @@ def then_refresh(project: Project, config: SegmentConfig) -> Handle:
     return handle
 
 
+# Projections of a whole batch in set-based statements, where an event kind has one.
+BATCH_PROJECTIONS: dict[Project, ProjectBatch] = {
+    projection.record_purchase: projection.record_purchases,
+}
+
+
 def then_refresh_each(project: Project, config: SegmentConfig) -> ProjectAll:
-    """The batch form of ``then_refresh``: each customer refreshed once, after their events."""
+    """The batch form of ``then_refresh``: each customer refreshed once, after their events,
+    and all of them in one evaluation."""
     changed = CHANGES.get(project)
+    project_all = BATCH_PROJECTIONS.get(project)
 
     async def handle(session: AsyncSession, events: Sequence[Event]) -> None:
         # In customer order, the same in every batch, so two batches lock profiles in one
         # order and never deadlock; projections are order-free, and a customer's events keep
         # their stream order (the sort is stable).
         about = sorted((e for e in events if e.customer_id), key=lambda e: e.customer_id or "")
-        last: dict[str, tuple[str, CustomerProfile]] = {}
-        for event in about:
-            with event_context(str(event.id)):
-                profile = await project(session, event)
-            last[event.customer_id or ""] = (str(event.id), profile)
+        # Membership events carry the trace of the customer's last event of the batch.
+        traces = {e.customer_id or "": str(e.id) for e in about}
+        if project_all is not None:
+            profiles = await project_all(session, about)
+        else:
+            profiles = {}
+            for event in about:
+                with event_context(str(event.id)):
+                    profiles[event.customer_id or ""] = await project(session, event)
         refresher = await Refresher.prepare(session, config, utcnow(), changed)
-        for event_id, profile in last.values():
-            # Membership events carry the trace of the customer's last event of the batch.
-            with event_context(event_id):
-                await refresher.refresh(profile)
+        await refresher.refresh_all(list(profiles.values()), traces)
 
     return handle
 

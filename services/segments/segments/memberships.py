@@ -100,7 +100,7 @@ async def sync(
     if not segments:
         return Counts()
     query = changes_query(desired, [s.id for s in segments], scope)
-    if scope.customer_id is None:
+    if scope.customers is None:
         return await _sync_in_bulk(session, query, segments, scope.now, lap)
     rows = (await session.execute(query)).all()
     changes = [Change(r.segment_id, r.customer_id, bool(r.entered)) for r in rows]
@@ -286,17 +286,22 @@ async def emit_changes(
     segments: dict[str, SegmentRef],
     now: datetime,
 ) -> None:
-    batch: list[dict[str, Any]] = []
-    for change in changes:
-        event = membership_event(
-            segments[change.segment_id], change.customer_id, change.entered, now
-        )
-        batch.append(outbox_row(event, now))
-        if len(batch) >= EVENT_BATCH:
-            await session.execute(insert(outbox.table), batch)
-            batch = []
-    if batch:
-        await session.execute(insert(outbox.table), batch)
+    await insert_outbox_rows(session, change_rows(changes, segments, now))
+
+
+def change_rows(
+    changes: Iterable[Change], segments: dict[str, SegmentRef], now: datetime
+) -> list[dict[str, Any]]:
+    """The outbox rows of the changes' events."""
+    return [
+        outbox_row(membership_event(segments[c.segment_id], c.customer_id, c.entered, now), now)
+        for c in changes
+    ]
+
+
+async def insert_outbox_rows(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), EVENT_BATCH):
+        await session.execute(insert(outbox.table), rows[start : start + EVENT_BATCH])
 
 
 def count(changes: Sequence[Change]) -> Counts:

@@ -6,9 +6,12 @@ txid) and the return id, and the customer's totals are recomputed from those row
 incremented.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import flag_modified
 
 from kit.clock import utcnow
 from kit.contracts.gateway import CartCleared, CartUpdated, ProductViewed
@@ -87,9 +90,46 @@ async def record_tier_change(session: AsyncSession, event: MemberTierChanged) ->
 
 async def record_purchase(session: AsyncSession, event: PurchaseConfirmed) -> CustomerProfile:
     assert event.customer_id is not None
-    profile = await repository.locked_profile(session, event.customer_id, utcnow())
+    return (await record_purchases(session, [event]))[event.customer_id]
+
+
+async def record_purchases(
+    session: AsyncSession, events: Sequence[PurchaseConfirmed]
+) -> dict[str, CustomerProfile]:
+    """``record_purchase`` of a batch, set-based: the customers' profiles locked (or created),
+    the purchases, their categories and the customers' totals in one statement each, however
+    many purchases; the profiles by customer."""
+    mine = [e for e in events if e.customer_id is not None]
+    profiles = await repository.locked_profiles(
+        session, [e.customer_id or "" for e in mine], utcnow()
+    )
+    rows = {e.payload.purchase_key: _purchase_row(e) for e in mine}
+    bought = {e.payload.purchase_key: {line.category for line in e.payload.lines} for e in mine}
+    new = await repository.insert_purchases(session, list(rows.values()))
+    for key in rows.keys() - new.keys():  # stored before: its net amount is kept right
+        await repository.recompute_net_amount(session, key)
+    categories = [
+        {
+            "purchase_key": key,
+            "category": category,
+            "customer_id": row["customer_id"],
+            "purchased_at": row["purchased_at"],
+            "counted": new[key] > 0,
+        }
+        for key, row in rows.items()
+        if key in new
+        for category in sorted(c for c in bought[key] if c)
+    ]
+    await repository.insert_categories(session, categories)
+    totals = await repository.purchase_totals(session, list(profiles))
+    for customer_id, profile in profiles.items():
+        _set_totals(profile, totals.get(customer_id))
+    return profiles
+
+
+def _purchase_row(event: PurchaseConfirmed) -> dict[str, Any]:
     p = event.payload
-    row = {
+    return {
         "purchase_key": p.purchase_key,
         "customer_id": event.customer_id,
         "purchased_at": p.purchased_at,
@@ -98,26 +138,6 @@ async def record_purchase(session: AsyncSession, event: PurchaseConfirmed) -> Cu
         "city": p.city,
         "total_amount": p.total_amount,
     }
-    net = await repository.insert_purchase(session, row)
-    if net is None:  # stored before: its net amount is kept right by each return
-        await repository.recompute_net_amount(session, p.purchase_key)
-    else:
-        categories = sorted({line.category for line in p.lines if line.category})
-        await repository.insert_categories(
-            session,
-            [
-                {
-                    "purchase_key": p.purchase_key,
-                    "category": category,
-                    "customer_id": event.customer_id,
-                    "purchased_at": p.purchased_at,
-                    "counted": net > 0,
-                }
-                for category in categories
-            ],
-        )
-    await refresh_purchase_totals(session, profile)
-    return profile
 
 
 async def record_return(session: AsyncSession, event: PurchaseReturned) -> CustomerProfile:
@@ -140,17 +160,37 @@ async def record_return(session: AsyncSession, event: PurchaseReturned) -> Custo
 
 async def refresh_purchase_totals(session: AsyncSession, profile: CustomerProfile) -> None:
     await session.flush()
-    first_at, last_at, purchases, spend, store_id, channel = await repository.purchase_totals(
-        session, profile.customer_id
-    )
+    totals = await repository.purchase_totals(session, [profile.customer_id])
+    _set_totals(profile, totals.get(profile.customer_id))
+
+
+def _set_totals(profile: CustomerProfile, totals: Any) -> None:
+    """The profile's purchase figures from its counted purchases' totals (None: it has none)."""
+    first_at, last_at, purchases, spend, store_id, channel = totals or (None,) * 6
     profile.first_purchase_at = first_at
     profile.last_purchase_at = last_at
-    profile.purchase_count = int(purchases)
-    profile.lifetime_spend = int(spend)
+    profile.purchase_count = int(purchases or 0)
+    profile.lifetime_spend = int(spend or 0)
     profile.last_purchase_day = local_day(last_at, profile.time_zone) if last_at else None
     profile.last_store_id = store_id
     profile.last_channel = channel
     profile.updated_at = utcnow()
+    # Written whether changed or not, so that every profile of a batch is updated by one
+    # statement form, sent once for them all (the ORM groups equal forms only).
+    for name in TOTALS:
+        flag_modified(profile, name)
+
+
+TOTALS = (
+    "first_purchase_at",
+    "last_purchase_at",
+    "purchase_count",
+    "lifetime_spend",
+    "last_purchase_day",
+    "last_store_id",
+    "last_channel",
+    "updated_at",
+)
 
 
 async def record_message(session: AsyncSession, event: MessageSent) -> CustomerProfile:

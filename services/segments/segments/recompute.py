@@ -6,7 +6,7 @@ says "in segment X" reads X's memberships as they are after this very evaluation
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from kit.tracing import event_context
 from segments import facts, repository
 from segments.domain import recency, rfm
 from segments.domain.rules import (
@@ -30,9 +31,10 @@ from segments.memberships import (
     SegmentRef,
     apply,
     apply_changes,
+    change_rows,
     count,
-    emit_changes,
     gather_changes,
+    insert_outbox_rows,
     sync,
     write_changes,
 )
@@ -189,17 +191,35 @@ class Refresher:
 
     async def refresh(self, profile: CustomerProfile) -> Counts:
         """The customer's memberships, as their profile (in this transaction) now puts them."""
-        session, customer_id = self.session, profile.customer_id
-        scope = Scope(self.now, [profile.time_zone], customer_id)
+        return await self.refresh_all([profile])
+
+    async def refresh_all(
+        self, profiles: Sequence[CustomerProfile], traces: Mapping[str, str] | None = None
+    ) -> Counts:
+        """``refresh`` of several customers: one query evaluates them all, one statement each
+        writes their entries and exits, and their events. ``traces``: the event whose trace
+        each customer's membership events join, by customer."""
+        session, ids = self.session, [p.customer_id for p in profiles]
+        scope = Scope(self.now, sorted({p.time_zone for p in profiles}), ids)
         columns = customer_memberships(scope, self.config, self.rules)
-        desired, current = await repository.evaluate_customer(
-            session, customer_id, columns, [r.id for r in self.refs]
+        found = await repository.evaluate_customers(
+            session, ids, columns, [r.id for r in self.refs]
         )
-        changes = [Change(s, customer_id, False) for s in sorted(current - desired)]
-        changes += [Change(s, customer_id, True) for s in sorted(desired - current)]
+        each = {c: _changes(c, *found[c]) for c in ids}
+        changes = [change for c in ids for change in each[c]]
         await apply(session, changes, self.now)
-        await emit_changes(session, changes, {r.id: r for r in self.refs}, self.now)
+        refs, rows = {r.id: r for r in self.refs}, []
+        for customer_id in ids:
+            with event_context((traces or {}).get(customer_id, "")):
+                rows += change_rows(each[customer_id], refs, self.now)
+        await insert_outbox_rows(session, rows)
         return count(changes)
+
+
+def _changes(customer_id: str, desired: set[str], current: set[str]) -> list[Change]:
+    """Exits, then entries, each in segment order."""
+    exits = [Change(s, customer_id, False) for s in sorted(current - desired)]
+    return exits + [Change(s, customer_id, True) for s in sorted(desired - current)]
 
 
 def customer_memberships(

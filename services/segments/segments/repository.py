@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, true, update
+from sqlalchemy import case, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.cursors import ascending
@@ -80,6 +80,29 @@ async def locked_profile(session: AsyncSession, customer_id: str, now: datetime)
     return profile
 
 
+async def locked_profiles(
+    session: AsyncSession, customer_ids: Sequence[str], now: datetime
+) -> dict[str, CustomerProfile]:
+    """``locked_profile`` of many customers in one statement: an upsert that, in customer
+    order, locks each known profile and creates each missing one, so it takes its locks in the
+    order every other writer of profiles does."""
+    table = CustomerProfile.__table__
+    rows = [
+        {"customer_id": c, "time_zone": "UTC", "subscribed_channels": [], "updated_at": now}
+        for c in sorted(set(customer_ids))
+    ]
+    # A no-op update of a column no index holds: the conflict's row lock, without a new
+    # index entry.
+    upsert = insert_for(session)(CustomerProfile).values(rows)
+    upsert = upsert.on_conflict_do_update(
+        index_elements=[table.c.customer_id], set_={"time_zone": table.c.time_zone}
+    )
+    found = await session.scalars(
+        upsert.returning(CustomerProfile), execution_options={"populate_existing": True}
+    )
+    return {profile.customer_id: profile for profile in found}
+
+
 async def _lock_profile(session: AsyncSession, customer_id: str) -> CustomerProfile | None:
     return await session.get(
         CustomerProfile, customer_id, with_for_update=True, populate_existing=True
@@ -94,15 +117,16 @@ async def known_time_zones(session: AsyncSession) -> list[str]:
     return list((await session.scalars(select(KnownTimeZone.time_zone))).all())
 
 
-async def insert_purchase(session: AsyncSession, values: dict[str, Any]) -> int | None:
-    """The purchase, its net amount less the returns already seen (a return can arrive first);
-    that net amount, or None when the purchase was stored before."""
-    key = values["purchase_key"]
-    net = values["total_amount"] - _refunded(key)
-    stmt = insert_for(session)(Purchase).values({**values, "net_amount": net})
-    stmt = stmt.on_conflict_do_nothing().returning(Purchase.net_amount)
-    stored: int | None = (await session.execute(stmt)).scalar()
-    return stored
+async def insert_purchases(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """The purchases in one statement, each with its net amount less the returns already seen
+    (a return can arrive first); the net amount of each purchase that was new, by key. A
+    purchase stored before is left as it is and missing from the answer."""
+    values = [
+        {**row, "net_amount": row["total_amount"] - _refunded(row["purchase_key"])} for row in rows
+    ]
+    stmt = insert_for(session)(Purchase.__table__).values(values).on_conflict_do_nothing()
+    stored = await session.execute(stmt.returning(Purchase.purchase_key, Purchase.net_amount))
+    return {key: int(net) for key, net in stored}
 
 
 def _refunded(purchase_key: str) -> Any:
@@ -143,61 +167,65 @@ async def recompute_net_amount(session: AsyncSession, purchase_key: str) -> None
     )
 
 
-async def purchase_totals(session: AsyncSession, customer_id: str) -> Any:
-    """first, last, count, spend, last_store_id, last_channel over the purchases that count."""
-    counted = (Purchase.customer_id == customer_id, Purchase.net_amount > 0)
-    latest = (
-        select(Purchase.store_id, Purchase.channel)
-        .where(*counted)
-        .order_by(Purchase.purchased_at.desc(), Purchase.purchase_key.desc())
-        .limit(1)
-        .subquery("latest")
-    )
-    totals = (
-        select(
-            func.min(Purchase.purchased_at).label("first"),
-            func.max(Purchase.purchased_at).label("last"),
-            func.count().label("count"),
-            func.coalesce(func.sum(Purchase.net_amount), 0).label("spend"),
+async def purchase_totals(session: AsyncSession, customer_ids: Sequence[str]) -> dict[str, Any]:
+    """Per customer with a purchase that counts, in one query: first, last, count, spend,
+    last_store_id, last_channel over those purchases. A customer with none is missing."""
+    counted = select(
+        Purchase.customer_id,
+        Purchase.purchased_at,
+        Purchase.net_amount,
+        Purchase.store_id,
+        Purchase.channel,
+        func.row_number()
+        .over(
+            partition_by=Purchase.customer_id,
+            order_by=(Purchase.purchased_at.desc(), Purchase.purchase_key.desc()),
         )
-        .where(*counted)
-        .subquery("totals")
-    )
-    query = select(totals, latest.c.store_id, latest.c.channel).select_from(
-        totals.outerjoin(latest, true())
-    )
-    return (await session.execute(query)).one()
+        .label("recent"),
+    ).where(Purchase.customer_id.in_(customer_ids), Purchase.net_amount > 0)
+    c = counted.subquery("counted")
+    query = select(
+        c.c.customer_id,
+        func.min(c.c.purchased_at),
+        func.max(c.c.purchased_at),
+        func.count(),
+        func.sum(c.c.net_amount),
+        func.max(case((c.c.recent == 1, c.c.store_id))),
+        func.max(case((c.c.recent == 1, c.c.channel))),
+    ).group_by(c.c.customer_id)
+    return {row[0]: row[1:] for row in await session.execute(query)}
 
 
-async def evaluate_customer(
+async def evaluate_customers(
     session: AsyncSession,
-    customer_id: str,
+    customer_ids: Sequence[str],
     columns: Sequence[tuple[str | None, Any]],
     segment_ids: Sequence[str],
-) -> tuple[set[str], set[str]]:
-    """The segments one customer should be in and is in, among ``segment_ids``, in one query.
+) -> dict[str, tuple[set[str], set[str]]]:
+    """The segments each customer should be in and is in, among ``segment_ids``, in one query.
 
     ``columns`` are (segment id, condition), or (None, an expression naming the segment).
     """
     m = Membership.__table__.c
+    profile = CustomerProfile.__table__.c
     current = (
         select(func.aggregate_strings(m.segment_id, ","))
-        .where(m.customer_id == customer_id, m.segment_id.in_(segment_ids))
+        .where(m.customer_id == profile.customer_id, m.segment_id.in_(segment_ids))
         .scalar_subquery()
     )
-    profile = CustomerProfile.__table__.c
-    query = select(*(value for _, value in columns), current).where(
-        profile.customer_id == customer_id
+    query = select(profile.customer_id, *(value for _, value in columns), current).where(
+        profile.customer_id.in_(customer_ids)
     )
-    row = (await session.execute(query)).one()
-    desired: set[str] = set()
-    for value, (segment_id, _) in zip(row, columns, strict=False):
-        if segment_id is None and value is not None:
-            desired.add(str(value))
-        elif segment_id is not None and value:
-            desired.add(segment_id)
-    stored = row[len(columns)]
-    return desired, set(stored.split(",")) if stored else set()
+    found: dict[str, tuple[set[str], set[str]]] = {}
+    for customer_id, *values, stored in await session.execute(query):
+        desired: set[str] = set()
+        for value, (segment_id, _) in zip(values, columns, strict=True):
+            if segment_id is None and value is not None:
+                desired.add(str(value))
+            elif segment_id is not None and value:
+                desired.add(segment_id)
+        found[customer_id] = (desired, set(stored.split(",")) if stored else set())
+    return found
 
 
 async def get_segment(session: AsyncSession, segment_id: str) -> Segment | None:

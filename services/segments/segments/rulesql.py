@@ -77,12 +77,12 @@ class Slice:
 
 @dataclass(frozen=True)
 class Scope:
-    """When the rules are evaluated, over which zones, and optionally for one customer or for
-    one slice of the customers (PostgreSQL only)."""
+    """When the rules are evaluated, over which zones, and optionally for some customers (those
+    of an event or a batch of events) or for one slice of the customers (PostgreSQL only)."""
 
     now: datetime
     time_zones: Sequence[str]
-    customer_id: str | None = None
+    customers: Sequence[str] | None = None
     slice: Slice | None = None
 
     def of_slice(self, part: Slice | None) -> "Scope":
@@ -106,8 +106,8 @@ class Scope:
         return self.per_zone(local_day, zone_column)
 
     def narrow(self, query: Select[Any], customer_column: Any) -> Select[Any]:
-        if self.customer_id is not None:
-            query = query.where(customer_column == self.customer_id)
+        if self.customers is not None:
+            query = query.where(customer_column.in_(self.customers))
         if self.slice is not None:
             query = query.where(self.slice.contains(customer_column))
         return query
