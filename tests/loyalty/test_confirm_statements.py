@@ -2,13 +2,16 @@
 
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from tests.loyalty.till import Till, sofa
 
 
+# Without its store the purchase is found by its txid alone, in the same locking statement.
+@pytest.mark.parametrize("store", ["?store_id=berlin-01", ""])
 async def test_a_confirm_reads_its_capture_and_the_lots_it_names_in_one_statement(
-    till: Till,
+    till: Till, store: str
 ) -> None:
     member = await till.member()
     await till.grant(member, 1_000)
@@ -21,7 +24,7 @@ async def test_a_confirm_reads_its_capture_and_the_lots_it_names_in_one_statemen
 
     event.listen(engine, "before_cursor_execute", seen)
     try:
-        confirmed = await till.http.post(f"/purchases/{txid}/confirm?store_id=berlin-01", json={})
+        confirmed = await till.http.post(f"/purchases/{txid}/confirm{store}", json={})
     finally:
         event.remove(engine, "before_cursor_execute", seen)
     assert confirmed.status_code == 200, confirmed.text

@@ -44,11 +44,25 @@ _MEMBER_AND_PURCHASE = (
     .where(Purchase.txid == bindparam("txid"), Purchase.store_id == bindparam("store_id"))
     .execution_options(populate_existing=True)
 )
+# Every purchase under a txid at any store, in store order: one is the answer, two ambiguous.
+_MEMBERS_AND_PURCHASES_OF_TXID = (
+    select(Member, Purchase)
+    .join(Purchase, Purchase.member_id == Member.id)
+    .where(Purchase.txid == bindparam("txid"))
+    .order_by(Purchase.store_id)
+    .limit(2)
+    .execution_options(populate_existing=True)
+)
 _LOCKED = {
     "member": _MEMBER.with_for_update(),
     "member_and_purchase": _MEMBER_AND_PURCHASE.with_for_update(of=[Member, Purchase]),
+    "of_txid": _MEMBERS_AND_PURCHASES_OF_TXID.with_for_update(of=[Member, Purchase]),
 }
-_UNLOCKED = {"member": _MEMBER, "member_and_purchase": _MEMBER_AND_PURCHASE}
+_UNLOCKED = {
+    "member": _MEMBER,
+    "member_and_purchase": _MEMBER_AND_PURCHASE,
+    "of_txid": _MEMBERS_AND_PURCHASES_OF_TXID,
+}
 
 
 def _locking(session: AsyncSession, name: str) -> Any:
@@ -82,12 +96,14 @@ async def lock_member_with_purchase(
     return (found[0], found[1]) if found else (None, None)
 
 
-_STORES_OF_TXID = select(Purchase.store_id).where(Purchase.txid == bindparam("txid")).limit(2)
-
-
-async def stores_of_txid(session: AsyncSession, txid: str) -> list[str]:
-    """The stores holding a purchase under ``txid``: none, one, or two when it is ambiguous."""
-    return list((await session.execute(_STORES_OF_TXID, {"txid": txid})).scalars())
+async def lock_purchases_of_txid(session: AsyncSession, txid: str) -> list[tuple[Member, Purchase]]:
+    """The purchases under ``txid`` whatever their store, each with its member, all locked, in
+    one statement on PostgreSQL: none, one, or two when the txid is ambiguous."""
+    if _dialect(session) == "sqlite":
+        owners = select(Purchase.member_id).where(Purchase.txid == txid)
+        await _take_sqlite_lock(session, Member.id.in_(owners))
+    found = await session.execute(_locking(session, "of_txid"), {"txid": txid})
+    return [(member, purchase) for member, purchase in found]
 
 
 async def _take_sqlite_lock(session: AsyncSession, condition: Any) -> None:

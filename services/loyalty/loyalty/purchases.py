@@ -245,20 +245,17 @@ async def locked_purchase(
     session: AsyncSession, txid: str, store_id: str | None
 ) -> tuple[Member, Purchase]:
     """The purchase of ``store_id`` under ``txid``; without a store, the only one there is."""
-    store = store_id if store_id is not None else await _only_store(session, txid)
-    member, purchase = await ledger.lock_member_with_purchase(session, store, txid)
+    if store_id is None:
+        found = await ledger.lock_purchases_of_txid(session, txid)
+        if len(found) > 1:
+            raise TxidAmbiguous()
+        if not found:
+            raise PurchaseNotFound()
+        return found[0]
+    member, purchase = await ledger.lock_member_with_purchase(session, store_id, txid)
     if member is None or purchase is None:
         raise PurchaseNotFound()
     return member, purchase
-
-
-async def _only_store(session: AsyncSession, txid: str) -> str:
-    stores = await ledger.stores_of_txid(session, txid)
-    if len(stores) > 1:
-        raise TxidAmbiguous()
-    if not stores:
-        raise PurchaseNotFound()
-    return stores[0]
 
 
 async def allocations_of(session: AsyncSession, purchase: Purchase) -> list[RedemptionAllocation]:
