@@ -1,11 +1,35 @@
-"""A confirm's round trips to PostgreSQL: each statement it sends, counted."""
+"""A reservation's and a confirm's round trips to PostgreSQL: each statement they send, counted."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, func, select, update
 
+from kit.clock import utcnow
+from kit.contracts.loyalty import MemberTierChanged, MemberTierChangedPayload
+from kit.db import unit_of_work
+from loyalty import ledger, till_writes
+from loyalty.ledger import Journal
+from loyalty.models import Member, Purchase, outbox
 from tests.loyalty.till import Till, sofa
+
+
+@contextmanager
+def statements_sent(till: Till) -> Iterator[list[str]]:
+    engine = till.sessions.kw["bind"].sync_engine
+    statements: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
 
 
 # Without its store the purchase is found by its txid alone, in the same locking statement.
@@ -16,18 +40,82 @@ async def test_a_confirm_reads_its_capture_and_the_lots_it_names_in_one_statemen
     member = await till.member()
     await till.grant(member, 1_000)
     txid = (await till.reserve(member, sofa(), points=100)).json()["txid"]
-    engine = till.sessions.kw["bind"].sync_engine
-    statements: list[str] = []
-
-    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        statements.append(" ".join(statement.split()))
-
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(till) as statements:
         confirmed = await till.http.post(f"/purchases/{txid}/confirm{store}", json={})
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     assert confirmed.status_code == 200, confirmed.text
     reads_of_lots = [s for s in statements if s.startswith("SELECT") and "FROM lots" in s]
     assert reads_of_lots == []  # the lots' origins come with the allocations
-    assert len(statements) == 10  # the operation and its journal entries in one statement
+    # The lock; the capture's read with the member's trailing spend; the capture; the extension
+    # of purchase lots; then every write of the confirm in one statement (loyalty.till_writes).
+    assert len(statements) == 5
+    last = statements[-1]
+    for written in ("UPDATE members", "UPDATE purchases", "INSERT INTO lots", "INSERT INTO outbox"):
+        assert written in last
+    assert "INSERT INTO journal" in last
+
+
+async def test_a_reservation_writes_its_holds_allocations_journal_and_purchase_at_once(
+    till: Till,
+) -> None:
+    member = await till.member()
+    await till.grant(member, 1_000)
+    with statements_sent(till) as statements:
+        reserved = await till.reserve(member, sofa(), points=100)
+    assert reserved.status_code == 201, reserved.text
+    # The member's lock; the lots, with whether a retry or a lapsed reservation needs a closer
+    # look first (neither here); then one write.
+    assert len(statements) == 3
+    last = statements[-1]
+    for written in ("UPDATE lots", "INSERT INTO allocations", "INSERT INTO journal"):
+        assert written in last
+    assert "INSERT INTO purchases" in last
+
+
+async def test_a_change_the_confirms_statement_does_not_carry_is_still_written(till: Till) -> None:
+    member_id = await till.member()
+    txid = (await till.reserve(member_id, sofa())).json()["txid"]
+    review_at = utcnow() + timedelta(days=400)
+    async with unit_of_work(till.sessions) as session:
+        member, purchase = await ledger.lock_member_with_purchase(session, "berlin-01", txid)
+        assert member is not None and purchase is not None
+        member.city = "Hamburg"  # not a column a confirm changes: the ORM writes it
+        member.tier_review_at = review_at  # one the statement writes
+        purchase.fingerprints = {**purchase.fingerprints, "note": "kept"}
+        journal = Journal("note", member.id, txid, utcnow())
+        event = MemberTierChanged(
+            customer_id=member.id,
+            occurred_at=utcnow(),
+            payload=MemberTierChangedPayload(previous_tier="base", tier="base", trailing_spend=0),
+        )
+        await till_writes.confirm(session, member, purchase, None, journal, event)
+    async with till.sessions() as session:
+        stored = await session.get(Member, member_id)
+        bought = await session.get(Purchase, {"txid": txid, "store_id": "berlin-01"})
+        assert stored is not None and bought is not None
+        assert (stored.city, stored.tier_review_at) == ("Hamburg", review_at)
+        assert bought.fingerprints["note"] == "kept"
+        assert bought.status == "reserved"
+        written = await session.scalar(
+            select(func.count()).where(outbox.table.c.event_id == str(event.id))
+        )
+        assert written == 1
+
+
+async def test_a_reservation_first_releases_the_members_lapsed_one_and_spends_its_points(
+    till: Till,
+) -> None:
+    member = await till.member()
+    await till.grant(member, 100)
+    first = (await till.reserve(member, sofa(), points=100)).json()["txid"]
+    async with unit_of_work(till.sessions) as session:
+        await session.execute(
+            update(Purchase)
+            .where(Purchase.txid == first)
+            .values(reserved_until=utcnow() - timedelta(seconds=1))
+        )
+    with statements_sent(till) as statements:
+        second = await till.reserve(member, sofa(), points=100)
+    assert second.status_code == 201, second.text
+    assert second.json()["redeemed"] == 100  # the lapsed reservation's points, read again
+    assert (await till.confirm(first)).json()["code"] == "reservation_lapsed"
+    assert len(statements) > 3  # the closer look, the release, the lots read again

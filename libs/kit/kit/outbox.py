@@ -107,7 +107,11 @@ class Outbox:
         self.insert = table.insert()  # built once: executions reuse its compiled form
 
     async def add(self, session: AsyncSession, event: Event) -> None:
-        await session.execute(self.insert, outbox_row(event, utcnow(), current_carrier()))
+        await session.execute(self.insert, self.row(event))
+
+    def row(self, event: Event) -> dict[str, Any]:
+        """The row ``add`` writes, for a statement that writes it with others."""
+        return outbox_row(event, utcnow(), current_carrier())
 
     async def add_all(self, session: AsyncSession, events: Iterable[Event]) -> None:
         """Many events in one executemany: what a batch job emits, without a round trip each."""

@@ -12,15 +12,20 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    exists,
     func,
     insert,
     inspect,
+    literal,
+    or_,
     select,
     text,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.sql.elements import BindParameter
 
 from kit.contracts.loyalty import LotPoints
 from kit.db import UtcDateTime
@@ -142,22 +147,30 @@ class Journal:
             }
         )
 
+    def params(self) -> dict[str, Any]:
+        """The parameters of ``JOURNAL_CTES``: the operation, and its entries as one array per
+        column, in the order they were added."""
+        return {
+            "journal_kind": self.kind,
+            "journal_member_id": self.member_id,
+            "journal_reference": self.reference,
+            "journal_created_at": self.now,
+            **{name: [e[key] for e in self.entries] for name, (key, _) in _ENTRY_ARRAYS.items()},
+        }
+
     async def write(self, session: AsyncSession) -> None:
         """The operation and its entries: one statement on PostgreSQL, two elsewhere."""
         if not self.entries:
             return
-        operation = {
-            "kind": self.kind,
-            "member_id": self.member_id,
-            "reference": self.reference,
-            "created_at": self.now,
-        }
         if _dialect(session) == "postgresql":
-            columns = {
-                name: [e[key] for e in self.entries] for name, (key, _) in _ENTRY_ARRAYS.items()
-            }
-            await session.execute(_OPERATION_AND_ENTRIES, {**operation, **columns})
+            await session.execute(_OPERATION_AND_ENTRIES, self.params())
         else:
+            operation = {
+                "kind": self.kind,
+                "member_id": self.member_id,
+                "reference": self.reference,
+                "created_at": self.now,
+            }
             operation_id = (await session.execute(NEW_OPERATION, operation)).scalar_one()
             await session.execute(
                 NEW_JOURNAL_ENTRY,  # a plain executemany: no ORM bulk machinery
@@ -176,25 +189,34 @@ NEW_OPERATION = insert(cast(Table, Operation.__table__)).returning(Operation.__t
 NEW_JOURNAL_ENTRY = insert(JOURNAL)
 # The entries' columns, one array each, unnested in the order they were added.
 _ENTRY_ARRAYS: dict[str, tuple[str, postgresql.ARRAY[Any]]] = {
-    "member_ids": ("member_id", postgresql.ARRAY(String(36))),
-    "lot_ids": ("lot_id", postgresql.ARRAY(String(36))),
-    "kinds": ("kind", postgresql.ARRAY(String(16))),
-    "points": ("points", postgresql.ARRAY(BigInteger())),
-    "held": ("held", postgresql.ARRAY(BigInteger())),
-    "debt": ("debt", postgresql.ARRAY(BigInteger())),
+    "journal_member_ids": ("member_id", postgresql.ARRAY(String(36))),
+    "journal_lot_ids": ("lot_id", postgresql.ARRAY(String(36))),
+    "journal_kinds": ("kind", postgresql.ARRAY(String(16))),
+    "journal_points": ("points", postgresql.ARRAY(BigInteger())),
+    "journal_held": ("held", postgresql.ARRAY(BigInteger())),
+    "journal_debt": ("debt", postgresql.ARRAY(BigInteger())),
 }
-_OPERATION_AND_ENTRIES = text(
-    "WITH operation AS (INSERT INTO operations (kind, member_id, reference, created_at)"
-    " VALUES (:kind, :member_id, :reference, :created_at) RETURNING id)"
-    " INSERT INTO journal (operation_id, member_id, lot_id, kind, points, held, debt,"
-    " created_at)"
+# A journal's operation and entries as two data-modifying CTEs (PostgreSQL), which a step's
+# other writes may join in one statement (loyalty.till_writes). Without entries, no operation.
+JOURNAL_CTES = (
+    "operation AS (INSERT INTO operations (kind, member_id, reference, created_at)"
+    " SELECT :journal_kind, :journal_member_id, :journal_reference, :journal_created_at"
+    " WHERE cardinality(:journal_kinds) > 0 RETURNING id),"
+    " entries AS (INSERT INTO journal (operation_id, member_id, lot_id, kind, points, held,"
+    " debt, created_at)"
     " SELECT operation.id, e.member_id, e.lot_id, e.kind, e.points, e.held, e.debt,"
-    " :created_at FROM operation, unnest(:member_ids, :lot_ids, :kinds, :points, :held, :debt)"
-    " WITH ORDINALITY AS e(member_id, lot_id, kind, points, held, debt, n) ORDER BY e.n"
-).bindparams(
-    bindparam("created_at", type_=UtcDateTime()),
+    " :journal_created_at FROM operation, unnest(:journal_member_ids, :journal_lot_ids,"
+    " :journal_kinds, :journal_points, :journal_held, :journal_debt)"
+    " WITH ORDINALITY AS e(member_id, lot_id, kind, points, held, debt, n) ORDER BY e.n)"
+)
+JOURNAL_PARAMS: tuple[BindParameter[Any], ...] = (
+    bindparam("journal_kind", type_=String()),
+    bindparam("journal_member_id", type_=String()),
+    bindparam("journal_reference", type_=String()),
+    bindparam("journal_created_at", type_=UtcDateTime()),
     *(bindparam(name, type_=kind) for name, (_, kind) in _ENTRY_ARRAYS.items()),
 )
+_OPERATION_AND_ENTRIES = text(f"WITH {JOURNAL_CTES} SELECT 1").bindparams(*JOURNAL_PARAMS)
 
 
 def restrictions_of(raw: dict[str, Any] | None) -> Restrictions:
@@ -224,6 +246,38 @@ async def spendable_lots(session: AsyncSession, member_id: str, now: datetime) -
     connection = await session.connection()
     rows = await connection.execute(SPENDABLE_LOTS, {"member_id": member_id, "now": now})
     return [view(row) for row in rows]
+
+
+# A reservation's read: the member's spendable lots, and whether it needs a closer look first.
+# It does for a purchase under its txid at the store (a retry), or a lapsed reservation of the
+# member's to release. Both are rare, so the usual reservation reads once.
+_NEEDS_LOOK = exists().where(
+    or_(
+        and_(Purchase.txid == bindparam("txid"), Purchase.store_id == bindparam("store_id")),
+        and_(
+            Purchase.member_id == bindparam("member_id"),
+            Purchase.status == "reserved",
+            Purchase.reserved_until < _NOW,
+        ),
+    )
+)
+LOTS_TO_RESERVE = (
+    select(_NEEDS_LOOK.label("look"), *_LOT_VIEW)
+    .select_from(Member)
+    .outerjoin(Lot, and_(Lot.member_id == Member.id, *_SPENDABLE))
+    .where(Member.id == bindparam("member_id"))
+)
+
+
+async def lots_to_reserve(
+    session: AsyncSession, member_id: str, store_id: str, txid: str, now: datetime
+) -> tuple[bool, list[LotView]]:
+    """The locked member's spendable lots, and True if a purchase holds ``txid`` at the store
+    already or one of the member's reservations has lapsed (the lots are then read again)."""
+    connection = await session.connection()
+    params = {"member_id": member_id, "store_id": store_id, "txid": txid, "now": now}
+    rows = (await connection.execute(LOTS_TO_RESERVE, params)).all()
+    return rows[0].look, [view(row) for row in rows if row.id is not None]
 
 
 async def tier_and_spendable_lots(
@@ -401,13 +455,36 @@ CAPTURED_LOTS = (
 )
 
 
-async def captured_lots(
-    session: AsyncSession, purchase: Purchase
-) -> tuple[dict[str, int], list[LotPoints]]:
-    """The points a reservation holds per lot, and the same as events name them."""
-    params = {"txid": purchase.txid, "store": purchase.store_id}
-    rows = list(await session.execute(CAPTURED_LOTS, params))
-    points = {row.lot_id: int(row.points) for row in rows}
+# With the member's trailing spend (loyalty.tiering), which the confirm needs next: one read.
+_CAPTURED = CAPTURED_LOTS.add_columns(func.min(ALLOCATIONS.c.id).label("first")).subquery()
+_ONE_ROW = select(literal(1).label("one")).subquery()
+CAPTURED_LOTS_AND_SPEND = (
+    select(TRAILING_SPEND.scalar_subquery().label("spend"), _CAPTURED)
+    .select_from(_ONE_ROW.outerjoin(_CAPTURED, true()))
+    .order_by(_CAPTURED.c.first)
+)
+
+
+@dataclass(frozen=True)
+class Capture:
+    points: dict[str, int]  # the points the reservation holds, per lot
+    named: list[LotPoints]  # the same, as events name them
+    spend: int  # the member's confirmed spend since ``since``, this purchase left out
+
+
+async def captured_lots(session: AsyncSession, purchase: Purchase, since: datetime) -> Capture:
+    """The points a reservation holds per lot, and its member's spend since ``since``."""
+    params = {
+        "txid": purchase.txid,
+        "store": purchase.store_id,
+        "member_id": purchase.member_id,
+        "since": since,
+        "excluding": purchase.txid,
+        "excluding_store": purchase.store_id,
+    }
+    rows = list(await session.execute(CAPTURED_LOTS_AND_SPEND, params))
+    captured = [row for row in rows if row.lot_id is not None]
+    points = {row.lot_id: int(row.points) for row in captured}
     named = [
         LotPoints(
             lot_id=row.lot_id,
@@ -416,10 +493,10 @@ async def captured_lots(
             grant_id=row.grant_id,
             reference=row.reference,
         )
-        for row in rows
+        for row in captured
         if row.source is not None
     ]
-    return points, named
+    return Capture(points, named, int(rows[0].spend))
 
 
 async def member_lots(session: AsyncSession, member_id: str) -> list[Lot]:

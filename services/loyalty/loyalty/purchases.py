@@ -16,7 +16,7 @@ from kit.contracts.loyalty import (
     PurchaseLine,
 )
 from kit.db import UtcDateTime
-from loyalty import ledger
+from loyalty import ledger, till_writes
 from loyalty.domain import allocation
 from loyalty.domain.receipt import Line, Receipt
 from loyalty.domain.rules import MINOR_UNITS_PER_POINT, ProgramRules
@@ -34,7 +34,7 @@ from loyalty.errors import (
 )
 from loyalty.idempotency import fingerprint, in_store, remember, replay
 from loyalty.ledger import Journal
-from loyalty.models import Lot, Member, Purchase, RedemptionAllocation, outbox
+from loyalty.models import Lot, Member, Purchase, RedemptionAllocation
 from loyalty.purchase_schemas import (
     CancellationOut,
     ConfirmationOut,
@@ -46,7 +46,7 @@ from loyalty.purchase_schemas import (
     StepRequest,
 )
 from loyalty.purchase_schemas import Receipt as ReceiptIn
-from loyalty.tiering import refresh_tier
+from loyalty.tiering import refresh_tier, spend_since
 
 
 def to_receipt(body: ReceiptIn) -> Receipt:
@@ -55,14 +55,6 @@ def to_receipt(body: ReceiptIn) -> Receipt:
 
 def _line(line: ReceiptLine) -> Line:
     return Line(line.sku, line.quantity, line.price, line.category, line.no_redeem, line.no_accrual)
-
-
-async def _quote(
-    session: AsyncSession, rules: ProgramRules, member: Member, body: ReceiptIn, now: datetime
-) -> allocation.Quote:
-    lots = await ledger.spendable_lots(session, member.id, now)
-    wanted = body.points_wanted()
-    return allocation.quote(to_receipt(body), lots, wanted, rules, rules.tier(member.tier))
 
 
 def quote_out(member_id: str, tier: str, quote: allocation.Quote) -> QuoteOut:
@@ -108,14 +100,17 @@ async def reserve(
         raise MemberNotFound()
     if (stored := await replay(session, key, print_)) is not None:
         return ReservationOut(**stored)
-    existing, lapsed = await _same_txid_and_lapsed(session, body, member.id, now)
-    if existing is not None:
-        return ReservationOut(**_replayed(existing, "reserve", print_))
-    for purchase in lapsed:
-        await release(session, member, purchase, "lapsed", now)
-    quote = await _quote(session, rules, member, body, now)
+    look, lots = await ledger.lots_to_reserve(session, member.id, body.store_id, body.txid, now)
+    if look:  # a retry of this txid, or lapsed reservations to release first
+        existing, lapsed = await _same_txid_and_lapsed(session, body, member.id, now)
+        if existing is not None:
+            return ReservationOut(**_replayed(existing, "reserve", print_))
+        for purchase in lapsed:
+            await release(session, member, purchase, "lapsed", now)
+        lots = await ledger.spendable_lots(session, member.id, now)
+    tier = rules.tier(member.tier)
+    quote = allocation.quote(to_receipt(body), lots, body.points_wanted(), rules, tier)
     _check_quote(body, quote)
-    await _hold(session, member.id, body, quote.allocations, now)
     reserved_until = now + rules.reservation_ttl
     answer = ReservationOut(
         **quote_out(member.id, member.tier, quote).model_dump(),
@@ -126,7 +121,15 @@ async def reserve(
     purchase_row = _new_purchase(body, member, quote, reserved_until, now)
     purchase_row["fingerprints"] = {"reserve": print_}
     purchase_row["answers"] = {"reserve": answer.model_dump(mode="json")}
-    if not await ledger.insert_purchase(session, purchase_row):
+    journal = Journal("reserve", member.id, body.txid, now)
+    holds = _per_lot((a.lot_id, a.points) for a in quote.allocations)
+    for lot_id, points in holds.items():
+        journal.add("reserve", member.id, lot_id, held=points)
+    allocations = [till_writes.Allocation(a.lot_id, a.line_no, a.points) for a in quote.allocations]
+    reserved = await till_writes.reserve(session, holds, allocations, journal, purchase_row, now)
+    if not reserved.all_held:
+        raise LedgerBusy()
+    if not reserved.claimed:
         raise TxidReused()  # another member at this store took the same new txid just now
     await remember(session, key, print_, answer, 201)
     return answer
@@ -173,34 +176,6 @@ def _check_quote(body: ReserveRequest, quote: allocation.Quote) -> None:
     wanted = body.points_wanted()
     if isinstance(wanted, int) and quote.redeemed < wanted:
         raise InsufficientPoints(max_redeemable=quote.max_redeemable)
-
-
-async def _hold(
-    session: AsyncSession,
-    member_id: str,
-    body: ReserveRequest,
-    allocations: Iterable[allocation.Allocation],
-    now: datetime,
-) -> None:
-    journal = Journal("reserve", member_id, body.txid, now)
-    for lot_id, points in _per_lot((a.lot_id, a.points) for a in allocations).items():
-        if not await ledger.hold(session, lot_id, points, now):
-            raise LedgerBusy()
-        journal.add("reserve", member_id, lot_id, held=points)
-    rows = [
-        {
-            "txid": body.txid,
-            "store_id": body.store_id,
-            "lot_id": a.lot_id,
-            "line_no": a.line_no,
-            "points": a.points,
-            "returned": 0,
-        }
-        for a in allocations
-    ]
-    if rows:
-        await session.execute(ledger.NEW_ALLOCATION, rows)
-    await journal.write(session)
 
 
 def _per_lot(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
@@ -284,23 +259,20 @@ async def confirm(
         return ConfirmationOut(**_replayed(purchase, "confirm", print_))
     _still_reserved(purchase, now)
     journal = Journal("confirm", member.id, txid, now)
-    captured, redeemed_lots = await ledger.captured_lots(session, purchase)
-    for lot_id, points in captured.items():
+    capture = await ledger.captured_lots(session, purchase, spend_since(rules, now))
+    for lot_id, points in capture.points.items():
         await ledger.change_lot(session, lot_id, points=-points, held=-points)
         journal.add("capture", member.id, lot_id, points=-points, held=-points)
     # The accrual follows the tier the member had when buying.
     expires_at = rules.purchase_lot_expiry(now, rules.tier(member.tier))
     await ledger.extend_purchase_lots(session, member.id, expires_at, now)
-    await refresh_tier(session, rules, member, now, confirming=purchase)
+    await refresh_tier(session, rules, member, now, purchase, capture.spend)
     answer, lot = _accrue(rules, member, purchase, journal, expires_at, now)
     purchase.status, purchase.confirmed_at = "confirmed", now
     purchase.fingerprints = {**purchase.fingerprints, "confirm": print_}
     purchase.answers = {**purchase.answers, "confirm": answer.model_dump(mode="json")}
-    # The member and purchase changes above are written in one flush, before the next statement.
-    if lot is not None:
-        await ledger.insert_lot(session, lot)
-    await journal.write(session)
-    await outbox.add(session, _confirmed_event(purchase, redeemed_lots, now))
+    event = _confirmed_event(purchase, capture.named, now)
+    await till_writes.confirm(session, member, purchase, lot, journal, event)
     await remember(session, key, print_, answer)
     return answer
 

@@ -16,22 +16,30 @@ from loyalty.domain.rules import ProgramRules
 from loyalty.models import Member, Purchase, outbox
 
 
+def spend_since(rules: ProgramRules, now: datetime) -> datetime:
+    """Where the window of spend that sets the tier starts."""
+    return now - rules.spend_window
+
+
 async def refresh_tier(
     session: AsyncSession,
     rules: ProgramRules,
     member: Member,
     now: datetime,
     confirming: Purchase | None = None,
+    spend_before: int | None = None,
 ) -> None:
     """``confirming``: a purchase this transaction confirms at ``now``, counted before its row
-    says so (its changes are then written in one flush with the rest)."""
-    since = now - rules.spend_window
+    says so (its changes are then written in one statement with the rest). ``spend_before``:
+    the member's spend in the window without it, when the caller has read it already."""
+    since = spend_since(rules, now)
     if confirming is None:
         spend = await ledger.trailing_spend(session, member.id, since)
     else:
-        excluding = (confirming.store_id, confirming.txid)
-        spend = await ledger.trailing_spend(session, member.id, since, excluding)
-        spend += confirming.paid_amount - confirming.refunded_amount
+        if spend_before is None:
+            excluding = (confirming.store_id, confirming.txid)
+            spend_before = await ledger.trailing_spend(session, member.id, since, excluding)
+        spend = spend_before + confirming.paid_amount - confirming.refunded_amount
     if confirming is not None and member.tier_review_at is None:
         member.tier_review_at = now + rules.spend_window  # later purchases leave it later
     tier = rules.tier_for_spend(spend)

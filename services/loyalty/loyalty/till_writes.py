@@ -1,0 +1,250 @@
+"""The last writes of a reservation and of a confirm, sent to PostgreSQL as one statement.
+
+A reservation ends by holding its points on their lots, recording which lot pays which line,
+journalling the holds and claiming its txid. A confirm ends by writing the member's and the
+purchase's changes, the accrual lot, the journal and the event. Each is one statement of
+data-modifying CTEs, built once here with every value a parameter, so SQLAlchemy compiles it once
+and asyncpg prepares it once per connection. At the till a round trip to PostgreSQL costs more
+CPU than the statement it carries (docs/loyalty.md, "The till's hot path"). SQLite has no
+data-modifying CTEs: it runs the same writes one by one.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import BigInteger, Integer, String, Table, bindparam, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.sql.elements import BindParameter
+
+from kit.db import UtcDateTime
+from kit.events import Event
+from loyalty import ledger
+from loyalty.ledger import JOURNAL_CTES, JOURNAL_PARAMS, LOTS, PURCHASES, Journal
+from loyalty.models import Lot, Member, Purchase, outbox
+
+
+def _on_postgresql(session: AsyncSession) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _typed(table: Table, prefix: str, columns: Iterable[str]) -> list[BindParameter[Any]]:
+    return [bindparam(f"{prefix}{c}", type_=table.c[c].type) for c in columns]
+
+
+def _values(prefix: str, columns: Iterable[str]) -> str:
+    return ", ".join(f":{prefix}{c}" for c in columns)
+
+
+def _prefixed(prefix: str, row: dict[str, Any]) -> dict[str, Any]:
+    return {f"{prefix}{key}": value for key, value in row.items()}
+
+
+# --- A reservation's writes ---------------------------------------------------------------
+
+# The columns a new reservation sets (loyalty.purchases builds the row).
+NEW_PURCHASE_COLUMNS = (
+    "txid",
+    "store_id",
+    "member_id",
+    "status",
+    "channel",
+    "city",
+    "lines",
+    "total_amount",
+    "redeemed_points",
+    "accrued_points",
+    "paid_amount",
+    "refunded_amount",
+    "fingerprints",
+    "answers",
+    "reserved_until",
+    "created_at",
+)
+# `held` counts the lots whose points were still free and alive (each names one lot once);
+# `claimed` is 0 when another purchase holds the txid at this store already.
+_RESERVATION = text(
+    "WITH held AS (UPDATE lots SET reserved = lots.reserved + h.points"
+    " FROM unnest(:hold_lot_ids, :hold_points) AS h(lot_id, points)"
+    " WHERE lots.id = h.lot_id AND lots.remaining - lots.reserved >= h.points"
+    " AND lots.expires_at >= :now RETURNING 1),"
+    " allocated AS (INSERT INTO allocations (txid, store_id, lot_id, line_no, points, returned)"
+    " SELECT :purchase_txid, :purchase_store_id, a.lot_id, a.line_no, a.points, 0"
+    " FROM unnest(:allocation_lot_ids, :allocation_line_nos, :allocation_points)"
+    " WITH ORDINALITY AS a(lot_id, line_no, points, n) ORDER BY a.n),"
+    f" {JOURNAL_CTES},"
+    f" claimed AS (INSERT INTO purchases ({', '.join(NEW_PURCHASE_COLUMNS)})"
+    f" VALUES ({_values('purchase_', NEW_PURCHASE_COLUMNS)})"
+    " ON CONFLICT DO NOTHING RETURNING 1)"
+    " SELECT (SELECT count(*) FROM held) AS held, (SELECT count(*) FROM claimed) AS claimed"
+).bindparams(
+    bindparam("hold_lot_ids", type_=postgresql.ARRAY(String(36))),
+    bindparam("hold_points", type_=postgresql.ARRAY(BigInteger())),
+    bindparam("now", type_=UtcDateTime()),
+    bindparam("allocation_lot_ids", type_=postgresql.ARRAY(String(36))),
+    bindparam("allocation_line_nos", type_=postgresql.ARRAY(Integer())),
+    bindparam("allocation_points", type_=postgresql.ARRAY(BigInteger())),
+    *JOURNAL_PARAMS,
+    *_typed(PURCHASES, "purchase_", NEW_PURCHASE_COLUMNS),
+)
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """``points`` of lot ``lot_id`` pay for line ``line_no``."""
+
+    lot_id: str
+    line_no: int
+    points: int
+
+
+@dataclass(frozen=True)
+class Reserved:
+    all_held: bool  # False: a lot's points were taken or expired since they were read
+    claimed: bool  # False: another purchase at this store holds the txid
+
+
+async def reserve(
+    session: AsyncSession,
+    holds: dict[str, int],
+    allocations: list[Allocation],
+    journal: Journal,
+    purchase: dict[str, Any],
+    now: datetime,
+) -> Reserved:
+    """Holds ``holds`` (points per lot), records the allocations, writes the journal and claims
+    the purchase's txid. Whatever it returns, the caller raises (and so rolls back) unless both
+    are true."""
+    if set(purchase) != set(NEW_PURCHASE_COLUMNS):
+        raise ValueError(f"a new purchase sets {NEW_PURCHASE_COLUMNS}, not {sorted(purchase)}")
+    if not _on_postgresql(session):
+        return await _reserve_one_by_one(session, holds, allocations, journal, purchase, now)
+    params = {
+        "hold_lot_ids": list(holds),
+        "hold_points": list(holds.values()),
+        "now": now,
+        "allocation_lot_ids": [a.lot_id for a in allocations],
+        "allocation_line_nos": [a.line_no for a in allocations],
+        "allocation_points": [a.points for a in allocations],
+        **journal.params(),
+        **_prefixed("purchase_", purchase),
+    }
+    row = (await session.execute(_RESERVATION, params)).one()
+    journal.entries.clear()
+    return Reserved(all_held=row.held == len(holds), claimed=row.claimed == 1)
+
+
+async def _reserve_one_by_one(
+    session: AsyncSession,
+    holds: dict[str, int],
+    allocations: list[Allocation],
+    journal: Journal,
+    purchase: dict[str, Any],
+    now: datetime,
+) -> Reserved:
+    for lot_id, points in holds.items():
+        if not await ledger.hold(session, lot_id, points, now):
+            return Reserved(all_held=False, claimed=False)
+    rows = [
+        {
+            "txid": purchase["txid"],
+            "store_id": purchase["store_id"],
+            "lot_id": a.lot_id,
+            "line_no": a.line_no,
+            "points": a.points,
+            "returned": 0,
+        }
+        for a in allocations
+    ]
+    if rows:
+        await session.execute(ledger.NEW_ALLOCATION, rows)
+    await journal.write(session)
+    return Reserved(all_held=True, claimed=await ledger.insert_purchase(session, purchase))
+
+
+# --- A confirm's writes -------------------------------------------------------------------
+
+# What a confirm changes of the member (its tier, spend, debt and review) and of the purchase.
+MEMBER_COLUMNS = ("tier", "trailing_spend", "debt", "tier_review_at")
+CONFIRMED_COLUMNS = ("status", "confirmed_at", "accrual_lot_id", "fingerprints", "answers")
+# The columns ledger.new_lot sets for a purchase's accrual.
+LOT_COLUMNS = (
+    "id",
+    "member_id",
+    "source",
+    "reference",
+    "initial",
+    "remaining",
+    "reserved",
+    "active_from",
+    "expires_at",
+    "created_at",
+    "activated_at",
+)
+MEMBERS = cast(Table, Member.__table__)
+EVENT_COLUMNS = ("event_id", "subject", "data", "created_at")
+
+
+def _assignments(prefix: str, columns: Iterable[str]) -> str:
+    return ", ".join(f"{c} = :{prefix}{c}" for c in columns)
+
+
+_CONFIRMATION = text(
+    f"WITH member AS (UPDATE members SET {_assignments('member_', MEMBER_COLUMNS)}"
+    " WHERE id = :member_id),"
+    f" purchase AS (UPDATE purchases SET {_assignments('purchase_', CONFIRMED_COLUMNS)}"
+    " WHERE txid = :purchase_txid AND store_id = :purchase_store_id),"
+    # No lot (nothing accrued): every lot_ parameter is null and nothing is inserted.
+    f" lot AS (INSERT INTO lots ({', '.join(LOT_COLUMNS)})"
+    f" SELECT {_values('lot_', LOT_COLUMNS)} WHERE :lot_id IS NOT NULL),"
+    f" {JOURNAL_CTES},"
+    f" event AS (INSERT INTO outbox ({', '.join(EVENT_COLUMNS)})"
+    f" VALUES ({_values('event_', EVENT_COLUMNS)}))"
+    " SELECT 1"
+).bindparams(
+    *_typed(MEMBERS, "member_", ("id", *MEMBER_COLUMNS)),
+    *_typed(PURCHASES, "purchase_", ("txid", "store_id", *CONFIRMED_COLUMNS)),
+    *_typed(LOTS, "lot_", LOT_COLUMNS),
+    *JOURNAL_PARAMS,
+    *_typed(outbox.table, "event_", EVENT_COLUMNS),
+)
+
+
+async def confirm(
+    session: AsyncSession,
+    member: Member,
+    purchase: Purchase,
+    lot: Lot | None,
+    journal: Journal,
+    event: Event,
+) -> None:
+    """Writes the member's and the purchase's columns a confirm changes, the accrual ``lot``,
+    the ``journal`` and the ``event``. Any other change to either is left to the ORM's flush."""
+    if not _on_postgresql(session):
+        if lot is not None:
+            await ledger.insert_lot(session, lot)  # the ORM's flush writes member and purchase
+        await journal.write(session)
+        await outbox.add(session, event)
+        return
+    params = {
+        **_carried(member, "member_", ("id", *MEMBER_COLUMNS)),
+        **_carried(purchase, "purchase_", ("txid", "store_id", *CONFIRMED_COLUMNS)),
+        **{f"lot_{c}": getattr(lot, c) if lot is not None else None for c in LOT_COLUMNS},
+        **journal.params(),
+        **_prefixed("event_", outbox.row(event)),
+    }
+    await session.execute(_CONFIRMATION, params)
+    journal.entries.clear()
+
+
+def _carried(instance: Member | Purchase, prefix: str, columns: Iterable[str]) -> dict[str, Any]:
+    """The values the statement writes, marked as written so that the ORM's flush skips them
+    (and flushes only changes to other columns, if any)."""
+    values = {}
+    for column in columns:
+        values[f"{prefix}{column}"] = value = getattr(instance, column)
+        set_committed_value(instance, column, value)
+    return values
