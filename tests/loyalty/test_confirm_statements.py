@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,8 +13,8 @@ from kit.contracts.loyalty import MemberTierChanged, MemberTierChangedPayload
 from kit.db import unit_of_work
 from loyalty import ledger, till_writes
 from loyalty.ledger import Journal
-from loyalty.models import Member, Purchase, outbox
-from tests.loyalty.till import Till, sofa
+from loyalty.models import Lot, Member, Purchase, outbox
+from tests.loyalty.till import Till, days_from_now, sofa
 
 
 @contextmanager
@@ -45,11 +45,18 @@ async def test_a_confirm_reads_its_capture_and_the_lots_it_names_in_one_statemen
     assert confirmed.status_code == 200, confirmed.text
     reads_of_lots = [s for s in statements if s.startswith("SELECT") and "FROM lots" in s]
     assert reads_of_lots == []  # the lots' origins come with the allocations
-    # The lock; the capture's read with the member's trailing spend; the capture; the extension
-    # of purchase lots; then every write of the confirm in one statement (loyalty.till_writes).
-    assert len(statements) == 5
+    # The lock; the capture's read with the member's trailing spend, which extends the purchase
+    # lots too; then every write of the confirm in one statement (loyalty.till_writes).
+    assert len(statements) == 3
+    assert "UPDATE lots" in statements[1]  # the extension
     last = statements[-1]
-    for written in ("UPDATE members", "UPDATE purchases", "INSERT INTO lots", "INSERT INTO outbox"):
+    for written in (
+        "UPDATE lots",
+        "UPDATE members",
+        "UPDATE purchases",
+        "INSERT INTO lots",
+        "INSERT INTO outbox",
+    ):
         assert written in last
     assert "INSERT INTO journal" in last
 
@@ -87,7 +94,7 @@ async def test_a_change_the_confirms_statement_does_not_carry_is_still_written(t
             occurred_at=utcnow(),
             payload=MemberTierChangedPayload(previous_tier="base", tier="base", trailing_spend=0),
         )
-        await till_writes.confirm(session, member, purchase, None, journal, event)
+        await till_writes.confirm(session, member, purchase, {}, None, journal, event)
     async with till.sessions() as session:
         stored = await session.get(Member, member_id)
         bought = await session.get(Purchase, {"txid": txid, "store_id": "berlin-01"})
@@ -119,3 +126,21 @@ async def test_a_reservation_first_releases_the_members_lapsed_one_and_spends_it
     assert second.json()["redeemed"] == 100  # the lapsed reservation's points, read again
     assert (await till.confirm(first)).json()["code"] == "reservation_lapsed"
     assert len(statements) > 3  # the closer look, the release, the lots read again
+
+
+async def test_a_confirm_extends_the_purchase_lots_its_capture_leaves_points_in(
+    till: Till,
+) -> None:
+    member = await till.member()
+    spent = await till.grant(member, 10, expires_at=days_from_now(20))  # paid first, in full
+    kept = await till.grant(member, 100, expires_at=days_from_now(40))
+    async with unit_of_work(till.sessions) as session:
+        await session.execute(update(Lot).where(Lot.member_id == member).values(source="purchase"))
+    confirmed = await till.buy(member, sofa(), points=10)
+    async with till.sessions() as session:
+        expiry = {
+            row.id: row.expires_at for row in await session.execute(select(Lot.id, Lot.expires_at))
+        }
+    granted = datetime.fromisoformat(spent["expires_at"].replace("Z", "+00:00"))
+    assert expiry[spent["lot_id"]] == granted  # the capture left it nothing to extend
+    assert expiry[kept["lot_id"]] == datetime.fromisoformat(confirmed["accrual_expires_at"])

@@ -185,6 +185,7 @@ class Journal:
 JOURNAL = cast(Table, JournalEntry.__table__)
 LOTS = cast(Table, Lot.__table__)
 PURCHASES = cast(Table, Purchase.__table__)
+ALLOCATIONS_ = cast(Table, RedemptionAllocation.__table__)
 NEW_OPERATION = insert(cast(Table, Operation.__table__)).returning(Operation.__table__.c.id)
 NEW_JOURNAL_ENTRY = insert(JOURNAL)
 # The entries' columns, one array each, unnested in the order they were added.
@@ -356,12 +357,22 @@ def new_lot(
 
 
 _UNTIL = bindparam("until", type_=UtcDateTime())
+# The points this confirm captures from a lot: the extension counts what the lot keeps after it.
+_CAPTURING = (
+    select(func.coalesce(func.sum(ALLOCATIONS_.c.points), 0))
+    .where(
+        ALLOCATIONS_.c.txid == bindparam("txid"),
+        ALLOCATIONS_.c.store_id == bindparam("store"),
+        ALLOCATIONS_.c.lot_id == LOTS.c.id,
+    )
+    .scalar_subquery()
+)
 EXTEND_PURCHASE_LOTS = (
     update(LOTS)
     .where(
         LOTS.c.member_id == bindparam("owner"),  # a column's own name is taken in an UPDATE
         LOTS.c.source == "purchase",
-        LOTS.c.remaining > 0,
+        LOTS.c.remaining - _CAPTURING > 0,
         LOTS.c.expires_at >= _NOW,
         LOTS.c.expires_at < _UNTIL,
     )
@@ -370,7 +381,7 @@ EXTEND_PURCHASE_LOTS = (
 TRAILING_SPEND = select(
     func.coalesce(func.sum(PURCHASES.c.paid_amount - PURCHASES.c.refunded_amount), 0)
 ).where(
-    PURCHASES.c.member_id == bindparam("member_id"),
+    PURCHASES.c.member_id == bindparam("spender"),  # not a column of lots: see CAPTURE_AND_EXTEND
     PURCHASES.c.status == "confirmed",
     PURCHASES.c.confirmed_at >= bindparam("since", type_=UtcDateTime()),
     ~and_(
@@ -378,7 +389,7 @@ TRAILING_SPEND = select(
         PURCHASES.c.store_id == bindparam("excluding_store"),
     ),
 )
-ALLOCATIONS = cast(Table, RedemptionAllocation.__table__)
+ALLOCATIONS = ALLOCATIONS_
 NEW_ALLOCATION = insert(ALLOCATIONS)
 _NEW_PURCHASE = {
     "postgresql": postgresql.insert(PURCHASES).on_conflict_do_nothing(),
@@ -391,21 +402,13 @@ ALLOCATED_POINTS = (
 )
 
 
-async def extend_purchase_lots(
-    session: AsyncSession, member_id: str, until: datetime, now: datetime
-) -> None:
-    """A purchase keeps the member's open purchase-earned points alive until ``until``."""
-    params = {"owner": member_id, "until": until, "now": now}
-    await session.execute(EXTEND_PURCHASE_LOTS, params)
-
-
 async def trailing_spend(
     session: AsyncSession, member_id: str, since: datetime, excluding: tuple[str, str] = ("", "")
 ) -> int:
     """Confirmed spend since ``since``, leaving out the purchase ``excluding`` (store, txid);
     txids are never empty, so the default leaves out nothing."""
     store, txid = excluding
-    params = {"member_id": member_id, "since": since, "excluding": txid, "excluding_store": store}
+    params = {"spender": member_id, "since": since, "excluding": txid, "excluding_store": store}
     return int((await session.execute(TRAILING_SPEND, params)).scalar_one())
 
 
@@ -455,14 +458,16 @@ CAPTURED_LOTS = (
 )
 
 
-# With the member's trailing spend (loyalty.tiering), which the confirm needs next: one read.
+# A confirm's read, after its lock: the capture and the member's trailing spend
+# (loyalty.tiering), while the same statement extends the member's purchase lots.
 _CAPTURED = CAPTURED_LOTS.add_columns(func.min(ALLOCATIONS.c.id).label("first")).subquery()
 _ONE_ROW = select(literal(1).label("one")).subquery()
-CAPTURED_LOTS_AND_SPEND = (
+CAPTURE_AND_EXTEND = (
     select(TRAILING_SPEND.scalar_subquery().label("spend"), _CAPTURED)
     .select_from(_ONE_ROW.outerjoin(_CAPTURED, true()))
     .order_by(_CAPTURED.c.first)
 )
+CAPTURE_AND_EXTEND_PG = CAPTURE_AND_EXTEND.add_cte(EXTEND_PURCHASE_LOTS.cte("extended"))
 
 
 @dataclass(frozen=True)
@@ -472,17 +477,29 @@ class Capture:
     spend: int  # the member's confirmed spend since ``since``, this purchase left out
 
 
-async def captured_lots(session: AsyncSession, purchase: Purchase, since: datetime) -> Capture:
-    """The points a reservation holds per lot, and its member's spend since ``since``."""
+async def capture_and_extend(
+    session: AsyncSession, purchase: Purchase, since: datetime, until: datetime, now: datetime
+) -> Capture:
+    """What the reservation holds per lot, and its member's spend since ``since``; meanwhile
+    the member's purchase lots that keep points after the capture live on until ``until``.
+    One statement on PostgreSQL; the capture itself is written with the confirm's other writes
+    (loyalty.till_writes)."""
     params = {
         "txid": purchase.txid,
         "store": purchase.store_id,
-        "member_id": purchase.member_id,
+        "spender": purchase.member_id,
+        "owner": purchase.member_id,
         "since": since,
+        "until": until,
+        "now": now,
         "excluding": purchase.txid,
         "excluding_store": purchase.store_id,
     }
-    rows = list(await session.execute(CAPTURED_LOTS_AND_SPEND, params))
+    if _dialect(session) == "postgresql":
+        rows = list(await session.execute(CAPTURE_AND_EXTEND_PG, params))
+    else:
+        await session.execute(EXTEND_PURCHASE_LOTS, params)
+        rows = list(await session.execute(CAPTURE_AND_EXTEND, params))
     captured = [row for row in rows if row.lot_id is not None]
     points = {row.lot_id: int(row.points) for row in captured}
     named = [

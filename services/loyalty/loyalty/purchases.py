@@ -259,20 +259,19 @@ async def confirm(
         return ConfirmationOut(**_replayed(purchase, "confirm", print_))
     _still_reserved(purchase, now)
     journal = Journal("confirm", member.id, txid, now)
-    capture = await ledger.captured_lots(session, purchase, spend_since(rules, now))
-    for lot_id, points in capture.points.items():
-        await ledger.change_lot(session, lot_id, points=-points, held=-points)
-        journal.add("capture", member.id, lot_id, points=-points, held=-points)
     # The accrual follows the tier the member had when buying.
     expires_at = rules.purchase_lot_expiry(now, rules.tier(member.tier))
-    await ledger.extend_purchase_lots(session, member.id, expires_at, now)
+    since = spend_since(rules, now)
+    capture = await ledger.capture_and_extend(session, purchase, since, expires_at, now)
+    for lot_id, points in capture.points.items():
+        journal.add("capture", member.id, lot_id, points=-points, held=-points)
     await refresh_tier(session, rules, member, now, purchase, capture.spend)
     answer, lot = _accrue(rules, member, purchase, journal, expires_at, now)
     purchase.status, purchase.confirmed_at = "confirmed", now
     purchase.fingerprints = {**purchase.fingerprints, "confirm": print_}
     purchase.answers = {**purchase.answers, "confirm": answer.model_dump(mode="json")}
     event = _confirmed_event(purchase, capture.named, now)
-    await till_writes.confirm(session, member, purchase, lot, journal, event)
+    await till_writes.confirm(session, member, purchase, capture.points, lot, journal, event)
     await remember(session, key, print_, answer)
     return answer
 

@@ -1,12 +1,12 @@
 """The last writes of a reservation and of a confirm, sent to PostgreSQL as one statement.
 
 A reservation ends by holding its points on their lots, recording which lot pays which line,
-journalling the holds and claiming its txid. A confirm ends by writing the member's and the
-purchase's changes, the accrual lot, the journal and the event. Each is one statement of
-data-modifying CTEs, built once here with every value a parameter, so SQLAlchemy compiles it once
-and asyncpg prepares it once per connection. At the till a round trip to PostgreSQL costs more
-CPU than the statement it carries (docs/loyalty.md, "The till's hot path"). SQLite has no
-data-modifying CTEs: it runs the same writes one by one.
+journalling the holds and claiming its txid. A confirm ends by capturing the held points and
+writing the member's and the purchase's changes, the accrual lot, the journal and the event.
+Each is one statement of data-modifying CTEs, built once here with every value a parameter, so
+SQLAlchemy compiles it once and asyncpg prepares it once per connection. At the till a round
+trip to PostgreSQL costs more CPU than the statement it carries (docs/loyalty.md, "The till's
+hot path"). SQLite has no data-modifying CTEs: it runs the same writes one by one.
 """
 
 from collections.abc import Iterable
@@ -193,7 +193,11 @@ def _assignments(prefix: str, columns: Iterable[str]) -> str:
 
 
 _CONFIRMATION = text(
-    f"WITH member AS (UPDATE members SET {_assignments('member_', MEMBER_COLUMNS)}"
+    "WITH captured AS (UPDATE lots SET remaining = lots.remaining - c.points,"
+    " reserved = lots.reserved - c.points"
+    " FROM unnest(:capture_lot_ids, :capture_points) AS c(lot_id, points)"
+    " WHERE lots.id = c.lot_id),"
+    f" member AS (UPDATE members SET {_assignments('member_', MEMBER_COLUMNS)}"
     " WHERE id = :member_id),"
     f" purchase AS (UPDATE purchases SET {_assignments('purchase_', CONFIRMED_COLUMNS)}"
     " WHERE txid = :purchase_txid AND store_id = :purchase_store_id),"
@@ -205,6 +209,8 @@ _CONFIRMATION = text(
     f" VALUES ({_values('event_', EVENT_COLUMNS)}))"
     " SELECT 1"
 ).bindparams(
+    bindparam("capture_lot_ids", type_=postgresql.ARRAY(String(36))),
+    bindparam("capture_points", type_=postgresql.ARRAY(BigInteger())),
     *_typed(MEMBERS, "member_", ("id", *MEMBER_COLUMNS)),
     *_typed(PURCHASES, "purchase_", ("txid", "store_id", *CONFIRMED_COLUMNS)),
     *_typed(LOTS, "lot_", LOT_COLUMNS),
@@ -217,19 +223,25 @@ async def confirm(
     session: AsyncSession,
     member: Member,
     purchase: Purchase,
+    captured: dict[str, int],
     lot: Lot | None,
     journal: Journal,
     event: Event,
 ) -> None:
-    """Writes the member's and the purchase's columns a confirm changes, the accrual ``lot``,
-    the ``journal`` and the ``event``. Any other change to either is left to the ORM's flush."""
+    """Captures the held points (``captured``, per lot), writes the member's and the
+    purchase's columns a confirm changes, the accrual ``lot``, the ``journal`` and the
+    ``event``. Any other change to member or purchase is left to the ORM's flush."""
     if not _on_postgresql(session):
+        for lot_id, points in captured.items():
+            await ledger.change_lot(session, lot_id, points=-points, held=-points)
         if lot is not None:
             await ledger.insert_lot(session, lot)  # the ORM's flush writes member and purchase
         await journal.write(session)
         await outbox.add(session, event)
         return
     params = {
+        "capture_lot_ids": list(captured),
+        "capture_points": list(captured.values()),
         **_carried(member, "member_", ("id", *MEMBER_COLUMNS)),
         **_carried(purchase, "purchase_", ("txid", "store_id", *CONFIRMED_COLUMNS)),
         **{f"lot_{c}": getattr(lot, c) if lot is not None else None for c in LOT_COLUMNS},
