@@ -125,8 +125,8 @@ async def reserve(
     holds = _per_lot((a.lot_id, a.points) for a in quote.allocations)
     for lot_id, points in holds.items():
         journal.add("reserve", member.id, lot_id, held=points)
-    allocations = [till_writes.Allocation(a.lot_id, a.line_no, a.points) for a in quote.allocations]
-    reserved = await till_writes.reserve(session, holds, allocations, journal, purchase_row, now)
+    reservation = till_writes.Reservation(holds, quote.allocations, journal, purchase_row, now)
+    reserved = await till_writes.reserve(session, reservation)
     if not reserved.all_held:
         raise LedgerBusy()
     if not reserved.claimed:

@@ -9,7 +9,7 @@ trip to PostgreSQL costs more CPU than the statement it carries (docs/loyalty.md
 hot path"). SQLite has no data-modifying CTEs: it runs the same writes one by one.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import BindParameter
 from kit.db import UtcDateTime
 from kit.events import Event
 from loyalty import ledger
+from loyalty.domain.allocation import Allocation
 from loyalty.ledger import JOURNAL_CTES, JOURNAL_PARAMS, LOTS, PURCHASES, Journal
 from loyalty.models import Lot, Member, Purchase, outbox
 
@@ -93,12 +94,14 @@ _RESERVATION = text(
 
 
 @dataclass(frozen=True)
-class Allocation:
-    """``points`` of lot ``lot_id`` pay for line ``line_no``."""
+class Reservation:
+    """What a reservation writes once its quote is made."""
 
-    lot_id: str
-    line_no: int
-    points: int
+    holds: dict[str, int]  # points held per lot
+    allocations: Sequence[Allocation]  # which lot pays which line
+    journal: Journal
+    purchase: dict[str, Any]  # the new purchase's row
+    now: datetime
 
 
 @dataclass(frozen=True)
@@ -107,46 +110,33 @@ class Reserved:
     claimed: bool  # False: another purchase at this store holds the txid
 
 
-async def reserve(
-    session: AsyncSession,
-    holds: dict[str, int],
-    allocations: list[Allocation],
-    journal: Journal,
-    purchase: dict[str, Any],
-    now: datetime,
-) -> Reserved:
-    """Holds ``holds`` (points per lot), records the allocations, writes the journal and claims
-    the purchase's txid. Whatever it returns, the caller raises (and so rolls back) unless both
-    are true."""
+async def reserve(session: AsyncSession, reservation: Reservation) -> Reserved:
+    """Holds the points, records the allocations, writes the journal and claims the purchase's
+    txid. Whatever it returns, the caller raises (and so rolls back) unless both are true."""
+    purchase, holds, allocations = reservation.purchase, reservation.holds, reservation.allocations
     if set(purchase) != set(NEW_PURCHASE_COLUMNS):
         raise ValueError(f"a new purchase sets {NEW_PURCHASE_COLUMNS}, not {sorted(purchase)}")
     if not _on_postgresql(session):
-        return await _reserve_one_by_one(session, holds, allocations, journal, purchase, now)
+        return await _reserve_one_by_one(session, reservation)
     params = {
         "hold_lot_ids": list(holds),
         "hold_points": list(holds.values()),
-        "now": now,
+        "now": reservation.now,
         "allocation_lot_ids": [a.lot_id for a in allocations],
         "allocation_line_nos": [a.line_no for a in allocations],
         "allocation_points": [a.points for a in allocations],
-        **journal.params(),
+        **reservation.journal.params(),
         **_prefixed("purchase_", purchase),
     }
     row = (await session.execute(_RESERVATION, params)).one()
-    journal.entries.clear()
+    reservation.journal.entries.clear()
     return Reserved(all_held=row.held == len(holds), claimed=row.claimed == 1)
 
 
-async def _reserve_one_by_one(
-    session: AsyncSession,
-    holds: dict[str, int],
-    allocations: list[Allocation],
-    journal: Journal,
-    purchase: dict[str, Any],
-    now: datetime,
-) -> Reserved:
-    for lot_id, points in holds.items():
-        if not await ledger.hold(session, lot_id, points, now):
+async def _reserve_one_by_one(session: AsyncSession, reservation: Reservation) -> Reserved:
+    purchase = reservation.purchase
+    for lot_id, points in reservation.holds.items():
+        if not await ledger.hold(session, lot_id, points, reservation.now):
             return Reserved(all_held=False, claimed=False)
     rows = [
         {
@@ -157,11 +147,11 @@ async def _reserve_one_by_one(
             "points": a.points,
             "returned": 0,
         }
-        for a in allocations
+        for a in reservation.allocations
     ]
     if rows:
         await session.execute(ledger.NEW_ALLOCATION, rows)
-    await journal.write(session)
+    await reservation.journal.write(session)
     return Reserved(all_held=True, claimed=await ledger.insert_purchase(session, purchase))
 
 
