@@ -107,7 +107,7 @@ def pruning(
 
 
 def main(settings: ServiceSettings, loops: Loops) -> None:
-    """Runs the worker on uvloop, as uvicorn runs the APIs: a worker's CPU is mostly its
-    sockets (NATS, PostgreSQL, Temporal), whose event loop costs less there than in asyncio's."""
+    """Runs the worker on uvloop, as uvicorn runs the APIs: its event loop spends less per
+    socket event (NATS, PostgreSQL, Temporal) than asyncio's own."""
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         runner.run(run_worker(settings, loops))

@@ -185,7 +185,7 @@ class Journal:
 JOURNAL = cast(Table, JournalEntry.__table__)
 LOTS = cast(Table, Lot.__table__)
 PURCHASES = cast(Table, Purchase.__table__)
-ALLOCATIONS_ = cast(Table, RedemptionAllocation.__table__)
+ALLOCATIONS = cast(Table, RedemptionAllocation.__table__)
 NEW_OPERATION = insert(cast(Table, Operation.__table__)).returning(Operation.__table__.c.id)
 NEW_JOURNAL_ENTRY = insert(JOURNAL)
 # The entries' columns, one array each, unnested in the order they were added.
@@ -359,11 +359,11 @@ def new_lot(
 _UNTIL = bindparam("until", type_=UtcDateTime())
 # The points this confirm captures from a lot: the extension counts what the lot keeps after it.
 _CAPTURING = (
-    select(func.coalesce(func.sum(ALLOCATIONS_.c.points), 0))
+    select(func.coalesce(func.sum(ALLOCATIONS.c.points), 0))
     .where(
-        ALLOCATIONS_.c.txid == bindparam("txid"),
-        ALLOCATIONS_.c.store_id == bindparam("store"),
-        ALLOCATIONS_.c.lot_id == LOTS.c.id,
+        ALLOCATIONS.c.txid == bindparam("txid"),
+        ALLOCATIONS.c.store_id == bindparam("store"),
+        ALLOCATIONS.c.lot_id == LOTS.c.id,
     )
     .scalar_subquery()
 )
@@ -389,7 +389,6 @@ TRAILING_SPEND = select(
         PURCHASES.c.store_id == bindparam("excluding_store"),
     ),
 )
-ALLOCATIONS = ALLOCATIONS_
 NEW_ALLOCATION = insert(ALLOCATIONS)
 _NEW_PURCHASE = {
     "postgresql": postgresql.insert(PURCHASES).on_conflict_do_nothing(),

@@ -5,8 +5,9 @@ journalling the holds and claiming its txid. A confirm ends by capturing the hel
 writing the member's and the purchase's changes, the accrual lot, the journal and the event.
 Each is one statement of data-modifying CTEs, built once here with every value a parameter, so
 SQLAlchemy compiles it once and asyncpg prepares it once per connection. At the till a round
-trip to PostgreSQL costs more CPU than the statement it carries (docs/loyalty.md, "The till's
-hot path"). SQLite has no data-modifying CTEs: it runs the same writes one by one.
+trip to PostgreSQL costs both sides more CPU than the rows most statements write
+(docs/loyalty.md, "The till's hot path"). SQLite has no data-modifying CTEs: it runs the same
+writes one by one.
 """
 
 from collections.abc import Iterable, Sequence
