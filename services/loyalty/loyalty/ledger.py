@@ -38,6 +38,11 @@ def _dialect(session: AsyncSession) -> str:
     return session.get_bind().dialect.name
 
 
+def on_postgresql(session: AsyncSession) -> bool:
+    """PostgreSQL, where locks are row locks and several writes can be one statement."""
+    return _dialect(session) == "postgresql"
+
+
 _MEMBER = (
     select(Member)
     .where(Member.id == bindparam("member_id"))
@@ -72,7 +77,7 @@ _UNLOCKED = {
 
 def _locking(session: AsyncSession, name: str) -> Any:
     """The statement ``name`` with FOR UPDATE on PostgreSQL (SQLite is locked by a write)."""
-    return (_LOCKED if _dialect(session) == "postgresql" else _UNLOCKED)[name]
+    return (_LOCKED if on_postgresql(session) else _UNLOCKED)[name]
 
 
 async def lock_member(session: AsyncSession, member_id: str) -> Member | None:
@@ -162,7 +167,7 @@ class Journal:
         """The operation and its entries: one statement on PostgreSQL, two elsewhere."""
         if not self.entries:
             return
-        if _dialect(session) == "postgresql":
+        if on_postgresql(session):
             await session.execute(_OPERATION_AND_ENTRIES, self.params())
         else:
             operation = {
@@ -494,7 +499,7 @@ async def capture_and_extend(
         "excluding": purchase.txid,
         "excluding_store": purchase.store_id,
     }
-    if _dialect(session) == "postgresql":
+    if on_postgresql(session):
         rows = list(await session.execute(CAPTURE_AND_EXTEND_PG, params))
     else:
         await session.execute(EXTEND_PURCHASE_LOTS, params)

@@ -29,10 +29,6 @@ from loyalty.ledger import JOURNAL_CTES, JOURNAL_PARAMS, LOTS, PURCHASES, Journa
 from loyalty.models import Lot, Member, Purchase, outbox
 
 
-def _on_postgresql(session: AsyncSession) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 def _typed(table: Table, prefix: str, columns: Iterable[str]) -> list[BindParameter[Any]]:
     return [bindparam(f"{prefix}{c}", type_=table.c[c].type) for c in columns]
 
@@ -117,7 +113,7 @@ async def reserve(session: AsyncSession, reservation: Reservation) -> Reserved:
     purchase, holds, allocations = reservation.purchase, reservation.holds, reservation.allocations
     if set(purchase) != set(NEW_PURCHASE_COLUMNS):
         raise ValueError(f"a new purchase sets {NEW_PURCHASE_COLUMNS}, not {sorted(purchase)}")
-    if not _on_postgresql(session):
+    if not ledger.on_postgresql(session):
         return await _reserve_one_by_one(session, reservation)
     params = {
         "hold_lot_ids": list(holds),
@@ -222,7 +218,7 @@ async def confirm(
     """Captures the held points (``captured``, per lot), writes the member's and the
     purchase's columns a confirm changes, the accrual ``lot``, the ``journal`` and the
     ``event``. Any other change to member or purchase is left to the ORM's flush."""
-    if not _on_postgresql(session):
+    if not ledger.on_postgresql(session):
         for lot_id, points in captured.items():
             await ledger.change_lot(session, lot_id, points=-points, held=-points)
         if lot is not None:
