@@ -3,9 +3,11 @@ import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Column, MetaData, String, Table, select, text
+from sqlalchemy import Column, MetaData, String, Table, event, select, text
+from sqlalchemy.engine.default import CACHE_HIT
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from kit.db import (
@@ -14,6 +16,9 @@ from kit.db import (
     add_unless_duplicate,
     create_engine,
     insert_ignoring_conflict,
+    insert_keeping_earliest,
+    insert_new_keys,
+    insert_rows_ignoring_conflict,
     unit_of_work,
 )
 from kit.testing import tables_in
@@ -53,6 +58,34 @@ async def test_insert_ignoring_conflict_reports_whether_the_row_was_new(
     async with unit_of_work(sessions) as session:
         assert await insert_ignoring_conflict(session, things, {"id": "a"})
         assert not await insert_ignoring_conflict(session, things, {"id": "a"})
+
+
+async def test_rows_of_any_batch_go_through_one_compiled_insert(sessions: SessionFactory) -> None:
+    """A batch consumer inserts a batch of a different size each time: the INSERT is compiled
+    once and then taken from SQLAlchemy's cache, not compiled again per batch."""
+    engine = sessions.kw["bind"].sync_engine
+    caching: list[tuple[str, bool]] = []
+
+    def note(*args: Any) -> None:
+        _conn, _cursor, statement, _parameters, context, _many = args
+        if statement.lstrip().upper().startswith("INSERT"):
+            caching.append((statement, context.cache_hit == CACHE_HIT))
+
+    event.listen(engine, "after_cursor_execute", note)
+    at = datetime.now(UTC)
+    for size in (1, 3, 2, 5):  # one row and several: each form compiled on its first use
+        if size == 2:
+            caching.clear()
+        rows = [{"id": f"{size}-{n}", "at": at} for n in range(size)]
+        async with unit_of_work(sessions) as session:
+            assert await insert_new_keys(session, things, rows, "id") == {r["id"] for r in rows}
+            assert await insert_new_keys(session, things, rows[:1], "id") == set()
+            await insert_rows_ignoring_conflict(session, things, rows)
+            await insert_keeping_earliest(session, things, rows, "id", "at")
+    event.remove(engine, "after_cursor_execute", note)
+    assert caching and all(hit for _statement, hit in caching), "\n".join(map(str, caching))
+    async with unit_of_work(sessions) as session:
+        assert len((await session.execute(select(things.c.id))).all()) == 11
 
 
 async def test_timestamps_come_back_aware_in_utc(sessions: SessionFactory) -> None:

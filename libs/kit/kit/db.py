@@ -114,50 +114,43 @@ def insert_for(session: AsyncSession) -> Any:
     return sqlite_insert
 
 
-async def insert_ignoring_conflict(
-    session: AsyncSession, table: Any, values: dict[str, Any] | list[dict[str, Any]]
-) -> bool:
-    """INSERT (of one row, or of several in one statement) that silently skips a duplicate key;
-    True when a row was new."""
-    stmt = insert_for(session)(table).values(values).on_conflict_do_nothing()
-    result = await session.execute(stmt)
+async def insert_ignoring_conflict(session: AsyncSession, table: Any, row: dict[str, Any]) -> bool:
+    """INSERT of one row that silently skips a duplicate key; True when the row was new."""
+    result = await session.execute(insert_for(session)(table).values(row).on_conflict_do_nothing())
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-async def insert_new_keys(
-    session: AsyncSession, table: Any, rows: list[dict[str, Any]], key: str
-) -> set[Any]:
-    """One multi-row INSERT that skips duplicate keys; the ``key`` values that were new."""
-    stmt = insert_for(session)(table).values(rows).on_conflict_do_nothing()
-    return set((await session.scalars(stmt.returning(table.c[key]))).all())
-
-
-async def insert_keeping_earliest(
-    session: AsyncSession,
-    table: Any,
-    values: dict[str, Any] | list[dict[str, Any]],
-    key: str,
-    column: str,
-) -> None:
-    """INSERT, or on a duplicate ``key`` lower ``column`` to the new value when it is earlier:
-    events that arrive out of order still leave the earliest moment. Several rows go in one
-    statement; each ``key`` may appear once among them."""
-    await session.execute(_keeping_earliest(session, table, key, column).values(values))
+# Several rows go to the database as an executemany of one single-row INSERT, which SQLAlchemy
+# compiles once and caches, then sends as multi-row statements ("insertmanyvalues": up to 1000
+# rows, within the driver's bound-parameter limit, each). A multi-row ``.values([...])`` has no
+# cache key: it was compiled anew for every batch, which cost a batch consumer more CPU than
+# its statements. Every row of one call has the same keys.
 
 
 async def insert_rows_ignoring_conflict(
     session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]]
 ) -> None:
-    """Many rows in one executemany INSERT that skips duplicate keys: bulk loads, too many rows
-    for the bound parameters of one multi-row statement."""
+    """INSERT of several rows that silently skips duplicate keys."""
     if rows:
         await session.execute(insert_for(session)(table).on_conflict_do_nothing(), list(rows))
 
 
-async def insert_rows_keeping_earliest(
+async def insert_new_keys(
+    session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]], key: str
+) -> set[Any]:
+    """``insert_rows_ignoring_conflict``, answering the ``key`` values that were new."""
+    if not rows:
+        return set()
+    stmt = insert_for(session)(table).on_conflict_do_nothing().returning(table.c[key])
+    return set((await session.scalars(stmt, list(rows))).all())
+
+
+async def insert_keeping_earliest(
     session: AsyncSession, table: Any, rows: Sequence[dict[str, Any]], key: str, column: str
 ) -> None:
-    """`insert_keeping_earliest` for a bulk load, in one executemany INSERT."""
+    """INSERT, or on a duplicate ``key`` lower ``column`` to the new value when it is earlier:
+    events that arrive out of order still leave the earliest moment. Each ``key`` may appear
+    once among the rows."""
     if rows:
         await session.execute(_keeping_earliest(session, table, key, column), list(rows))
 

@@ -33,7 +33,7 @@ from orchestrator import repository
 from orchestrator.analytics_repository import NOT_ENROLLED
 from orchestrator.campaigns.outcomes import campaign_source
 from orchestrator.chains import published_definition
-from orchestrator.models import Campaign, ChainMessage, Enrollment
+from orchestrator.models import Campaign, ChainGrant, ChainMessage, Enrollment
 from orchestrator.stats import (
     cuped_adjust,
     cuped_theta,
@@ -163,9 +163,11 @@ async def record_purchases(session: AsyncSession, events: Sequence[PurchaseConfi
             seen[customer] = at
     if seen:
         await store.add_members(session, seen)
+    lots = [lot for event in events for lot in event.payload.redeemed_lots]
+    grants = await _grants_of(session, lots)  # one read for the whole batch
     for event in events:
         purchase = event.payload
-        await _record_lots(session, purchase.purchase_key, purchase.redeemed_lots, 1)
+        await _record_lots(session, purchase.purchase_key, purchase.redeemed_lots, 1, grants)
 
 
 async def record_return(session: AsyncSession, event: PurchaseReturned) -> None:
@@ -175,15 +177,24 @@ async def record_return(session: AsyncSession, event: PurchaseReturned) -> None:
     keys = (returned.purchase_key, returned.txid)
     await store.refund(session, keys, returned.refunded_amount)
     reference = f"{returned.purchase_key}/{returned.return_id}"  # return ids are per purchase
-    await _record_lots(session, reference, returned.restored_lots, -1)
+    grants = await _grants_of(session, returned.restored_lots)
+    await _record_lots(session, reference, returned.restored_lots, -1, grants)
+
+
+async def _grants_of(session: AsyncSession, lots: Sequence[LotPoints]) -> dict[str, ChainGrant]:
+    """The chains' grants these lots came from, by grant id (a lot of no chain has none)."""
+    return await store.chain_grants(session, sorted({lot.grant_id for lot in lots if lot.grant_id}))
 
 
 async def _record_lots(
-    session: AsyncSession, reference: str, lots: Sequence[LotPoints], sign: int
+    session: AsyncSession,
+    reference: str,
+    lots: Sequence[LotPoints],
+    sign: int,
+    grants: dict[str, ChainGrant],
 ) -> None:
-    """Only lots a chain granted count: matched by the grant id its grant answer named, or
-    by the chain reference loyalty kept on the lot."""
-    grants = await store.chain_grants(session, [lot.grant_id for lot in lots if lot.grant_id])
+    """Only lots a chain granted count: matched by the grant id its grant answer named (in
+    ``grants``, see ``_grants_of``), or by the chain reference loyalty kept on the lot."""
     for lot in lots:
         grant = grants.get(lot.grant_id or "")
         if grant is not None:

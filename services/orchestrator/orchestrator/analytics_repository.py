@@ -7,7 +7,11 @@ from typing import Any, cast
 from sqlalchemy import CursorResult, Result, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kit.db import insert_ignoring_conflict, insert_keeping_earliest
+from kit.db import (
+    insert_ignoring_conflict,
+    insert_keeping_earliest,
+    insert_rows_ignoring_conflict,
+)
 from orchestrator.models import (
     CampaignMember,
     CampaignMemberGrant,
@@ -24,8 +28,8 @@ from orchestrator.models import (
 NOT_ENROLLED = "not_in_audience"
 
 
-async def add_purchases(session: AsyncSession, rows: list[dict[str, Any]]) -> bool:
-    return await insert_ignoring_conflict(session, CustomerPurchase.__table__, rows)
+async def add_purchases(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    await insert_rows_ignoring_conflict(session, CustomerPurchase.__table__, rows)
 
 
 async def add_conversion(session: AsyncSession, values: dict[str, Any]) -> bool:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.cursors import ascending, newest_first, older_than
-from kit.db import insert_ignoring_conflict
+from kit.db import insert_ignoring_conflict, insert_rows_ignoring_conflict
 from orchestrator.models import (
     Campaign,
     CampaignMemberGrant,
@@ -168,7 +168,7 @@ async def locked_facts_of(
     """``locked_facts`` of several customers: one insert, then one read that locks the rows in
     customer order, the order every batch takes them in, so two batches never deadlock."""
     rows = [{"customer_id": c, "purchase_count": 0} for c in sorted(set(customer_ids))]
-    await insert_ignoring_conflict(session, CustomerFact.__table__, rows)
+    await insert_rows_ignoring_conflict(session, CustomerFact.__table__, rows)
     query = (
         select(CustomerFact)
         .where(CustomerFact.customer_id.in_(customer_ids))

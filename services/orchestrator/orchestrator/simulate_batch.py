@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.contracts.loyalty import BonusGranted, PurchaseConfirmed
 from kit.contracts.notifier import MessagePayload
-from kit.db import insert_rows_ignoring_conflict, insert_rows_keeping_earliest
+from kit.db import insert_keeping_earliest, insert_rows_ignoring_conflict
 from orchestrator.analytics import measured_source
 from orchestrator.models import (
     ChainGrant,
@@ -183,9 +183,7 @@ async def write(session: AsyncSession, chunk: Chunk) -> None:
     members = [{"customer_id": c, "first_seen_at": at} for c, at in chunk.members.items()]
     members_table = ProgrammeMember.__table__
     await insert_rows_ignoring_conflict(session, CustomerPurchase.__table__, chunk.purchases)
-    await insert_rows_keeping_earliest(
-        session, members_table, members, "customer_id", "first_seen_at"
-    )
+    await insert_keeping_earliest(session, members_table, members, "customer_id", "first_seen_at")
     enrollments = list(chunk.enrollments.values())
     await insert_rows_ignoring_conflict(session, Enrollment.__table__, enrollments)
     await insert_rows_ignoring_conflict(session, ChainMessage.__table__, chunk.messages)

@@ -4,11 +4,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, select, text, update
+from sqlalchemy import BigInteger, bindparam, case, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.cursors import ascending
-from kit.db import insert_for, insert_ignoring_conflict
+from kit.db import insert_for, insert_ignoring_conflict, insert_rows_ignoring_conflict
 from segments.models import (
     CustomerProfile,
     KnownTimeZone,
@@ -93,12 +93,11 @@ async def locked_profiles(
     ]
     # A no-op update of a column no index holds: the conflict's row lock, without a new
     # index entry.
-    upsert = insert_for(session)(CustomerProfile).values(rows)
-    upsert = upsert.on_conflict_do_update(
+    upsert = insert_for(session)(CustomerProfile).on_conflict_do_update(
         index_elements=[table.c.customer_id], set_={"time_zone": table.c.time_zone}
     )
     found = await session.scalars(
-        upsert.returning(CustomerProfile), execution_options={"populate_existing": True}
+        upsert.returning(CustomerProfile), rows, execution_options={"populate_existing": True}
     )
     return {profile.customer_id: profile for profile in found}
 
@@ -121,12 +120,24 @@ async def insert_purchases(session: AsyncSession, rows: Sequence[dict[str, Any]]
     """The purchases in one statement, each with its net amount less the returns already seen
     (a return can arrive first); the net amount of each purchase that was new, by key. A
     purchase stored before is left as it is and missing from the answer."""
+    if not rows:
+        return {}
+    # Rows go as an executemany (compiled once, kit.db); the statement works the net amount
+    # out of each row's total and its returns, by parameters of their own: a parameter named
+    # like a column would be that column's value.
+    refunded = (
+        select(func.coalesce(func.sum(PurchaseReturn.refunded_amount), 0))
+        .where(PurchaseReturn.purchase_key == bindparam("key_of_returns"))
+        .scalar_subquery()
+    )
+    net = bindparam("gross_amount", type_=BigInteger()) - refunded
+    stmt = insert_for(session)(Purchase.__table__).values(net_amount=net).on_conflict_do_nothing()
+    stmt = stmt.returning(Purchase.purchase_key, Purchase.net_amount)
     values = [
-        {**row, "net_amount": row["total_amount"] - _refunded(row["purchase_key"])} for row in rows
+        {**row, "key_of_returns": row["purchase_key"], "gross_amount": row["total_amount"]}
+        for row in rows
     ]
-    stmt = insert_for(session)(Purchase.__table__).values(values).on_conflict_do_nothing()
-    stored = await session.execute(stmt.returning(Purchase.purchase_key, Purchase.net_amount))
-    return {key: int(net) for key, net in stored}
+    return {key: int(net) for key, net in await session.execute(stmt, values)}
 
 
 def _refunded(purchase_key: str) -> Any:
@@ -139,8 +150,7 @@ def _refunded(purchase_key: str) -> Any:
 
 
 async def insert_categories(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        await insert_ignoring_conflict(session, PurchaseCategory.__table__, list(rows))
+    await insert_rows_ignoring_conflict(session, PurchaseCategory.__table__, rows)
 
 
 async def insert_return(session: AsyncSession, values: dict[str, Any]) -> bool:
