@@ -125,12 +125,7 @@ async def insert_purchases(session: AsyncSession, rows: Sequence[dict[str, Any]]
     # Rows go as an executemany (compiled once, kit.db); the statement works the net amount
     # out of each row's total and its returns, by parameters of their own: a parameter named
     # like a column would be that column's value.
-    refunded = (
-        select(func.coalesce(func.sum(PurchaseReturn.refunded_amount), 0))
-        .where(PurchaseReturn.purchase_key == bindparam("key_of_returns"))
-        .scalar_subquery()
-    )
-    net = bindparam("gross_amount", type_=BigInteger()) - refunded
+    net = bindparam("gross_amount", type_=BigInteger()) - _refunded(bindparam("key_of_returns"))
     stmt = insert_for(session)(Purchase.__table__).values(net_amount=net).on_conflict_do_nothing()
     stmt = stmt.returning(Purchase.purchase_key, Purchase.net_amount)
     values = [
@@ -140,8 +135,9 @@ async def insert_purchases(session: AsyncSession, rows: Sequence[dict[str, Any]]
     return {key: int(net) for key, net in await session.execute(stmt, values)}
 
 
-def _refunded(purchase_key: str) -> Any:
-    """Every return of the purchase seen so far, summed, as a scalar subquery."""
+def _refunded(purchase_key: Any) -> Any:
+    """Every return of the purchase seen so far, summed, as a scalar subquery (of a key, or of
+    a parameter that carries it)."""
     return (
         select(func.coalesce(func.sum(PurchaseReturn.refunded_amount), 0))
         .where(PurchaseReturn.purchase_key == purchase_key)
