@@ -311,7 +311,17 @@ def postgres_proc(port: int, data: Path) -> Proc:
     settings += ["-c", "max_connections=400", "-c", "shared_buffers=1GB"]
     argv = [postgres_bin("postgres"), "-D", str(data), "-p", str(port), "-h", "127.0.0.1"]
     argv += ["-k", str(data), *settings]
-    return Proc("postgres", argv, ready=lambda: port_open(port), user=user)
+    return Proc("postgres", argv, ready=lambda: postgres_accepting(port), user=user)
+
+
+def postgres_accepting(port: int) -> bool:
+    """PostgreSQL answers connections on ``port``. Its port opens while it is still starting
+    up (recovering after a stop, say), when a connection is refused with "the database system
+    is starting up": an open port is not enough."""
+    if not port_open(port):
+        return False
+    argv = [postgres_bin("pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(port), "-t", "2"]
+    return subprocess.run(argv, check=False, timeout=10).returncode == 0
 
 
 # --- the platform's own processes -------------------------------------------------------------
