@@ -13,12 +13,13 @@ from opentelemetry.sdk.trace.sampling import ALWAYS_ON, ParentBased
 from opentelemetry.trace import SpanContext, SpanKind
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
-from sqlalchemy import text
+from sqlalchemy import Integer, bindparam, text
 
 from kit import tracing
 from kit.bus import EventBus, Subscription, consume
 from kit.contracts import MemberRegistered, MemberRegisteredPayload
 from kit.db import SessionFactory, create_engine, new_metadata, unit_of_work
+from kit.driver import DriverStatement, driver_transaction
 from kit.events import Event
 from kit.outbox import Outbox, OutboxRelay, outbox_table
 from kit.stack import Infra
@@ -61,6 +62,31 @@ async def test_sql_makes_spans_in_a_sampled_trace_and_nothing_in_one_that_is_not
     [sql] = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.CLIENT]
     assert sql.name.startswith("SELECT")
     assert sql.attributes is not None and sql.attributes["db.statement"] == "SELECT 3"
+    assert sql.parent is not None and sql.parent.span_id == root.get_span_context().span_id
+
+
+async def test_statements_on_the_drivers_connection_are_spans_of_a_sampled_trace_only(
+    sampler: tuple[CountingSampler, InMemorySpanExporter], postgres_url: str
+) -> None:
+    counting, exporter = sampler
+    engine = create_engine(postgres_url)
+    statement = DriverStatement(text("SELECT :n AS n").bindparams(bindparam("n", type_=Integer())))
+    try:
+        with trace.use_span(unsampled_span()):
+            async with driver_transaction(engine) as db:
+                await db.fetch(statement, {"n": 1})
+        assert counting.asked == []
+        with tracing.tracer().start_as_current_span(
+            "POST /purchases", kind=SpanKind.SERVER
+        ) as root:
+            async with driver_transaction(engine) as db:
+                await db.fetch(statement, {"n": 2})
+    finally:
+        await engine.dispose()
+    [sql] = [s for s in exporter.get_finished_spans() if s.kind is SpanKind.CLIENT]
+    assert sql.name.startswith("SELECT") and sql.attributes is not None
+    assert str(sql.attributes["db.statement"]).startswith("SELECT $1")
+    assert sql.attributes["db.system"] == "postgresql"
     assert sql.parent is not None and sql.parent.span_id == root.get_span_context().span_id
 
 

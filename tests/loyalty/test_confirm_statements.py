@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event, func, select, update
 
+from kit import driver
 from kit.clock import utcnow
 from kit.contracts.loyalty import MemberTierChanged, MemberTierChangedPayload
 from kit.db import unit_of_work
@@ -18,18 +19,69 @@ from tests.loyalty.till import Till, days_from_now, sofa
 
 
 @contextmanager
-def statements_sent(till: Till) -> Iterator[list[str]]:
-    engine = till.sessions.kw["bind"].sync_engine
-    statements: list[str] = []
+def statements_by_path(till: Till) -> Iterator[tuple[list[str], list[str], list[str]]]:
+    """Every statement sent; those sent through SQLAlchemy's session; those sent on the
+    driver's connection (loyalty.till_driver)."""
+    engine = till.sessions.kw["bind"]
+    every: list[str] = []
+    session: list[str] = []
+    on_driver: list[str] = []
 
-    def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
-        statements.append(" ".join(statement.split()))
+    def seen(statement: str, path: list[str]) -> None:
+        every.append(" ".join(statement.split()))
+        path.append(every[-1])
 
-    event.listen(engine, "before_cursor_execute", seen)
+    def by_session(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        seen(statement, session)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", by_session)
+    unlisten = driver.listen(engine, lambda statement: seen(statement, on_driver))
     try:
-        yield statements
+        yield every, session, on_driver
     finally:
-        event.remove(engine, "before_cursor_execute", seen)
+        event.remove(engine.sync_engine, "before_cursor_execute", by_session)
+        unlisten()
+
+
+@contextmanager
+def statements_sent(till: Till) -> Iterator[list[str]]:
+    with statements_by_path(till) as (every, _session, _driver):
+        yield every
+
+
+async def _lapse(till: Till, txid: str) -> None:
+    """The reservation's time runs out."""
+    async with unit_of_work(till.sessions) as session:
+        await session.execute(
+            update(Purchase)
+            .where(Purchase.txid == txid)
+            .values(reserved_until=utcnow() - timedelta(seconds=1))
+        )
+
+
+async def test_the_usual_steps_go_on_the_drivers_connection_and_the_rest_through_the_session(
+    till: Till,
+) -> None:
+    member = await till.member()
+    await till.grant(member, 1_000)
+    with statements_by_path(till) as (_every, session, on_driver):
+        txid = (await till.reserve(member, sofa(), points=100)).json()["txid"]
+        assert (await till.confirm(txid)).status_code == 200
+        again = await till.confirm(txid)  # a retry replays the first answer, writing nothing
+    assert again.status_code == 200 and again.json()["status"] == "confirmed"
+    assert session == []
+    assert len(on_driver) == 3 + 3 + 1
+    # A reservation that needs a closer look (a lapsed one to release) is left to the session
+    # from its start: what the driver read is rolled back, and the session locks and reads again.
+    lapsing = (await till.reserve(member, sofa(), points=100)).json()["txid"]
+    await _lapse(till, lapsing)
+    with statements_by_path(till) as (_every, session, on_driver):
+        assert (await till.reserve(member, sofa(), points=100)).status_code == 201
+    assert len(on_driver) == 2  # the lock and the lots, which asked for the closer look
+    assert any(s.startswith("SELECT") and "FOR UPDATE" in s for s in session)
+    async with till.sessions() as reading:
+        lapsed = await reading.get(Purchase, {"txid": lapsing, "store_id": "berlin-01"})
+        assert lapsed is not None and lapsed.status == "lapsed"
 
 
 # Without its store the purchase is found by its txid alone, in the same locking statement.
@@ -94,7 +146,8 @@ async def test_a_change_the_confirms_statement_does_not_carry_is_still_written(t
             occurred_at=utcnow(),
             payload=MemberTierChangedPayload(previous_tier="base", tier="base", trailing_spend=0),
         )
-        await till_writes.confirm(session, member, purchase, {}, None, journal, event)
+        writes = till_writes.Confirmation(member, purchase, {}, None, journal, event)
+        await till_writes.confirm(session, writes)
     async with till.sessions() as session:
         stored = await session.get(Member, member_id)
         bought = await session.get(Purchase, {"txid": txid, "store_id": "berlin-01"})
@@ -114,12 +167,7 @@ async def test_a_reservation_first_releases_the_members_lapsed_one_and_spends_it
     member = await till.member()
     await till.grant(member, 100)
     first = (await till.reserve(member, sofa(), points=100)).json()["txid"]
-    async with unit_of_work(till.sessions) as session:
-        await session.execute(
-            update(Purchase)
-            .where(Purchase.txid == first)
-            .values(reserved_until=utcnow() - timedelta(seconds=1))
-        )
+    await _lapse(till, first)
     with statements_sent(till) as statements:
         second = await till.reserve(member, sofa(), points=100)
     assert second.status_code == 201, second.text

@@ -3,10 +3,12 @@
 from datetime import datetime, timedelta
 from typing import Any
 
+import asyncpg
 from sqlalchemy import delete, event, select
 
 from kit.clock import utcnow
 from kit.db import unit_of_work
+from kit.stack import Infra
 from loyalty.domain.rules import ProgramRules, add_months, end_of_day
 from loyalty.models import JournalEntry, Lot, Member, Purchase
 from loyalty.reconcile import breaches
@@ -237,3 +239,28 @@ async def test_reservations_lapse_after_their_ttl(till: Till) -> None:
     assert (await till.balance(member))["available"] == 300
     lapsed = await till.confirm(txid)
     assert (lapsed.status_code, lapsed.json()["code"]) == (409, "reservation_lapsed")
+
+
+async def test_a_till_step_that_loses_its_connection_is_a_503_and_the_next_one_goes_through(
+    till: Till, infra: Infra
+) -> None:
+    member = await till.member()
+    await till.grant(member, 1_000)
+    assert (await till.reserve(member, sofa(), points=10)).status_code == 201
+    admin = await asyncpg.connect(
+        host="127.0.0.1", port=infra.postgres_port, user="postgres", database="postgres"
+    )
+    try:  # the server drops every connection of the service's pool (a restart, a failover)
+        database = till.sessions.kw["bind"].url.database
+        await admin.fetch(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", database
+        )
+    finally:
+        await admin.close()
+    lost = await till.reserve(member, sofa(), points=10)
+    assert lost.status_code == 503, lost.text
+    assert (lost.json()["code"], lost.headers["retry-after"]) == ("database_unavailable", "1")
+    again = await till.reserve(member, sofa(), points=10)
+    assert again.status_code == 201, again.text
+    assert (await till.confirm(again.json()["txid"])).status_code == 200
+    assert (await till.balance(member))["reserved"] == 10  # the first; the lost one wrote nothing

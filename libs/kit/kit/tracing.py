@@ -389,27 +389,44 @@ def instrument_engine(engine: Any) -> None:
     from sqlalchemy import event
 
     sync = engine.sync_engine
-    url = sync.url
-    # The attributes the standard SQLAlchemy instrumentation sets, so trace searches still work.
-    attributes = {"db.system": sync.dialect.name, "db.name": url.database or ""}
-    attributes |= {"net.peer.name": url.host or "", "net.peer.port": url.port or 0}
-    attributes |= {"db.user": url.username or ""}
-    suffix = f" {url.database}" if url.database else ""
 
     def started(
         _conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
     ) -> None:
-        if not recording():
-            return
-        words = statement.split(None, 1)
-        name = (words[0] if words else "sql") + suffix
-        span = tracer().start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
-        span.set_attribute("db.statement", statement)
-        context._kit_span = span  # ended by the hooks below, in a sampled trace only
+        if recording():  # ended by the hooks below, in a sampled trace only
+            context._kit_span = _sql_span(sync, statement)
 
     event.listen(sync, "before_cursor_execute", started)
     event.listen(sync, "after_cursor_execute", _sql_ended)
     event.listen(sync, "handle_error", _sql_failed)
+
+
+def _sql_span(sync_engine: Any, statement: str) -> trace.Span:
+    url = sync_engine.url
+    # The attributes the standard SQLAlchemy instrumentation sets, so trace searches still work.
+    attributes = {"db.system": sync_engine.dialect.name, "db.name": url.database or ""}
+    attributes |= {"net.peer.name": url.host or "", "net.peer.port": url.port or 0}
+    attributes |= {"db.user": url.username or "", "db.statement": statement}
+    words = statement.split(None, 1)
+    name = (words[0] if words else "sql") + (f" {url.database}" if url.database else "")
+    return tracer().start_span(name, kind=SpanKind.CLIENT, attributes=attributes)
+
+
+@contextmanager
+def sql_span(engine: Any, statement: str) -> Iterator[None]:
+    """A span for a statement sent past the engine's hooks (``kit.driver``), in a sampled
+    trace only, as ``instrument_engine`` makes for the engine's own."""
+    if not recording():
+        yield
+        return
+    span = _sql_span(engine.sync_engine, statement)
+    try:
+        yield
+    except BaseException as exc:
+        span.set_status(trace.Status(trace.StatusCode.ERROR, str(exc)))
+        raise
+    finally:
+        span.end()
 
 
 def _sql_ended(

@@ -1,9 +1,10 @@
 """The ledger's queries: member locks, lots, and the append-only journal."""
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 from sqlalchemy import (
     BigInteger,
@@ -242,9 +243,21 @@ TIER_AND_SPENDABLE_LOTS = (
 )
 
 
+class Columns(Protocol):
+    """A row whose values are found by column name: SQLAlchemy's ``Row._mapping`` or an
+    asyncpg record (loyalty.till_driver)."""
+
+    def __getitem__(self, name: str, /) -> Any: ...
+
+
 def view(row: Row[Any]) -> LotView:
-    free = row.remaining - row.reserved
-    return LotView(row.id, free, row.expires_at, row.created_at, restrictions_of(row.restrictions))
+    return lot_view(row._mapping)
+
+
+def lot_view(row: Columns) -> LotView:
+    free = row["remaining"] - row["reserved"]
+    restrictions = restrictions_of(row["restrictions"])
+    return LotView(row["id"], free, row["expires_at"], row["created_at"], restrictions)
 
 
 async def spendable_lots(session: AsyncSession, member_id: str, now: datetime) -> list[LotView]:
@@ -488,7 +501,19 @@ async def capture_and_extend(
     the member's purchase lots that keep points after the capture live on until ``until``.
     One statement on PostgreSQL; the capture itself is written with the confirm's other writes
     (loyalty.till_writes)."""
-    params = {
+    params = capture_params(purchase, since, until, now)
+    if on_postgresql(session):
+        rows = list(await session.execute(CAPTURE_AND_EXTEND_PG, params))
+    else:
+        await session.execute(EXTEND_PURCHASE_LOTS, params)
+        rows = list(await session.execute(CAPTURE_AND_EXTEND, params))
+    return capture_of([row._mapping for row in rows])
+
+
+def capture_params(
+    purchase: Purchase, since: datetime, until: datetime, now: datetime
+) -> dict[str, Any]:
+    return {
         "txid": purchase.txid,
         "store": purchase.store_id,
         "spender": purchase.member_id,
@@ -499,25 +524,24 @@ async def capture_and_extend(
         "excluding": purchase.txid,
         "excluding_store": purchase.store_id,
     }
-    if on_postgresql(session):
-        rows = list(await session.execute(CAPTURE_AND_EXTEND_PG, params))
-    else:
-        await session.execute(EXTEND_PURCHASE_LOTS, params)
-        rows = list(await session.execute(CAPTURE_AND_EXTEND, params))
-    captured = [row for row in rows if row.lot_id is not None]
-    points = {row.lot_id: int(row.points) for row in captured}
+
+
+def capture_of(rows: Sequence[Columns]) -> Capture:
+    """The capture read by CAPTURE_AND_EXTEND: one row even when nothing is held."""
+    captured = [row for row in rows if row["lot_id"] is not None]
+    points = {row["lot_id"]: int(row["points"]) for row in captured}
     named = [
         LotPoints(
-            lot_id=row.lot_id,
-            points=int(row.points),
-            source=row.source,
-            grant_id=row.grant_id,
-            reference=row.reference,
+            lot_id=row["lot_id"],
+            points=int(row["points"]),
+            source=row["source"],
+            grant_id=row["grant_id"],
+            reference=row["reference"],
         )
         for row in captured
-        if row.source is not None
+        if row["source"] is not None
     ]
-    return Capture(points, named, int(rows[0].spend))
+    return Capture(points, named, int(rows[0]["spend"]))
 
 
 async def member_lots(session: AsyncSession, member_id: str) -> list[Lot]:

@@ -18,7 +18,7 @@ from kit.contracts.loyalty import (
 from kit.db import UtcDateTime
 from loyalty import ledger, till_writes
 from loyalty.domain import allocation
-from loyalty.domain.receipt import Line, Receipt
+from loyalty.domain.receipt import Line, LotView, Receipt
 from loyalty.domain.rules import MINOR_UNITS_PER_POINT, ProgramRules
 from loyalty.errors import (
     InsufficientPoints,
@@ -108,31 +108,47 @@ async def reserve(
         for purchase in lapsed:
             await release(session, member, purchase, "lapsed", now)
         lots = await ledger.spendable_lots(session, member.id, now)
-    tier = rules.tier(member.tier)
-    quote = allocation.quote(to_receipt(body), lots, body.points_wanted(), rules, tier)
+    answer, reservation = reservation_of(rules, body, member.id, member.tier, lots, print_, now)
+    check_reserved(await till_writes.reserve(session, reservation))
+    await remember(session, key, print_, answer, 201)
+    return answer
+
+
+def reservation_of(
+    rules: ProgramRules,
+    body: ReserveRequest,
+    member_id: str,
+    tier: str,
+    lots: list[LotView],
+    print_: str,
+    now: datetime,
+) -> tuple[ReservationOut, till_writes.Reservation]:
+    """The answer to a reservation, and what it writes, from the locked member's lots."""
+    quote = allocation.quote(to_receipt(body), lots, body.points_wanted(), rules, rules.tier(tier))
     _check_quote(body, quote)
     reserved_until = now + rules.reservation_ttl
     answer = ReservationOut(
-        **quote_out(member.id, member.tier, quote).model_dump(),
+        **quote_out(member_id, tier, quote).model_dump(),
         txid=body.txid,
         status="reserved",
         reserved_until=reserved_until,
     )
-    purchase_row = _new_purchase(body, member, quote, reserved_until, now)
+    purchase_row = _new_purchase(body, member_id, quote, reserved_until, now)
     purchase_row["fingerprints"] = {"reserve": print_}
     purchase_row["answers"] = {"reserve": answer.model_dump(mode="json")}
-    journal = Journal("reserve", member.id, body.txid, now)
+    journal = Journal("reserve", member_id, body.txid, now)
     holds = _per_lot((a.lot_id, a.points) for a in quote.allocations)
     for lot_id, points in holds.items():
-        journal.add("reserve", member.id, lot_id, held=points)
-    reservation = till_writes.Reservation(holds, quote.allocations, journal, purchase_row, now)
-    reserved = await till_writes.reserve(session, reservation)
+        journal.add("reserve", member_id, lot_id, held=points)
+    return answer, till_writes.Reservation(holds, quote.allocations, journal, purchase_row, now)
+
+
+def check_reserved(reserved: till_writes.Reserved) -> None:
+    """A reservation whose write fell short is refused (and so rolled back)."""
     if not reserved.all_held:
         raise LedgerBusy()
     if not reserved.claimed:
         raise TxidReused()  # another member at this store took the same new txid just now
-    await remember(session, key, print_, answer, 201)
-    return answer
 
 
 _SAME_TXID_OR_LAPSED = (
@@ -186,7 +202,7 @@ def _per_lot(pairs: Iterable[tuple[str, int]]) -> dict[str, int]:
 
 
 def _new_purchase(
-    body: ReserveRequest, member: Member, quote: allocation.Quote, until: datetime, now: datetime
+    body: ReserveRequest, member_id: str, quote: allocation.Quote, until: datetime, now: datetime
 ) -> dict[str, Any]:
     lines = [
         {
@@ -200,7 +216,7 @@ def _new_purchase(
     ]
     return {
         "txid": body.txid,
-        "member_id": member.id,
+        "member_id": member_id,
         "status": "reserved",
         "store_id": body.store_id,
         "channel": body.channel,
@@ -256,27 +272,53 @@ async def confirm(
     if (stored := await replay(session, key, print_)) is not None:
         return ConfirmationOut(**stored)
     if purchase.status == "confirmed":
-        return ConfirmationOut(**_replayed(purchase, "confirm", print_))
-    _still_reserved(purchase, now)
-    journal = Journal("confirm", member.id, txid, now)
-    # The accrual follows the tier the member had when buying.
-    expires_at = rules.purchase_lot_expiry(now, rules.tier(member.tier))
+        return replayed_confirmation(purchase, print_)
+    still_reserved(purchase, now)
+    expires_at = lot_expiry(rules, member, now)
     since = spend_since(rules, now)
     capture = await ledger.capture_and_extend(session, purchase, since, expires_at, now)
+    await refresh_tier(session, rules, member, now, purchase, capture.spend)
+    answer, writes = confirmation_of(rules, member, purchase, capture, expires_at, print_, now)
+    await till_writes.confirm(session, writes)
+    await remember(session, key, print_, answer)
+    return answer
+
+
+def lot_expiry(rules: ProgramRules, member: Member, now: datetime) -> datetime:
+    """When a purchase confirmed now makes its accrual and the member's purchase lots expire:
+    the accrual follows the tier the member had when buying."""
+    return rules.purchase_lot_expiry(now, rules.tier(member.tier))
+
+
+def confirmation_of(
+    rules: ProgramRules,
+    member: Member,
+    purchase: Purchase,
+    capture: ledger.Capture,
+    expires_at: datetime,
+    print_: str,
+    now: datetime,
+) -> tuple[ConfirmationOut, till_writes.Confirmation]:
+    """The answer to a confirm and what it writes, once the capture is read and the member's
+    spend and tier are set; the purchase is marked confirmed."""
+    journal = Journal("confirm", member.id, purchase.txid, now)
     for lot_id, points in capture.points.items():
         journal.add("capture", member.id, lot_id, points=-points, held=-points)
-    await refresh_tier(session, rules, member, now, purchase, capture.spend)
     answer, lot = _accrue(rules, member, purchase, journal, expires_at, now)
     purchase.status, purchase.confirmed_at = "confirmed", now
     purchase.fingerprints = {**purchase.fingerprints, "confirm": print_}
     purchase.answers = {**purchase.answers, "confirm": answer.model_dump(mode="json")}
     event = _confirmed_event(purchase, capture.named, now)
-    await till_writes.confirm(session, member, purchase, capture.points, lot, journal, event)
-    await remember(session, key, print_, answer)
-    return answer
+    writes = till_writes.Confirmation(member, purchase, capture.points, lot, journal, event)
+    return answer, writes
 
 
-def _still_reserved(purchase: Purchase, now: datetime) -> None:
+def replayed_confirmation(purchase: Purchase, print_: str) -> ConfirmationOut:
+    """A confirm of a confirmed purchase: its first answer, if the request is the same."""
+    return ConfirmationOut(**_replayed(purchase, "confirm", print_))
+
+
+def still_reserved(purchase: Purchase, now: datetime) -> None:
     if purchase.status == "cancelled":
         raise PurchaseCancelled()
     if purchase.status == "lapsed" or purchase.reserved_until < now:

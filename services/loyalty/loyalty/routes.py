@@ -5,8 +5,9 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kit.contracts.programme import ProgrammeRules
-from kit.web import SessionDep
-from loyalty import balance, grants, history, purchases, returns, service
+from kit.db import unit_of_work
+from kit.web import SessionDep, resources_of
+from loyalty import balance, grants, history, purchases, returns, service, till_driver
 from loyalty.domain.rules import MINOR_UNITS_PER_POINT, ProgramRules
 from loyalty.history_schemas import LotsPage, PurchasesPage
 from loyalty.purchase_schemas import (
@@ -126,14 +127,26 @@ async def calculate(body: Receipt, request: Request) -> Response:
     return json_answer(quote)
 
 
+def _driver_engine(request: Request, idempotency_key: str | None) -> AsyncEngine | None:
+    """The engine whose connections take the till's usual steps (loyalty.till_driver): on
+    PostgreSQL, for a step without an Idempotency-Key."""
+    engine = resources_of(request).engine
+    if idempotency_key is not None or engine.dialect.name != "postgresql":
+        return None
+    return engine
+
+
+# The two steps open their session only when loyalty.till_driver leaves the step to it.
 @purchases_router.post("", status_code=status.HTTP_201_CREATED, response_model=ReservationOut)
 async def reserve(
-    body: ReserveRequest,
-    request: Request,
-    session: SessionDep,
-    idempotency_key: IdempotencyKey = None,
+    body: ReserveRequest, request: Request, idempotency_key: IdempotencyKey = None
 ) -> Response:
-    answer = await purchases.reserve(session, rules_of(request), body, idempotency_key)
+    rules, answer = rules_of(request), None
+    if (engine := _driver_engine(request, idempotency_key)) is not None:
+        answer = await till_driver.reserve(engine, rules, body)
+    if answer is None:
+        async with unit_of_work(resources_of(request).sessions) as session:
+            answer = await purchases.reserve(session, rules, body, idempotency_key)
     return json_answer(answer, status.HTTP_201_CREATED)
 
 
@@ -141,15 +154,17 @@ async def reserve(
 async def confirm(
     txid: str,
     request: Request,
-    session: SessionDep,
     body: StepRequest | None = None,
     store_id: StoreId = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    step = body or StepRequest()
-    answer = await purchases.confirm(
-        session, rules_of(request), txid, store_id, step, idempotency_key
-    )
+    rules, step, answer = rules_of(request), body or StepRequest(), None
+    engine = _driver_engine(request, idempotency_key)
+    if engine is not None:
+        answer = await till_driver.confirm(engine, rules, txid, store_id, step)
+    if answer is None:
+        async with unit_of_work(resources_of(request).sessions) as session:
+            answer = await purchases.confirm(session, rules, txid, store_id, step, idempotency_key)
     return json_answer(answer)
 
 

@@ -39,20 +39,39 @@ async def refresh_tier(
         if spend_before is None:
             excluding = (confirming.store_id, confirming.txid)
             spend_before = await ledger.trailing_spend(session, member.id, since, excluding)
-        spend = spend_before + confirming.paid_amount - confirming.refunded_amount
-    if confirming is not None and member.tier_review_at is None:
+        spend = spend_before + _counted(confirming)
+    changed = apply_spend(rules, member, now, spend, confirming is not None)
+    if changed is not None:
+        await outbox.add(session, changed)
+
+
+def _counted(purchase: Purchase) -> int:
+    return purchase.paid_amount - purchase.refunded_amount
+
+
+def apply_confirmed(
+    rules: ProgramRules, member: Member, now: datetime, confirming: Purchase, spend_before: int
+) -> MemberTierChanged | None:
+    """``apply_spend`` once ``confirming`` counts: ``spend_before`` is the spend without it."""
+    return apply_spend(rules, member, now, spend_before + _counted(confirming), True)
+
+
+def apply_spend(
+    rules: ProgramRules, member: Member, now: datetime, spend: int, confirming: bool
+) -> MemberTierChanged | None:
+    """Sets the member's trailing ``spend``, and the tier it earns; the event announcing a new
+    tier. ``confirming``: the spend counts a purchase confirmed at ``now``."""
+    if confirming and member.tier_review_at is None:
         member.tier_review_at = now + rules.spend_window  # later purchases leave it later
     tier = rules.tier_for_spend(spend)
     member.trailing_spend = spend
     if tier.name == member.tier:
-        return
+        return None
     payload = MemberTierChangedPayload(
         previous_tier=member.tier, tier=tier.name, trailing_spend=spend
     )
     member.tier = tier.name
-    await outbox.add(
-        session, MemberTierChanged(customer_id=member.id, occurred_at=now, payload=payload)
-    )
+    return MemberTierChanged(customer_id=member.id, occurred_at=now, payload=payload)
 
 
 async def review_due(session: AsyncSession, rules: ProgramRules, now: datetime, batch: int) -> int:

@@ -64,7 +64,7 @@ NEW_PURCHASE_COLUMNS = (
 )
 # `held` counts the lots whose points were still free and alive (each names one lot once);
 # `claimed` is 0 when another purchase holds the txid at this store already.
-_RESERVATION = text(
+RESERVATION = text(
     "WITH held AS (UPDATE lots SET reserved = lots.reserved + h.points"
     " FROM unnest(:hold_lot_ids, :hold_points) AS h(lot_id, points)"
     " WHERE lots.id = h.lot_id AND lots.remaining - lots.reserved >= h.points"
@@ -110,11 +110,23 @@ class Reserved:
 async def reserve(session: AsyncSession, reservation: Reservation) -> Reserved:
     """Holds the points, records the allocations, writes the journal and claims the purchase's
     txid. Whatever it returns, the caller raises (and so rolls back) unless both are true."""
-    purchase, holds, allocations = reservation.purchase, reservation.holds, reservation.allocations
-    if set(purchase) != set(NEW_PURCHASE_COLUMNS):
-        raise ValueError(f"a new purchase sets {NEW_PURCHASE_COLUMNS}, not {sorted(purchase)}")
     if not ledger.on_postgresql(session):
+        _check_columns(reservation)
         return await _reserve_one_by_one(session, reservation)
+    row = (await session.execute(RESERVATION, reservation_params(reservation))).one()
+    return reserved(reservation, row._mapping)
+
+
+def _check_columns(reservation: Reservation) -> None:
+    if set(reservation.purchase) != set(NEW_PURCHASE_COLUMNS):
+        given = sorted(reservation.purchase)
+        raise ValueError(f"a new purchase sets {NEW_PURCHASE_COLUMNS}, not {given}")
+
+
+def reservation_params(reservation: Reservation) -> dict[str, Any]:
+    """The values of RESERVATION; the journal's entries are written by it."""
+    _check_columns(reservation)
+    holds, allocations = reservation.holds, reservation.allocations
     params = {
         "hold_lot_ids": list(holds),
         "hold_points": list(holds.values()),
@@ -123,11 +135,15 @@ async def reserve(session: AsyncSession, reservation: Reservation) -> Reserved:
         "allocation_line_nos": [a.line_no for a in allocations],
         "allocation_points": [a.points for a in allocations],
         **reservation.journal.params(),
-        **_prefixed("purchase_", purchase),
+        **_prefixed("purchase_", reservation.purchase),
     }
-    row = (await session.execute(_RESERVATION, params)).one()
     reservation.journal.entries.clear()
-    return Reserved(all_held=row.held == len(holds), claimed=row.claimed == 1)
+    return params
+
+
+def reserved(reservation: Reservation, row: ledger.Columns) -> Reserved:
+    """What RESERVATION's answer says of the reservation."""
+    return Reserved(all_held=row["held"] == len(reservation.holds), claimed=row["claimed"] == 1)
 
 
 async def _reserve_one_by_one(session: AsyncSession, reservation: Reservation) -> Reserved:
@@ -179,7 +195,7 @@ def _assignments(prefix: str, columns: Iterable[str]) -> str:
     return ", ".join(f"{c} = :{prefix}{c}" for c in columns)
 
 
-_CONFIRMATION = text(
+CONFIRMATION = text(
     "WITH captured AS (UPDATE lots SET remaining = lots.remaining - c.points,"
     " reserved = lots.reserved - c.points"
     " FROM unnest(:capture_lot_ids, :capture_points) AS c(lot_id, points)"
@@ -206,37 +222,47 @@ _CONFIRMATION = text(
 )
 
 
-async def confirm(
-    session: AsyncSession,
-    member: Member,
-    purchase: Purchase,
-    captured: dict[str, int],
-    lot: Lot | None,
-    journal: Journal,
-    event: Event,
-) -> None:
-    """Captures the held points (``captured``, per lot), writes the member's and the
-    purchase's columns a confirm changes, the accrual ``lot``, the ``journal`` and the
-    ``event``. Any other change to member or purchase is left to the ORM's flush."""
+@dataclass(frozen=True)
+class Confirmation:
+    """What a confirm writes once its answer is made."""
+
+    member: Member
+    purchase: Purchase
+    captured: dict[str, int]  # the points captured, per lot
+    lot: Lot | None  # the purchase's accrual, if it accrued
+    journal: Journal
+    event: Event
+
+
+async def confirm(session: AsyncSession, confirmation: Confirmation) -> None:
+    """Captures the held points, writes the member's and the purchase's columns a confirm
+    changes, the accrual lot, the journal and the event. Any other change to member or
+    purchase is left to the ORM's flush."""
     if not ledger.on_postgresql(session):
-        for lot_id, points in captured.items():
+        for lot_id, points in confirmation.captured.items():
             await ledger.change_lot(session, lot_id, points=-points, held=-points)
-        if lot is not None:
-            await ledger.insert_lot(session, lot)  # the ORM's flush writes member and purchase
-        await journal.write(session)
-        await outbox.add(session, event)
+        if confirmation.lot is not None:  # the ORM's flush writes member and purchase
+            await ledger.insert_lot(session, confirmation.lot)
+        await confirmation.journal.write(session)
+        await outbox.add(session, confirmation.event)
         return
+    await session.execute(CONFIRMATION, confirmation_params(confirmation))
+
+
+def confirmation_params(confirmation: Confirmation) -> dict[str, Any]:
+    """The values of CONFIRMATION; the journal's entries are written by it."""
+    captured, lot, journal = confirmation.captured, confirmation.lot, confirmation.journal
     params = {
         "capture_lot_ids": list(captured),
         "capture_points": list(captured.values()),
-        **_carried(member, "member_", ("id", *MEMBER_COLUMNS)),
-        **_carried(purchase, "purchase_", ("txid", "store_id", *CONFIRMED_COLUMNS)),
+        **_carried(confirmation.member, "member_", ("id", *MEMBER_COLUMNS)),
+        **_carried(confirmation.purchase, "purchase_", ("txid", "store_id", *CONFIRMED_COLUMNS)),
         **{f"lot_{c}": getattr(lot, c) if lot is not None else None for c in LOT_COLUMNS},
         **journal.params(),
-        **_prefixed("event_", outbox.row(event)),
+        **_prefixed("event_", outbox.row(confirmation.event)),
     }
-    await session.execute(_CONFIRMATION, params)
     journal.entries.clear()
+    return params
 
 
 def _carried(instance: Member | Purchase, prefix: str, columns: Iterable[str]) -> dict[str, Any]:
