@@ -124,7 +124,9 @@ async def driver_transaction(engine: AsyncEngine) -> AsyncIterator[DriverConnect
     """A transaction on one of the engine's connections, committed if the block succeeds and
     rolled back on any error, the error raised as SQLAlchemy would raise it."""
     async with engine.connect() as connection:
-        raw = await connection.get_raw_connection()
+        # The pool's connection, checked out by connect(): an attribute, no greenlet round.
+        assert connection.sync_connection is not None
+        raw = connection.sync_connection.connection
         driver: asyncpg.Connection = raw.driver_connection
         try:
             async with driver.transaction():
