@@ -11,8 +11,9 @@ more CPU than its statements do: the session, the result objects and a greenlet 
 
 Anything else is rolled back, nothing written, and loyalty.purchases takes the step from the
 start (``None``): a retry of a txid, lapsed reservations, a tier that changes (it announces the
-new tier), and an ``Idempotency-Key``, which the routes send there directly. Both paths run
-every test of the till (``tests/loyalty``).
+new tier), and an ``Idempotency-Key``, which the routes send there directly. The till's tests
+run this path on PostgreSQL and the session's on SQLite (``any_till``); on PostgreSQL the rare
+steps take the session's path too.
 """
 
 from typing import Any
