@@ -100,6 +100,11 @@ class Reservation:
     purchase: dict[str, Any]  # the new purchase's row
     now: datetime
 
+    def __post_init__(self) -> None:
+        if set(self.purchase) != set(NEW_PURCHASE_COLUMNS):
+            given = sorted(self.purchase)
+            raise ValueError(f"a new purchase sets {NEW_PURCHASE_COLUMNS}, not {given}")
+
 
 @dataclass(frozen=True)
 class Reserved:
@@ -111,21 +116,13 @@ async def reserve(session: AsyncSession, reservation: Reservation) -> Reserved:
     """Holds the points, records the allocations, writes the journal and claims the purchase's
     txid. Whatever it returns, the caller raises (and so rolls back) unless both are true."""
     if not ledger.on_postgresql(session):
-        _check_columns(reservation)
         return await _reserve_one_by_one(session, reservation)
     row = (await session.execute(RESERVATION, reservation_params(reservation))).one()
     return reserved(reservation, row._mapping)
 
 
-def _check_columns(reservation: Reservation) -> None:
-    if set(reservation.purchase) != set(NEW_PURCHASE_COLUMNS):
-        given = sorted(reservation.purchase)
-        raise ValueError(f"a new purchase sets {NEW_PURCHASE_COLUMNS}, not {given}")
-
-
 def reservation_params(reservation: Reservation) -> dict[str, Any]:
     """The values of RESERVATION; the journal's entries are written by it."""
-    _check_columns(reservation)
     holds, allocations = reservation.holds, reservation.allocations
     params = {
         "hold_lot_ids": list(holds),
