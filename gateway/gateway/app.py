@@ -3,6 +3,7 @@ from starlette.middleware import Middleware
 
 from gateway import session
 from gateway.console import mount_console
+from gateway.fast_routes import FAST_ROUTES
 from gateway.idempotency import Idempotency
 from gateway.keys import KeyDirectory
 from gateway.middleware import BodyLimit, RequestContext
@@ -55,6 +56,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         on_shutdown=on_shutdown,
         middleware=middleware,
         dependencies=[Depends(check_path_parameters)],
+        fast_routes=FAST_ROUTES,
     )
     install_upstream_error_handlers(app)
     mount_console(app, settings)

@@ -24,10 +24,14 @@ class InvalidPathParameter(DomainError):
     title = "A path parameter is not a plain id"
 
 
+def is_id(value: str) -> bool:
+    return _ID.fullmatch(value) is not None
+
+
 async def check_path_parameters(request: Request) -> None:
     """An app-wide dependency: runs before authentication and before any route's own code."""
     for name, value in request.path_params.items():
-        if not _ID.fullmatch(str(value)):
+        if not is_id(str(value)):
             raise InvalidPathParameter(f"{name} must match {ID_PATTERN}")
 
 

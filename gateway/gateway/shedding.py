@@ -97,12 +97,19 @@ def loyalty_within(kind: Kind) -> Callable[[Request], AsyncIterator[UpstreamClie
     """
 
     async def dependency(request: Request) -> AsyncIterator[UpstreamClient]:
-        bulkhead: Bulkhead = request.app.state.bulkheads[kind]
-        async with bulkhead.slot():
-            client: UpstreamClient = request.app.state.upstreams["loyalty"]
+        async with loyalty_slot(request, kind) as client:
             yield client
 
     return dependency
+
+
+@asynccontextmanager
+async def loyalty_slot(request: Request, kind: Kind) -> AsyncIterator[UpstreamClient]:
+    """The loyalty client, while holding a slot of ``kind``'s bulkhead."""
+    bulkhead: Bulkhead = request.app.state.bulkheads[kind]
+    async with bulkhead.slot():
+        client: UpstreamClient = request.app.state.upstreams["loyalty"]
+        yield client
 
 
 # Released once the route returns, before its answer is sent.

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from fastapi import FastAPI
 from sqlalchemy import select
 
 from kit.clock import utcnow
@@ -37,6 +38,7 @@ class Till:
     http: httpx.AsyncClient
     sessions: SessionFactory
     settings: LoyaltySettings
+    app: FastAPI
 
     async def member(self, **extra: Any) -> str:
         body = {"email": f"m-{uuid.uuid4().hex[:10]}@example.com", **extra}
@@ -126,7 +128,7 @@ async def open_till(settings: LoyaltySettings) -> AsyncIterator[Till]:
     await upgrade_async("loyalty:migrations", settings.database_url)
     app = create_app(settings)
     async with app_client(app) as client:
-        till = Till(client, app.state.resources.sessions, settings)
+        till = Till(client, app.state.resources.sessions, settings, app)
         yield till
         assert await till.breaches() == {}
 

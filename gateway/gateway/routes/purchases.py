@@ -35,7 +35,8 @@ from gateway.upstreams import forward
 from kit.errors import PROBLEM_JSON
 
 router = APIRouter(prefix="/v1/purchases", tags=["purchases"])
-Pos = Annotated[Caller, Depends(scoped("pos"))]
+pos_key = scoped("pos")
+Pos = Annotated[Caller, Depends(pos_key)]
 StoreId = Annotated[
     str | None,
     Query(
@@ -50,7 +51,7 @@ StoreId = Annotated[
 STEP_CONFLICTS = "txid_ambiguous, idempotency_key_reused"
 
 
-def _step(txid: str, step: str, key: Caller, named: str | None) -> str:
+def step_path(txid: str, step: str, key: Caller, named: str | None) -> str:
     """Loyalty's path for one step of the purchase of ``txid`` at the caller's store."""
     store = key.store_id or named  # a bound key naming another store was refused (403)
     return f"/purchases/{txid}/{step}" + (f"?store_id={quote(store, safe='')}" if store else "")
@@ -106,7 +107,7 @@ async def confirm(
     body: StepRequest | None = None,
     store_id: StoreId = None,
 ) -> Response:
-    path = _step(txid, "confirm", key, store_id)
+    path = step_path(txid, "confirm", key, store_id)
     return await forward(client, "POST", path, body or StepRequest())
 
 
@@ -127,7 +128,7 @@ async def cancel(
     body: StepRequest | None = None,
     store_id: StoreId = None,
 ) -> Response:
-    path = _step(txid, "cancel", key, store_id)
+    path = step_path(txid, "cancel", key, store_id)
     return await forward(client, "POST", path, body or StepRequest())
 
 
@@ -150,4 +151,4 @@ async def return_items(
     client: LoyaltyWrites,
     store_id: StoreId = None,
 ) -> Response:
-    return await forward(client, "POST", _step(txid, "returns", key, store_id), body)
+    return await forward(client, "POST", step_path(txid, "returns", key, store_id), body)

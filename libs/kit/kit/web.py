@@ -4,7 +4,7 @@ import asyncio
 import gc
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,11 +22,13 @@ from prometheus_client import (
     generate_latest,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kit.asgi import StatusNoting
 from kit.db import unit_of_work
 from kit.errors import install_error_handlers
+from kit.fastpath import FastPaths, FastRoute
 from kit.logs import REQUEST_ID_HEADER, configure_logging, request_id_var
 from kit.resources import Check, Resources, open_resources
 from kit.settings import ServiceSettings
@@ -174,6 +176,7 @@ def create_service_app(
     routers: list[APIRouter],
     on_startup: Startup | None = None,
     on_shutdown: Shutdown | None = None,
+    fast_routes: Sequence[FastRoute] = (),
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     configure_logging(settings.service_name, settings.log_level)
@@ -213,6 +216,8 @@ def create_service_app(
     app.include_router(health_router(lambda: app.state.resources.readiness_checks(), registry))
     for router in routers:
         app.include_router(router)
+    if fast_routes:  # innermost: under every middleware the routes have
+        app.user_middleware.append(Middleware(FastPaths, routes=fast_routes))
     app.add_middleware(MetricsMiddleware, registry=registry)
     app.add_middleware(RequestIdMiddleware)
     return app

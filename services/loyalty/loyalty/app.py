@@ -3,6 +3,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kit.resources import Resources
 from kit.web import create_service_app
+from loyalty.fast_routes import FAST_ROUTES
 from loyalty.routes import grants_router, programme_router, purchases_router, router
 from loyalty.settings import LoyaltySettings
 
@@ -30,4 +31,5 @@ def create_app(settings: LoyaltySettings | None = None) -> FastAPI:
         description="Members, tiers, bonus lots, the ledger journal, purchases and returns.",
         routers=[router, grants_router, purchases_router, programme_router],
         on_startup=on_startup,
+        fast_routes=FAST_ROUTES,
     )

@@ -121,6 +121,10 @@ async def bulk_grant(
 
 @purchases_router.post("/calculate", response_model=QuoteOut)
 async def calculate(body: Receipt, request: Request) -> Response:
+    return await quoted(request, body)
+
+
+async def quoted(request: Request, body: Receipt) -> Response:
     reader: AsyncEngine = request.app.state.reader
     async with reader.connect() as connection:
         quote = await purchases.calculate(connection, rules_of(request), body)
@@ -141,6 +145,10 @@ def _driver_engine(request: Request, idempotency_key: str | None) -> AsyncEngine
 async def reserve(
     body: ReserveRequest, request: Request, idempotency_key: IdempotencyKey = None
 ) -> Response:
+    return await reserved(request, body, idempotency_key)
+
+
+async def reserved(request: Request, body: ReserveRequest, idempotency_key: str | None) -> Response:
     rules, answer = rules_of(request), None
     if (engine := _driver_engine(request, idempotency_key)) is not None:
         answer = await till_driver.reserve(engine, rules, body)
@@ -158,7 +166,17 @@ async def confirm(
     store_id: StoreId = None,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    rules, step, answer = rules_of(request), body or StepRequest(), None
+    return await confirmed(request, txid, body or StepRequest(), store_id, idempotency_key)
+
+
+async def confirmed(
+    request: Request,
+    txid: str,
+    step: StepRequest,
+    store_id: str | None,
+    idempotency_key: str | None,
+) -> Response:
+    rules, answer = rules_of(request), None
     engine = _driver_engine(request, idempotency_key)
     if engine is not None:
         answer = await till_driver.confirm(engine, rules, txid, store_id, step)
