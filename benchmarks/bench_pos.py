@@ -17,14 +17,18 @@ bounded time. The gateway sheds what its bulkheads cannot take (503 `overloaded`
 docs/gateway.md); targets: accepted requests p99 <= 200 ms, refused ones answered within 50 ms.
 The resident memory of each process is sampled after each loaded phase (target <= 200 MB).
 
+Then the fast routes' worth (kit.fastpath): the till alone in turns with the gateway's and
+loyalty's fast routes off and on, each turn on freshly restarted APIs.
+
 Last, tracing's cost: the closed loop with tracing off and on (sampled as in production),
 in turns on two platforms; CPU per confirm with tracing on within 10 % of off. That phase runs
 alone with `make bench BENCH=pos_tracing` (its size from BENCH_TRACING_TURNS, _SECONDS and
-_CUSTOMERS).
+_CUSTOMERS), the fast routes' with `make bench BENCH=pos_fast_routes` (BENCH_FAST_ROUTE_TURNS).
 """
 
 import asyncio
 import contextlib
+import dataclasses
 import itertools
 import json
 import os
@@ -337,6 +341,76 @@ async def till_alone(platform: Platform, till: Till) -> dict[str, Any]:
     return figures
 
 
+# The fast routes' phase: turns of the till alone with the gateway's and loyalty's fast routes
+# off and on (kit.fastpath), each API restarted for its turn.
+FAST_ROUTE_TURNS = int(os.environ.get("BENCH_FAST_ROUTE_TURNS", "4"))
+FAST_ROUTE_APIS = ("gateway", "loyalty")
+
+
+def restart_apis(platform: Platform, fast: bool) -> None:
+    """The gateway's and loyalty's APIs again, their fast routes on or off."""
+    for package in FAST_ROUTE_APIS:
+        name = f"{package}-api"
+        spec = platform.group.specs[name]
+        env = {**spec.env, f"{package.upper()}_FAST_ROUTES": "true" if fast else "false"}
+        platform.group.stop(name)
+        platform.group.start_and_wait(dataclasses.replace(spec, env=env))
+
+
+async def fast_routes(platform: Platform, till: Till) -> dict[str, Any]:
+    """The till alone (consumers stopped), in turns with the fast routes off and on, the order
+    alternating from turn to turn: confirms per second and CPU per confirm, medians and the
+    median ratio of on to off."""
+    for package in CONSUMERS:
+        platform.stop_worker(package)
+    turns: list[dict[str, dict[str, Any]]] = []
+    try:
+        for turn in range(FAST_ROUTE_TURNS):
+            one: dict[str, dict[str, Any]] = {}
+            for fast in (False, True) if turn % 2 == 0 else (True, False):
+                restart_apis(platform, fast)
+                await closed_loop(till.reserve_confirm, CONCURRENCY, 2)  # keys, pools, caches
+                loop = closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS)
+                one["on" if fast else "off"] = await measured(loop, pairs=True)
+            turns.append(one)
+    finally:
+        restart_apis(platform, True)
+        for package in CONSUMERS:
+            platform.start_worker(package)
+    await settled()
+    return fast_route_figures(turns)
+
+
+def fast_route_figures(turns: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    def confirms(figures: dict[str, Any]) -> float:
+        return float(figures["answered_2xx_per_second"]) / 2
+
+    def cpu(figures: dict[str, Any], process: str | None = None) -> float:
+        spent: dict[str, float] = figures["cpu_ms_per_confirm"]
+        return spent[process] if process else sum(spent.values())
+
+    found: dict[str, Any] = {"turns": len(turns), "loop_seconds": SECONDS}
+    for name in ("off", "on"):
+        rounds = [t[name] for t in turns]
+        found[f"fast_routes_{name}"] = {
+            "confirms_per_second_median": statistics.median(confirms(r) for r in rounds),
+            "cpu_ms_per_confirm_median": round(statistics.median(cpu(r) for r in rounds), 2),
+            "gateway_api_cpu_ms_per_confirm_median": statistics.median(
+                cpu(r, "gateway api") for r in rounds
+            ),
+            "loyalty_api_cpu_ms_per_confirm_median": statistics.median(
+                cpu(r, "loyalty api") for r in rounds
+            ),
+            "p99_ms": [r["p99_ms"] for r in rounds],
+            "errors": sum(r["errors"] for r in rounds),
+        }
+    for figure, of in (("confirms_per_second", confirms), ("cpu_ms_per_confirm", cpu)):
+        ratios = [of(t["on"]) / of(t["off"]) for t in turns]
+        found[f"{figure}_ratio_on_to_off_median"] = round(statistics.median(ratios), 3)
+        found[f"{figure}_ratio_on_to_off"] = [round(r, 3) for r in ratios]
+    return found
+
+
 # As production samples (k8s/overlays/prod): one trace in ten started at the gateway is kept.
 TRACING_SAMPLE_RATE = 0.1
 # The phase's size, so that `make bench BENCH=pos_tracing` can be repeated on its own: turns of
@@ -487,6 +561,19 @@ async def run_tracing(env: BenchEnv) -> dict[str, Any]:
     return await tracing_overhead(env)
 
 
+async def run_fast_routes(env: BenchEnv) -> dict[str, Any]:
+    """`make bench BENCH=pos_fast_routes`: the fast routes' phase alone."""
+    platform = await env.platform()
+    customers, keys = await asyncio.gather(_customers(platform), _keys(platform))
+    connector = aiohttp.TCPConnector(limit=400)
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
+        till = Till(client, platform.gateway, keys, customers)
+        await closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS)  # every first purchase
+        await settled()
+        return await fast_routes(platform, till)
+
+
 async def run(env: BenchEnv) -> dict[str, Any]:
     platform = await env.platform()
     customers, keys = await asyncio.gather(_customers(platform), _keys(platform))
@@ -515,6 +602,7 @@ async def run(env: BenchEnv) -> dict[str, Any]:
         memory.append(rss_mb(platform, await env.infra()))
         await settled()
         alone = await till_alone(platform, till)
+        with_and_without_fast_routes = await fast_routes(platform, till)
     print({"calculate": calculate, "reserve_confirm": reserve_confirm, "closed": most}, flush=True)
     repeat_per_second = repeat["answered_2xx_per_second"] / 2
     baseline = await pgbench_baseline(await env.infra())
@@ -545,5 +633,6 @@ async def run(env: BenchEnv) -> dict[str, Any]:
             bare["confirms_per_second"] / baseline["tps"], 3
         ),
         "targets": "p99 <= 50 ms at 200 rps; ratio >= 0.3",
+        "fast_routes": with_and_without_fast_routes,
         "tracing": await tracing_overhead(env),
     }

@@ -13,7 +13,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 from harness import BenchEnv, write_results
 
 # A phase of a benchmark that runs on its own when named: name -> (benchmark, its function).
-PHASES = {"pos_tracing": ("pos", "run_tracing")}
+PHASES = {
+    "pos_tracing": ("pos", "run_tracing"),
+    "pos_fast_routes": ("pos", "run_fast_routes"),
+}
 
 
 def discover(names: list[str]) -> list[tuple[str, Path, str]]:

@@ -44,6 +44,9 @@ class ServiceSettings(BaseSettings):
     # Idempotency records: a client retries within hours (the gateway keeps its own 24 h).
     idempotency_retention_days: float = 30
     prune_interval_seconds: float = 3600
+    # The till's usual calls served in front of FastAPI's router (kit.fastpath), with the
+    # routes' own answers; false sends every call through the routes.
+    fast_routes: bool = True
     # Tracing (kit.tracing, docs/operations.md "Traces"): off unless an exporter is named.
     # otlp sends to a collector (OTLP over HTTP, e.g. http://otel-collector:4318); file writes
     # one JSON line per span under tracing_dir, what `make run` and the tests read back.

@@ -218,6 +218,7 @@ def create_service_app(
         app.include_router(router)
     if fast_routes:  # innermost: under every middleware the routes have
         app.user_middleware.append(Middleware(FastPaths, routes=fast_routes))
+    app.state.fast_routes = settings.fast_routes
     app.add_middleware(MetricsMiddleware, registry=registry)
     app.add_middleware(RequestIdMiddleware)
     return app
