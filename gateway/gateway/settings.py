@@ -33,10 +33,9 @@ class GatewaySettings(ServiceSettings):
     # *_waiting more waiting for a slot; a request that finds the queue full is refused with
     # 503 `overloaded` at once, one that waits shed_wait_seconds in vain then. Sized for two
     # cores, where a few ledger transactions at once already keep PostgreSQL busy; a write
-    # slot frees about every 3 ms there (~320 writes/s), so eight waiters are what 25 ms can
-    # serve.
+    # slot frees about every 13 ms there, so two waiters are what 25 ms can serve.
     pos_write_concurrency: int = Field(6, ge=1)
-    pos_write_waiting: int = Field(8, ge=0)
+    pos_write_waiting: int = Field(2, ge=0)
     pos_read_concurrency: int = Field(16, ge=1)
     pos_read_waiting: int = Field(8, ge=0)
     shed_wait_seconds: float = Field(0.025, ge=0)
