@@ -38,7 +38,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -556,6 +556,17 @@ def tracing_figures(turns: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
     return figures
 
 
+@contextlib.asynccontextmanager
+async def platform_and_till(env: BenchEnv) -> AsyncIterator[tuple[Platform, Till]]:
+    """The platform, with its customers and POS keys, and the tills' client on its gateway."""
+    platform = await env.platform()
+    customers, keys = await asyncio.gather(_customers(platform), _keys(platform))
+    connector = aiohttp.TCPConnector(limit=400)
+    timeout = aiohttp.ClientTimeout(total=10)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
+        yield platform, Till(client, platform.gateway, keys, customers)
+
+
 async def run_tracing(env: BenchEnv) -> dict[str, Any]:
     """`make bench BENCH=pos_tracing`: the tracing phase alone."""
     return await tracing_overhead(env)
@@ -563,24 +574,14 @@ async def run_tracing(env: BenchEnv) -> dict[str, Any]:
 
 async def run_fast_routes(env: BenchEnv) -> dict[str, Any]:
     """`make bench BENCH=pos_fast_routes`: the fast routes' phase alone."""
-    platform = await env.platform()
-    customers, keys = await asyncio.gather(_customers(platform), _keys(platform))
-    connector = aiohttp.TCPConnector(limit=400)
-    timeout = aiohttp.ClientTimeout(total=10)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
-        till = Till(client, platform.gateway, keys, customers)
+    async with platform_and_till(env) as (platform, till):
         await closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS)  # every first purchase
         await settled()
         return await fast_routes(platform, till)
 
 
 async def run(env: BenchEnv) -> dict[str, Any]:
-    platform = await env.platform()
-    customers, keys = await asyncio.gather(_customers(platform), _keys(platform))
-    connector = aiohttp.TCPConnector(limit=400)
-    timeout = aiohttp.ClientTimeout(total=10)
-    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
-        till = Till(client, platform.gateway, keys, customers)
+    async with platform_and_till(env) as (platform, till):
         await open_loop(till.calculate, 50, 2)  # warm-up
         busy_before = await settled()
         # First the capacity, on a quiet system; an overloaded open loop leaves a backlog.

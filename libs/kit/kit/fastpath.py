@@ -18,7 +18,7 @@ dependency solving, the request's validation) cost more than some routes' own wo
 
 A fast route's handler is written from the route's own pieces (its models, dependencies and
 functions), and a test asks both ways the same questions and compares the answers
-(``app.state.fast_routes = False`` turns the fast routes off).
+(``<P>FAST_ROUTES=false``, which sets ``app.state.fast_routes``, turns the fast routes off).
 """
 
 import json
