@@ -19,6 +19,11 @@ class ServiceSettings(BaseSettings):
     redis_url: str = "redis://127.0.0.1:6379/0"
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
+    # How many workflows a Temporal worker of the service keeps in memory between their tasks
+    # (the SDK's max_cached_workflows). A workflow that is not kept is replayed from its
+    # history when it wakes, which costs CPU then; one that is kept costs memory all the while
+    # it waits (docs/operations.md, "Workflows kept in memory").
+    workflow_cache: int = Field(default=1000, ge=1)
     # Prefixes every subject and stream name, so test runs share a server without colliding.
     event_namespace: str = ""
     log_level: str = "INFO"

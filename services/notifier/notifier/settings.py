@@ -10,6 +10,9 @@ class NotifierSettings(ServiceSettings):
     service_name: str = "notifier"
     database_url: str = "sqlite+aiosqlite:///./run/data/notifier.db"
     task_queue: str = "notifier"
+    # A delivery waits hours for a click or a receipt, and a campaign starts thousands: each
+    # one kept in memory costs about 0.3 MB (docs/operations.md, "Workflows kept in memory").
+    workflow_cache: int = Field(default=20, ge=1)
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 1025
     smtp_username: str | None = None

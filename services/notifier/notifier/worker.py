@@ -28,6 +28,7 @@ def delivery_worker(
         task_queue=settings.task_queue,
         workflows=[DeliveryWorkflow],
         activities=activities.all(),
+        max_cached_workflows=settings.workflow_cache,
         **options,
     )
 

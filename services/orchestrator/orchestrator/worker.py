@@ -52,6 +52,7 @@ async def chain_worker(
                 campaigns.campaign_finished,
                 launches.launch_batch,
             ],
+            max_cached_workflows=settings.workflow_cache,
             graceful_shutdown_timeout=timedelta(seconds=20),
         )
         async with worker:

@@ -33,6 +33,7 @@ async def run_recompute_worker(
         task_queue=settings.recompute_task_queue,
         workflows=[DailyRecompute],
         activities=[activities.recompute_all_segments],
+        max_cached_workflows=settings.workflow_cache,
         graceful_shutdown_timeout=timedelta(seconds=20),
     )
     async with worker:
