@@ -32,8 +32,8 @@ class GatewaySettings(ServiceSettings):
     # return) and POS reads (quote, balance) in flight to loyalty per replica, and at most
     # *_waiting more waiting for a slot; a request that finds the queue full is refused with
     # 503 `overloaded` at once, one that waits shed_wait_seconds in vain then. Sized for two
-    # cores, where a few ledger transactions at once already keep PostgreSQL busy; a write
-    # slot frees about every 13 ms there, so two waiters are what 25 ms can serve.
+    # cores, where a few ledger transactions at once already keep PostgreSQL busy. Two waiters
+    # keep a refusal fast; more slots do not raise throughput there (docs/gateway.md).
     pos_write_concurrency: int = Field(6, ge=1)
     pos_write_waiting: int = Field(2, ge=0)
     pos_read_concurrency: int = Field(16, ge=1)

@@ -22,6 +22,7 @@ from redis.asyncio import Redis
 from sqlalchemy import select
 from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import Runtime
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -254,11 +255,23 @@ async def notifier(
         yield running
 
 
+@asynccontextmanager
+async def dev_server_notifier(
+    infra: Infra, notifier_db: str, sinks: Sinks, runtime: Runtime | None = None, **extra: Any
+) -> AsyncIterator[Notifier]:
+    """On the Temporal dev server, in real time; ``runtime`` (e.g. one that keeps the SDK's
+    metrics) for its client and worker."""
+    temporal = await Client.connect(
+        infra.temporal_address, data_converter=pydantic_data_converter, runtime=runtime
+    )
+    port = free_port()
+    settings = notifier_settings(infra, notifier_db, sinks, infra.temporal_address, port, **extra)
+    async with running_notifier(settings, temporal, port, sinks) as running:
+        yield running
+
+
 @pytest.fixture
 async def live_notifier(infra: Infra, notifier_db: str, sinks: Sinks) -> AsyncIterator[Notifier]:
     """On the Temporal dev server, in real time: for many workflows at once."""
-    temporal = await Client.connect(infra.temporal_address, data_converter=pydantic_data_converter)
-    port = free_port()
-    settings = notifier_settings(infra, notifier_db, sinks, infra.temporal_address, port)
-    async with running_notifier(settings, temporal, port, sinks) as running:
+    async with dev_server_notifier(infra, notifier_db, sinks) as running:
         yield running

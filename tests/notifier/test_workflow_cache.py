@@ -5,13 +5,11 @@ import asyncio
 import random
 from functools import partial
 
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import MetricBuffer, Runtime, TelemetryConfig
 
-from kit.stack import Infra, free_port
+from kit.stack import Infra
 from kit.testing import unique, wait_for
-from tests.notifier.conftest import Notifier, Sinks, notifier_settings, running_notifier
+from tests.notifier.conftest import Notifier, Sinks, dev_server_notifier
 
 DELIVERIES = 6
 CACHE = 2
@@ -43,14 +41,8 @@ async def test_deliveries_let_go_from_memory_go_on_from_their_history(
     workers keep nothing in memory between tasks."""
     metrics = MetricBuffer(10_000)
     runtime = Runtime(telemetry=TelemetryConfig(metrics=metrics))
-    temporal = await Client.connect(
-        infra.temporal_address, data_converter=pydantic_data_converter, runtime=runtime
-    )
-    port = free_port()
-    settings = notifier_settings(
-        infra, notifier_db, sinks, infra.temporal_address, port, workflow_cache=CACHE
-    )
-    async with running_notifier(settings, temporal, port, sinks) as notifier:
+    live = dev_server_notifier(infra, notifier_db, sinks, runtime, workflow_cache=CACHE)
+    async with live as notifier:
         await notifier.template("offer", "email", "Hello {{ name }}", subject="Offer")
         await notifier.template("offer", "sms", "{{ name }}: 20% off today")
         customers = [await _customer(notifier) for _ in range(DELIVERIES)]
