@@ -120,3 +120,40 @@ async def test_each_prune_of_loyalty_on_postgresql_finds_its_rows_by_an_index(
         plan = await plan_of(url, target)
         assert LOYALTY_PRUNING_INDEXES[target.table.name] in plan, plan
         assert "Seq Scan" not in plan, plan
+
+
+# The loyalty tables every purchase writes to.
+LEDGER = ("members", "lots", "purchases", "allocations", "operations", "journal", "outbox")
+
+
+async def autovacuum_options(url: str, tables: tuple[str, ...]) -> dict[str, list[str]]:
+    """Each table's own autovacuum settings (``reloptions``), as PostgreSQL stores them."""
+    engine = create_engine(url)
+    async with engine.connect() as conn:
+        rows = await conn.execute(
+            text("SELECT relname, reloptions FROM pg_class WHERE relname = ANY(:tables)"),
+            {"tables": list(tables)},
+        )
+        found = {row.relname: sorted(row.reloptions or []) for row in rows}
+    await engine.dispose()
+    return found
+
+
+async def test_the_ledgers_hot_tables_are_vacuumed_and_analysed_at_two_percent(
+    infra: Infra,
+) -> None:
+    """PostgreSQL's defaults (20 % dead rows, 10 % changed) left the till's cached plans
+    scanning the ledger as it was when small; the migration's downgrade gives them back."""
+    url = await migrated_database(infra, "loyalty")
+    expected = sorted(
+        f"{name}=0.02"
+        for name in (
+            "autovacuum_vacuum_scale_factor",
+            "autovacuum_vacuum_insert_scale_factor",
+            "autovacuum_analyze_scale_factor",
+        )
+    )
+    assert await autovacuum_options(url, LEDGER) == {table: expected for table in LEDGER}
+
+    await asyncio.to_thread(downgrade, "loyalty:migrations", url, "0009")
+    assert await autovacuum_options(url, LEDGER) == {table: [] for table in LEDGER}

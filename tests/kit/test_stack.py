@@ -1,9 +1,12 @@
 """The servers the stack starts count as ready once they serve, not once their port opens."""
 
 import socket
+import subprocess
 from pathlib import Path
 
-from kit.stack import Infra, postgres_proc
+import yaml  # type: ignore[import-untyped,import-not-found,unused-ignore]
+
+from kit.stack import POSTGRES_PARAMETERS, ROOT, Infra, postgres_bin, postgres_proc
 
 
 def test_postgresql_is_ready_when_it_answers_not_when_its_port_opens(
@@ -20,3 +23,17 @@ def test_postgresql_is_ready_when_it_answers_not_when_its_port_opens(
         assert ready is not None and not ready()
     serving = postgres_proc(infra.postgres_port, data).ready
     assert serving is not None and serving()
+
+
+def test_the_stack_runs_postgresql_as_the_production_cluster_is_configured(infra: Infra) -> None:
+    """The tests, the benchmarks and `make up` run what k8s/ deploys: the same parameters, and
+    autovacuum visiting each database every 10 s (docs/operations.md, "PostgreSQL upkeep")."""
+    manifests = yaml.safe_load_all((ROOT / "k8s/dependencies/postgres-cluster.yaml").read_text())
+    cluster = next(m for m in manifests if m and m["kind"] == "Cluster")
+    parameters = cluster["spec"]["postgresql"]["parameters"]
+    assert {name: str(value) for name, value in parameters.items()} == POSTGRES_PARAMETERS
+
+    argv = [postgres_bin("psql"), "-h", "127.0.0.1", "-p", str(infra.postgres_port)]
+    argv += ["-U", "postgres", "-At", "-c", "SHOW autovacuum_naptime"]
+    shown = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=30)
+    assert shown.stdout.strip() == "10s"
