@@ -34,6 +34,9 @@ def test_the_stack_runs_postgresql_as_the_production_cluster_is_configured(infra
     assert {name: str(value) for name, value in parameters.items()} == POSTGRES_PARAMETERS
 
     argv = [postgres_bin("psql"), "-h", "127.0.0.1", "-p", str(infra.postgres_port)]
-    argv += ["-U", "postgres", "-At", "-c", "SHOW autovacuum_naptime"]
+    argv += ["-U", "postgres", "-At"]
+    for name in POSTGRES_PARAMETERS:
+        argv += ["-c", f"SHOW {name}"]
     shown = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=30)
-    assert shown.stdout.strip() == "10s"
+    assert dict(zip(POSTGRES_PARAMETERS, shown.stdout.split(), strict=True)) == POSTGRES_PARAMETERS
+    assert POSTGRES_PARAMETERS["autovacuum_naptime"] == "10s"
