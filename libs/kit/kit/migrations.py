@@ -67,6 +67,11 @@ def downgrade(script_location: str, url: str, revision: str) -> None:
     command.downgrade(_config(script_location, url), revision)
 
 
+def _on_postgresql() -> bool:
+    """The migration runs on PostgreSQL (not the embedded SQLite)."""
+    return bool(op.get_bind().dialect.name == "postgresql")
+
+
 def _plumbing_tables() -> tuple[Table, Table]:
     metadata = MetaData()
     return outbox_table(metadata), processed_events_table(metadata)
@@ -99,7 +104,7 @@ def add_pruning_indexes(*more: Index) -> None:
 @contextmanager
 def _outside_transaction() -> Iterator[bool]:
     """PostgreSQL: a block in autocommit (yields True); elsewhere the migration's transaction."""
-    if op.get_bind().dialect.name != "postgresql":
+    if not _on_postgresql():
         yield False
         return
     with op.get_context().autocommit_block():
@@ -118,13 +123,13 @@ def drop_plumbing_tables() -> None:
 
 def add_outbox_wakeup() -> None:
     """PostgreSQL only: the trigger that wakes an idle outbox relay at commit."""
-    if op.get_bind().dialect.name == "postgresql":
+    if _on_postgresql():
         for statement in wakeup_trigger_ddl():
             op.execute(statement)
 
 
 def drop_outbox_wakeup() -> None:
-    if op.get_bind().dialect.name == "postgresql":
+    if _on_postgresql():
         for statement in drop_wakeup_trigger_ddl():
             op.execute(statement)
 
@@ -144,7 +149,7 @@ _HOT_TABLE_OPTIONS = (
 def keep_hot_tables_fresh(*tables: str) -> None:
     """PostgreSQL only: autovacuum takes ``tables`` once HOT_TABLE_SHARE of their rows
     changed."""
-    if op.get_bind().dialect.name != "postgresql":
+    if not _on_postgresql():
         return
     options = ", ".join(f"{name} = {HOT_TABLE_SHARE}" for name in _HOT_TABLE_OPTIONS)
     for table in tables:
@@ -153,7 +158,7 @@ def keep_hot_tables_fresh(*tables: str) -> None:
 
 def forget_hot_tables(*tables: str) -> None:
     """Undoes ``keep_hot_tables_fresh``: PostgreSQL's own thresholds again."""
-    if op.get_bind().dialect.name != "postgresql":
+    if not _on_postgresql():
         return
     for table in tables:
         op.execute(f"ALTER TABLE {table} RESET ({', '.join(_HOT_TABLE_OPTIONS)})")
