@@ -15,7 +15,7 @@ from kit.db import unit_of_work
 from loyalty import ledger, till_writes
 from loyalty.ledger import Journal
 from loyalty.models import Lot, Member, Purchase, outbox
-from tests.loyalty.till import Till, days_from_now, sofa
+from tests.loyalty.till import Till, days_from_now, lamp, sofa
 
 
 @contextmanager
@@ -70,14 +70,17 @@ async def test_the_usual_steps_go_on_the_drivers_connection_and_the_rest_through
         again = await till.confirm(txid)  # a retry replays the first answer, writing nothing
     assert again.status_code == 200 and again.json()["status"] == "confirmed"
     assert session == []
-    assert len(on_driver) == 3 + 3 + 1
+    # Reserve: a read and a write. Confirm without a store: the txid's store, then a read and a
+    # write. The retry: the store and the read, which finds the purchase confirmed.
+    assert len(on_driver) == 2 + 3 + 2
+    assert not any("FOR UPDATE" in s for s in on_driver if s.startswith("SELECT"))
     # A reservation that needs a closer look (a lapsed one to release) is left to the session
-    # from its start: what the driver read is rolled back, and the session locks and reads again.
+    # from its start: the driver only read, and the session locks and reads again.
     lapsing = (await till.reserve(member, sofa(), points=100)).json()["txid"]
     await _lapse(till, lapsing)
     with statements_by_path(till) as (_every, session, on_driver):
         assert (await till.reserve(member, sofa(), points=100)).status_code == 201
-    assert len(on_driver) == 2  # the lock and the lots, which asked for the closer look
+    assert len(on_driver) == 1  # the read, which asked for the closer look
     assert any(s.startswith("SELECT") and "FOR UPDATE" in s for s in session)
     async with till.sessions() as reading:
         lapsed = await reading.get(Purchase, {"txid": lapsing, "store_id": "berlin-01"})
@@ -97,11 +100,13 @@ async def test_a_confirm_reads_its_capture_and_the_lots_it_names_in_one_statemen
     assert confirmed.status_code == 200, confirmed.text
     reads_of_lots = [s for s in statements if s.startswith("SELECT") and "FROM lots" in s]
     assert reads_of_lots == []  # the lots' origins come with the allocations
-    # The lock; the capture's read with the member's trailing spend, which extends the purchase
-    # lots too; then every write of the confirm in one statement (loyalty.till_writes).
-    assert len(statements) == 3
-    assert "UPDATE lots" in statements[1]  # the extension
-    last = statements[-1]
+    # Without a store, the txid's store first. One read of the member, the purchase, the
+    # capture and the member's trailing spend, with no lock; then every write of the confirm
+    # in one statement (loyalty.till_writes), which extends the purchase lots too.
+    assert len(statements) == (2 if store else 3)
+    read, last = statements[-2:]
+    assert read.startswith("SELECT") and "FOR UPDATE" not in read
+    assert "FROM allocations" in read and "FROM purchases AS counted" in read
     for written in (
         "UPDATE lots",
         "UPDATE members",
@@ -121,9 +126,10 @@ async def test_a_reservation_writes_its_holds_allocations_journal_and_purchase_a
     with statements_sent(till) as statements:
         reserved = await till.reserve(member, sofa(), points=100)
     assert reserved.status_code == 201, reserved.text
-    # The member's lock; the lots, with whether a retry or a lapsed reservation needs a closer
-    # look first (neither here); then one write.
-    assert len(statements) == 3
+    # The member's tier and lots, with whether a retry or a lapsed reservation needs a closer
+    # look first (neither here), with no lock; then one write, which locks and checks.
+    assert len(statements) == 2
+    assert "FOR UPDATE" not in statements[0]
     last = statements[-1]
     for written in ("UPDATE lots", "INSERT INTO allocations", "INSERT INTO journal"):
         assert written in last
@@ -137,6 +143,7 @@ async def test_a_change_the_confirms_statement_does_not_carry_is_still_written(t
     async with unit_of_work(till.sessions) as session:
         member, purchase = await ledger.lock_member_with_purchase(session, "berlin-01", txid)
         assert member is not None and purchase is not None
+        was = till_writes.as_read(member)
         member.city = "Hamburg"  # not a column a confirm changes: the ORM writes it
         member.tier_review_at = review_at  # one the statement writes
         purchase.fingerprints = {**purchase.fingerprints, "note": "kept"}
@@ -146,7 +153,9 @@ async def test_a_change_the_confirms_statement_does_not_carry_is_still_written(t
             occurred_at=utcnow(),
             payload=MemberTierChangedPayload(previous_tier="base", tier="base", trailing_spend=0),
         )
-        writes = till_writes.Confirmation(member, purchase, {}, None, journal, event)
+        writes = till_writes.Confirmation(
+            member, was, purchase, {}, None, journal, event, utcnow(), utcnow()
+        )
         await till_writes.confirm(session, writes)
     async with till.sessions() as session:
         stored = await session.get(Member, member_id)
@@ -192,3 +201,24 @@ async def test_a_confirm_extends_the_purchase_lots_its_capture_leaves_points_in(
     granted = datetime.fromisoformat(spent["expires_at"].replace("Z", "+00:00"))
     assert expiry[spent["lot_id"]] == granted  # the capture left it nothing to extend
     assert expiry[kept["lot_id"]] == datetime.fromisoformat(confirmed["accrual_expires_at"])
+
+
+async def test_a_confirm_whose_members_tier_review_is_due_takes_the_sessions_path(
+    till: Till,
+) -> None:
+    member = await till.member()
+    await till.buy(member, lamp(price=1_000, quantity=1))  # no new tier: none to announce
+    # The member's oldest counted purchase has left the window and no review has run yet: their
+    # stored spend may count it still, so the till's check of it is no check of the sum.
+    async with unit_of_work(till.sessions) as session:
+        await session.execute(
+            update(Member)
+            .where(Member.id == member)
+            .values(tier_review_at=utcnow() - timedelta(seconds=1))
+        )
+    txid = (await till.reserve(member, lamp(price=1_000, quantity=1))).json()["txid"]
+    with statements_by_path(till) as (_every, session_path, on_driver):
+        confirmed = await till.http.post(f"/purchases/{txid}/confirm?store_id=berlin-01", json={})
+    assert confirmed.status_code == 200, confirmed.text
+    assert len(on_driver) == 1  # the read, which found the review due
+    assert any(s.startswith("SELECT") and "FOR UPDATE" in s for s in session_path)

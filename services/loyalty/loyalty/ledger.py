@@ -9,6 +9,7 @@ from typing import Any, Protocol, cast
 from sqlalchemy import (
     BigInteger,
     Row,
+    Select,
     String,
     Table,
     and_,
@@ -154,7 +155,7 @@ class Journal:
         )
 
     def params(self) -> dict[str, Any]:
-        """The parameters of ``JOURNAL_CTES``: the operation, and its entries as one array per
+        """The parameters of ``journal_ctes``: the operation, and its entries as one array per
         column, in the order they were added."""
         return {
             "journal_kind": self.kind,
@@ -203,19 +204,26 @@ _ENTRY_ARRAYS: dict[str, tuple[str, postgresql.ARRAY[Any]]] = {
     "journal_held": ("held", postgresql.ARRAY(BigInteger())),
     "journal_debt": ("debt", postgresql.ARRAY(BigInteger())),
 }
+
+
 # A journal's operation and entries as two data-modifying CTEs (PostgreSQL), which a step's
-# other writes may join in one statement (loyalty.till_writes). Without entries, no operation.
-JOURNAL_CTES = (
-    "operation AS (INSERT INTO operations (kind, member_id, reference, created_at)"
-    " SELECT :journal_kind, :journal_member_id, :journal_reference, :journal_created_at"
-    " WHERE cardinality(:journal_kinds) > 0 RETURNING id),"
-    " entries AS (INSERT INTO journal (operation_id, member_id, lot_id, kind, points, held,"
-    " debt, created_at)"
-    " SELECT operation.id, e.member_id, e.lot_id, e.kind, e.points, e.held, e.debt,"
-    " :journal_created_at FROM operation, unnest(:journal_member_ids, :journal_lot_ids,"
-    " :journal_kinds, :journal_points, :journal_held, :journal_debt)"
-    " WITH ORDINALITY AS e(member_id, lot_id, kind, points, held, debt, n) ORDER BY e.n)"
-)
+# other writes may join in one statement (loyalty.till_writes). Without entries, no operation;
+# nor when the CTE named ``gate`` (a check of the statement's own) returns no row.
+def journal_ctes(gate: str | None = None) -> str:
+    gated = f" AND EXISTS (SELECT FROM {gate})" if gate else ""
+    return (
+        "operation AS (INSERT INTO operations (kind, member_id, reference, created_at)"
+        " SELECT :journal_kind, :journal_member_id, :journal_reference, :journal_created_at"
+        f" WHERE cardinality(:journal_kinds) > 0{gated} RETURNING id),"
+        " entries AS (INSERT INTO journal (operation_id, member_id, lot_id, kind, points, held,"
+        " debt, created_at)"
+        " SELECT operation.id, e.member_id, e.lot_id, e.kind, e.points, e.held, e.debt,"
+        " :journal_created_at FROM operation, unnest(:journal_member_ids, :journal_lot_ids,"
+        " :journal_kinds, :journal_points, :journal_held, :journal_debt)"
+        " WITH ORDINALITY AS e(member_id, lot_id, kind, points, held, debt, n) ORDER BY e.n)"
+    )
+
+
 JOURNAL_PARAMS: tuple[BindParameter[Any], ...] = (
     bindparam("journal_kind", type_=String()),
     bindparam("journal_member_id", type_=String()),
@@ -223,7 +231,7 @@ JOURNAL_PARAMS: tuple[BindParameter[Any], ...] = (
     bindparam("journal_created_at", type_=UtcDateTime()),
     *(bindparam(name, type_=kind) for name, (_, kind) in _ENTRY_ARRAYS.items()),
 )
-_OPERATION_AND_ENTRIES = text(f"WITH {JOURNAL_CTES} SELECT 1").bindparams(*JOURNAL_PARAMS)
+_OPERATION_AND_ENTRIES = text(f"WITH {journal_ctes()} SELECT 1").bindparams(*JOURNAL_PARAMS)
 
 
 def restrictions_of(raw: dict[str, Any] | None) -> Restrictions:
@@ -385,6 +393,8 @@ _CAPTURING = (
     )
     .scalar_subquery()
 )
+# A confirm extends its member's purchase lots that keep points after its capture. This is
+# SQLite's statement; on PostgreSQL the same rule is part of till_writes.CONFIRMATION.
 EXTEND_PURCHASE_LOTS = (
     update(LOTS)
     .where(
@@ -396,17 +406,25 @@ EXTEND_PURCHASE_LOTS = (
     )
     .values(expires_at=_UNTIL, expiring_notified_at=None)
 )
-TRAILING_SPEND = select(
-    func.coalesce(func.sum(PURCHASES.c.paid_amount - PURCHASES.c.refunded_amount), 0)
-).where(
-    PURCHASES.c.member_id == bindparam("spender"),  # not a column of lots: see CAPTURE_AND_EXTEND
-    PURCHASES.c.status == "confirmed",
-    PURCHASES.c.confirmed_at >= bindparam("since", type_=UtcDateTime()),
-    ~and_(
-        PURCHASES.c.txid == bindparam("excluding"),
-        PURCHASES.c.store_id == bindparam("excluding_store"),
-    ),
-)
+
+
+def spend_of(spender: Any) -> Select[Any]:
+    """The confirmed spend of ``spender`` (a parameter, or a column of the query it is put in)
+    since ``since``, leaving out the purchase ``excluding`` at ``excluding_store``."""
+    counted = PURCHASES.alias("counted")
+    spend = func.sum(counted.c.paid_amount - counted.c.refunded_amount)
+    return select(func.coalesce(spend, 0)).where(
+        counted.c.member_id == spender,
+        counted.c.status == "confirmed",
+        counted.c.confirmed_at >= bindparam("since", type_=UtcDateTime()),
+        ~and_(
+            counted.c.txid == bindparam("excluding"),
+            counted.c.store_id == bindparam("excluding_store"),
+        ),
+    )
+
+
+TRAILING_SPEND = spend_of(bindparam("spender"))  # not `member_id`: see CAPTURE
 NEW_ALLOCATION = insert(ALLOCATIONS)
 _NEW_PURCHASE = {
     "postgresql": postgresql.insert(PURCHASES).on_conflict_do_nothing(),
@@ -476,15 +494,15 @@ CAPTURED_LOTS = (
 
 
 # A confirm's read, after its lock: the capture and the member's trailing spend
-# (loyalty.tiering), while the same statement extends the member's purchase lots.
-_CAPTURED = CAPTURED_LOTS.add_columns(func.min(ALLOCATIONS.c.id).label("first")).subquery()
+# (loyalty.tiering). The extension of the member's purchase lots is written with the confirm's
+# other writes (loyalty.till_writes).
+CAPTURED = CAPTURED_LOTS.add_columns(func.min(ALLOCATIONS.c.id).label("first")).subquery()
 _ONE_ROW = select(literal(1).label("one")).subquery()
-CAPTURE_AND_EXTEND = (
-    select(TRAILING_SPEND.scalar_subquery().label("spend"), _CAPTURED)
-    .select_from(_ONE_ROW.outerjoin(_CAPTURED, true()))
-    .order_by(_CAPTURED.c.first)
+CAPTURE = (
+    select(TRAILING_SPEND.scalar_subquery().label("spend"), CAPTURED)
+    .select_from(_ONE_ROW.outerjoin(CAPTURED, true()))
+    .order_by(CAPTURED.c.first)
 )
-CAPTURE_AND_EXTEND_PG = CAPTURE_AND_EXTEND.add_cte(EXTEND_PURCHASE_LOTS.cte("extended"))
 
 
 @dataclass(frozen=True)
@@ -494,40 +512,38 @@ class Capture:
     spend: int  # the member's confirmed spend since ``since``, this purchase left out
 
 
-async def capture_and_extend(
-    session: AsyncSession, purchase: Purchase, since: datetime, until: datetime, now: datetime
-) -> Capture:
-    """What the reservation holds per lot, and its member's spend since ``since``; meanwhile
-    the member's purchase lots that keep points after the capture live on until ``until``.
-    One statement on PostgreSQL; the capture itself is written with the confirm's other writes
-    (loyalty.till_writes)."""
-    params = capture_params(purchase, since, until, now)
-    if on_postgresql(session):
-        rows = list(await session.execute(CAPTURE_AND_EXTEND_PG, params))
-    else:
-        await session.execute(EXTEND_PURCHASE_LOTS, params)
-        rows = list(await session.execute(CAPTURE_AND_EXTEND, params))
+async def capture(session: AsyncSession, purchase: Purchase, since: datetime) -> Capture:
+    """What the reservation holds per lot, and its member's spend since ``since``."""
+    params = capture_params(purchase.txid, purchase.store_id, since)
+    rows = await session.execute(CAPTURE, {**params, "spender": purchase.member_id})
     return capture_of([row._mapping for row in rows])
 
 
-def capture_params(
-    purchase: Purchase, since: datetime, until: datetime, now: datetime
-) -> dict[str, Any]:
+def capture_params(txid: str, store_id: str, since: datetime) -> dict[str, Any]:
+    """The values of CAPTURE but its ``spender``."""
+    return {
+        "txid": txid,
+        "store": store_id,
+        "since": since,
+        "excluding": txid,
+        "excluding_store": store_id,
+    }
+
+
+def extension_params(purchase: Purchase, until: datetime, now: datetime) -> dict[str, Any]:
+    """The values of EXTEND_PURCHASE_LOTS: the purchase's member's lots, until ``until``."""
     return {
         "txid": purchase.txid,
         "store": purchase.store_id,
-        "spender": purchase.member_id,
         "owner": purchase.member_id,
-        "since": since,
         "until": until,
         "now": now,
-        "excluding": purchase.txid,
-        "excluding_store": purchase.store_id,
     }
 
 
 def capture_of(rows: Sequence[Columns]) -> Capture:
-    """The capture read by CAPTURE_AND_EXTEND: one row even when nothing is held."""
+    """The capture read by CAPTURE or by the till's read of a confirm: one row even when
+    nothing is held."""
     captured = [row for row in rows if row["lot_id"] is not None]
     points = {row["lot_id"]: int(row["points"]) for row in captured}
     named = [

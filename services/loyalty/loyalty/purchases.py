@@ -140,12 +140,14 @@ def reservation_of(
     holds = _per_lot((a.lot_id, a.points) for a in quote.allocations)
     for lot_id, points in holds.items():
         journal.add("reserve", member_id, lot_id, held=points)
-    return answer, till_writes.Reservation(holds, quote.allocations, journal, purchase_row, now)
+    return answer, till_writes.Reservation(
+        holds, quote.allocations, journal, purchase_row, tier, now
+    )
 
 
 def check_reserved(reserved: till_writes.Reserved) -> None:
     """A reservation whose write fell short is refused (and so rolled back)."""
-    if not reserved.all_held:
+    if not (reserved.member_as_read and reserved.all_held):
         raise LedgerBusy()
     if not reserved.claimed:
         raise TxidReused()  # another member at this store took the same new txid just now
@@ -275,10 +277,10 @@ async def confirm(
         return replayed_confirmation(purchase, print_)
     still_reserved(purchase, now)
     expires_at = lot_expiry(rules, member, now)
-    since = spend_since(rules, now)
-    capture = await ledger.capture_and_extend(session, purchase, since, expires_at, now)
+    capture = await ledger.capture(session, purchase, spend_since(rules, now))
     await refresh_tier(session, rules, member, now, purchase, capture.spend)
-    answer, writes = confirmation_of(rules, member, purchase, capture, expires_at, print_, now)
+    was = till_writes.as_stored(member)  # a new tier's event may have flushed the member
+    answer, writes = confirmation_of(rules, member, was, purchase, capture, expires_at, print_, now)
     await till_writes.confirm(session, writes)
     await remember(session, key, print_, answer)
     return answer
@@ -293,6 +295,7 @@ def lot_expiry(rules: ProgramRules, member: Member, now: datetime) -> datetime:
 def confirmation_of(
     rules: ProgramRules,
     member: Member,
+    was: dict[str, Any],
     purchase: Purchase,
     capture: ledger.Capture,
     expires_at: datetime,
@@ -300,7 +303,8 @@ def confirmation_of(
     now: datetime,
 ) -> tuple[ConfirmationOut, till_writes.Confirmation]:
     """The answer to a confirm and what it writes, once the capture is read and the member's
-    spend and tier are set; the purchase is marked confirmed."""
+    spend and tier are set (``was``: the member's columns before); the purchase is marked
+    confirmed."""
     journal = Journal("confirm", member.id, purchase.txid, now)
     for lot_id, points in capture.points.items():
         journal.add("capture", member.id, lot_id, points=-points, held=-points)
@@ -309,7 +313,9 @@ def confirmation_of(
     purchase.fingerprints = {**purchase.fingerprints, "confirm": print_}
     purchase.answers = {**purchase.answers, "confirm": answer.model_dump(mode="json")}
     event = _confirmed_event(purchase, capture.named, now)
-    writes = till_writes.Confirmation(member, purchase, capture.points, lot, journal, event)
+    writes = till_writes.Confirmation(
+        member, was, purchase, capture.points, lot, journal, event, expires_at, now
+    )
     return answer, writes
 
 

@@ -1,13 +1,22 @@
 """The last writes of a reservation and of a confirm, sent to PostgreSQL as one statement.
 
 A reservation ends by holding its points on their lots, recording which lot pays which line,
-journalling the holds and claiming its txid. A confirm ends by capturing the held points and
-writing the member's and the purchase's changes, the accrual lot, the journal and the event.
-Each is one statement of data-modifying CTEs, built once here with every value a parameter, so
-SQLAlchemy compiles it once and asyncpg prepares it once per connection. At the till a round
-trip to PostgreSQL costs both sides more CPU than the rows most statements write
-(docs/loyalty.md, "The till's hot path"). SQLite has no data-modifying CTEs: it runs the same
-writes one by one.
+journalling the holds and claiming its txid. A confirm ends by capturing the held points,
+extending the member's purchase lots and writing the member's and the purchase's changes, the
+accrual lot, the journal and the event. Each is one statement of data-modifying CTEs, built
+once here with every value a parameter, so SQLAlchemy compiles it once and asyncpg prepares it
+once per connection. At the till a round trip to PostgreSQL costs both sides more CPU than the
+rows most statements write (docs/loyalty.md, "The till's hot path").
+
+Each statement checks what its step was decided on, so that it is right whether or not the
+member was locked when the step read: it first locks the member's row, as every change to a
+member's points does, and only if the member is still as read (the reservation's tier; the
+confirm's tier, spend, debt and review); then the reservation's lots, each still free and
+alive, or the confirm's purchase, still reserved. If a check fails the statement writes
+nothing and says so. loyalty.till_driver reads in one statement and writes in this one, with
+no transaction block and no lock held between the two; loyalty.purchases runs the same
+statement under the lock it took, where the checks always pass. SQLite has no
+data-modifying CTEs: it runs the same writes one by one, under its database lock.
 """
 
 from collections.abc import Iterable, Sequence
@@ -15,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Integer, String, Table, bindparam, text
+from sqlalchemy import BigInteger, Integer, String, Table, bindparam, inspect, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -25,7 +34,8 @@ from kit.db import UtcDateTime
 from kit.events import Event
 from loyalty import ledger
 from loyalty.domain.allocation import Allocation
-from loyalty.ledger import JOURNAL_CTES, JOURNAL_PARAMS, LOTS, PURCHASES, Journal
+from loyalty.errors import LedgerBusy
+from loyalty.ledger import JOURNAL_PARAMS, LOTS, PURCHASES, Journal, journal_ctes
 from loyalty.models import Lot, Member, Purchase, outbox
 
 
@@ -62,23 +72,32 @@ NEW_PURCHASE_COLUMNS = (
     "reserved_until",
     "created_at",
 )
-# `held` counts the lots whose points were still free and alive (each names one lot once);
-# `claimed` is 0 when another purchase holds the txid at this store already.
 RESERVATION = text(
-    "WITH held AS (UPDATE lots SET reserved = lots.reserved + h.points"
+    "WITH member AS (SELECT 1 FROM members WHERE id = :purchase_member_id"
+    " AND tier = :member_tier FOR UPDATE),"
+    # The lots to hold, locked in one order, each still free and alive.
+    " free AS (SELECT lots.id FROM lots"
+    " JOIN unnest(:hold_lot_ids, :hold_points) AS h(lot_id, points) ON lots.id = h.lot_id"
+    " WHERE lots.remaining - lots.reserved >= h.points AND lots.expires_at >= :now"
+    " AND EXISTS (SELECT FROM member) ORDER BY lots.id FOR UPDATE OF lots),"
+    # Nothing is claimed when another purchase holds the txid at this store already.
+    f" claimed AS (INSERT INTO purchases ({', '.join(NEW_PURCHASE_COLUMNS)})"
+    f" SELECT {_values('purchase_', NEW_PURCHASE_COLUMNS)}"
+    " WHERE (SELECT count(*) FROM free) = cardinality(:hold_lot_ids)"
+    " AND EXISTS (SELECT FROM member) ON CONFLICT DO NOTHING RETURNING 1),"
+    " held AS (UPDATE lots SET reserved = lots.reserved + h.points"
     " FROM unnest(:hold_lot_ids, :hold_points) AS h(lot_id, points)"
-    " WHERE lots.id = h.lot_id AND lots.remaining - lots.reserved >= h.points"
-    " AND lots.expires_at >= :now RETURNING 1),"
+    " WHERE lots.id = h.lot_id AND EXISTS (SELECT FROM claimed)),"
     " allocated AS (INSERT INTO allocations (txid, store_id, lot_id, line_no, points, returned)"
     " SELECT :purchase_txid, :purchase_store_id, a.lot_id, a.line_no, a.points, 0"
     " FROM unnest(:allocation_lot_ids, :allocation_line_nos, :allocation_points)"
-    " WITH ORDINALITY AS a(lot_id, line_no, points, n) ORDER BY a.n),"
-    f" {JOURNAL_CTES},"
-    f" claimed AS (INSERT INTO purchases ({', '.join(NEW_PURCHASE_COLUMNS)})"
-    f" VALUES ({_values('purchase_', NEW_PURCHASE_COLUMNS)})"
-    " ON CONFLICT DO NOTHING RETURNING 1)"
-    " SELECT (SELECT count(*) FROM held) AS held, (SELECT count(*) FROM claimed) AS claimed"
+    " WITH ORDINALITY AS a(lot_id, line_no, points, n) WHERE EXISTS (SELECT FROM claimed)"
+    " ORDER BY a.n),"
+    f" {journal_ctes('claimed')}"
+    " SELECT (SELECT count(*) FROM member) AS member, (SELECT count(*) FROM free) AS free,"
+    " (SELECT count(*) FROM claimed) AS claimed"
 ).bindparams(
+    bindparam("member_tier", type_=String()),
     bindparam("hold_lot_ids", type_=postgresql.ARRAY(String(36))),
     bindparam("hold_points", type_=postgresql.ARRAY(BigInteger())),
     bindparam("now", type_=UtcDateTime()),
@@ -98,6 +117,7 @@ class Reservation:
     allocations: Sequence[Allocation]  # which lot pays which line
     journal: Journal
     purchase: dict[str, Any]  # the new purchase's row
+    tier: str  # the member's tier, which the quote was made with
     now: datetime
 
     def __post_init__(self) -> None:
@@ -108,8 +128,13 @@ class Reservation:
 
 @dataclass(frozen=True)
 class Reserved:
+    member_as_read: bool  # False: the member is gone, or their tier changed since it was read
     all_held: bool  # False: a lot's points were taken or expired since they were read
     claimed: bool  # False: another purchase at this store holds the txid
+
+    @property
+    def written(self) -> bool:
+        return self.member_as_read and self.all_held and self.claimed
 
 
 async def reserve(session: AsyncSession, reservation: Reservation) -> Reserved:
@@ -125,6 +150,7 @@ def reservation_params(reservation: Reservation) -> dict[str, Any]:
     """The values of RESERVATION; the journal's entries are written by it."""
     holds, allocations = reservation.holds, reservation.allocations
     params = {
+        "member_tier": reservation.tier,
         "hold_lot_ids": list(holds),
         "hold_points": list(holds.values()),
         "now": reservation.now,
@@ -140,14 +166,18 @@ def reservation_params(reservation: Reservation) -> dict[str, Any]:
 
 def reserved(reservation: Reservation, row: ledger.Columns) -> Reserved:
     """What RESERVATION's answer says of the reservation."""
-    return Reserved(all_held=row["held"] == len(reservation.holds), claimed=row["claimed"] == 1)
+    return Reserved(
+        member_as_read=row["member"] == 1,
+        all_held=row["free"] == len(reservation.holds),
+        claimed=row["claimed"] == 1,
+    )
 
 
 async def _reserve_one_by_one(session: AsyncSession, reservation: Reservation) -> Reserved:
     purchase = reservation.purchase
     for lot_id, points in reservation.holds.items():
         if not await ledger.hold(session, lot_id, points, reservation.now):
-            return Reserved(all_held=False, claimed=False)
+            return Reserved(member_as_read=True, all_held=False, claimed=False)
     rows = [
         {
             "txid": purchase["txid"],
@@ -162,7 +192,8 @@ async def _reserve_one_by_one(session: AsyncSession, reservation: Reservation) -
     if rows:
         await session.execute(ledger.NEW_ALLOCATION, rows)
     await reservation.journal.write(session)
-    return Reserved(all_held=True, claimed=await ledger.insert_purchase(session, purchase))
+    claimed = await ledger.insert_purchase(session, purchase)
+    return Reserved(member_as_read=True, all_held=True, claimed=claimed)
 
 
 # --- A confirm's writes -------------------------------------------------------------------
@@ -192,26 +223,47 @@ def _assignments(prefix: str, columns: Iterable[str]) -> str:
     return ", ".join(f"{c} = :{prefix}{c}" for c in columns)
 
 
+# A lot the confirm captures from, or a purchase lot of the member's that it extends: one that
+# keeps points after the capture, alive and due to expire before the new purchase's lots do
+# (ledger.EXTEND_PURCHASE_LOTS on SQLite). Its columns are read as they are when it is written.
+_EXTENDS = (
+    "lots.source = 'purchase' AND lots.remaining - c.points > 0"
+    " AND lots.expires_at >= :now AND lots.expires_at < :until"
+)
 CONFIRMATION = text(
-    "WITH captured AS (UPDATE lots SET remaining = lots.remaining - c.points,"
-    " reserved = lots.reserved - c.points"
-    " FROM unnest(:capture_lot_ids, :capture_points) AS c(lot_id, points)"
-    " WHERE lots.id = c.lot_id),"
-    f" member AS (UPDATE members SET {_assignments('member_', MEMBER_COLUMNS)}"
-    " WHERE id = :member_id),"
+    "WITH member AS (SELECT 1 FROM members WHERE id = :member_id AND tier = :was_tier"
+    " AND trailing_spend = :was_trailing_spend AND debt = :was_debt"
+    " AND tier_review_at IS NOT DISTINCT FROM :was_tier_review_at FOR UPDATE),"
     f" purchase AS (UPDATE purchases SET {_assignments('purchase_', CONFIRMED_COLUMNS)}"
-    " WHERE txid = :purchase_txid AND store_id = :purchase_store_id),"
+    " WHERE txid = :purchase_txid AND store_id = :purchase_store_id AND status = 'reserved'"
+    " AND EXISTS (SELECT FROM member) RETURNING 1),"
+    f" member_written AS (UPDATE members SET {_assignments('member_', MEMBER_COLUMNS)}"
+    " WHERE id = :member_id AND EXISTS (SELECT FROM purchase)),"
+    " lots_written AS (UPDATE lots SET remaining = lots.remaining - c.points,"
+    " reserved = lots.reserved - c.points,"
+    f" expires_at = CASE WHEN {_EXTENDS} THEN :until ELSE lots.expires_at END,"
+    f" expiring_notified_at = CASE WHEN {_EXTENDS} THEN NULL ELSE lots.expiring_notified_at END"
+    " FROM (SELECT * FROM unnest(:capture_lot_ids, :capture_points)"
+    " UNION ALL SELECT id, 0 FROM lots WHERE member_id = :member_id AND source = 'purchase'"
+    " AND expires_at >= :now AND expires_at < :until AND id <> ALL(:capture_lot_ids))"
+    " AS c(lot_id, points)"
+    f" WHERE lots.id = c.lot_id AND (c.points > 0 OR {_EXTENDS})"
+    " AND EXISTS (SELECT FROM purchase)),"
     # No lot (nothing accrued): every lot_ parameter is null and nothing is inserted.
     f" lot AS (INSERT INTO lots ({', '.join(LOT_COLUMNS)})"
-    f" SELECT {_values('lot_', LOT_COLUMNS)} WHERE :lot_id IS NOT NULL),"
-    f" {JOURNAL_CTES},"
+    f" SELECT {_values('lot_', LOT_COLUMNS)}"
+    " WHERE :lot_id IS NOT NULL AND EXISTS (SELECT FROM purchase)),"
+    f" {journal_ctes('purchase')},"
     f" event AS (INSERT INTO outbox ({', '.join(EVENT_COLUMNS)})"
-    f" VALUES ({_values('event_', EVENT_COLUMNS)}))"
-    " SELECT 1"
+    f" SELECT {_values('event_', EVENT_COLUMNS)} WHERE EXISTS (SELECT FROM purchase))"
+    " SELECT (SELECT count(*) FROM purchase) AS confirmed"
 ).bindparams(
     bindparam("capture_lot_ids", type_=postgresql.ARRAY(String(36))),
     bindparam("capture_points", type_=postgresql.ARRAY(BigInteger())),
+    bindparam("now", type_=UtcDateTime()),
+    bindparam("until", type_=UtcDateTime()),
     *_typed(MEMBERS, "member_", ("id", *MEMBER_COLUMNS)),
+    *_typed(MEMBERS, "was_", MEMBER_COLUMNS),
     *_typed(PURCHASES, "purchase_", ("txid", "store_id", *CONFIRMED_COLUMNS)),
     *_typed(LOTS, "lot_", LOT_COLUMNS),
     *JOURNAL_PARAMS,
@@ -219,23 +271,42 @@ CONFIRMATION = text(
 )
 
 
+def as_read(member: Member) -> dict[str, Any]:
+    """The member's columns a confirm changes, as they are before it changes them."""
+    return {column: getattr(member, column) for column in MEMBER_COLUMNS}
+
+
+def as_stored(member: Member) -> dict[str, Any]:
+    """The loaded member's columns a confirm changes, as its session last read or wrote them:
+    a change not yet flushed is left out, a flushed one counts."""
+    stored = inspect(member).committed_state
+    return {column: stored.get(column, getattr(member, column)) for column in MEMBER_COLUMNS}
+
+
 @dataclass(frozen=True)
 class Confirmation:
     """What a confirm writes once its answer is made."""
 
     member: Member
+    was: dict[str, Any]  # the member's MEMBER_COLUMNS as the confirm read them (as_read)
     purchase: Purchase
     captured: dict[str, int]  # the points captured, per lot
     lot: Lot | None  # the purchase's accrual, if it accrued
     journal: Journal
     event: Event
+    until: datetime  # the member's purchase lots that keep points live on until then
+    now: datetime
 
 
 async def confirm(session: AsyncSession, confirmation: Confirmation) -> None:
-    """Captures the held points, writes the member's and the purchase's columns a confirm
-    changes, the accrual lot, the journal and the event. Any other change to member or
-    purchase is left to the ORM's flush."""
+    """Captures the held points, extends the member's purchase lots, writes the member's and
+    the purchase's columns a confirm changes, the accrual lot, the journal and the event, on
+    the locked member. Any other change to member or purchase is left to the ORM's flush."""
     if not ledger.on_postgresql(session):
+        purchase, until, now = confirmation.purchase, confirmation.until, confirmation.now
+        await session.execute(
+            ledger.EXTEND_PURCHASE_LOTS, ledger.extension_params(purchase, until, now)
+        )
         for lot_id, points in confirmation.captured.items():
             await ledger.change_lot(session, lot_id, points=-points, held=-points)
         if confirmation.lot is not None:  # the ORM's flush writes member and purchase
@@ -243,7 +314,9 @@ async def confirm(session: AsyncSession, confirmation: Confirmation) -> None:
         await confirmation.journal.write(session)
         await outbox.add(session, confirmation.event)
         return
-    await session.execute(CONFIRMATION, confirmation_params(confirmation))
+    written = await session.execute(CONFIRMATION, confirmation_params(confirmation))
+    if written.scalar_one() != 1:  # under the member's lock the checks hold
+        raise LedgerBusy()
 
 
 def confirmation_params(confirmation: Confirmation) -> dict[str, Any]:
@@ -252,7 +325,10 @@ def confirmation_params(confirmation: Confirmation) -> dict[str, Any]:
     params = {
         "capture_lot_ids": list(captured),
         "capture_points": list(captured.values()),
+        "now": confirmation.now,
+        "until": confirmation.until,
         **_carried(confirmation.member, "member_", ("id", *MEMBER_COLUMNS)),
+        **_prefixed("was_", confirmation.was),
         **_carried(confirmation.purchase, "purchase_", ("txid", "store_id", *CONFIRMED_COLUMNS)),
         **{f"lot_{c}": getattr(lot, c) if lot is not None else None for c in LOT_COLUMNS},
         **journal.params(),
