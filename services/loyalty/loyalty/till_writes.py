@@ -72,22 +72,24 @@ NEW_PURCHASE_COLUMNS = (
     "reserved_until",
     "created_at",
 )
+# The points a step holds on, or captures from, the lot of the row at hand: the arrays'
+# element at the lot's place in the ids. A lot's rows are found by `id = ANY(…)` (the primary
+# key) rather than joined to the unnested arrays, whose row count the planner cannot know.
+_HOLDING = "(:hold_points)[array_position(:hold_lot_ids, lots.id)]"
 RESERVATION = text(
     "WITH member AS (SELECT 1 FROM members WHERE id = :purchase_member_id"
     " AND tier = :member_tier FOR UPDATE),"
     # The lots to hold, locked in one order, each still free and alive.
-    " free AS (SELECT lots.id FROM lots"
-    " JOIN unnest(:hold_lot_ids, :hold_points) AS h(lot_id, points) ON lots.id = h.lot_id"
-    " WHERE lots.remaining - lots.reserved >= h.points AND lots.expires_at >= :now"
-    " AND EXISTS (SELECT FROM member) ORDER BY lots.id FOR UPDATE OF lots),"
+    " free AS (SELECT lots.id FROM lots WHERE lots.id = ANY(:hold_lot_ids)"
+    f" AND lots.remaining - lots.reserved >= {_HOLDING} AND lots.expires_at >= :now"
+    " AND EXISTS (SELECT FROM member) ORDER BY lots.id FOR UPDATE),"
     # Nothing is claimed when another purchase holds the txid at this store already.
     f" claimed AS (INSERT INTO purchases ({', '.join(NEW_PURCHASE_COLUMNS)})"
     f" SELECT {_values('purchase_', NEW_PURCHASE_COLUMNS)}"
     " WHERE (SELECT count(*) FROM free) = cardinality(:hold_lot_ids)"
     " AND EXISTS (SELECT FROM member) ON CONFLICT DO NOTHING RETURNING 1),"
-    " held AS (UPDATE lots SET reserved = lots.reserved + h.points"
-    " FROM unnest(:hold_lot_ids, :hold_points) AS h(lot_id, points)"
-    " WHERE lots.id = h.lot_id AND EXISTS (SELECT FROM claimed)),"
+    f" held AS (UPDATE lots SET reserved = lots.reserved + {_HOLDING}"
+    " WHERE lots.id = ANY(:hold_lot_ids) AND EXISTS (SELECT FROM claimed)),"
     " allocated AS (INSERT INTO allocations (txid, store_id, lot_id, line_no, points, returned)"
     " SELECT :purchase_txid, :purchase_store_id, a.lot_id, a.line_no, a.points, 0"
     " FROM unnest(:allocation_lot_ids, :allocation_line_nos, :allocation_points)"
@@ -226,8 +228,9 @@ def _assignments(prefix: str, columns: Iterable[str]) -> str:
 # A lot the confirm captures from, or a purchase lot of the member's that it extends: one that
 # keeps points after the capture, alive and due to expire before the new purchase's lots do
 # (ledger.EXTEND_PURCHASE_LOTS on SQLite). Its columns are read as they are when it is written.
+_CAPTURING = "coalesce((:capture_points)[array_position(:capture_lot_ids, lots.id)], 0)"
 _EXTENDS = (
-    "lots.source = 'purchase' AND lots.remaining - c.points > 0"
+    f"lots.source = 'purchase' AND lots.remaining - {_CAPTURING} > 0"
     " AND lots.expires_at >= :now AND lots.expires_at < :until"
 )
 CONFIRMATION = text(
@@ -239,16 +242,15 @@ CONFIRMATION = text(
     " AND EXISTS (SELECT FROM member) RETURNING 1),"
     f" member_written AS (UPDATE members SET {_assignments('member_', MEMBER_COLUMNS)}"
     " WHERE id = :member_id AND EXISTS (SELECT FROM purchase)),"
-    " lots_written AS (UPDATE lots SET remaining = lots.remaining - c.points,"
-    " reserved = lots.reserved - c.points,"
+    # One UPDATE of the lots: a lot may be captured from and extended at once, and a statement
+    # writes a row once.
+    f" lots_written AS (UPDATE lots SET remaining = lots.remaining - {_CAPTURING},"
+    f" reserved = lots.reserved - {_CAPTURING},"
     f" expires_at = CASE WHEN {_EXTENDS} THEN :until ELSE lots.expires_at END,"
     f" expiring_notified_at = CASE WHEN {_EXTENDS} THEN NULL ELSE lots.expiring_notified_at END"
-    " FROM (SELECT * FROM unnest(:capture_lot_ids, :capture_points)"
-    " UNION ALL SELECT id, 0 FROM lots WHERE member_id = :member_id AND source = 'purchase'"
-    " AND expires_at >= :now AND expires_at < :until AND id <> ALL(:capture_lot_ids))"
-    " AS c(lot_id, points)"
-    f" WHERE lots.id = c.lot_id AND (c.points > 0 OR {_EXTENDS})"
-    " AND EXISTS (SELECT FROM purchase)),"
+    " WHERE (lots.id = ANY(:capture_lot_ids) OR (lots.member_id = :member_id"
+    " AND lots.source = 'purchase' AND lots.expires_at >= :now AND lots.expires_at < :until))"
+    f" AND ({_CAPTURING} > 0 OR {_EXTENDS}) AND EXISTS (SELECT FROM purchase)),"
     # No lot (nothing accrued): every lot_ parameter is null and nothing is inserted.
     f" lot AS (INSERT INTO lots ({', '.join(LOT_COLUMNS)})"
     f" SELECT {_values('lot_', LOT_COLUMNS)}"
