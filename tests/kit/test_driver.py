@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kit.db import UtcDateTime, create_engine
-from kit.driver import DriverStatement, driver_transaction, listen
+from kit.driver import DriverStatement, driver_statements, driver_transaction, listen
 from kit.stack import Infra
 
 metadata = MetaData()
@@ -93,6 +93,21 @@ async def test_an_error_in_the_block_rolls_back_every_statement(engine: AsyncEng
     async with driver_transaction(engine) as db:
         await db.fetch(ADD, {"id": "n2", "at": datetime.now(UTC), **PLAIN})
     assert [row["id"] for row in await _stored(engine)] == ["n2"]
+
+
+async def test_without_a_transaction_block_each_statement_commits_by_itself(
+    engine: AsyncEngine,
+) -> None:
+    row = {"at": datetime.now(UTC), **PLAIN}
+    with pytest.raises(DBAPIError) as raised:
+        async with driver_statements(engine) as db:
+            await db.fetch(ADD, {"id": "n1", **row})
+            await db.fetch(ADD, {"id": "n1", **row})  # the same key again
+    assert isinstance(raised.value.orig, asyncpg.UniqueViolationError)
+    assert [r["id"] for r in await _stored(engine)] == ["n1"]  # the first stays written
+    async with driver_statements(engine) as db:
+        await db.fetch(ADD, {"id": "n2", **row})
+        assert not db.driver.is_in_transaction()
 
 
 async def test_a_database_error_is_sqlalchemys_and_leaves_the_connection_usable(
