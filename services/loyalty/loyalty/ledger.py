@@ -424,7 +424,7 @@ def spend_of(spender: Any) -> Select[Any]:
     )
 
 
-TRAILING_SPEND = spend_of(bindparam("spender"))  # not `member_id`: see CAPTURE
+TRAILING_SPEND = spend_of(bindparam("spender"))
 NEW_ALLOCATION = insert(ALLOCATIONS)
 _NEW_PURCHASE = {
     "postgresql": postgresql.insert(PURCHASES).on_conflict_do_nothing(),
