@@ -29,16 +29,15 @@ def _rules(till: Till) -> ProgramRules:
     return rules
 
 
-async def _waiting_for_the_member(till: Till) -> bool:
+async def _waiting_for_the_member(session: AsyncSession) -> bool:
     """The step waits for the member's row, locked by another transaction: at its checked
     write, having read without a lock."""
-    async with till.sessions() as session:
-        found = await session.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                " AND datname = current_database()"
-            )
+    found = await session.scalar(
+        text(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND datname = current_database()"
         )
+    )
     return bool(found)
 
 
@@ -55,10 +54,11 @@ async def _another_till(till: Till) -> AsyncIterator[AsyncSession]:
 
 
 async def _step_held_at_its_write(
-    till: Till, step: Awaitable[httpx.Response]
+    holder: AsyncSession, step: Awaitable[httpx.Response]
 ) -> asyncio.Task[httpx.Response]:
+    """Starts the till's step and waits until it waits for the member ``holder`` locked."""
     task = asyncio.ensure_future(step)
-    await wait_for(lambda: _waiting_for_the_member(till), "the step's write waiting", 60)
+    await wait_for(lambda: _waiting_for_the_member(holder), "the step's write waiting", 60)
     return task
 
 
@@ -72,7 +72,7 @@ async def test_a_confirm_whose_member_changed_after_its_read_is_taken_again_unde
         async with _another_till(till) as session:
             assert await ledger.lock_member(session, member) is not None
             confirming = await _step_held_at_its_write(
-                till, till.http.post(f"/purchases/{first}/confirm?store_id={STORE}", json={})
+                session, till.http.post(f"/purchases/{first}/confirm?store_id={STORE}", json={})
             )
             # Another till confirms the member's other purchase meanwhile: their spend changes.
             await purchases.confirm(session, _rules(till), second, STORE, StepRequest(), None)
@@ -94,7 +94,7 @@ async def test_a_reservation_whose_points_went_after_its_read_is_taken_again_und
         async with _another_till(till) as session:
             assert await ledger.lock_member(session, member) is not None
             reserving = await _step_held_at_its_write(
-                till, till.http.post("/purchases", json={**body, "txid": uuid.uuid4().hex})
+                session, till.http.post("/purchases", json={**body, "txid": uuid.uuid4().hex})
             )
             # Another till reserves the same points meanwhile.
             other = ReserveRequest(**{**body, "txid": uuid.uuid4().hex})
