@@ -9,13 +9,13 @@ once per connection. At the till a round trip to PostgreSQL costs both sides mor
 rows most statements write (docs/loyalty.md, "The till's hot path").
 
 Each statement checks what its step was decided on, so that it is right whether or not the
-member was locked when the step read: it first locks the member's row, as every change to a
-member's points does, and only if the member is still as read (the reservation's tier; the
-confirm's tier, spend, debt and review); then the reservation's lots, each still free and
-alive, or the confirm's purchase, still reserved. If a check fails the statement writes
-nothing and says so. loyalty.till_driver reads in one statement and writes in this one, with
-no transaction block and no lock held between the two; loyalty.purchases runs the same
-statement under the lock it took, where the checks always pass. SQLite has no
+member was locked when the step read: it first locks the member's row, as every
+balance-changing operation does, and only if the member is still as read (the reservation's
+tier; the confirm's tier, spend, debt and review); then the reservation's lots, each still
+free and alive, or the confirm's purchase, still reserved. If a check fails the statement
+writes nothing and says so. loyalty.till_driver reads in one statement and writes in this
+one, with no transaction block and no lock held between the two; loyalty.purchases runs the
+same statement under the lock it took, where the checks always pass. SQLite has no
 data-modifying CTEs: it runs the same writes one by one, under its database lock.
 """
 
