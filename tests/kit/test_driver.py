@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from kit.db import UtcDateTime, create_engine
-from kit.driver import DriverStatement, driver_statements, driver_transaction, listen
+from kit.driver import DriverStatement, driver_statements, listen
 from kit.stack import Infra
 
 metadata = MetaData()
@@ -67,7 +67,7 @@ async def test_values_go_in_and_come_out_as_sqlalchemy_binds_and_reads_them(
     engine: AsyncEngine,
 ) -> None:
     at = datetime(2026, 3, 1, 12, tzinfo=timezone(timedelta(hours=3)))
-    async with driver_transaction(engine) as db:
+    async with driver_statements(engine) as db:
         added = await db.fetchrow(ADD, {"id": "n1", "at": at, **PLAIN})
         assert added is not None and added["id"] == "n1"
         found = await db.fetch(OF_KIND, {"at": at, "id": "n1"})
@@ -79,20 +79,9 @@ async def test_values_go_in_and_come_out_as_sqlalchemy_binds_and_reads_them(
 
 async def test_a_naive_timestamp_is_refused_before_anything_is_sent(engine: AsyncEngine) -> None:
     with pytest.raises(ValueError, match="naive"):
-        async with driver_transaction(engine) as db:
+        async with driver_statements(engine) as db:
             await db.fetch(ADD, {"id": "n1", "at": datetime(2026, 3, 1), **PLAIN})
     assert await _stored(engine) == []
-
-
-async def test_an_error_in_the_block_rolls_back_every_statement(engine: AsyncEngine) -> None:
-    with pytest.raises(RuntimeError):
-        async with driver_transaction(engine) as db:
-            await db.fetch(ADD, {"id": "n1", "at": datetime.now(UTC), **PLAIN})
-            raise RuntimeError("refused")
-    assert await _stored(engine) == []
-    async with driver_transaction(engine) as db:
-        await db.fetch(ADD, {"id": "n2", "at": datetime.now(UTC), **PLAIN})
-    assert [row["id"] for row in await _stored(engine)] == ["n2"]
 
 
 async def test_without_a_transaction_block_each_statement_commits_by_itself(
@@ -114,15 +103,15 @@ async def test_a_database_error_is_sqlalchemys_and_leaves_the_connection_usable(
     engine: AsyncEngine,
 ) -> None:
     row = {"id": "n1", "at": datetime.now(UTC), **PLAIN}
-    async with driver_transaction(engine) as db:
+    async with driver_statements(engine) as db:
         await db.fetch(ADD, row)
     with pytest.raises(DBAPIError) as raised:
-        async with driver_transaction(engine) as db:
+        async with driver_statements(engine) as db:
             await db.fetch(ADD, row)  # the same key again
     assert not isinstance(raised.value, OperationalError)
     assert isinstance(raised.value.orig, asyncpg.UniqueViolationError)
     assert not raised.value.connection_invalidated
-    async with driver_transaction(engine) as db:
+    async with driver_statements(engine) as db:
         assert len(await db.fetch(OF_KIND, {"at": row["at"], "id": "n1"})) == 1
 
 
@@ -130,7 +119,7 @@ async def test_lost_connections_are_an_operational_error_then_the_pool_recovers(
     engine: AsyncEngine, infra: Infra
 ) -> None:
     async def backend() -> int:
-        async with driver_transaction(engine) as db:
+        async with driver_statements(engine) as db:
             pid: int = await db.driver.fetchval("SELECT pg_backend_pid()")
             return pid
 
@@ -155,33 +144,33 @@ async def test_lost_connections_are_an_operational_error_then_the_pool_recovers(
     with pytest.raises(OperationalError) as raised:
         await backend()
     assert raised.value.connection_invalidated
-    # Not one failure per dead connection left in the pool: the next transaction has a new one.
+    # Not one failure per dead connection left in the pool: the next checkout has a new one.
     assert await backend() != first
 
 
 async def test_listeners_hear_each_statement_sent(engine: AsyncEngine) -> None:
     heard: list[str] = []
     stop = listen(engine, heard.append)
-    async with driver_transaction(engine) as db:
+    async with driver_statements(engine) as db:
         await db.fetch(ADD, {"id": "n1", "at": datetime.now(UTC), **PLAIN})
     stop()
-    async with driver_transaction(engine) as db:
+    async with driver_statements(engine) as db:
         await db.fetch(ADD, {"id": "n2", "at": datetime.now(UTC), **PLAIN})
     assert len(heard) == 1 and heard[0].startswith("INSERT INTO notes")
 
 
-async def test_a_transaction_cancelled_mid_statement_leaves_no_broken_connection_behind(
+async def test_a_step_cancelled_mid_statement_leaves_no_broken_connection_behind(
     engine: AsyncEngine,
 ) -> None:
     sleep = DriverStatement(text("SELECT pg_sleep(:seconds)").bindparams(seconds=30.0))
 
     async def sleeping() -> None:
-        async with driver_transaction(engine) as db:
+        async with driver_statements(engine) as db:
             await db.fetch(sleep, {"seconds": 30.0})
 
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(sleeping(), timeout=0.5)
     for _ in range(5):  # whichever connection the pool hands out next works
-        async with driver_transaction(engine) as db:
+        async with driver_statements(engine) as db:
             await db.fetch(ADD, {"id": f"n{_}", "at": datetime.now(UTC), **PLAIN})
     assert len(await _stored(engine)) == 5

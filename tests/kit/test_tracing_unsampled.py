@@ -19,7 +19,7 @@ from kit import tracing
 from kit.bus import EventBus, Subscription, consume
 from kit.contracts import MemberRegistered, MemberRegisteredPayload
 from kit.db import SessionFactory, create_engine, new_metadata, unit_of_work
-from kit.driver import DriverStatement, driver_transaction
+from kit.driver import DriverStatement, driver_statements
 from kit.events import Event
 from kit.outbox import Outbox, OutboxRelay, outbox_table
 from kit.stack import Infra
@@ -73,13 +73,13 @@ async def test_statements_on_the_drivers_connection_are_spans_of_a_sampled_trace
     statement = DriverStatement(text("SELECT :n AS n").bindparams(bindparam("n", type_=Integer())))
     try:
         with trace.use_span(unsampled_span()):
-            async with driver_transaction(engine) as db:
+            async with driver_statements(engine) as db:
                 await db.fetch(statement, {"n": 1})
         assert counting.asked == []
         with tracing.tracer().start_as_current_span(
             "POST /purchases", kind=SpanKind.SERVER
         ) as root:
-            async with driver_transaction(engine) as db:
+            async with driver_statements(engine) as db:
                 await db.fetch(statement, {"n": 2})
     finally:
         await engine.dispose()

@@ -94,7 +94,7 @@ def listen(engine: AsyncEngine, listener: Listener) -> Callable[[], None]:
 
 
 class DriverConnection:
-    """One transaction's connection: runs driver statements, each a span in a sampled trace."""
+    """A checked-out connection: runs driver statements, each a span in a sampled trace."""
 
     def __init__(self, connection: AsyncConnection, driver: asyncpg.Connection) -> None:
         self.connection = connection
@@ -120,33 +120,17 @@ class DriverConnection:
 
 
 @asynccontextmanager
-async def driver_transaction(engine: AsyncEngine) -> AsyncIterator[DriverConnection]:
-    """A transaction on one of the engine's connections, committed if the block succeeds and
-    rolled back on any error, the error raised as SQLAlchemy would raise it."""
-    async with _checked_out(engine) as (connection, driver), driver.transaction():
-        yield DriverConnection(connection, driver)
-
-
-@asynccontextmanager
 async def driver_statements(engine: AsyncEngine) -> AsyncIterator[DriverConnection]:
     """One of the engine's connections with no transaction block: each statement commits by
     itself, and an exchange with the server is the statement alone (no ``BEGIN``, no
-    ``COMMIT``). Errors are raised as in ``driver_transaction``."""
-    async with _checked_out(engine) as (connection, driver):
-        yield DriverConnection(connection, driver)
-
-
-@asynccontextmanager
-async def _checked_out(
-    engine: AsyncEngine,
-) -> AsyncIterator[tuple[AsyncConnection, asyncpg.Connection]]:
+    ``COMMIT``). A database error is raised as SQLAlchemy would raise it."""
     async with engine.connect() as connection:
         # The pool's connection, checked out by connect(): an attribute, no greenlet round.
         assert connection.sync_connection is not None
         raw = connection.sync_connection.connection
         driver: asyncpg.Connection = raw.driver_connection
         try:
-            yield connection, driver
+            yield DriverConnection(connection, driver)
         except (asyncpg.PostgresError, *_LOST) as exc:
             if isinstance(exc, _LOST) or driver.is_closed():
                 # As SQLAlchemy does on a disconnect: every connection of the pool made before
