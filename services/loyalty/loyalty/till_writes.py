@@ -290,7 +290,9 @@ class Confirmation:
     """What a confirm writes once its answer is made."""
 
     member: Member
-    was: dict[str, Any]  # the member's MEMBER_COLUMNS as the confirm read them (as_read)
+    # The member's MEMBER_COLUMNS as last read or stored: as_read on the driver, as_stored on the
+    # session's path (where a new tier's event may already have flushed the member).
+    was: dict[str, Any]
     purchase: Purchase
     captured: dict[str, int]  # the points captured, per lot
     lot: Lot | None  # the purchase's accrual, if it accrued
