@@ -24,6 +24,10 @@ Last, tracing's cost: the closed loop with tracing off and on (sampled as in pro
 in turns on two platforms; CPU per confirm with tracing on within 10 % of off. That phase runs
 alone with `make bench BENCH=pos_tracing` (its size from BENCH_TRACING_TURNS, _SECONDS and
 _CUSTOMERS), the fast routes' with `make bench BENCH=pos_fast_routes` (BENCH_FAST_ROUTE_TURNS).
+
+Not in the full run: `make bench BENCH=pos_one_hop` runs the till alone through the gateway and
+straight to loyalty in turns (BENCH_ONE_HOP_TURNS), the bound of what one hop for the till could
+save.
 """
 
 import asyncio
@@ -100,11 +104,15 @@ async def _keys(platform: Platform) -> list[str]:
 class Till:
     """Many tills in one process; aiohttp, so the generator takes little of the two cores."""
 
+    RESERVE = "/v1/purchases"
+    CONFIRM = "/v1/purchases/{txid}/confirm"
+
     def __init__(
         self, client: aiohttp.ClientSession, base: str, keys: list[str], customers: list[str]
     ) -> None:
         self.client = client
         self.base = base
+        self.key_list = keys
         self.keys = itertools.cycle([{"Authorization": f"Bearer {key}"} for key in keys])
         self.customers = customers
         self.refusals: Counter[str] = Counter()  # the codes of 503 answers
@@ -132,10 +140,19 @@ class Till:
 
     async def reserve_confirm(self, n: int) -> list[tuple[float, int]]:
         txid = uuid.uuid4().hex
-        reserved = await self.post("/v1/purchases", self.receipt(n, points=10, txid=txid))
+        reserved = await self.post(self.RESERVE, self.receipt(n, points=10, txid=txid))
         if reserved[1] != 201:
             return [reserved]
-        return [reserved, await self.post(f"/v1/purchases/{txid}/confirm", {})]
+        return [reserved, await self.post(self.CONFIRM.format(txid=txid), {})]
+
+
+class StraightTill(Till):
+    """The same tills and calls, straight to loyalty's internal API: the gateway's hop gone, and
+    its checks with it. The bench's keys are bound to no store, so the gateway forwards a confirm
+    without one, and so does this till."""
+
+    RESERVE = "/purchases"
+    CONFIRM = "/purchases/{txid}/confirm"
 
 
 async def open_loop(call: Call, per_second: float, seconds: float) -> dict[str, Any]:
@@ -357,42 +374,64 @@ def restart_apis(platform: Platform, fast: bool) -> None:
         platform.group.start_and_wait(dataclasses.replace(spec, env=env))
 
 
-async def fast_routes(platform: Platform, till: Till) -> dict[str, Any]:
-    """The till alone (consumers stopped), in turns with the fast routes off and on, the order
-    alternating from turn to turn: confirms per second and CPU per confirm, medians and the
-    median ratio of on to off."""
+async def in_turns(
+    platform: Platform, count: int, names: tuple[str, str], loop: Callable[[str], Awaitable[Any]]
+) -> list[dict[str, dict[str, Any]]]:
+    """The till alone (consumers stopped): ``loop(name)`` for both names in each of ``count``
+    turns, the order alternating from turn to turn."""
     for package in CONSUMERS:
         platform.stop_worker(package)
-    turns: list[dict[str, dict[str, Any]]] = []
+    turns = []
     try:
-        for turn in range(FAST_ROUTE_TURNS):
-            one: dict[str, dict[str, Any]] = {}
-            for fast in (False, True) if turn % 2 == 0 else (True, False):
-                restart_apis(platform, fast)
-                await closed_loop(till.reserve_confirm, CONCURRENCY, 2)  # keys, pools, caches
-                loop = closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS)
-                one["on" if fast else "off"] = await measured(loop, pairs=True)
-            turns.append(one)
+        for turn in range(count):
+            order = names if turn % 2 == 0 else names[::-1]
+            turns.append({name: await loop(name) for name in order})
     finally:
-        restart_apis(platform, True)
         for package in CONSUMERS:
             platform.start_worker(package)
+    return turns
+
+
+async def fast_routes(platform: Platform, till: Till) -> dict[str, Any]:
+    """The till alone, in turns with the fast routes off and on: confirms per second and CPU
+    per confirm, medians and the median ratio of on to off."""
+
+    async def loop(name: str) -> dict[str, Any]:
+        restart_apis(platform, name == "on")
+        await closed_loop(till.reserve_confirm, CONCURRENCY, 2)  # keys, pools, caches
+        return await measured(closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS), True)
+
+    try:
+        turns = await in_turns(platform, FAST_ROUTE_TURNS, ("off", "on"), loop)
+    finally:
+        restart_apis(platform, True)
     await settled()
     return fast_route_figures(turns)
 
 
 def fast_route_figures(turns: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    return paired_figures(turns, "fast_routes", ("off", "on"))
+
+
+def paired_figures(
+    turns: list[dict[str, dict[str, Any]]], prefix: str, names: tuple[str, str]
+) -> dict[str, Any]:
+    """Medians over turns of two loops (``names``: the base, then the other), and the median
+    ratio, turn by turn, of the other to the base."""
+
     def confirms(figures: dict[str, Any]) -> float:
         return float(figures["answered_2xx_per_second"]) / 2
 
     def cpu(figures: dict[str, Any], process: str | None = None) -> float:
         spent: dict[str, float] = figures["cpu_ms_per_confirm"]
-        return spent[process] if process else sum(spent.values())
+        return spent.get(process, 0.0) if process else sum(spent.values())
 
+    base, other = names
     found: dict[str, Any] = {"turns": len(turns), "loop_seconds": SECONDS}
-    for name in ("off", "on"):
+    for name in names:
         rounds = [t[name] for t in turns]
-        found[f"fast_routes_{name}"] = {
+        processes = sorted({p for r in rounds for p in r["cpu_ms_per_confirm"]})
+        found[f"{prefix}_{name}"] = {
             "confirms_per_second_median": statistics.median(confirms(r) for r in rounds),
             "cpu_ms_per_confirm_median": round(statistics.median(cpu(r) for r in rounds), 2),
             "gateway_api_cpu_ms_per_confirm_median": statistics.median(
@@ -401,14 +440,50 @@ def fast_route_figures(turns: list[dict[str, dict[str, Any]]]) -> dict[str, Any]
             "loyalty_api_cpu_ms_per_confirm_median": statistics.median(
                 cpu(r, "loyalty api") for r in rounds
             ),
+            "cpu_ms_per_confirm_by_process_median": {
+                p: round(statistics.median(cpu(r, p) for r in rounds), 2) for p in processes
+            },
             "p99_ms": [r["p99_ms"] for r in rounds],
             "errors": sum(r["errors"] for r in rounds),
+            "statuses": sorted({status for r in rounds for status in r["statuses"]}),
         }
     for figure, of in (("confirms_per_second", confirms), ("cpu_ms_per_confirm", cpu)):
-        ratios = [of(t["on"]) / of(t["off"]) for t in turns]
-        found[f"{figure}_ratio_on_to_off_median"] = round(statistics.median(ratios), 3)
-        found[f"{figure}_ratio_on_to_off"] = [round(r, 3) for r in ratios]
+        ratios = [of(t[other]) / of(t[base]) for t in turns]
+        found[f"{figure}_ratio_{other}_to_{base}_median"] = round(statistics.median(ratios), 3)
+        found[f"{figure}_ratio_{other}_to_{base}"] = [round(r, 3) for r in ratios]
     return found
+
+
+# The one hop's phase: the till alone through the gateway and straight to loyalty, in turns.
+ONE_HOP_TURNS = int(os.environ.get("BENCH_ONE_HOP_TURNS", "6"))
+
+
+async def one_hop(platform: Platform, till: Till) -> dict[str, Any]:
+    """What the till would spend with one hop instead of two (docs/loyalty.md, "What the targets
+    need"): the till alone (consumers stopped) through the gateway, then straight to loyalty's
+    internal API, the order alternating from turn to turn. A bound, not the design's figure: the
+    gateway's checks (the key's Redis script, scope, ownership, rate limit, bulkhead) are gone
+    too, and the design would keep them."""
+    straight = StraightTill(till.client, platform.service("loyalty"), till.key_list, till.customers)
+    tills = {"gateway": till, "straight": straight}
+    refusals: Counter[str] = Counter()  # the codes of the gateway's 503s in the measured loops
+
+    async def loop(name: str) -> dict[str, Any]:
+        await closed_loop(tills[name].reserve_confirm, CONCURRENCY, 1)
+        tills[name].refusals.clear()
+        figures = await measured(
+            closed_loop(tills[name].reserve_confirm, CONCURRENCY, SECONDS), True
+        )
+        refusals.update(tills[name].refusals)
+        return figures
+
+    turns = await in_turns(platform, ONE_HOP_TURNS, ("gateway", "straight"), loop)
+    await settled()
+    return {
+        **paired_figures(turns, "till", ("gateway", "straight")),
+        "refusal_codes": dict(refusals),
+        "what": "the till alone, through the gateway and straight to loyalty; a bound of one hop",
+    }
 
 
 # As production samples (k8s/overlays/prod): one trace in ten started at the gateway is kept.
@@ -578,6 +653,15 @@ async def run_fast_routes(env: BenchEnv) -> dict[str, Any]:
         await closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS)  # every first purchase
         await settled()
         return await fast_routes(platform, till)
+
+
+async def run_one_hop(env: BenchEnv) -> dict[str, Any]:
+    """`make bench BENCH=pos_one_hop`: the till alone through the gateway and straight to
+    loyalty, in turns (not part of the full run: it measures a design, not the platform)."""
+    async with platform_and_till(env) as (platform, till):
+        await closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS)  # every first purchase
+        await settled()
+        return await one_hop(platform, till)
 
 
 async def run(env: BenchEnv) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from harness import BenchEnv, write_results
 PHASES = {
     "pos_tracing": ("pos", "run_tracing"),
     "pos_fast_routes": ("pos", "run_fast_routes"),
+    "pos_one_hop": ("pos", "run_one_hop"),
 }
 
 
