@@ -90,7 +90,8 @@ def ancestors(span: Span, spans: list[Span]) -> list[Span]:
     return chain
 
 
-def descend_from_the_first(spans: list[Span], wanted: list[tuple[str, str, str]]) -> None:
+def assert_each_hop_descends(spans: list[Span], wanted: list[tuple[str, str, str]]) -> None:
+    """Prints the trace; fails on the first wanted span missing or not under the first."""
     print("\n".join(render_tree(spans)))
     first = find(spans, *wanted[0])
     assert first is not None
@@ -121,7 +122,7 @@ async def trace_down(
     try:
         spans: list[Span] = await wait_for(complete, f"trace {trace_id}", timeout)
     except AssertionError:
-        descend_from_the_first(read_spans(traces, trace_id), wanted)  # names the missing hop
+        assert_each_hop_descends(read_spans(traces, trace_id), wanted)  # names the missing hop
         raise
     return spans
 
