@@ -84,6 +84,15 @@ async def unit_of_work(factory: SessionFactory) -> AsyncIterator[AsyncSession]:
             raise
 
 
+async def read_one_snapshot(session: AsyncSession) -> None:
+    """Has a session whose transaction has not begun read one snapshot: each of its statements
+    sees the database as the first one did (REPEATABLE READ on PostgreSQL), where under READ
+    COMMITTED each sees what was committed when it started. For a read of several tables whose
+    rows must agree. A session already in a transaction keeps the one it has."""
+    if not session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        await session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+
+
 async def add_unless_duplicate(session: AsyncSession, instance: T) -> T | None:
     """Inserts ``instance``'s row unless a unique key was taken first; the stored row, or None.
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.cursors import decode_time_cursor, encode_time_cursor
+from kit.db import read_one_snapshot
 from orchestrator import repository
 from orchestrator.models import Enrollment, StepArrival
 
@@ -45,6 +46,9 @@ async def page(
     session: AsyncSession, customer_id: str, cursor: str | None, limit: int
 ) -> CustomerEnrollments:
     after = decode_time_cursor(cursor) if cursor else None
+    # The enrollments and their steps from one snapshot: a step recorded between the two reads
+    # would show among the steps passed but not as the enrollment's step.
+    await read_one_snapshot(session)
     rows = await repository.enrollments_of_customer(session, customer_id, after, limit + 1)
     shown = rows[:limit]
     arrivals = await repository.arrivals_of(session, sorted({r.workflow_id for r in shown}))
