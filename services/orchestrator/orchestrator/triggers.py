@@ -12,15 +12,20 @@ from kit.contracts.notifier import MessagePayload
 from kit.events import Event
 from kit.tracing import event_context
 from orchestrator import analytics, repository
+from orchestrator.chains import published_definition
 from orchestrator.definitions.facts import compare, lookup
-from orchestrator.definitions.model import ChainDefinition, EventTrigger, SegmentEnteredTrigger
+from orchestrator.definitions.model import (
+    SEGMENT_ENTERED,
+    ChainDefinition,
+    EventTrigger,
+    SegmentEnteredTrigger,
+)
 from orchestrator.enrollments import Runtime, enroll, signal, signal_all
 from orchestrator.models import ChainVersion, CustomerFact, Enrollment
 from orchestrator.workflows import chain_workflow_id, parse_source
 from orchestrator.workflows.messages import CustomerEventV1, MessageEventV1, PurchaseSignalV2
 
 log = logging.getLogger(__name__)
-SEGMENT_ENTERED = "segment.entered"
 
 
 def as_signal(event: Event) -> CustomerEventV1:
@@ -107,13 +112,22 @@ async def customer_turn(session: AsyncSession, customer_id: str | None) -> Custo
 async def on_customer_event(
     session: AsyncSession, runtime: Runtime, event: Event, facts: CustomerFact | None = None
 ) -> None:
-    """Running enrollments hear it first (a cart refresh, a return), then it may start chains."""
+    """Running enrollments whose chain can act on it hear it first (a cart refresh, a return;
+    `ChainDefinition.hears`), then it may start chains."""
     if event.customer_id is None:
         return
+    running = await repository.active_enrollments(session, event.customer_id)
+    hearing = [e for e in running if await _hears(session, e, event.type)]
     await signal_all(
-        session, runtime.temporal, event.customer_id, "customer_event", as_signal(event)
+        session, runtime.temporal, event.customer_id, "customer_event", as_signal(event), hearing
     )
     await start_chains(session, runtime, event, facts)
+
+
+async def _hears(session: AsyncSession, enrollment: Enrollment, event_type: str) -> bool:
+    """A version no longer found hears everything, as before it was known what it hears."""
+    chain = await published_definition(session, enrollment.chain_id, enrollment.version)
+    return chain is None or chain.hears(event_type)
 
 
 async def on_purchase(session: AsyncSession, runtime: Runtime, event: PurchaseConfirmed) -> None:

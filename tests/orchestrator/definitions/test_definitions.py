@@ -117,3 +117,30 @@ def test_next_local_time_follows_the_customers_zone() -> None:
     assert next_local_time(now, "Mars/Olympus", time(10), 2) == datetime(
         2026, 3, 12, 10, 0, tzinfo=UTC
     )
+
+
+def test_a_chain_hears_its_trigger_its_exits_and_what_its_steps_look_for() -> None:
+    waits_for_a_return = {
+        "kind": "wait",
+        "id": "w",
+        "wait": {"type": "event", "event": "purchase.returned", "timeout": "P1D"},
+    }
+    cart = ChainDefinition.model_validate(
+        definition(
+            trigger={"kind": "event", "event": "cart.updated"},
+            steps=[waits_for_a_return],
+            exits={"on_events": ["cart.cleared"]},
+        )
+    )
+    assert [e for e in ("cart.updated", "cart.cleared", "purchase.returned") if cart.hears(e)] == [
+        "cart.updated",
+        "cart.cleared",
+        "purchase.returned",
+    ]
+    assert not cart.hears("segment.entered") and not cart.hears("member.tier_changed")
+
+    second = BUILT_IN["second_purchase"]  # its branch looks for a return
+    assert second.hears("purchase.returned") and not second.hears("cart.updated")
+    reactivation = BUILT_IN["reactivation"]  # started by segment entries
+    assert reactivation.hears("segment.entered") and not reactivation.hears("cart.updated")
+    assert not BUILT_IN["welcome"].hears("segment.entered")

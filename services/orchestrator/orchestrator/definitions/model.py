@@ -106,6 +106,9 @@ class EventTrigger(_Data):
     filters: list[Filter] = []
 
 
+SEGMENT_ENTERED = "segment.entered"  # the event a segment_entered trigger starts on
+
+
 class SegmentEnteredTrigger(_Data):
     kind: Literal["segment_entered"] = "segment_entered"
     segments: list[str] = Field(min_length=1, description="segment ids or names")
@@ -299,3 +302,24 @@ class ChainDefinition(_Data):
         ids = [step.id for step in self.steps]
         index = ids.index(step_id) + 1
         return ids[index] if index < len(ids) else None
+
+    def hears(self, event_type: str) -> bool:
+        """Whether a running enrollment can act on this customer event: its trigger's (a
+        refresh of what its messages personalise with), an exit's, or one a wait or a branch
+        looks for. Any other event would cost its workflow a task and change nothing, so
+        running enrollments are not signalled with it (`triggers.on_customer_event`)."""
+        trigger = self.trigger
+        if isinstance(trigger, SegmentEnteredTrigger):
+            return event_type == SEGMENT_ENTERED
+        if isinstance(trigger, EventTrigger) and event_type == trigger.event:
+            return True
+        return event_type in self.exits.on_events or event_type in self._looked_for()
+
+    def _looked_for(self) -> set[str]:
+        found: set[str] = set()
+        for step in self.steps:
+            if isinstance(step, WaitStep) and isinstance(step.wait, WaitForEvent):
+                found.add(step.wait.event)
+            elif isinstance(step, BranchStep):
+                found.update(c.when.event for c in step.cases if isinstance(c.when, EventSeen))
+        return found
