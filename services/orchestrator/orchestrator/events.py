@@ -63,6 +63,9 @@ def subscriptions(resources: Resources, settings: OrchestratorSettings) -> list[
     async def on_purchases(session: AsyncSession, events: Sequence[PurchaseConfirmed]) -> None:
         await triggers.on_purchases(session, await runtime(), events)
 
+    async def on_customer_events(session: AsyncSession, events: Sequence[Event]) -> None:
+        await triggers.on_customer_events(session, await runtime(), events)
+
     async def on_message(session: AsyncSession, event: Event) -> None:
         await triggers.on_message(session, await runtime(), event, settings.channel_costs)
 
@@ -88,7 +91,10 @@ def subscriptions(resources: Resources, settings: OrchestratorSettings) -> list[
         (BonusGranted, on_grant),
     ]
     # Batch forms (kit.consumers.idempotent_batch): one transaction for a fetch of events.
-    batches: dict[type[Event], HandleAll] = {PurchaseConfirmed: on_purchases}
+    batches: dict[type[Event], HandleAll] = {
+        PurchaseConfirmed: on_purchases,
+        **{kind: on_customer_events for kind in CUSTOMER_EVENTS},
+    }
     sessions = resources.sessions
     return [
         Subscription(

@@ -117,11 +117,45 @@ async def on_customer_event(
     if event.customer_id is None:
         return
     running = await repository.active_enrollments(session, event.customer_id)
+    await _heard(session, runtime, event, running, facts)
+
+
+async def on_customer_events(
+    session: AsyncSession, runtime: Runtime, events: Sequence[Event]
+) -> None:
+    """``on_customer_event`` of a batch of one kind of event, in one transaction: the
+    customers' running enrollments and the chains this kind starts are read once. The events
+    go in customer order (each customer's in stream order), so the facts a chain's start locks
+    are taken in the order a purchase takes them; each event in its own trace."""
+    mine = sorted((e for e in events if e.customer_id), key=lambda e: e.customer_id or "")
+    if not mine:
+        return
+    running = await repository.active_enrollments_of(session, [e.customer_id or "" for e in mine])
+    versions = await repository.active_versions_for(session, trigger_key_of(mine[0]))
+    seen: set[str] = set()
+    for event in mine:
+        customer = event.customer_id or ""
+        if customer in seen:  # an earlier event of the batch may have started or ended some
+            running[customer] = [*await repository.active_enrollments(session, customer)]
+        seen.add(customer)
+        with event_context(str(event.id)):
+            await _heard(session, runtime, event, running.get(customer, []), None, versions)
+
+
+async def _heard(
+    session: AsyncSession,
+    runtime: Runtime,
+    event: Event,
+    running: Sequence[Enrollment],
+    facts: CustomerFact | None,
+    versions: Sequence[ChainVersion] | None = None,
+) -> None:
+    customer_id = event.customer_id or ""
     hearing = [e for e in running if await _hears(session, e, event.type)]
     await signal_all(
-        session, runtime.temporal, event.customer_id, "customer_event", as_signal(event), hearing
+        session, runtime.temporal, customer_id, "customer_event", as_signal(event), hearing
     )
-    await start_chains(session, runtime, event, facts)
+    await start_chains(session, runtime, event, facts, versions)
 
 
 async def _hears(session: AsyncSession, enrollment: Enrollment, event_type: str) -> bool:
