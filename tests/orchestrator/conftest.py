@@ -11,7 +11,7 @@ from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from kit.db import create_engine, session_factory
+from kit.db import SessionFactory, create_engine, session_factory
 from kit.migrations import upgrade_async
 from kit.resources import open_resources
 from kit.stack import Infra, free_port
@@ -113,6 +113,14 @@ async def serving_segments(infra: Infra) -> AsyncIterator[str]:
     )
     async with serving(segments_app(settings), "segments") as url:
         yield url
+
+
+@pytest.fixture
+async def sessions(orchestrator: Orchestrator) -> AsyncIterator[SessionFactory]:
+    """The orchestrator's database, for a test to read or write it directly."""
+    engine = create_engine(orchestrator.settings.database_url)
+    yield session_factory(engine)
+    await engine.dispose()
 
 
 @pytest.fixture

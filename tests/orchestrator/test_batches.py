@@ -3,14 +3,13 @@ every purchase once, in fewer transactions than purchases (real NATS, PostgreSQL
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
-import pytest
 from sqlalchemy import func, select
 
 from kit.bus import EventBus, consume
 from kit.contracts.loyalty import PurchaseConfirmed
-from kit.db import SessionFactory, create_engine, session_factory, unit_of_work
+from kit.db import SessionFactory, unit_of_work
 from kit.events import Event
 from kit.resources import open_resources
 from kit.testing import wait_for
@@ -21,13 +20,6 @@ from orchestrator.triggers import start_chains
 from tests.orchestrator.conftest import Orchestrator
 from tests.orchestrator.test_enrollments import chain_body, exited, publish_chain, purchase
 from tests.orchestrator.test_event_order import cart_updated, handled
-
-
-@pytest.fixture
-async def sessions(orchestrator: Orchestrator) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(orchestrator.settings.database_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 async def cart_enrollments(

@@ -4,7 +4,7 @@ Both orders, through the real consumers and real workflows on PostgreSQL."""
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from functools import partial
 
@@ -15,7 +15,7 @@ from temporalio.client import WorkflowExecutionStatus
 from kit.bus import CONSUMER_EVENTS, EventBus
 from kit.contracts.gateway import CartUpdated, CartUpdatedPayload
 from kit.contracts.loyalty import MemberRegistered, MemberRegisteredPayload
-from kit.db import SessionFactory, create_engine, session_factory, unit_of_work
+from kit.db import SessionFactory, unit_of_work
 from kit.events import Event
 from kit.testing import wait_for
 from orchestrator.enrollments import runtime_from
@@ -31,13 +31,6 @@ pytestmark = pytest.mark.usefixtures("consumers", "templates")
 @pytest.fixture
 async def templates(orchestrator: Orchestrator) -> None:
     await orchestrator.notifier.install("cart_reminder", "welcome")
-
-
-@pytest.fixture
-async def sessions(orchestrator: Orchestrator) -> AsyncIterator[SessionFactory]:
-    engine = create_engine(orchestrator.settings.database_url)
-    yield session_factory(engine)
-    await engine.dispose()
 
 
 def registration(customer_id: str) -> MemberRegistered:

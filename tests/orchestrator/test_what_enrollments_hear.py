@@ -22,12 +22,14 @@ from tests.orchestrator.test_event_order import (
     cart_updated,
     deliver_in_turn,
     running,
-    sessions,
-    templates,
 )
 
 pytestmark = pytest.mark.usefixtures("consumers", "templates")
-__all__ = ["sessions", "templates"]  # the fixtures this module uses
+
+
+@pytest.fixture
+async def templates(orchestrator: Orchestrator) -> None:
+    await orchestrator.notifier.install("cart_reminder")
 
 
 async def heard(orchestrator: Orchestrator, chain_id: str, customer: str) -> list[str]:
