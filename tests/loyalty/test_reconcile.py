@@ -3,10 +3,12 @@
 Each test breaks one rule inside a transaction that is never committed and asks the reconcile.
 """
 
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, update
 
+from kit.clock import utcnow
 from loyalty.models import JournalEntry, Member, Purchase, RedemptionAllocation
 from loyalty.reconcile import breaches
 from tests.loyalty.till import Till, lamp
@@ -61,3 +63,22 @@ async def test_a_full_return_that_leaves_accrual_or_redemption_is_a_breach(any_t
     async with till.sessions() as session:
         await session.execute(delete(JournalEntry).where(JournalEntry.kind == "reverse"))
         assert (await breaches(session))[name] == [f"berlin-01/{bought['txid']}"]
+
+
+async def test_a_stored_spend_that_is_not_the_windows_is_a_breach(any_till: Till) -> None:
+    """The till's confirm takes the member's stored spend for the window's sum while the
+    member's tier review is not due: the reconcile checks that the two agree."""
+    till = any_till
+    member = await till.member()
+    await till.buy(member, lamp(price=10_000, quantity=1))
+    name = "member's stored spend is not their spend in the window"
+    async with till.sessions() as session:
+        stored = await session.get(Member, member)
+        assert stored is not None and stored.trailing_spend == 10_000
+        stored.trailing_spend = 9_000
+        assert (await breaches(session))[name] == [member]
+        stored.tier_review_at = None  # a member no review is due for is checked too
+        assert (await breaches(session))[name] == [member]
+        # A spend counted for a later moment's window is that window's (a test's sweep ahead).
+        stored.spend_counted_at = utcnow() + timedelta(days=1)
+        assert name not in await breaches(session)

@@ -55,6 +55,9 @@ class Member(Base):
     # When the oldest spend still counted for the tier leaves the window: the sweep reviews the
     # tier then. Null without counted spend.
     tier_review_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # When ``trailing_spend`` was counted: from then on, until the review, it is the spend of
+    # the window's purchases (loyalty/till_driver.py takes it for the sum).
+    spend_counted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Lot(Base):

@@ -4,7 +4,10 @@
 - the journal sums to every lot's remaining and reserved, and to every member's debt;
 - every lot's reserved equals the points of open reservations allocated to it;
 - no allocation gives back more than it took; no member owes a negative debt;
-- a lot that became spendable after it was created has one activation entry, any other none.
+- a lot that became spendable after it was created has one activation entry, any other none;
+- from the moment a member's stored spend was counted until their tier review, it is their
+  spend in the tier's window (the till's confirm reads it instead of the sum:
+  loyalty/till_driver.py).
 
 And the programme's economics (domain/debt.py, domain/allocation.py, domain/returns.py):
 - no member owes points while holding free points in an unexpired lot;
@@ -18,16 +21,18 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kit.clock import utcnow
 from kit.db import UtcDateTime, create_engine, session_factory, unit_of_work
+from loyalty import ledger
 from loyalty.domain.allocation import line_cap
 from loyalty.domain.receipt import Line
 from loyalty.domain.rules import ProgramRules
 from loyalty.models import Lot, Member
 from loyalty.settings import LoyaltySettings
+from loyalty.tiering import spend_since
 
 CHECKS = {
     "lot amounts out of bounds": """
@@ -82,6 +87,18 @@ DEBT_WITH_FREE_POINTS = (
     )
     .limit(10)
 )
+# Members whose stored spend, counted before now, is not their spend in the window while their
+# review is not due.
+_NOW = bindparam("now", type_=UtcDateTime())
+STORED_SPEND_ASTRAY = (
+    select(Member.id)
+    .where(
+        Member.spend_counted_at <= _NOW,
+        or_(Member.tier_review_at.is_(None), Member.tier_review_at >= _NOW),
+        Member.trailing_spend != ledger.spend_of(Member.id).scalar_subquery(),
+    )
+    .limit(10)
+)
 # Confirmed purchases that redeemed points or had a return, in pages ordered by their key.
 PURCHASES_TO_CHECK = text("""
     SELECT txid, store_id, lines, accrued_points FROM purchases p
@@ -114,10 +131,15 @@ async def breaches(
         ids = [str(row[0]) for row in (await session.execute(text(query + " LIMIT 10"))).all()]
         if ids:
             found[name] = ids
-    in_debt = await session.execute(DEBT_WITH_FREE_POINTS, {"now": now or utcnow()})
+    now, rules = now or utcnow(), rules or ProgramRules()
+    in_debt = await session.execute(DEBT_WITH_FREE_POINTS, {"now": now})
     if ids := [str(member_id) for member_id in in_debt.scalars()]:
         found["member owes points while holding spendable points"] = ids
-    for name, txids in (await _purchase_breaches(session, rules or ProgramRules())).items():
+    window = {"now": now, "since": spend_since(rules, now), "excluding": "", "excluding_store": ""}
+    astray = await session.execute(STORED_SPEND_ASTRAY, window)
+    if ids := [str(member_id) for member_id in astray.scalars()]:
+        found["member's stored spend is not their spend in the window"] = ids
+    for name, txids in (await _purchase_breaches(session, rules)).items():
         found[name] = txids[:10]
     return found
 

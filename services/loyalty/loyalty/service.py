@@ -25,7 +25,9 @@ async def register_member(
     if (stored := await replay(session, key, print_)) is not None:
         return MemberOut(**stored)
     existing = await repository.find_by_contact(session, data.phone, data.email)
-    new = Member(id=str(uuid.uuid4()), created_at=utcnow(), **data.model_dump(mode="python"))
+    now = utcnow()
+    fields = data.model_dump(mode="python")
+    new = Member(id=str(uuid.uuid4()), created_at=now, spend_counted_at=now, **fields)
     member = None if existing is not None else await repository.add_member(session, new)
     if member is None:
         # A concurrent retry of this very request may have committed first: its answer is ours.

@@ -64,7 +64,7 @@ def apply_spend(
     if confirming and member.tier_review_at is None:
         member.tier_review_at = now + rules.spend_window  # later purchases leave it later
     tier = rules.tier_for_spend(spend)
-    member.trailing_spend = spend
+    member.trailing_spend, member.spend_counted_at = spend, now
     if tier.name == member.tier:
         return None
     payload = MemberTierChangedPayload(

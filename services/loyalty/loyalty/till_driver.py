@@ -12,8 +12,11 @@ step that lost a race to another writes nothing. This path takes the usual step 
   the store;
 - a confirm of a purchase reserved and still alive (or confirmed already, which replays the
   first answer) that leaves the member's tier as it was, whose member's tier review is not
-  due (until then the member's stored spend is the sum of the window's purchases, so the
-  write's check of the stored spend is a check of the sum).
+  due and whose spend was counted before now (``spend_counted_at``). From then until the
+  review the member's stored spend is the sum of the window's purchases (the reconcile checks
+  it), so the read takes the stored spend instead of summing the member's purchases, a cost
+  that grew with each purchase, and the write's check of the stored spend is a check of the
+  sum.
 
 Anything else, and a step whose write found the ledger changed since its read, is left to
 loyalty.purchases, which takes the step from the start under the member's lock (``None``): a
@@ -37,20 +40,21 @@ from loyalty.idempotency import fingerprint
 from loyalty.ledger import CAPTURED, PURCHASES
 from loyalty.models import Member, Purchase
 from loyalty.purchase_schemas import ConfirmationOut, ReservationOut, ReserveRequest, StepRequest
-from loyalty.tiering import apply_confirmed, spend_since
+from loyalty.tiering import apply_confirmed
 from loyalty.till_writes import MEMBERS
 
 # A reservation's read: the member's tier and spendable lots, and whether to look closer.
 READ_TO_RESERVE = DriverStatement(ledger.LOTS_TO_RESERVE.add_columns(MEMBERS.c.tier))
 # A confirm's read: the member and the purchase, the member's spend in the window without
-# it, and what the reservation holds per lot (one row a lot, or one row if none).
+# it (the stored spend: the purchase is not confirmed yet), and what the reservation holds per
+# lot (one row a lot, or one row if none).
 _MEMBER = ("id", *till_writes.MEMBER_COLUMNS)
 _PURCHASE = (*till_writes.NEW_PURCHASE_COLUMNS, "accrual_lot_id", "confirmed_at")
 READ_TO_CONFIRM = DriverStatement(
     select(
         *(MEMBERS.c[c].label(f"member_{c}") for c in _MEMBER),
         *(PURCHASES.c[c].label(f"purchase_{c}") for c in _PURCHASE),
-        ledger.spend_of(PURCHASES.c.member_id).scalar_subquery().label("spend"),
+        MEMBERS.c.trailing_spend.label("spend"),
         CAPTURED,
     )
     .select_from(
@@ -102,8 +106,7 @@ async def confirm(
             if len(stores) > 1:
                 raise TxidAmbiguous()
             store_id = stores[0]["store_id"] if stores else ""
-        params = ledger.capture_params(txid, store_id, spend_since(rules, now))
-        rows = await db.fetch(READ_TO_CONFIRM, params)
+        rows = await db.fetch(READ_TO_CONFIRM, {"txid": txid, "store": store_id})
         if not rows:
             raise PurchaseNotFound()
         member = Member(**_columns(rows[0], "member_", _MEMBER))
@@ -113,6 +116,8 @@ async def confirm(
         purchases.still_reserved(purchase, now)
         if member.tier_review_at is not None and member.tier_review_at < now:
             return None  # the stored spend may still count a purchase that left the window
+        if member.spend_counted_at is None or member.spend_counted_at > now:
+            return None  # counted for another window than this moment's: the sum is taken
         was, expires_at = till_writes.as_read(member), purchases.lot_expiry(rules, member, now)
         capture = ledger.capture_of(rows)
         if apply_confirmed(rules, member, now, purchase, capture.spend) is not None:

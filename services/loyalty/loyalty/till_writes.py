@@ -201,7 +201,7 @@ async def _reserve_one_by_one(session: AsyncSession, reservation: Reservation) -
 # --- A confirm's writes -------------------------------------------------------------------
 
 # What a confirm changes of the member (its tier, spend, debt and review) and of the purchase.
-MEMBER_COLUMNS = ("tier", "trailing_spend", "debt", "tier_review_at")
+MEMBER_COLUMNS = ("tier", "trailing_spend", "debt", "tier_review_at", "spend_counted_at")
 CONFIRMED_COLUMNS = ("status", "confirmed_at", "accrual_lot_id", "fingerprints", "answers")
 # The columns ledger.new_lot sets for a purchase's accrual.
 LOT_COLUMNS = (
@@ -236,7 +236,8 @@ _EXTENDS = (
 CONFIRMATION = text(
     "WITH member AS (SELECT 1 FROM members WHERE id = :member_id AND tier = :was_tier"
     " AND trailing_spend = :was_trailing_spend AND debt = :was_debt"
-    " AND tier_review_at IS NOT DISTINCT FROM :was_tier_review_at FOR UPDATE),"
+    " AND tier_review_at IS NOT DISTINCT FROM :was_tier_review_at"
+    " AND spend_counted_at IS NOT DISTINCT FROM :was_spend_counted_at FOR UPDATE),"
     f" purchase AS (UPDATE purchases SET {_assignments('purchase_', CONFIRMED_COLUMNS)}"
     " WHERE txid = :purchase_txid AND store_id = :purchase_store_id AND status = 'reserved'"
     " AND EXISTS (SELECT FROM member) RETURNING 1),"
