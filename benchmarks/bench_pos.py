@@ -69,7 +69,11 @@ from kit.stack import (
 RATE = 200  # requests per second
 SECONDS = 8
 CUSTOMERS = 200
-KEYS = 10  # the gateway allows each key 50 requests per second
+# The gateway allows each key 50 requests a second (a burst of 100). As many keys as it takes
+# for no loop, the overload's included, to be held back by the keys' rate limit rather than by
+# the platform: with 10, the till alone met it near 310 confirms/s. A loop that meets it counts
+# its 429s in `rate_limited`.
+KEYS = 32
 CONCURRENCY = 16
 OVERLOAD = 2  # times the measured capacity
 RETRY_AFTER_SECONDS = 1.0  # what the gateway's 503 overloaded asks of a till
@@ -204,6 +208,7 @@ def _summary(done: list[tuple[float, int]], elapsed: float) -> dict[str, Any]:
     return {
         **latency_summary(ok or [0.0]),
         "errors": len(done) - len(ok),
+        "rate_limited": sum(1 for _, status in done if status == 429),
         "statuses": statuses,
         "requests_per_second": round(len(done) / elapsed, 1),
         "answered_2xx_per_second": round(len(ok) / elapsed, 1),
