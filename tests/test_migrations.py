@@ -157,3 +157,29 @@ async def test_the_ledgers_hot_tables_are_vacuumed_and_analysed_at_two_percent(
 
     await asyncio.to_thread(downgrade, "loyalty:migrations", url, "0009")
     assert await autovacuum_options(url, LEDGER) == {table: [] for table in LEDGER}
+
+
+async def test_a_member_there_before_spend_counted_at_is_counted_by_its_migration(
+    infra: Infra,
+) -> None:
+    """The till's confirm takes a member's stored spend only once it knows when it was counted
+    (loyalty/till_driver.py): members stored before the column came are counted as of then."""
+    url = await migrated_database(infra, "loyalty")
+    await asyncio.to_thread(downgrade, "loyalty:migrations", url, "0010")
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO members (id, time_zone, consents, created_at)"
+                    " VALUES ('before', 'UTC', '{}', now())"
+                )
+            )
+        await upgrade_async("loyalty:migrations", url)
+        async with engine.connect() as conn:
+            counted = await conn.scalar(
+                text("SELECT spend_counted_at FROM members WHERE id = 'before'")
+            )
+    finally:
+        await engine.dispose()
+    assert counted is not None and counted <= utcnow()
