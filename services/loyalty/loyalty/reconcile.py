@@ -135,6 +135,7 @@ async def breaches(
     in_debt = await session.execute(DEBT_WITH_FREE_POINTS, {"now": now})
     if ids := [str(member_id) for member_id in in_debt.scalars()]:
         found["member owes points while holding spendable points"] = ids
+    # The window's spend with no purchase left out: none has an empty txid.
     window = {"now": now, "since": spend_since(rules, now), "excluding": "", "excluding_store": ""}
     astray = await session.execute(STORED_SPEND_ASTRAY, window)
     if ids := [str(member_id) for member_id in astray.scalars()]:

@@ -200,7 +200,8 @@ async def _reserve_one_by_one(session: AsyncSession, reservation: Reservation) -
 
 # --- A confirm's writes -------------------------------------------------------------------
 
-# What a confirm changes of the member (its tier, spend, debt and review) and of the purchase.
+# What a confirm changes of the member (its tier, its spend and when that was counted, its debt
+# and its review) and of the purchase.
 MEMBER_COLUMNS = ("tier", "trailing_spend", "debt", "tier_review_at", "spend_counted_at")
 CONFIRMED_COLUMNS = ("status", "confirmed_at", "accrual_lot_id", "fingerprints", "answers")
 # The columns ledger.new_lot sets for a purchase's accrual.

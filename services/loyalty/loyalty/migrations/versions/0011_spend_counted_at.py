@@ -3,7 +3,8 @@
 The till's confirm takes the member's stored spend for the sum of the window's purchases while
 the member's tier review is not due. That holds as time goes forward from the moment the spend
 was counted: ``spend_counted_at``. Every member's stored spend is the window's now, unless their
-review is due (the confirm's then takes the sum anyway), so existing members are counted now.
+review is due (then the confirm sums the window's purchases anyway), so existing members are
+counted as of now.
 
 Revision ID: 0011
 """
