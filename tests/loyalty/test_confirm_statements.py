@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, select, text, update
 
 from kit import driver
 from kit.clock import utcnow
@@ -119,6 +119,27 @@ async def test_a_confirm_reads_its_capture_and_the_lots_it_names_in_one_statemen
     ):
         assert written in last
     assert "INSERT INTO journal" in last
+
+
+async def test_the_tills_statements_are_planned_once_per_connection(till: Till) -> None:
+    """PostgreSQL would plan the reservation's write again at every run (`plan_cache_mode`
+    auto): the loyalty API's connections take one plan per statement from the first run."""
+    member = await till.member()
+    await till.grant(member, 100_000)
+    for _ in range(8):  # past the five runs after which `auto` weighs a generic plan
+        await till.buy(member, lamp(), points=10)
+    engine = till.sessions.kw["bind"]
+    async with engine.connect() as connection:  # one at a time: the one the steps took
+        assert await connection.scalar(text("SHOW plan_cache_mode")) == "force_generic_plan"
+        plans = (
+            await connection.exec_driver_sql(
+                "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements"
+            )
+        ).all()
+    steps = [p for p in plans if "FROM members" in p.statement or "FROM lots" in p.statement]
+    reservation = [p for p in steps if "INSERT INTO allocations" in p.statement]
+    assert len(reservation) == 1 and reservation[0].generic_plans >= 8
+    assert len(steps) >= 4 and all(p.custom_plans == 0 for p in steps), plans
 
 
 async def test_a_reservation_writes_its_holds_allocations_journal_and_purchase_at_once(

@@ -32,6 +32,9 @@ def _rules(till: Till) -> ProgramRules:
 async def _waiting_for_the_member(session: AsyncSession) -> bool:
     """The step waits for the member's row, locked by another transaction: at its checked
     write, having read without a lock."""
+    # PostgreSQL keeps one picture of the server's activity for a whole transaction: taken
+    # again, it shows the step's connection even if that was opened after the first look.
+    await session.execute(text("SELECT pg_stat_clear_snapshot()"))
     found = await session.scalar(
         text(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"

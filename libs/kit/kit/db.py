@@ -41,7 +41,20 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+# PostgreSQL keeps a plan per prepared statement and connection, but by default
+# (`plan_cache_mode = auto`) it plans a statement again at every run for as long as those plans
+# look cheaper than a generic one. For a statement that finds its rows by key (a member, a
+# purchase, the lots it names) one plan serves whatever the values, and planning again can
+# cost more than running: the till's reservation spent more of PostgreSQL's time being
+# planned than being run (docs/loyalty.md, "Planned once"). An engine made with
+# ``planned_once`` has PostgreSQL take the generic plan from a statement's first run; it is
+# made again when autovacuum's analyse changes a table's statistics, as every plan is.
+PLANNED_ONCE = {"server_settings": {"plan_cache_mode": "force_generic_plan"}}
+
+
+def create_engine(url: str, *, planned_once: bool = False, **kwargs: Any) -> AsyncEngine:
+    """An engine for ``url``; ``planned_once``: on PostgreSQL, every statement is planned once
+    per connection (SQLite plans each statement anew and has no such choice)."""
     if is_sqlite(url):
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
@@ -55,6 +68,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # request answers 503 `database_unavailable` (kit.errors), which a client may retry.
     kwargs.setdefault("pool_pre_ping", False)
     kwargs.setdefault("pool_recycle", 1800)
+    if planned_once:
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), **PLANNED_ONCE}
     return create_async_engine(url, **kwargs)
 
 

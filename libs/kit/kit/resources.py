@@ -68,9 +68,13 @@ class Resources:
 
 
 @asynccontextmanager
-async def open_resources(settings: ServiceSettings) -> AsyncIterator[Resources]:
+async def open_resources(
+    settings: ServiceSettings, *, planned_once: bool = False
+) -> AsyncIterator[Resources]:
+    """The service's connections; ``planned_once``: its statements are planned once per
+    database connection (kit.db.create_engine)."""
     async with AsyncExitStack() as stack:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, planned_once=planned_once)
         instrument_engine(engine)
         stack.push_async_callback(engine.dispose)
         nc = await connect_nats(settings.nats_url, settings.service_name)

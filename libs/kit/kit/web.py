@@ -177,6 +177,7 @@ def create_service_app(
     on_startup: Startup | None = None,
     on_shutdown: Shutdown | None = None,
     fast_routes: Sequence[FastRoute] = (),
+    planned_once: bool = False,
     **fastapi_kwargs: Any,
 ) -> FastAPI:
     configure_logging(settings.service_name, settings.log_level)
@@ -185,7 +186,7 @@ def create_service_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with open_resources(settings) as resources:
+        async with open_resources(settings, planned_once=planned_once) as resources:
             app.state.resources = resources
             app.state.settings = settings
             if on_startup:
