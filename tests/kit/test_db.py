@@ -146,3 +146,20 @@ async def test_add_unless_duplicate_returns_the_stored_row_or_none_and_the_work_
     async with unit_of_work(sessions) as session:
         assert (await session.execute(select(Person.id))).scalars().all() == ["a"]
         assert (await session.execute(select(things.c.id))).scalars().all() == ["after"]
+
+
+async def test_an_engine_planned_once_keeps_the_connection_settings_it_is_given(
+    postgres_url: str,
+) -> None:
+    """PostgreSQL takes a statement's generic plan from its first run on such an engine's
+    connections (kit.db.PLANNED_ONCE), and the settings a caller gives stay theirs."""
+    named = {"server_settings": {"application_name": "planned-once-test"}}
+    engine = create_engine(postgres_url, planned_once=True, connect_args=named)
+    try:
+        async with engine.connect() as connection:
+            mode = await connection.scalar(text("SHOW plan_cache_mode"))
+            name = await connection.scalar(text("SHOW application_name"))
+    finally:
+        await engine.dispose()
+    assert (mode, name) == ("force_generic_plan", "planned-once-test")
+    assert named == {"server_settings": {"application_name": "planned-once-test"}}  # untouched

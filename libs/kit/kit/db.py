@@ -49,7 +49,7 @@ def is_sqlite(url: str) -> bool:
 # planned than being run (docs/loyalty.md, "Planned once"). An engine made with
 # ``planned_once`` has PostgreSQL take the generic plan from a statement's first run; it is
 # made again when autovacuum's analyse changes a table's statistics, as every plan is.
-PLANNED_ONCE = {"server_settings": {"plan_cache_mode": "force_generic_plan"}}
+PLANNED_ONCE = {"plan_cache_mode": "force_generic_plan"}
 
 
 def create_engine(url: str, *, planned_once: bool = False, **kwargs: Any) -> AsyncEngine:
@@ -68,8 +68,13 @@ def create_engine(url: str, *, planned_once: bool = False, **kwargs: Any) -> Asy
     # request answers 503 `database_unavailable` (kit.errors), which a client may retry.
     kwargs.setdefault("pool_pre_ping", False)
     kwargs.setdefault("pool_recycle", 1800)
-    if planned_once:
-        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), **PLANNED_ONCE}
+    if planned_once:  # the connection's own settings, beside any the caller gives
+        connect_args = dict(kwargs.get("connect_args", {}))
+        connect_args["server_settings"] = {
+            **connect_args.get("server_settings", {}),
+            **PLANNED_ONCE,
+        }
+        kwargs["connect_args"] = connect_args
     return create_async_engine(url, **kwargs)
 
 
