@@ -32,6 +32,7 @@ def create_app(settings: LoyaltySettings | None = None) -> FastAPI:
         routers=[router, grants_router, purchases_router, programme_router],
         on_startup=on_startup,
         fast_routes=FAST_ROUTES,
-        # The till's statements find their rows by key: one plan each (kit.db.PLANNED_ONCE).
+        # Every statement here finds its rows by key, the till's first: one plan each
+        # (kit.db.PLANNED_ONCE).
         planned_once=True,
     )
