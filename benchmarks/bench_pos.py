@@ -1,4 +1,7 @@
-"""The till's hot path through the gateway: calculate, and reserve + confirm.
+"""The till's hot path through the till's door: calculate, and reserve + confirm.
+
+Tills call the till's door (`till_door`: the gateway's public API with loyalty's app in the
+same process, where the ingress sends `/v1/purchases`), as in production.
 
 Open-loop load at a fixed rate (latency counted from each request's scheduled start, so a
 slow server is not hidden by a waiting generator), then closed loops for the most confirms per
@@ -25,9 +28,9 @@ in turns on two platforms; CPU per confirm with tracing on within 10 % of off. T
 alone with `make bench BENCH=pos_tracing` (its size from BENCH_TRACING_TURNS, _SECONDS and
 _CUSTOMERS), the fast routes' with `make bench BENCH=pos_fast_routes` (BENCH_FAST_ROUTE_TURNS).
 
-Not in the full run: `make bench BENCH=pos_one_hop` runs the till alone through the gateway and
-straight to loyalty in turns (BENCH_ONE_HOP_TURNS), the bound of what one hop for the till could
-save.
+Not in the full run: `make bench BENCH=pos_one_hop` runs the till alone through the gateway's two
+hops (the gateway, then loyalty over HTTP) and through the till's door, in turns
+(BENCH_ONE_HOP_TURNS): what the door saves.
 """
 
 import asyncio
@@ -55,6 +58,7 @@ from harness import BenchEnv, cpu_between, cpu_by_group, latency_summary, settle
 
 from kit.migrations import upgrade_async
 from kit.stack import (
+    TILL_DOOR,
     Infra,
     Platform,
     Proc,
@@ -148,15 +152,6 @@ class Till:
         if reserved[1] != 201:
             return [reserved]
         return [reserved, await self.post(self.CONFIRM.format(txid=txid), {})]
-
-
-class StraightTill(Till):
-    """The same tills and calls, straight to loyalty's internal API: the gateway's hop gone, and
-    its checks with it. The bench's keys are bound to no store, so the gateway forwards a confirm
-    without one, and so does this till."""
-
-    RESERVE = "/purchases"
-    CONFIRM = "/purchases/{txid}/confirm"
 
 
 async def open_loop(call: Call, per_second: float, seconds: float) -> dict[str, Any]:
@@ -370,13 +365,13 @@ FAST_ROUTE_APIS = ("gateway", "loyalty")
 
 
 def restart_apis(platform: Platform, fast: bool) -> None:
-    """The gateway's and loyalty's APIs again, their fast routes on or off."""
-    for package in FAST_ROUTE_APIS:
-        name = f"{package}-api"
+    """The gateway's and loyalty's APIs, and the till's door that serves both, again, their
+    fast routes on or off."""
+    flags = {f"{p.upper()}_FAST_ROUTES": "true" if fast else "false" for p in FAST_ROUTE_APIS}
+    for name in (*(f"{package}-api" for package in FAST_ROUTE_APIS), TILL_DOOR):
         spec = platform.group.specs[name]
-        env = {**spec.env, f"{package.upper()}_FAST_ROUTES": "true" if fast else "false"}
         platform.group.stop(name)
-        platform.group.start_and_wait(dataclasses.replace(spec, env=env))
+        platform.group.start_and_wait(dataclasses.replace(spec, env={**spec.env, **flags}))
 
 
 async def in_turns(
@@ -459,19 +454,18 @@ def paired_figures(
     return found
 
 
-# The one hop's phase: the till alone through the gateway and straight to loyalty, in turns.
+# The one hop's phase: the till alone through the gateway's two hops and the door, in turns.
 ONE_HOP_TURNS = int(os.environ.get("BENCH_ONE_HOP_TURNS", "6"))
 
 
 async def one_hop(platform: Platform, till: Till) -> dict[str, Any]:
-    """What the till would spend with one hop instead of two (docs/loyalty.md, "What the targets
-    need"): the till alone (consumers stopped) through the gateway, then straight to loyalty's
-    internal API, the order alternating from turn to turn. A bound, not the design's figure: the
-    gateway's checks (the key's Redis script, scope, ownership, rate limit, bulkhead) are gone
-    too, and the design would keep them."""
-    straight = StraightTill(till.client, platform.service("loyalty"), till.key_list, till.customers)
-    tills = {"gateway": till, "straight": straight}
-    refusals: Counter[str] = Counter()  # the codes of the gateway's 503s in the measured loops
+    """What the till's door saves (docs/loyalty.md, "One hop for the till"): the till alone
+    (consumers stopped) through the gateway's two hops (the gateway, then loyalty over HTTP)
+    and through the door (the same apps in one process), the order alternating from turn to
+    turn. The same tills, keys, calls and customers; the same checks, bulkhead and answers."""
+    gateway = Till(till.client, platform.gateway, till.key_list, till.customers)
+    tills = {"gateway": gateway, "door": till}
+    refusals: Counter[str] = Counter()  # the codes of the 503s in the measured loops
 
     async def loop(name: str) -> dict[str, Any]:
         await closed_loop(tills[name].reserve_confirm, CONCURRENCY, 1)
@@ -482,12 +476,12 @@ async def one_hop(platform: Platform, till: Till) -> dict[str, Any]:
         refusals.update(tills[name].refusals)
         return figures
 
-    turns = await in_turns(platform, ONE_HOP_TURNS, ("gateway", "straight"), loop)
+    turns = await in_turns(platform, ONE_HOP_TURNS, ("gateway", "door"), loop)
     await settled()
     return {
-        **paired_figures(turns, "till", ("gateway", "straight")),
+        **paired_figures(turns, "till", ("gateway", "door")),
         "refusal_codes": dict(refusals),
-        "what": "the till alone, through the gateway and straight to loyalty; a bound of one hop",
+        "what": "the till alone, through the gateway's two hops and through the till's door",
     }
 
 
@@ -580,7 +574,7 @@ async def tracing_overhead(env: BenchEnv) -> dict[str, Any]:
             customers, keys = await asyncio.gather(
                 _customers(platform, TRACING_CUSTOMERS), _keys(platform)
             )
-            tills[name] = Till(client, platform.gateway, keys, customers)
+            tills[name] = Till(client, platform.till_door, keys, customers)
             await closed_loop(tills[name].reserve_confirm, CONCURRENCY, TRACING_SECONDS)
         await own_settled([off, on])
         for turn in range(TRACING_TURNS):
@@ -638,13 +632,13 @@ def tracing_figures(turns: list[dict[str, dict[str, Any]]]) -> dict[str, Any]:
 
 @contextlib.asynccontextmanager
 async def platform_and_till(env: BenchEnv) -> AsyncIterator[tuple[Platform, Till]]:
-    """The platform, with its customers and POS keys, and the tills' client on its gateway."""
+    """The platform, with its customers and POS keys, and the tills' client on its door."""
     platform = await env.platform()
     customers, keys = await asyncio.gather(_customers(platform), _keys(platform))
     connector = aiohttp.TCPConnector(limit=400)
     timeout = aiohttp.ClientTimeout(total=10)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
-        yield platform, Till(client, platform.gateway, keys, customers)
+        yield platform, Till(client, platform.till_door, keys, customers)
 
 
 async def run_tracing(env: BenchEnv) -> dict[str, Any]:
@@ -661,8 +655,8 @@ async def run_fast_routes(env: BenchEnv) -> dict[str, Any]:
 
 
 async def run_one_hop(env: BenchEnv) -> dict[str, Any]:
-    """`make bench BENCH=pos_one_hop`: the till alone through the gateway and straight to
-    loyalty, in turns (not part of the full run: it measures a design, not the platform)."""
+    """`make bench BENCH=pos_one_hop`: the till alone through the gateway's two hops and
+    through the till's door, in turns (not part of the full run)."""
     async with platform_and_till(env) as (platform, till):
         await closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS)  # every first purchase
         await settled()

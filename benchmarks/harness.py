@@ -59,6 +59,7 @@ def latency_summary(seconds: list[float]) -> dict[str, float]:
 
 # Where the machine's CPU goes during a benchmark, by what the process is (its command line).
 CPU_GROUPS = (
+    ("till door", "till_door.app:create_app"),
     ("gateway api", "gateway.app:create_app"),
     ("loyalty api", "loyalty.app:create_app"),
     ("workers", ".worker"),

@@ -91,6 +91,7 @@ def urls(ports: Ports) -> str:
     rows = [
         ("gateway (public API)", f"{local}:{ports.gateway}   docs: {local}:{ports.gateway}/docs"),
         ("marketer console", f"{local}:{ports.gateway}/console/   (sign in with a marketer key)"),
+        ("till's door (POS)", f"{local}:{ports.till_door}/v1/purchases"),
     ]
     rows += [(f"{name} API", f"{local}:{ports.api(name)}/docs") for name in APIS[1:]]
     rows += [

@@ -21,7 +21,7 @@ from typing import Annotated, Literal
 from fastapi import Depends, Request
 
 from gateway.settings import GatewaySettings
-from gateway.upstreams import UpstreamClient
+from gateway.upstreams import ServiceClient
 from kit.errors import ServiceUnavailable
 
 Kind = Literal["pos_writes", "pos_reads"]
@@ -89,14 +89,14 @@ def open_bulkheads(settings: GatewaySettings) -> dict[Kind, Bulkhead]:
     }
 
 
-def loyalty_within(kind: Kind) -> Callable[[Request], AsyncIterator[UpstreamClient]]:
+def loyalty_within(kind: Kind) -> Callable[[Request], AsyncIterator[ServiceClient]]:
     """The loyalty client, for as long as the request holds a slot of ``kind``'s bulkhead.
 
     Declared after the route's key (``scoped``), so a request refused for its key, scope or
     rate limit never takes a slot.
     """
 
-    async def dependency(request: Request) -> AsyncIterator[UpstreamClient]:
+    async def dependency(request: Request) -> AsyncIterator[ServiceClient]:
         async with loyalty_slot(request, kind) as client:
             yield client
 
@@ -104,14 +104,14 @@ def loyalty_within(kind: Kind) -> Callable[[Request], AsyncIterator[UpstreamClie
 
 
 @asynccontextmanager
-async def loyalty_slot(request: Request, kind: Kind) -> AsyncIterator[UpstreamClient]:
+async def loyalty_slot(request: Request, kind: Kind) -> AsyncIterator[ServiceClient]:
     """The loyalty client, while holding a slot of ``kind``'s bulkhead."""
     bulkhead: Bulkhead = request.app.state.bulkheads[kind]
     async with bulkhead.slot():
-        client: UpstreamClient = request.app.state.upstreams["loyalty"]
+        client: ServiceClient = request.app.state.upstreams["loyalty"]
         yield client
 
 
 # Released once the route returns, before its answer is sent.
-LoyaltyWrites = Annotated[UpstreamClient, Depends(loyalty_within("pos_writes"), scope="function")]
-LoyaltyReads = Annotated[UpstreamClient, Depends(loyalty_within("pos_reads"), scope="function")]
+LoyaltyWrites = Annotated[ServiceClient, Depends(loyalty_within("pos_writes"), scope="function")]
+LoyaltyReads = Annotated[ServiceClient, Depends(loyalty_within("pos_reads"), scope="function")]

@@ -6,7 +6,9 @@ with a code, never a hang: each attempt has a timeout, and only calls that are s
 a bounded number of times.
 
 The clients are aiohttp sessions with keep-alive pools: forwarding is the gateway's hot path,
-and aiohttp's C parser costs a fraction of the CPU per call of a pure-Python client.
+and aiohttp's C parser costs a fraction of the CPU per call of a pure-Python client. A process
+that serves a service's app beside the gateway's (the till's door, `till_door`) calls it with
+`InProcessUpstream` instead: the same request, handed to the app without a socket.
 """
 
 import asyncio
@@ -15,12 +17,13 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal
-from urllib.parse import quote
+from typing import Annotated, Literal, Protocol
+from urllib.parse import quote, unquote
 
 import aiohttp
 from fastapi import Depends, FastAPI, Request, Response
 from pydantic import BaseModel
+from starlette.types import ASGIApp, Message, Scope
 from yarl import URL
 
 from gateway.idempotency import current_idempotency_key
@@ -51,6 +54,19 @@ class Answer:
 
     def json(self) -> object:
         return jsonlib.loads(self.content)
+
+
+class ServiceClient(Protocol):
+    """What forwarding needs of an internal service: a name, a retry budget, one call."""
+
+    name: "Upstream"
+    retries: int
+
+    async def request(
+        self, method: str, path: str, json: object | None = None, extra: Headers | None = None
+    ) -> Answer: ...
+
+    async def close(self) -> None: ...
 
 
 class UpstreamClient:
@@ -109,12 +125,106 @@ class UpstreamClient:
             await self._session.close()
 
 
+class InProcessUpstream:
+    """A service whose ASGI app runs in this process: each call is handed to it without a
+    socket, as the service's own server would hand it over, and its answer read whole.
+
+    As over the network, a call the gateway stops waiting for is not stopped: past the timeout
+    the caller gets 503 `upstream_timeout` while the service finishes what it began (its own
+    idempotency answers the till's retry), so a step is never cut off inside its transaction.
+    """
+
+    def __init__(self, name: Upstream, app: ASGIApp, timeout: float, retries: int) -> None:
+        self.name = name
+        self.app = app
+        self.timeout = timeout
+        self.retries = retries
+
+    async def request(
+        self, method: str, path: str, json: object | None = None, extra: Headers | None = None
+    ) -> Answer:
+        headers = {**_headers(), **(extra or {})}
+        if isinstance(json, BaseModel):
+            body = json.model_dump_json().encode()
+        else:
+            body = b"" if json is None else jsonlib.dumps(json).encode()
+        if body:
+            headers["content-type"] = "application/json"
+        headers["content-length"] = str(len(body))
+        path, _, query = _safe_path(path).partition("?")
+        scope: Scope = {
+            "type": "http",
+            "asgi": {"version": "3.0", "spec_version": "2.3"},
+            "http_version": "1.1",
+            "method": method.upper(),
+            "scheme": "http",
+            "path": unquote(path),
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": query.encode(),
+            "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
+            "client": ("127.0.0.1", 0),
+            "server": ("127.0.0.1", 0),
+            "state": {},
+        }
+        call = asyncio.ensure_future(_answer_of(self.app, scope, body))
+        call.add_done_callback(_settled)
+        # On a timeout the call goes on; `_attempt` makes it the 503 a network timeout is.
+        return await asyncio.wait_for(asyncio.shield(call), self.timeout)
+
+    async def close(self) -> None:
+        """Nothing to release: the app's own lifespan owns its resources."""
+
+
+async def _answer_of(app: ASGIApp, scope: Scope, body: bytes) -> Answer:
+    """The app's answer to one request; an app that raises after answering (Starlette's error
+    middleware sends its 500 and raises again) is judged by what it sent."""
+    given = False
+    status, content_type, chunks = 0, "", []
+
+    async def receive() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()  # a client that never goes away mid-answer
+        raise AssertionError("unreachable")
+
+    async def send(message: Message) -> None:
+        nonlocal status, content_type
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            for name, value in message.get("headers", []):
+                if name.lower() == b"content-type":
+                    content_type = value.decode("latin-1")
+        elif message["type"] == "http.response.body":
+            chunks.append(message.get("body", b""))
+
+    try:
+        await app(scope, receive, send)
+    except Exception as exc:
+        if not status:
+            raise InProcessFailure(type(exc).__name__) from exc
+        log.warning("in-process %s answered %s and raised %s", scope["path"], status, exc)
+    return Answer(status, content_type, b"".join(chunks))
+
+
+def _settled(call: "asyncio.Future[Answer]") -> None:
+    """A call that ended after its caller stopped waiting: its failure is logged, not lost."""
+    if not call.cancelled() and call.exception() is not None:
+        log.warning("in-process call failed: %s", call.exception())
+
+
+class InProcessFailure(Exception):
+    """The in-process app raised before it answered: as a dropped connection is."""
+
+
 def _headers() -> dict[str, str]:
     request_id = request_id_var.get()
     return {REQUEST_ID_HEADER: request_id} if request_id else {}
 
 
-def open_upstreams(settings: GatewaySettings) -> dict[Upstream, UpstreamClient]:
+def open_upstreams(settings: GatewaySettings) -> dict[Upstream, ServiceClient]:
     urls: dict[Upstream, str] = {
         "loyalty": settings.loyalty_url,
         "segments": settings.segments_url,
@@ -122,18 +232,21 @@ def open_upstreams(settings: GatewaySettings) -> dict[Upstream, UpstreamClient]:
         "orchestrator": settings.orchestrator_url,
     }
     timeout, retries = settings.upstream_timeout_seconds, settings.upstream_retries
-    return {name: UpstreamClient(name, url, timeout, retries) for name, url in urls.items()}
+    clients: dict[Upstream, ServiceClient] = {
+        name: UpstreamClient(name, url, timeout, retries) for name, url in urls.items()
+    }
+    return clients
 
 
-def upstream(name: Upstream) -> Callable[[Request], Awaitable[UpstreamClient]]:
-    async def dependency(request: Request) -> UpstreamClient:  # async: no thread hop
-        client: UpstreamClient = request.app.state.upstreams[name]
+def upstream(name: Upstream) -> Callable[[Request], Awaitable[ServiceClient]]:
+    async def dependency(request: Request) -> ServiceClient:  # async: no thread hop
+        client: ServiceClient = request.app.state.upstreams[name]
         return client
 
     return dependency
 
 
-Loyalty = Annotated[UpstreamClient, Depends(upstream("loyalty"))]
+Loyalty = Annotated[ServiceClient, Depends(upstream("loyalty"))]
 Segments = Annotated[UpstreamClient, Depends(upstream("segments"))]
 Notifier = Annotated[UpstreamClient, Depends(upstream("notifier"))]
 Orchestrator = Annotated[UpstreamClient, Depends(upstream("orchestrator"))]
@@ -160,7 +273,7 @@ def _safe_path(path: str) -> str:
 
 
 async def _attempt(
-    client: UpstreamClient,
+    client: ServiceClient,
     method: str,
     path: str,
     json: object | None,
@@ -177,7 +290,7 @@ async def _attempt(
         except TimeoutError as exc:
             if last or not repeatable:
                 raise UpstreamTimeout(f"{client.name}: {type(exc).__name__}") from exc
-        except aiohttp.ClientError as exc:
+        except (aiohttp.ClientError, InProcessFailure) as exc:
             if last or not repeatable:
                 raise UpstreamUnavailable(f"{client.name}: {type(exc).__name__}") from exc
         else:
@@ -188,7 +301,7 @@ async def _attempt(
 
 
 async def ask(
-    client: UpstreamClient,
+    client: ServiceClient,
     method: str,
     path: str,
     json: object | None = None,
@@ -200,7 +313,7 @@ async def ask(
 
 
 async def forward(
-    client: UpstreamClient,
+    client: ServiceClient,
     method: str,
     path: str,
     json: object | None = None,

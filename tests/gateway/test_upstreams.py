@@ -9,14 +9,21 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 import pytest
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from starlette.types import Receive, Scope, Send
 
 from gateway.app import create_app
 from gateway.auth import scoped
 from gateway.keys import Caller
-from gateway.upstreams import Loyalty
+from gateway.upstreams import (
+    InProcessUpstream,
+    Loyalty,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    forward,
+)
 from kit.db import SessionFactory
-from kit.logs import JsonFormatter
+from kit.logs import JsonFormatter, request_id_var
 from kit.stack import Infra, free_port
 from kit.testing import app_client, wait_for
 from tests.gateway.conftest import Gateway, bearer, settings_for
@@ -163,3 +170,73 @@ async def test_a_route_calling_a_service_itself_never_answers_500(
     # An id that is not a plain id never reaches a service (gateway/paths.py).
     assert (odd.status_code, odd.json()["code"]) == (422, "invalid_path_parameter")
     assert (down.status_code, down.json()["code"]) == (503, "upstream_unavailable")
+
+
+# --- a service served in the gateway's own process (the till's door) -----------------------
+
+
+def in_process_service(finished: asyncio.Event) -> FastAPI:
+    """A small service app: what `InProcessUpstream` hands a call to, as the door hands
+    loyalty's app its calls."""
+    service = FastAPI()
+
+    @service.post("/things/{name}")
+    async def echo(name: str, request: Request) -> dict[str, object]:
+        return {
+            "name": name,
+            "query": request.url.query,
+            "body": await request.json(),
+            "request_id": request.headers.get("x-request-id"),
+        }
+
+    @service.post("/refused")
+    async def refused() -> Response:
+        body = {"type": "about:blank", "title": "No", "status": 409, "code": "txid_reused"}
+        return Response(json.dumps(body), 409, media_type="application/problem+json")
+
+    @service.post("/slow")
+    async def slow() -> dict[str, bool]:
+        await asyncio.sleep(0.5)
+        finished.set()
+        return {"done": True}
+
+    @service.post("/broken")
+    async def broken() -> None:
+        raise RuntimeError("a bug")
+
+    return service
+
+
+async def test_an_in_process_service_answers_as_it_would_over_the_network() -> None:
+    client = InProcessUpstream("loyalty", in_process_service(asyncio.Event()), 5.0, 0)
+    token = request_id_var.set("rid-1")
+    try:
+        answer = await forward(client, "POST", "/things/a b?store_id=s1", {"n": 1})
+        refused = await forward(client, "POST", "/refused", {})
+    finally:
+        request_id_var.reset(token)
+    assert (answer.status_code, answer.media_type) == (200, "application/json")
+    body = json.loads(bytes(answer.body))
+    assert body == {"name": "a b", "query": "store_id=s1", "body": {"n": 1}, "request_id": "rid-1"}
+    assert (refused.status_code, refused.media_type) == (409, "application/problem+json")
+    assert json.loads(bytes(refused.body))["code"] == "txid_reused"
+
+
+async def test_an_in_process_call_past_its_timeout_is_a_503_and_the_service_finishes_it() -> None:
+    finished = asyncio.Event()
+    client = InProcessUpstream("loyalty", in_process_service(finished), 0.05, 2)
+    with pytest.raises(UpstreamTimeout):
+        await forward(client, "POST", "/slow", {})  # a write without a key: never repeated
+    assert not finished.is_set()
+    await asyncio.wait_for(finished.wait(), 30)  # not cut off inside its work
+
+
+async def test_an_in_process_service_that_fails_is_a_503_never_a_500() -> None:
+    async def raises_at_once(scope: Scope, receive: Receive, send: Send) -> None:
+        raise RuntimeError("before any answer")
+
+    broken = InProcessUpstream("loyalty", in_process_service(asyncio.Event()), 5.0, 0)
+    with pytest.raises(UpstreamUnavailable):  # a plain 500, then the error raised again
+        await forward(broken, "POST", "/broken", {})
+    with pytest.raises(UpstreamUnavailable):
+        await forward(InProcessUpstream("loyalty", raises_at_once, 5.0, 0), "POST", "/x", {})

@@ -1,4 +1,5 @@
-"""A till drives the purchase flow through the gateway of the running platform."""
+"""A till drives the purchase flow through the running platform's doors for tills: the gateway,
+and the till's door (the gateway's app with loyalty's in one process), alike."""
 
 import uuid
 from typing import Any
@@ -9,6 +10,12 @@ import pytest
 from kit.stack import Platform
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(params=["gateway", "till_door"])
+def door(request: pytest.FixtureRequest, platform: Platform) -> str:
+    """Where the till calls: every test here passes the same way through either."""
+    return str(getattr(platform, request.param))
 
 
 def bearer(key: str) -> dict[str, str]:
@@ -40,10 +47,10 @@ def receipt(customer_id: str, **extra: Any) -> dict[str, Any]:
 
 
 async def test_quote_reserve_confirm_return_and_balance_through_the_gateway(
-    platform: Platform,
+    platform: Platform, door: str
 ) -> None:
     customer_id = await customer_with_points(platform, 500)
-    async with httpx.AsyncClient(base_url=platform.gateway, headers=bearer(platform.pos_key)) as gw:
+    async with httpx.AsyncClient(base_url=door, headers=bearer(platform.pos_key)) as gw:
         quote = await gw.post("/v1/purchases/calculate", json=receipt(customer_id, points="max"))
         assert quote.status_code == 200, quote.text
         assert quote.json()["redeemed"] == 100
@@ -66,10 +73,12 @@ async def test_quote_reserve_confirm_return_and_balance_through_the_gateway(
     assert balance["available"] == expected - returned.json()["reversed_points"]
 
 
-async def test_the_gateway_refuses_a_changed_body_under_the_same_key(platform: Platform) -> None:
+async def test_the_gateway_refuses_a_changed_body_under_the_same_key(
+    platform: Platform, door: str
+) -> None:
     customer_id = await customer_with_points(platform, 100)
     headers = {**bearer(platform.pos_key), "Idempotency-Key": uuid.uuid4().hex}
-    async with httpx.AsyncClient(base_url=platform.gateway, headers=headers) as gw:
+    async with httpx.AsyncClient(base_url=door, headers=headers) as gw:
         body = receipt(customer_id, points=10, txid=uuid.uuid4().hex)
         first = await gw.post("/v1/purchases", json=body)
         replayed = await gw.post("/v1/purchases", json=body)
@@ -79,7 +88,7 @@ async def test_the_gateway_refuses_a_changed_body_under_the_same_key(platform: P
     assert (changed.status_code, changed.json()["code"]) == (409, "idempotency_key_reused")
 
 
-async def test_purchases_need_a_pos_key(platform: Platform) -> None:
-    async with httpx.AsyncClient(base_url=platform.gateway) as gw:
+async def test_purchases_need_a_pos_key(door: str) -> None:
+    async with httpx.AsyncClient(base_url=door) as gw:
         response = await gw.post("/v1/purchases/calculate", json=receipt("x"))
     assert response.status_code == 401

@@ -30,7 +30,7 @@ from gateway.upstreams import (
     Notifier,
     Orchestrator,
     Segments,
-    UpstreamClient,
+    ServiceClient,
     UpstreamUnavailable,
     ask,
     forward,
@@ -93,7 +93,7 @@ async def customer_view(
     )
 
 
-async def _paged(client: UpstreamClient, path: str, cursor: str | None, limit: int) -> Response:
+async def _paged(client: ServiceClient, path: str, cursor: str | None, limit: int) -> Response:
     return await forward(client, "GET", f"{path}?{_page(cursor, limit)}")
 
 

@@ -29,6 +29,7 @@ SERVICES = ("loyalty", "segments", "notifier", "orchestrator")
 APIS = ("gateway", *SERVICES)
 # The gateway has a worker too: the relay of its outbox (app events).
 WORKERS = (*SERVICES, "gateway")
+TILL_DOOR = "till-door"  # its process's name
 SERVERS = frozenset({"nats", "redis", "postgres", "temporal", "smtp-sink", "provider-sink"})
 
 
@@ -363,6 +364,7 @@ class Ports:
     segments: int = 8002
     notifier: int = 8003
     orchestrator: int = 8004
+    till_door: int = 8005  # the gateway with loyalty in-process: where tills buy (till_door)
     nats: int = 4222
     redis: int = 6379
     temporal: int = 7233
@@ -441,6 +443,14 @@ def api_proc(package: str, port: int, env: dict[str, str]) -> Proc:
     return Proc(f"{package}-api", argv, env=env, ready=lambda: http_ok(url))
 
 
+def till_door_proc(port: int, env: dict[str, str]) -> Proc:
+    """The till's door: the gateway's app with loyalty's in one process (services/till_door)."""
+    argv = ["uvicorn", "till_door.app:create_app", "--factory", "--host", "127.0.0.1"]
+    argv += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
+    url = f"http://127.0.0.1:{port}/healthz"
+    return Proc(TILL_DOOR, argv, env=env, ready=lambda: http_ok(url))
+
+
 def worker_proc(package: str, env: dict[str, str], http_port: int) -> Proc:
     env = {**env, f"{package.upper()}_WORKER_HTTP_PORT": str(http_port)}
     url = f"http://127.0.0.1:{http_port}/healthz"
@@ -465,6 +475,7 @@ def start_platform(
     migrate(APIS, env)
     procs = [worker_proc(package, env, worker_ports[package]) for package in WORKERS]
     procs += [api_proc(package, ports.api(package), env) for package in APIS]
+    procs.append(till_door_proc(ports.till_door, env))
     group.start_all_and_wait(procs, timeout=START_SECONDS)
 
 
@@ -561,6 +572,11 @@ class Platform:
     def gateway(self) -> str:
         return f"http://127.0.0.1:{self.ports.gateway}"
 
+    @property
+    def till_door(self) -> str:
+        """Where tills buy: the gateway's public API with loyalty in the same process."""
+        return f"http://127.0.0.1:{self.ports.till_door}"
+
     def service(self, name: str) -> str:
         return f"http://127.0.0.1:{self.ports.api(name)}"
 
@@ -606,7 +622,7 @@ async def running_platform(
         name: await infra.create_database(f"p_{name}_{uuid.uuid4().hex[:8]}") for name in APIS
     }
     ports = Ports(
-        **{name: free_port() for name in (*APIS, "smtp", "smtp_http", "provider")},
+        **{name: free_port() for name in (*APIS, "till_door", "smtp", "smtp_http", "provider")},
         nats=infra.nats_port,
         redis=infra.redis_port,
         temporal=infra.temporal_port,

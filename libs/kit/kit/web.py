@@ -168,6 +168,15 @@ def install_docs(app: FastAPI) -> None:
         )
 
 
+def readiness_checks(app: FastAPI) -> dict[str, Check]:
+    """The app's own resources' checks, and those of any app it serves in the same process
+    (``app.state.also_ready``: name -> Resources), each named after that app."""
+    checks = app.state.resources.readiness_checks()
+    for name, resources in getattr(app.state, "also_ready", {}).items():
+        checks |= {f"{name} {check}": run for check, run in resources.readiness_checks().items()}
+    return checks
+
+
 def create_service_app(
     settings: ServiceSettings,
     *,
@@ -214,7 +223,7 @@ def create_service_app(
     )
     install_error_handlers(app)
     install_docs(app)
-    app.include_router(health_router(lambda: app.state.resources.readiness_checks(), registry))
+    app.include_router(health_router(lambda: readiness_checks(app), registry))
     for router in routers:
         app.include_router(router)
     if fast_routes:  # innermost: under every middleware the routes have
