@@ -68,14 +68,16 @@ dockerfile-lint: ## Lint the Dockerfiles (hadolint) and check the image pattern
 CONTAINER_ENGINE ?= docker
 IMAGE_REGISTRY ?= retention
 IMAGE_TAG ?= dev
-DEPLOYABLES ?= gateway:gateway-api gateway:worker loyalty:api loyalty:worker segments:api \
-  segments:worker notifier:api notifier:worker orchestrator:api orchestrator:worker
+DEPLOYABLES ?= gateway:gateway-api gateway:worker till_door:api loyalty:api loyalty:worker \
+  segments:api segments:worker notifier:api notifier:worker orchestrator:api orchestrator:worker
 
-# Image names: gateway (the public API), gateway-worker, <service>-api, <service>-worker.
-docker-images: ## Build the ten images (IMAGE_REGISTRY, IMAGE_TAG, CONTAINER_ENGINE)
+# Image names: gateway (the public API), gateway-worker, till-door, <service>-api,
+# <service>-worker.
+docker-images: ## Build the eleven images (IMAGE_REGISTRY, IMAGE_TAG, CONTAINER_ENGINE)
 	@cd $(REPO_ROOT) && for deployable in $(DEPLOYABLES); do \
 	  package=$${deployable%%:*}; target=$${deployable##*:}; \
 	  name=$$package-$$target; [ "$$deployable" = gateway:gateway-api ] && name=gateway; \
+	  [ "$$deployable" = till_door:api ] && name=till-door; \
 	  echo "building $(IMAGE_REGISTRY)/$$name:$(IMAGE_TAG)"; \
 	  $(CONTAINER_ENGINE) build -f docker/Dockerfile --build-arg PACKAGE=$$package \
 	    --target $$target -t $(IMAGE_REGISTRY)/$$name:$(IMAGE_TAG) . || exit 1; \

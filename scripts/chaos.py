@@ -44,7 +44,16 @@ from kit.bus import EventBus, connect_nats
 from kit.contracts import MemberRegistered
 from kit.contracts.loyalty import PurchaseConfirmed, purchase_key
 from kit.db import create_engine, session_factory, unit_of_work
-from kit.stack import APIS, WORKERS, Infra, Platform, Supervisor, running_infra, running_platform
+from kit.stack import (
+    APIS,
+    TILL_DOOR,
+    WORKERS,
+    Infra,
+    Platform,
+    Supervisor,
+    running_infra,
+    running_platform,
+)
 from loyalty.reconcile import breaches
 
 TILLS = 4
@@ -108,7 +117,10 @@ async def until_answered(
 async def till(platform: Platform, tally: Tally, stop_at: float) -> None:
     headers = {"Authorization": f"Bearer {platform.pos_key}"}
     timeout = httpx.Timeout(10.0)
-    async with httpx.AsyncClient(base_url=platform.gateway, headers=headers, timeout=timeout) as gw:
+    async with (
+        httpx.AsyncClient(base_url=platform.gateway, headers=headers, timeout=timeout) as gw,
+        httpx.AsyncClient(base_url=platform.till_door, headers=headers, timeout=timeout) as door,
+    ):
         while time.monotonic() < stop_at:
             email = f"chaos-{uuid.uuid4().hex[:12]}@example.com"
             body = {"email": email, "name": "Chaos", "consents": {"email": True}}
@@ -120,24 +132,27 @@ async def till(platform: Platform, tally: Tally, stop_at: float) -> None:
             tally.registered.append(member["id"])
             tally.emails.append(email)
             for _ in range(2):
-                await purchase(gw, tally, member["id"])
+                await purchase(gw, door, tally, member["id"])
 
 
 STORE = "s1"
 LAMP = {"sku": "LAMP", "category": "lamps", "quantity": 1, "price": 12_500}
 
 
-async def purchase(gw: httpx.AsyncClient, tally: Tally, customer_id: str) -> None:
+async def purchase(
+    gw: httpx.AsyncClient, door: httpx.AsyncClient, tally: Tally, customer_id: str
+) -> None:
     """The cart, then the purchase that empties it: it starts and then ends an abandoned-cart
-    chain (or, handled after the purchase, starts none)."""
+    chain (or, handled after the purchase, starts none). The purchase goes through the till's
+    door, as the ingress sends it."""
     cart = {"type": "cart.updated", "customer_id": customer_id, "cart_id": customer_id}
     if await until_answered(gw, tally, "/v1/events", {**cart, "items": [LAMP]}, 202) is None:
         return
     txid = uuid.uuid4().hex
     body = {"customer_id": customer_id, "store_id": STORE, "channel": "offline", "lines": [LAMP]}
-    if await until_answered(gw, tally, "/v1/purchases", {**body, "txid": txid}, 201) is None:
+    if await until_answered(door, tally, "/v1/purchases", {**body, "txid": txid}, 201) is None:
         return
-    if await until_answered(gw, tally, f"/v1/purchases/{txid}/confirm", {}, 200) is not None:
+    if await until_answered(door, tally, f"/v1/purchases/{txid}/confirm", {}, 200) is not None:
         tally.confirmed.append(txid)
         tally.bought[customer_id] += 1
 
@@ -202,6 +217,7 @@ async def postgres_outage(chaos: Chaos) -> None:
 def faults() -> list[tuple[str, Fault]]:
     listed: list[tuple[str, Fault]] = []
     listed += [(f"kill -9 {name}-api", kill_and_restart(f"{name}-api")) for name in APIS]
+    listed += [(f"kill -9 {TILL_DOOR}", kill_and_restart(TILL_DOOR))]
     listed += [(f"kill -9 {name}-worker", kill_and_restart(f"{name}-worker")) for name in WORKERS]
     listed += [(f"kill -9 {name}", kill_and_restart(name)) for name in ("nats", "redis")]
     listed += [("kill -9 temporal", kill_and_restart("temporal"))]

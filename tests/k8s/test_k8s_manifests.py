@@ -15,10 +15,12 @@ from segments.settings import SegmentsSettings
 from tests.k8s.conftest import REPO
 
 SERVICES = ["loyalty", "segments", "notifier", "orchestrator"]
-# The gateway's API is "gateway"; its worker (the app-event outbox relay) is "gateway-worker".
-DEPLOYABLES = ["gateway", "gateway-worker"] + [
+# The gateway's API is "gateway"; its worker (the app-event outbox relay) is "gateway-worker";
+# the till's door (the gateway's app with loyalty's in one process) is "till-door".
+DEPLOYABLES = ["gateway", "gateway-worker", "till-door"] + [
     f"{s}-{role}" for s in SERVICES for role in ("api", "worker")
 ]
+PUBLIC = ("gateway", "till-door")  # the ingress's backends, besides the provider's callbacks
 Objects = list[dict[str, Any]]
 
 
@@ -33,7 +35,7 @@ def test_every_deployable_is_probed_hardened_and_migrated_first(
     deployments = of_kind(rendered(overlay), "Deployment")
     assert sorted(deployments) == sorted(DEPLOYABLES)
     for name, deployment in deployments.items():
-        package = name.split("-")[0]
+        package = "till_door" if name == "till-door" else name.split("-")[0]
         pod = deployment["spec"]["template"]["spec"]
         (app,) = pod["containers"]
         (migrate,) = pod["initContainers"]
@@ -72,16 +74,39 @@ def test_the_gateway_finds_every_service_through_an_existing_service(rendered: A
 
 
 @pytest.mark.parametrize("overlay", ["dev", "prod"])
-def test_only_the_gateway_api_accepts_traffic_from_anywhere(rendered: Any, overlay: str) -> None:
+def test_only_the_public_doors_accept_traffic_from_anywhere(rendered: Any, overlay: str) -> None:
+    open_to_all = set()
     for policy in of_kind(rendered(overlay), "NetworkPolicy").values():
         for rule in policy["spec"].get("ingress", []):
             if not rule.get("from"):
-                assert policy["spec"]["podSelector"] == {
-                    "matchLabels": {
-                        "app.kubernetes.io/name": "gateway",
-                        "app.kubernetes.io/component": "api",
-                    }
-                }
+                labels = policy["spec"]["podSelector"]["matchLabels"]
+                assert labels["app.kubernetes.io/component"] == "api", policy["metadata"]["name"]
+                open_to_all.add(labels["app.kubernetes.io/name"])
+    assert open_to_all == set(PUBLIC)
+
+
+def test_the_ingress_sends_the_tills_purchases_to_the_door(rendered: Any) -> None:
+    (ingress,) = of_kind(rendered("prod"), "Ingress").values()
+    paths = {
+        p["path"]: p["backend"]["service"]["name"]
+        for rule in ingress["spec"]["rules"]
+        for p in rule["http"]["paths"]
+    }
+    assert paths["/v1/purchases"] == "till-door"
+    assert paths["/"] == "gateway"
+    services = of_kind(rendered("prod"), "Service")
+    assert services["till-door"]["spec"]["selector"]["app.kubernetes.io/name"] == "till-door"
+
+
+def test_the_door_reads_the_settings_of_both_apps_it_serves(rendered: Any) -> None:
+    door = of_kind(rendered("prod"), "Deployment")["till-door"]["spec"]["template"]["spec"]
+    for container in (*door["initContainers"], *door["containers"]):
+        sources = container["envFrom"]
+        maps = [s["configMapRef"]["name"] for s in sources if "configMapRef" in s]
+        configs = {name.rsplit("-", 1)[0] for name in maps}
+        secrets = {s["secretRef"]["name"] for s in sources if "secretRef" in s}
+        assert configs == {"gateway-config", "loyalty-config"}, container["name"]
+        assert secrets == {"gateway-secrets", "loyalty-secrets"}, container["name"]
 
 
 def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
