@@ -32,6 +32,7 @@ from gateway.problems import public_problem
 from gateway.settings import GatewaySettings
 from kit.errors import PROBLEM_JSON, NotFound, ServiceUnavailable, problem
 from kit.logs import REQUEST_ID_HEADER, request_id_var
+from kit.tracing import current_carrier
 
 Upstream = Literal["loyalty", "segments", "notifier", "orchestrator"]
 Headers = dict[str, str]
@@ -143,7 +144,8 @@ class InProcessUpstream:
     async def request(
         self, method: str, path: str, json: object | None = None, extra: Headers | None = None
     ) -> Answer:
-        headers = {**_headers(), **(extra or {})}
+        # The trace goes on as over the network, where aiohttp's instrumentation sends it.
+        headers = {**_headers(), **current_carrier(), **(extra or {})}
         if isinstance(json, BaseModel):
             body = json.model_dump_json().encode()
         else:

@@ -61,12 +61,12 @@ async def register(platform: Platform, trace_id: str) -> str:
     return str(answer.json()["id"])
 
 
-async def buy(platform: Platform, customer_id: str, trace_id: str) -> None:
+async def buy(platform: Platform, customer_id: str, trace_id: str, door: str = "") -> None:
     txid = uuid.uuid4().hex
     receipt: dict[str, Any] = {"customer_id": customer_id, "store_id": "s1", "channel": "offline"}
     receipt |= {"lines": LINES, "points": 0, "txid": txid}
     headers = till_headers(platform, trace_id)
-    async with httpx.AsyncClient(base_url=platform.gateway, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=door or platform.gateway, timeout=30) as client:
         reserved = await client.post("/v1/purchases", json=receipt, headers=headers)
         assert reserved.status_code == 201, reserved.text
         confirmed = await client.post(f"/v1/purchases/{txid}/confirm", json={}, headers=headers)
@@ -162,6 +162,30 @@ async def test_a_confirmed_purchase_is_one_trace_down_to_the_chains_exit(
     assert signal is not None
     handled = await wait_for(lambda: handling(traces, signal), "the chain's exit on the signal", 60)
     assert handled["service"] == "orchestrator"
+
+
+AT_THE_DOOR = [
+    ("till-door", "SERVER", "/v1/purchases/{txid}/confirm"),
+    # Loyalty's app, called in the same process: its span is the door's too.
+    ("till-door", "SERVER", "/purchases/{txid}/confirm"),
+    ("loyalty", "PRODUCER", "publish"),
+    ("segments", "CONSUMER", "purchase_confirmed"),
+    ("orchestrator", "CONSUMER", "purchase_confirmed"),
+]
+
+
+async def test_a_purchase_at_the_tills_door_is_one_trace_as_through_the_gateway(
+    traced: Platform, traces: Path
+) -> None:
+    customer_id = await register(traced, secrets.token_hex(16))
+    trace_id = secrets.token_hex(16)
+    await buy(traced, customer_id, trace_id, traced.till_door)
+    spans = await trace_down(traces, trace_id, AT_THE_DOOR, 90)
+    public, ledger = find(spans, *AT_THE_DOOR[0]), find(spans, *AT_THE_DOOR[1])
+    assert public is not None and ledger is not None
+    assert public in ancestors(ledger, spans)
+    sql = [s for s in spans if s["parent_id"] == ledger["span_id"] and s["kind"] == "CLIENT"]
+    assert sql, "the ledger's statements are spans under its own"
 
 
 def handling(traces: Path, signal: Span) -> Span | None:

@@ -21,6 +21,7 @@ from gateway.app import create_app as create_gateway_app
 from gateway.settings import GatewaySettings
 from gateway.upstreams import InProcessUpstream
 from kit.logs import configure_logging
+from kit.tracing import configure_tracing
 from loyalty.app import create_app as create_loyalty_app
 from loyalty.settings import LoyaltySettings
 
@@ -32,6 +33,8 @@ def create_app(
     loyalty_settings: LoyaltySettings | None = None,
 ) -> FastAPI:
     gateway_settings = gateway_settings or GatewaySettings()
+    # One process, one service in the traces: the first configuration holds for both apps.
+    configure_tracing(gateway_settings.model_copy(update={"service_name": SERVICE_NAME}))
     door = create_gateway_app(gateway_settings)
     ledger = create_loyalty_app(loyalty_settings or LoyaltySettings())
     configure_logging(SERVICE_NAME, gateway_settings.log_level)
