@@ -60,7 +60,7 @@ class Answer:
 class ServiceClient(Protocol):
     """What forwarding needs of an internal service: a name, a retry budget, one call."""
 
-    name: "Upstream"
+    name: Upstream
     retries: int
 
     async def request(
@@ -145,7 +145,8 @@ class InProcessUpstream:
         self, method: str, path: str, json: object | None = None, extra: Headers | None = None
     ) -> Answer:
         # The trace goes on as over the network, where aiohttp's instrumentation sends it.
-        headers = {**_headers(), **current_carrier(), **(extra or {})}
+        given = {**_headers(), **current_carrier(), **(extra or {})}
+        headers = {name.lower(): value for name, value in given.items()}
         if isinstance(json, BaseModel):
             body = json.model_dump_json().encode()
         else:
@@ -205,16 +206,17 @@ async def _answer_of(app: ASGIApp, scope: Scope, body: bytes) -> Answer:
     try:
         await app(scope, receive, send)
     except Exception as exc:
+        log.warning("in-process %s answered %s and raised %r", scope["path"], status, exc)
         if not status:
             raise InProcessFailure(type(exc).__name__) from exc
-        log.warning("in-process %s answered %s and raised %s", scope["path"], status, exc)
     return Answer(status, content_type, b"".join(chunks))
 
 
 def _settled(call: "asyncio.Future[Answer]") -> None:
-    """A call that ended after its caller stopped waiting: its failure is logged, not lost."""
-    if not call.cancelled() and call.exception() is not None:
-        log.warning("in-process call failed: %s", call.exception())
+    """Takes a call's failure (`_answer_of` logged it), so that one its caller stopped
+    waiting for is not reported as never retrieved."""
+    if not call.cancelled():
+        call.exception()
 
 
 class InProcessFailure(Exception):

@@ -436,19 +436,16 @@ def migrate(packages: tuple[str, ...], env: dict[str, str]) -> None:
             raise StackError(f"migrations of {package} failed:\n{output}")
 
 
-def api_proc(package: str, port: int, env: dict[str, str]) -> Proc:
+def api_proc(package: str, port: int, env: dict[str, str], name: str = "") -> Proc:
     argv = ["uvicorn", f"{package}.app:create_app", "--factory", "--host", "127.0.0.1"]
     argv += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
     url = f"http://127.0.0.1:{port}/healthz"
-    return Proc(f"{package}-api", argv, env=env, ready=lambda: http_ok(url))
+    return Proc(name or f"{package}-api", argv, env=env, ready=lambda: http_ok(url))
 
 
 def till_door_proc(port: int, env: dict[str, str]) -> Proc:
     """The till's door: the gateway's app with loyalty's in one process (services/till_door)."""
-    argv = ["uvicorn", "till_door.app:create_app", "--factory", "--host", "127.0.0.1"]
-    argv += ["--port", str(port), "--no-access-log", "--log-level", "warning"]
-    url = f"http://127.0.0.1:{port}/healthz"
-    return Proc(TILL_DOOR, argv, env=env, ready=lambda: http_ok(url))
+    return api_proc("till_door", port, env, TILL_DOOR)
 
 
 def worker_proc(package: str, env: dict[str, str], http_port: int) -> Proc:
