@@ -46,7 +46,7 @@ def receipt(customer_id: str, **extra: Any) -> dict[str, Any]:
     return {**body, **extra}
 
 
-async def test_quote_reserve_confirm_return_and_balance_through_the_gateway(
+async def test_quote_reserve_confirm_return_and_balance_at_either_door(
     platform: Platform, door: str
 ) -> None:
     customer_id = await customer_with_points(platform, 500)
@@ -73,7 +73,7 @@ async def test_quote_reserve_confirm_return_and_balance_through_the_gateway(
     assert balance["available"] == expected - returned.json()["reversed_points"]
 
 
-async def test_the_gateway_refuses_a_changed_body_under_the_same_key(
+async def test_either_door_refuses_a_changed_body_under_the_same_key(
     platform: Platform, door: str
 ) -> None:
     customer_id = await customer_with_points(platform, 100)
