@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
-from sqlalchemy.sql.elements import BindParameter
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from kit.contracts.loyalty import LotPoints
 from kit.db import UtcDateTime
@@ -478,25 +478,36 @@ async def allocated_points(session: AsyncSession, purchase: Purchase) -> list[tu
 
 # A confirm's capture and the event's `redeemed_lots` in one read: the points each lot holds
 # for the reservation (in the order of its first allocation) with where the lot came from.
-CAPTURED_LOTS = (
-    select(
-        ALLOCATIONS.c.lot_id,
-        func.sum(ALLOCATIONS.c.points).label("points"),
-        LOTS.c.source,
-        LOTS.c.grant_id,
-        LOTS.c.reference,
+def captured_lots(txid: ColumnElement[str], store: ColumnElement[str]) -> Select[Any]:
+    """The points each lot holds for the reservation ``txid`` at ``store`` (values, or the
+    columns of a purchase the statement reads)."""
+    return (
+        select(
+            ALLOCATIONS.c.lot_id,
+            func.sum(ALLOCATIONS.c.points).label("points"),
+            LOTS.c.source,
+            LOTS.c.grant_id,
+            LOTS.c.reference,
+        )
+        .outerjoin(LOTS, LOTS.c.id == ALLOCATIONS.c.lot_id)
+        .where(ALLOCATIONS.c.txid == txid, ALLOCATIONS.c.store_id == store)
+        .group_by(ALLOCATIONS.c.lot_id, LOTS.c.source, LOTS.c.grant_id, LOTS.c.reference)
+        .order_by(func.min(ALLOCATIONS.c.id))
     )
-    .outerjoin(LOTS, LOTS.c.id == ALLOCATIONS.c.lot_id)
-    .where(ALLOCATIONS.c.txid == bindparam("txid"), ALLOCATIONS.c.store_id == bindparam("store"))
-    .group_by(ALLOCATIONS.c.lot_id, LOTS.c.source, LOTS.c.grant_id, LOTS.c.reference)
-    .order_by(func.min(ALLOCATIONS.c.id))
-)
+
+
+CAPTURED_LOTS = captured_lots(bindparam("txid"), bindparam("store"))
+
+
+def captured(lots: Select[Any]) -> Select[Any]:
+    """``lots`` with each lot's first allocation, the order in which they were taken."""
+    return lots.add_columns(func.min(ALLOCATIONS.c.id).label("first"))
 
 
 # A confirm's read, after its lock: the capture and the member's trailing spend
 # (loyalty.tiering). The extension of the member's purchase lots is written with the confirm's
 # other writes (loyalty.till_writes).
-CAPTURED = CAPTURED_LOTS.add_columns(func.min(ALLOCATIONS.c.id).label("first")).subquery()
+CAPTURED = captured(CAPTURED_LOTS).subquery()
 _ONE_ROW = select(literal(1).label("one")).subquery()
 CAPTURE = (
     select(TRAILING_SPEND.scalar_subquery().label("spend"), CAPTURED)

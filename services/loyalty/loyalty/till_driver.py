@@ -30,6 +30,8 @@ from typing import Any
 
 from sqlalchemy import bindparam, select, true
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import FromClause
+from sqlalchemy.sql.elements import ColumnElement
 
 from kit.clock import utcnow
 from kit.driver import DriverStatement, driver_statements
@@ -37,7 +39,7 @@ from loyalty import ledger, purchases, till_writes
 from loyalty.domain.rules import ProgramRules
 from loyalty.errors import MemberNotFound, PurchaseNotFound, TxidAmbiguous
 from loyalty.idempotency import fingerprint
-from loyalty.ledger import CAPTURED, PURCHASES
+from loyalty.ledger import CAPTURED, PURCHASES, captured, captured_lots
 from loyalty.models import Member, Purchase
 from loyalty.purchase_schemas import ConfirmationOut, ReservationOut, ReserveRequest, StepRequest
 from loyalty.tiering import apply_confirmed
@@ -50,26 +52,39 @@ READ_TO_RESERVE = DriverStatement(ledger.LOTS_TO_RESERVE.add_columns(MEMBERS.c.t
 # lot (one row a lot, or one row if none).
 _MEMBER = ("id", *till_writes.MEMBER_COLUMNS)
 _PURCHASE = (*till_writes.NEW_PURCHASE_COLUMNS, "accrual_lot_id", "confirmed_at")
-READ_TO_CONFIRM = DriverStatement(
-    select(
-        *(MEMBERS.c[c].label(f"member_{c}") for c in _MEMBER),
-        *(PURCHASES.c[c].label(f"purchase_{c}") for c in _PURCHASE),
-        MEMBERS.c.trailing_spend.label("spend"),
-        CAPTURED,
+
+
+def _read_to_confirm(store: ColumnElement[str] | None) -> DriverStatement:
+    """At ``store``; with None, at every store holding the txid, each purchase with its own
+    capture, so that one read also tells an ambiguous txid (two stores) from a known one."""
+    txid = PURCHASES.c.txid == bindparam("txid")
+    held: FromClause
+    order: list[ColumnElement[Any]]
+    if store is None:
+        held = captured(captured_lots(PURCHASES.c.txid, PURCHASES.c.store_id)).lateral()
+        where, order = txid, [PURCHASES.c.store_id, held.c.first]
+    else:
+        held = CAPTURED
+        where, order = txid & (PURCHASES.c.store_id == store), [held.c.first]
+    return DriverStatement(
+        select(
+            *(MEMBERS.c[c].label(f"member_{c}") for c in _MEMBER),
+            *(PURCHASES.c[c].label(f"purchase_{c}") for c in _PURCHASE),
+            MEMBERS.c.trailing_spend.label("spend"),
+            held,
+        )
+        .select_from(
+            MEMBERS.join(PURCHASES, PURCHASES.c.member_id == MEMBERS.c.id).outerjoin(held, true())
+        )
+        .where(where)
+        .order_by(*order)
     )
-    .select_from(
-        MEMBERS.join(PURCHASES, PURCHASES.c.member_id == MEMBERS.c.id).outerjoin(CAPTURED, true())
-    )
-    .where(PURCHASES.c.txid == bindparam("txid"), PURCHASES.c.store_id == bindparam("store"))
-    .order_by(CAPTURED.c.first)
-)
-# Without a store, the stores of the purchases under the txid: two are ambiguous.
-STORES_OF_TXID = DriverStatement(
-    select(PURCHASES.c.store_id)
-    .where(PURCHASES.c.txid == bindparam("txid"))
-    .order_by(PURCHASES.c.store_id)
-    .limit(2)
-)
+
+
+READ_TO_CONFIRM = _read_to_confirm(bindparam("store"))
+# A till that names no store (and whose key is bound to none): the purchase at whichever store
+# holds the txid, in the same one read.
+READ_TO_CONFIRM_AT_ANY_STORE = _read_to_confirm(None)
 RESERVATION = DriverStatement(till_writes.RESERVATION)
 CONFIRMATION = DriverStatement(till_writes.CONFIRMATION)
 
@@ -102,11 +117,11 @@ async def confirm(
     now, print_ = utcnow(), fingerprint("confirm", txid, body)
     async with driver_statements(engine) as db:
         if store_id is None:
-            stores = await db.fetch(STORES_OF_TXID, {"txid": txid})
-            if len(stores) > 1:
+            rows = await db.fetch(READ_TO_CONFIRM_AT_ANY_STORE, {"txid": txid})
+            if len({row["purchase_store_id"] for row in rows}) > 1:
                 raise TxidAmbiguous()
-            store_id = stores[0]["store_id"] if stores else ""
-        rows = await db.fetch(READ_TO_CONFIRM, {"txid": txid, "store": store_id})
+        else:
+            rows = await db.fetch(READ_TO_CONFIRM, {"txid": txid, "store": store_id})
         if not rows:
             raise PurchaseNotFound()
         member = Member(**_columns(rows[0], "member_", _MEMBER))
