@@ -78,6 +78,9 @@ class MetricsMiddleware:
             registry=registry,
             buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
+        # Each labelled series, looked up once: routes, methods and statuses are few, and
+        # `labels()` validates and locks on every call.
+        self.series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,8 +92,16 @@ class MetricsMiddleware:
             await self.app(scope, receive, answer)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
-            self.requests.labels(scope["method"], route, str(answer.status)).inc()
-            self.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
+            key = (scope["method"], route, answer.status)
+            series = self.series.get(key)
+            if series is None:
+                method, _, status = key
+                series = self.series[key] = (
+                    self.requests.labels(method, route, str(status)),
+                    self.latency.labels(method, route),
+                )
+            series[0].inc()
+            series[1].observe(time.perf_counter() - started)
 
 
 class ServiceApp(FastAPI):
