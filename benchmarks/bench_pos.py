@@ -55,7 +55,14 @@ import aiohttp
 import asyncpg
 import bare_till
 import httpx
-from harness import BenchEnv, cpu_between, cpu_by_group, latency_summary, settled
+from harness import (
+    BenchEnv,
+    cpu_between,
+    cpu_by_group,
+    generator_heap_set_aside,
+    latency_summary,
+    settled,
+)
 
 from kit.migrations import upgrade_async
 from kit.stack import (
@@ -215,7 +222,8 @@ async def overload(till: Till, capacity: float) -> dict[str, Any]:
     """Reserve + confirm at OVERLOAD times ``capacity`` (confirms per second): the latency of
     accepted requests, of refused ones (503 `overloaded`) and the share refused."""
     till.refusals.clear()
-    done, elapsed = await scheduled_calls(till.reserve_confirm, capacity * OVERLOAD, SECONDS)
+    with generator_heap_set_aside():
+        done, elapsed = await scheduled_calls(till.reserve_confirm, capacity * OVERLOAD, SECONDS)
     accepted = [seconds for seconds, status in done if 200 <= status < 300]
     refused = [seconds for seconds, status in done if status == 503]
     return {
@@ -334,9 +342,10 @@ def _tps(output: str) -> float:
 
 async def measured(run: Awaitable[dict[str, Any]], pairs: bool = False) -> dict[str, Any]:
     """A phase's figures and the CPU it cost, by process kind (per confirm when it confirms)."""
-    before = cpu_by_group()
-    figures = await run
-    spent = cpu_between(before, cpu_by_group())
+    with generator_heap_set_aside():
+        before = cpu_by_group()
+        figures = await run
+        spent = cpu_between(before, cpu_by_group())
     figures["cpu_seconds"] = spent
     if pairs:  # a reserve and its confirm
         done = figures["count"] / 2 or 1
