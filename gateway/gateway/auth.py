@@ -4,7 +4,9 @@ It authenticates the key, checks its scope, refuses input no service can store, 
 key's binding to a customer or store, and spends one request of the key's rate limit (the
 stricter one on routes that send messages). A request refused by any of those checks spends
 nothing. For a key this replica has served before, the checks run first on the copy it
-remembers, and the look-up and the rate limit then cost one Redis round trip (gateway/keys.py).
+remembers, and the look-up and the rate limit then cost one Redis round trip (gateway/keys.py);
+on a POS route whose bulkhead has no room left, such a key's call is refused before that round
+trip (gateway/shedding.py).
 """
 
 from collections.abc import Awaitable, Callable
@@ -17,6 +19,7 @@ from gateway import ownership, session
 from gateway.keys import Caller, KeyDirectory, Scope, TooManyFailures, require_scope
 from gateway.ratelimit import Decision, Policy, RateLimited, RateLimiter, Spend, is_costly
 from gateway.settings import GatewaySettings
+from gateway.shedding import Kind, refuse_if_no_room
 from kit import hygiene
 from kit.errors import DomainError, Unauthorized
 
@@ -95,13 +98,21 @@ async def authenticate(
         ) from None
 
 
-def scoped(*allowed: Scope) -> Callable[..., Awaitable[Caller]]:
+def scoped(*allowed: Scope, room: Kind | None = None) -> Callable[..., Awaitable[Caller]]:
+    """``room``: the bulkhead whose slot the route's call will take (gateway/shedding.py). A
+    call from a key whose remembered copy passes the checks is refused there before the key's
+    look-up if the bulkhead has no room for it: the refusal it would meet anyway then costs no
+    round trip to Redis and spends none of the key's rate limit. Any other key is looked up
+    first, so a key unknown to this replica is told 401, never 503."""
+
     async def dependency(request: Request, credentials: Credentials) -> Caller:
         spent: Decision | None = None
         if credentials is None and session.has_cookie(request):
             caller = await session.authenticate(request)
         else:
             spend = await spend_in_look_up(request, credentials, allowed)
+            if spend is not None and room is not None:
+                refuse_if_no_room(request, room)
             caller, spent = await authenticate(request, credentials, spend)
         request.state.caller = caller
         if spent is None:  # else the same copy passed these checks before it was spent

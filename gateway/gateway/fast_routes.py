@@ -4,7 +4,7 @@ layers (kit.fastpath), with the routes' own answers.
 For a call whose JSON body the route's model accepts, and whose query is at most a valid
 `store_id` (a confirm's; the other two take none), the route would solve its dependencies and
 forward. So does the fast route, with the same pieces in the same order: the path's ids checked,
-the key (`pos_key`: authentication, scope, ownership, the rate limit), a bulkhead slot, then the
+the key (`POS_KEYS`: authentication, scope, ownership, the rate limit), a bulkhead slot, then the
 call forwarded. Any other call is declined before the first of those and the route answers it:
 there the body's validation error comes after the key's checks, which spend the rate limit.
 """
@@ -30,7 +30,7 @@ async def _forwarded(
     request: Request, kind: Kind, body: BaseModel, path_of: Callable[[Caller], str]
 ) -> Response:
     await check_path_parameters(request)
-    key = await purchases.pos_key(request, await bearer(request))
+    key = await purchases.POS_KEYS[kind](request, await bearer(request))
     async with loyalty_slot(request, kind) as client:
         answer = await forward(client, "POST", path_of(key), body)
     return answer

@@ -62,9 +62,17 @@ class Bulkhead:
         finally:
             self._slots.release()
 
-    async def _take(self) -> None:
-        if self.full and self._queued >= self.waiting:
+    @property
+    def no_room(self) -> bool:
+        """Every slot is taken and the queue is full: a call now would be refused at once."""
+        return self.full and self._queued >= self.waiting
+
+    def refuse_if_no_room(self) -> None:
+        if self.no_room:
             raise self._overloaded()
+
+    async def _take(self) -> None:
+        self.refuse_if_no_room()
         self._queued += 1
         try:
             async with asyncio.timeout(self.wait_seconds):
@@ -89,11 +97,19 @@ def open_bulkheads(settings: GatewaySettings) -> dict[Kind, Bulkhead]:
     }
 
 
+def refuse_if_no_room(request: Request, kind: Kind) -> None:
+    """503 `overloaded` now if ``kind``'s bulkhead could neither give the call a slot nor let
+    it wait for one: what the call would meet there anyway."""
+    bulkhead: Bulkhead = request.app.state.bulkheads[kind]
+    bulkhead.refuse_if_no_room()
+
+
 def loyalty_within(kind: Kind) -> Callable[[Request], AsyncIterator[ServiceClient]]:
     """The loyalty client, for as long as the request holds a slot of ``kind``'s bulkhead.
 
     Declared after the route's key (``scoped``), so a request refused for its key, scope or
-    rate limit never takes a slot.
+    rate limit never takes a slot. The key's dependency names the same bulkhead (its
+    ``room``), to refuse a known key's call that would find no room before its look-up.
     """
 
     async def dependency(request: Request) -> AsyncIterator[ServiceClient]:

@@ -7,6 +7,7 @@ holds on a member, so the confirm that needs it keeps the only write slot until 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,11 +67,10 @@ class Shop:
         return dict(answer.json())
 
 
-@pytest.fixture
-async def shop(
-    infra: Infra, gateway_db: str, gateway_sessions: SessionFactory
+@asynccontextmanager
+async def open_shop(
+    infra: Infra, gateway_db: str, gateway_sessions: SessionFactory, **slots: Any
 ) -> AsyncIterator[Shop]:
-    slots = {"pos_write_concurrency": 1, "pos_read_concurrency": 1, "shed_wait_seconds": 0.05}
     async with (
         loyalty_and_database(infra) as (loyalty_url, database),
         running_gateway(
@@ -80,6 +80,27 @@ async def shop(
     ):
         dsn = database.replace("postgresql+asyncpg://", "postgresql://")
         yield Shop(gateway, loyalty, dsn, await gateway.key("pos"))
+
+
+ONE_SLOT = {"pos_write_concurrency": 1, "pos_read_concurrency": 1, "shed_wait_seconds": 0.05}
+
+
+@pytest.fixture
+async def shop(
+    infra: Infra, gateway_db: str, gateway_sessions: SessionFactory
+) -> AsyncIterator[Shop]:
+    async with open_shop(infra, gateway_db, gateway_sessions, **ONE_SLOT) as opened:
+        yield opened
+
+
+@pytest.fixture
+async def shop_without_a_queue(
+    infra: Infra, gateway_db: str, gateway_sessions: SessionFactory
+) -> AsyncIterator[Shop]:
+    """One write slot and no room to wait for it."""
+    slots = {**ONE_SLOT, "pos_write_waiting": 0}
+    async with open_shop(infra, gateway_db, gateway_sessions, **slots) as opened:
+        yield opened
 
 
 async def waiting_on_a_lock(connection: asyncpg.Connection) -> bool:
@@ -135,6 +156,44 @@ async def test_past_its_slots_a_pos_write_is_refused_at_once_and_its_retry_runs_
     balance = await shop.balance(other)
     assert balance["reserved"] == 10  # the retried reservation's, held once
     assert balance["available"] == 1_000 - 10 - 10 + confirmed.json()["accrued"]
+
+
+async def test_a_known_keys_call_with_no_room_left_is_refused_before_its_key_is_looked_up(
+    shop_without_a_queue: Shop,
+) -> None:
+    shop = shop_without_a_queue
+    slow, other = await shop.customer(1_000), await shop.customer(1_000)  # the key is served
+    held = uuid.uuid4().hex
+    assert (await shop.reserve(slow, held)).status_code == 201
+    stranger = await shop.gateway.key("pos")  # a valid key this replica has not served yet
+    reservation = {**shop.receipt(other), "txid": uuid.uuid4().hex, "points": 10}
+    locker = await asyncpg.connect(shop.database)
+    try:
+        lock = locker.transaction()
+        await lock.start()
+        await locker.execute("SELECT 1 FROM members WHERE id = $1 FOR UPDATE", slow)
+        first = asyncio.create_task(shop.confirm(held))  # the only slot, waiting for the lock
+        await wait_for(lambda: waiting_on_a_lock(locker), "the confirm to wait for the lock")
+        known = await shop.post("/v1/purchases", reservation)
+        assert known.status_code == 503, known.text
+        assert known.json()["code"] == "overloaded" and known.headers["retry-after"] == "1"
+        # Refused before the look-up: no round trip, none of the key's rate limit spent.
+        assert "ratelimit" not in known.headers
+        # A key this replica has not served is looked up (and spends) before it is refused.
+        looked_up = await shop.gateway.client.post(
+            "/v1/purchases", json=reservation, headers=bearer(stranger)
+        )
+        assert looked_up.status_code == 503 and "ratelimit" in looked_up.headers
+        # A key the platform does not know is told so, not that the ledger is busy.
+        unknown = await shop.gateway.client.post(
+            "/v1/purchases", json=reservation, headers=bearer("rp_unknown_secret")
+        )
+        assert unknown.status_code == 401, unknown.text
+        await lock.rollback()
+    finally:
+        await locker.close()
+    assert (await first).status_code == 200
+    assert (await shop.balance(other))["reserved"] == 0  # neither refusal reserved anything
 
 
 async def test_past_its_slots_and_queue_a_request_is_refused_without_waiting() -> None:

@@ -12,6 +12,8 @@ from gateway.upstreams import Loyalty, forward
 
 router = APIRouter(prefix="/v1", tags=["customers"])
 PosOrApp = Annotated[Caller, Depends(scoped("pos", "app"))]
+# Reading the balance takes a slot of the POS reads' bulkhead (gateway/shedding.py).
+BalanceReader = Annotated[Caller, Depends(scoped("pos", "app", room="pos_reads"))]
 # Registration is the till's (or the shop's server's) job, where the customer gives consent in
 # person; an app key is bound to a customer who exists already and may not register others.
 Pos = Annotated[Caller, Depends(scoped("pos"))]
@@ -60,5 +62,5 @@ async def get_customer(customer_id: str, _key: PosOrApp, client: Loyalty) -> Res
     summary="Points available, pending, reserved, and the next expiring amounts with dates",
     responses={404: {"description": "customer_not_found"}, 503: {"description": "overloaded"}},
 )
-async def get_balance(customer_id: str, _key: PosOrApp, client: LoyaltyReads) -> Response:
+async def get_balance(customer_id: str, _key: BalanceReader, client: LoyaltyReads) -> Response:
     return await forward(client, "GET", f"/members/{customer_id}/balance")

@@ -11,6 +11,7 @@ same body with its first answer and a changed body with a 409, in the same trans
 effect; the gateway's middleware does the same for any ``Idempotency-Key``.
 """
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -30,13 +31,17 @@ from gateway.pos_schemas import (
     ReturnRequest,
     StepRequest,
 )
-from gateway.shedding import LoyaltyReads, LoyaltyWrites
+from gateway.shedding import Kind, LoyaltyReads, LoyaltyWrites
 from gateway.upstreams import forward
 from kit.errors import PROBLEM_JSON
 
 router = APIRouter(prefix="/v1/purchases", tags=["purchases"])
-pos_key = scoped("pos")
-Pos = Annotated[Caller, Depends(pos_key)]
+# A POS key, checked for the bulkhead whose slot the call takes (gateway/shedding.py).
+POS_KEYS: dict[Kind, Callable[..., Awaitable[Caller]]] = {
+    kind: scoped("pos", room=kind) for kind in ("pos_writes", "pos_reads")
+}
+PosWrites = Annotated[Caller, Depends(POS_KEYS["pos_writes"])]
+PosReads = Annotated[Caller, Depends(POS_KEYS["pos_reads"])]
 StoreId = Annotated[
     str | None,
     Query(
@@ -71,7 +76,7 @@ OVERLOADED = _problem(503, "overloaded")
     summary="Quote a receipt: points redeemable per line, accrual preview, payable amount",
     responses={**_problem(404, "member_not_found"), **OVERLOADED},
 )
-async def calculate(body: Receipt, _key: Pos, client: LoyaltyReads) -> Response:
+async def calculate(body: Receipt, _key: PosReads, client: LoyaltyReads) -> Response:
     return await forward(client, "POST", "/purchases/calculate", body)
 
 
@@ -86,7 +91,7 @@ async def calculate(body: Receipt, _key: Pos, client: LoyaltyReads) -> Response:
         **OVERLOADED,
     },
 )
-async def reserve(body: ReserveRequest, _key: Pos, client: LoyaltyWrites) -> Response:
+async def reserve(body: ReserveRequest, _key: PosWrites, client: LoyaltyWrites) -> Response:
     return await forward(client, "POST", "/purchases", body)
 
 
@@ -102,7 +107,7 @@ async def reserve(body: ReserveRequest, _key: Pos, client: LoyaltyWrites) -> Res
 )
 async def confirm(
     txid: str,
-    key: Pos,
+    key: PosWrites,
     client: LoyaltyWrites,
     body: StepRequest | None = None,
     store_id: StoreId = None,
@@ -123,7 +128,7 @@ async def confirm(
 )
 async def cancel(
     txid: str,
-    key: Pos,
+    key: PosWrites,
     client: LoyaltyWrites,
     body: StepRequest | None = None,
     store_id: StoreId = None,
@@ -147,7 +152,7 @@ async def cancel(
 async def return_items(
     txid: str,
     body: ReturnRequest,
-    key: Pos,
+    key: PosWrites,
     client: LoyaltyWrites,
     store_id: StoreId = None,
 ) -> Response:
