@@ -59,11 +59,11 @@ from harness import (
     BenchEnv,
     cpu_between,
     cpu_by_group,
-    generator_heap_set_aside,
     latency_summary,
     settled,
 )
 
+from kit import heap
 from kit.migrations import upgrade_async
 from kit.stack import (
     TILL_DOOR,
@@ -222,7 +222,7 @@ async def overload(till: Till, capacity: float) -> dict[str, Any]:
     """Reserve + confirm at OVERLOAD times ``capacity`` (confirms per second): the latency of
     accepted requests, of refused ones (503 `overloaded`) and the share refused."""
     till.refusals.clear()
-    with generator_heap_set_aside():
+    with heap.set_aside():  # the generator's own stalls are no latency of the platform's
         done, elapsed = await scheduled_calls(till.reserve_confirm, capacity * OVERLOAD, SECONDS)
     accepted = [seconds for seconds, status in done if 200 <= status < 300]
     refused = [seconds for seconds, status in done if status == 503]
@@ -342,7 +342,7 @@ def _tps(output: str) -> float:
 
 async def measured(run: Awaitable[dict[str, Any]], pairs: bool = False) -> dict[str, Any]:
     """A phase's figures and the CPU it cost, by process kind (per confirm when it confirms)."""
-    with generator_heap_set_aside():
+    with heap.set_aside():  # the generator's own stalls are no latency of the platform's
         before = cpu_by_group()
         figures = await run
         spent = cpu_between(before, cpu_by_group())

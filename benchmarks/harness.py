@@ -5,14 +5,12 @@ returning a dict of figures (medians, percentiles, rates, and the ratio to its b
 """
 
 import asyncio
-import gc
 import json
 import os
 import statistics
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,23 +106,6 @@ async def settled(most_cores: float = 0.25, seconds: float = 2.0, timeout: float
         busy = sum(cpu_between(before, cpu_by_group()).values()) / seconds
         if busy <= most_cores or time.monotonic() > deadline:
             return round(busy, 2)
-
-
-@contextmanager
-def generator_heap_set_aside() -> Iterator[None]:
-    """The load generator's heap out of its own garbage collector's way while it measures.
-
-    The generator holds the platform's client libraries and harness (~200 000 objects); a full
-    collection of them stalled it for ~110 ms, and every open-loop request scheduled meanwhile
-    counted the stall as the platform's latency (a refused request's p99 of 125-130 ms in one
-    overload run of three, against 34-44 ms in the others). Set aside as the services set
-    theirs aside after startup (kit.web), and given back after."""
-    gc.collect()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 class Stopwatch:

@@ -1,7 +1,6 @@
 """The FastAPI app factory every service shares: request ids, metrics, health, errors."""
 
 import asyncio
-import gc
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -25,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from kit import heap
 from kit.asgi import StatusNoting
 from kit.db import unit_of_work
 from kit.errors import install_error_handlers
@@ -211,15 +211,10 @@ def create_service_app(
             app.state.settings = settings
             if on_startup:
                 await on_startup(app, resources)
-            # Startup leaves long-lived objects (~165 000 in loyalty); a full collection walked
-            # them all (~120 ms) while requests waited. Set aside from the collector, and
-            # thawed on exit so a process that runs several apps in turn (tests) can free them.
-            gc.collect()
-            gc.freeze()
             try:
-                yield
+                with heap.set_aside():  # what startup made lives as long as the app
+                    yield
             finally:
-                gc.unfreeze()
                 if on_shutdown:
                     await on_shutdown(app)
 
