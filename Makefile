@@ -1,6 +1,7 @@
 SHELL := /bin/bash
 export PATH := $(HOME)/.local/bin:/usr/local/go/bin:$(PATH)
 PY_DIRS := libs services gateway tools scripts tests k8s docker benchmarks
+GO_DIRS := benchmarks/tills
 .DEFAULT_GOAL := help
 
 include k8s/k8s.mk
@@ -26,10 +27,12 @@ test: bootstrap-test k8s-check ## Check the k8s manifests, then run the whole te
 	@uv run --frozen pytest $(PYTEST_ARGS)
 	@cd console && npm test --silent
 
-lint: bootstrap ## ruff format check, ruff, mypy, and the Dockerfile linters
+lint: bootstrap ## ruff format check, ruff, mypy, gofmt and go vet, and the Dockerfile linters
 	uv run --frozen ruff format --check $(PY_DIRS)
 	uv run --frozen ruff check $(PY_DIRS)
 	uv run --frozen mypy $(PY_DIRS)
+	@unformatted="$$(gofmt -l $(GO_DIRS))"; [ -z "$$unformatted" ] || { echo "gofmt: $$unformatted"; exit 1; }
+	@for dir in $(GO_DIRS); do (cd $$dir && go vet ./...) || exit 1; done
 	@$(MAKE) --no-print-directory dockerfile-lint
 	@$(MAKE) --no-print-directory console-lint
 

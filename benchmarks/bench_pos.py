@@ -5,7 +5,8 @@ same process, where the ingress sends `/v1/purchases`), as in production.
 
 Open-loop load at a fixed rate (latency counted from each request's scheduled start, so a
 slow server is not hidden by a waiting generator), then closed loops for the most confirms per
-second: with fresh customers (each first purchase also ends the customer's welcome chain; the
+second, driven by 16 tills in a Go process (benchmarks/tills, its CPU counted as the load
+generator's): with fresh customers (each first purchase also ends the customer's welcome chain; the
 ratio target is taken from this one), again once every customer has bought, and once more with
 the event consumers stopped (the till alone, as when they run on other machines).
 
@@ -37,6 +38,7 @@ hops (the gateway, then loyalty over HTTP) and through the till's door, in turns
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import itertools
 import json
 import os
@@ -56,6 +58,7 @@ import asyncpg
 import bare_till
 import httpx
 from harness import (
+    GENERATOR,
     BenchEnv,
     cpu_between,
     cpu_by_group,
@@ -118,7 +121,8 @@ async def _keys(platform: Platform) -> list[str]:
 
 
 class Till:
-    """Many tills in one process; aiohttp, so the generator takes little of the two cores."""
+    """Many tills in one process, for the open loops (aiohttp); the closed loops' tills are the
+    Go process ``closed_loop`` drives (benchmarks/tills), as cheap as pgbench's client."""
 
     RESERVE = "/v1/purchases"
     CONFIRM = "/v1/purchases/{txid}/confirm"
@@ -154,6 +158,12 @@ class Till:
     async def calculate(self, n: int) -> list[tuple[float, int]]:
         return [await self.post("/v1/purchases/calculate", self.receipt(n, points="max"))]
 
+    def closed_loop(self, seconds: float) -> Awaitable[dict[str, Any]]:
+        """``reserve_confirm`` in a closed loop, by the Go tills (the same requests)."""
+        receipt = {k: v for k, v in self.receipt(0, points=10).items() if k != "customer_id"}
+        loop = {"protocol": "platform", "base": self.base, "keys": self.key_list}
+        return closed_loop({**loop, "customers": self.customers, "receipt": receipt}, seconds)
+
     async def reserve_confirm(self, n: int) -> list[tuple[float, int]]:
         txid = uuid.uuid4().hex
         reserved = await self.post(self.RESERVE, self.receipt(n, points=10, txid=txid))
@@ -188,21 +198,40 @@ async def scheduled_calls(
     return done, loop.time() - start
 
 
-async def closed_loop(call: Call, workers: int, seconds: float) -> dict[str, Any]:
-    deadline = time.perf_counter() + seconds
-    done: list[tuple[float, int]] = []
-    counter = itertools.count()
+@functools.cache
+def tills_binary() -> Path:
+    """The closed loops' tills (benchmarks/tills, Go), built once per bench run."""
+    folder = Path(tempfile.mkdtemp(prefix="tills-"))
+    source = Path(__file__).parent / "tills"
+    subprocess.run(["go", "build", "-o", str(folder / "tills"), "."], cwd=source, check=True)
+    return folder / "tills"
 
-    async def worker() -> None:
-        while time.perf_counter() < deadline:
-            results = await call(next(counter))
-            done.extend(results)
-            if any(status == 503 for _, status in results):
-                await asyncio.sleep(RETRY_AFTER_SECONDS)  # as a till told to come back does
 
-    started = time.perf_counter()
-    await asyncio.gather(*(worker() for _ in range(workers)))
-    return _summary(done, time.perf_counter() - started)
+async def closed_loop(loop: dict[str, Any], seconds: float) -> dict[str, Any]:
+    """CONCURRENCY tills, each buying one purchase after another for ``seconds`` (a 503 sends
+    a till away for RETRY_AFTER_SECONDS). The tills are a Go process, cheap as pgbench's client
+    (docs/loyalty.md, "The bench"); the CPU it spent is in ``generator_cpu_seconds``."""
+    loop = {
+        **loop,
+        "workers": CONCURRENCY,
+        "seconds": seconds,
+        "retry_after_seconds": RETRY_AFTER_SECONDS,
+    }
+    tills = await asyncio.create_subprocess_exec(
+        str(tills_binary()),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env={**os.environ, "GOMAXPROCS": "1"},  # a few hundred requests a second
+    )
+    answer, _ = await tills.communicate(json.dumps(loop).encode())
+    assert tills.returncode == 0, "the tills failed (their error is above)"
+    outcome = json.loads(answer)
+    done = [(seconds, int(status)) for seconds, status in outcome["calls"] or []]
+    return {
+        **_summary(done, outcome["elapsed"]),
+        "refusal_codes": outcome["refusals"],
+        "generator_cpu_seconds": outcome["cpu_seconds"],
+    }
 
 
 def _summary(done: list[tuple[float, int]], elapsed: float) -> dict[str, Any]:
@@ -312,8 +341,8 @@ async def bare_till_baseline(infra: Infra, workdir: Path) -> dict[str, Any]:
         timeout = aiohttp.ClientTimeout(total=10)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
             till = BareTill(client, f"http://127.0.0.1:{ports['proxy']}")
-            await closed_loop(till.reserve_confirm, CONCURRENCY, 1)  # warm-up
-            figures = await measured(closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS), True)
+            await till.closed_loop(1)  # warm-up
+            figures = await measured(till.closed_loop(SECONDS), True)
     finally:
         group.stop_all()
     return {**figures, "confirms_per_second": figures["answered_2xx_per_second"] / 2}
@@ -329,6 +358,10 @@ class BareTill:
         async with self.client.post(self.base + path, json=body) as response:
             await response.read()
         return time.perf_counter() - started, response.status
+
+    def closed_loop(self, seconds: float) -> Awaitable[dict[str, Any]]:
+        """``reserve_confirm`` in a closed loop, by the Go tills (the same requests)."""
+        return closed_loop({"protocol": "bare", "base": self.base, "count": CUSTOMERS}, seconds)
 
     async def reserve_confirm(self, n: int) -> list[tuple[float, int]]:
         body = {"customer": n % CUSTOMERS + 1, "txid": uuid.uuid4().hex}
@@ -346,6 +379,8 @@ async def measured(run: Awaitable[dict[str, Any]], pairs: bool = False) -> dict[
         before = cpu_by_group()
         figures = await run
         spent = cpu_between(before, cpu_by_group())
+    tills = figures.pop("generator_cpu_seconds", 0.0)  # a process that has ended meanwhile
+    spent[GENERATOR] = round(spent.get(GENERATOR, 0.0) + tills, 2)
     figures["cpu_seconds"] = spent
     if pairs:  # a reserve and its confirm
         done = figures["count"] / 2 or 1
@@ -365,8 +400,8 @@ async def till_alone(platform: Platform, till: Till) -> dict[str, Any]:
     for package in CONSUMERS:
         platform.stop_worker(package)
     try:
-        await closed_loop(till.reserve_confirm, CONCURRENCY, 1)  # warm-up after the pause
-        figures = await measured(closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS), True)
+        await till.closed_loop(1)  # warm-up after the pause
+        figures = await measured(till.closed_loop(SECONDS), True)
     finally:
         for package in CONSUMERS:
             platform.start_worker(package)
@@ -414,8 +449,8 @@ async def fast_routes(platform: Platform, till: Till) -> dict[str, Any]:
 
     async def loop(name: str) -> dict[str, Any]:
         restart_apis(platform, name == "on")
-        await closed_loop(till.reserve_confirm, CONCURRENCY, 2)  # keys, pools, caches
-        return await measured(closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS), True)
+        await till.closed_loop(2)  # keys, pools, caches
+        return await measured(till.closed_loop(SECONDS), True)
 
     try:
         turns = await in_turns(platform, FAST_ROUTE_TURNS, ("off", "on"), loop)
@@ -484,12 +519,9 @@ async def one_hop(platform: Platform, till: Till) -> dict[str, Any]:
     refusals: Counter[str] = Counter()  # the codes of the 503s in the measured loops
 
     async def loop(name: str) -> dict[str, Any]:
-        await closed_loop(tills[name].reserve_confirm, CONCURRENCY, 1)
-        tills[name].refusals.clear()
-        figures = await measured(
-            closed_loop(tills[name].reserve_confirm, CONCURRENCY, SECONDS), True
-        )
-        refusals.update(tills[name].refusals)
+        await tills[name].closed_loop(1)
+        figures = await measured(tills[name].closed_loop(SECONDS), True)
+        refusals.update(figures["refusal_codes"])
         return figures
 
     turns = await in_turns(platform, ONE_HOP_TURNS, ("gateway", "door"), loop)
@@ -546,7 +578,8 @@ async def own_measured(platform: Platform, till: Till, others: list[Platform]) -
     await asyncio.sleep(IDLE_SECONDS)
     before, started = own_cpu(platform), time.monotonic()
     idle = {k: (v - idle_from.get(k, v)) / IDLE_SECONDS for k, v in before.items()}
-    figures = await closed_loop(till.reserve_confirm, CONCURRENCY, TRACING_SECONDS)
+    figures = await till.closed_loop(TRACING_SECONDS)
+    figures.pop("generator_cpu_seconds")  # the platform's CPU only, below
     await own_settled([platform, *others])
     elapsed = time.monotonic() - started
     spent = {
@@ -591,7 +624,7 @@ async def tracing_overhead(env: BenchEnv) -> dict[str, Any]:
                 _customers(platform, TRACING_CUSTOMERS), _keys(platform)
             )
             tills[name] = Till(client, platform.till_door, keys, customers)
-            await closed_loop(tills[name].reserve_confirm, CONCURRENCY, TRACING_SECONDS)
+            await tills[name].closed_loop(TRACING_SECONDS)
         await own_settled([off, on])
         for turn in range(TRACING_TURNS):
             order = ["off", "on"] if turn % 2 == 0 else ["on", "off"]
@@ -665,7 +698,7 @@ async def run_tracing(env: BenchEnv) -> dict[str, Any]:
 async def run_fast_routes(env: BenchEnv) -> dict[str, Any]:
     """`make bench BENCH=pos_fast_routes`: the fast routes' phase alone."""
     async with platform_and_till(env) as (platform, till):
-        await closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS)  # every first purchase
+        await till.closed_loop(SECONDS)  # every first purchase
         await settled()
         return await fast_routes(platform, till)
 
@@ -674,7 +707,7 @@ async def run_one_hop(env: BenchEnv) -> dict[str, Any]:
     """`make bench BENCH=pos_one_hop`: the till alone through the gateway's two hops and
     through the till's door, in turns (not part of the full run)."""
     async with platform_and_till(env) as (platform, till):
-        await closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS)  # every first purchase
+        await till.closed_loop(SECONDS)  # every first purchase
         await settled()
         return await one_hop(platform, till)
 
@@ -688,11 +721,11 @@ async def run(env: BenchEnv) -> dict[str, Any]:
         pgbench_first = await pgbench_baseline(await env.infra())
         await settled()
         # First the capacity, on a quiet system; an overloaded open loop leaves a backlog.
-        most = await measured(closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS), pairs=True)
+        most = await measured(till.closed_loop(SECONDS), pairs=True)
         await settled()
         # Every customer has bought by now: the first purchases above also ended each one's
         # welcome chain (a workflow, analytics, Temporal), a cost a customer pays once.
-        repeat = await measured(closed_loop(till.reserve_confirm, CONCURRENCY, SECONDS), pairs=True)
+        repeat = await measured(till.closed_loop(SECONDS), pairs=True)
         await settled()
         calculate = await measured(open_loop(till.calculate, RATE, SECONDS))
         memory = [rss_mb(platform, await env.infra())]

@@ -1,0 +1,3 @@
+module retention/benchmarks/tills
+
+go 1.22
