@@ -1,5 +1,6 @@
 """A reservation's and a confirm's round trips to PostgreSQL: each statement they send, counted."""
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -256,3 +257,28 @@ async def test_a_confirm_whose_members_stored_spend_may_be_another_windows_takes
         stored = await session.get(Member, member)
         assert stored is not None and stored.trailing_spend == 2_000
         assert stored.spend_counted_at is not None and stored.spend_counted_at <= utcnow()
+
+
+async def test_a_confirm_that_earns_a_new_tier_sets_and_announces_it_in_its_one_write(
+    till: Till,
+) -> None:
+    member = await till.member()
+    await till.buy(member, sofa(price=20_000))
+    txid = (await till.reserve(member, sofa(price=200_000))).json()["txid"]  # 220 000: silver
+    with statements_by_path(till) as (_every, session_path, on_driver):
+        confirmed = await till.http.post(f"/purchases/{txid}/confirm", json={})
+    assert confirmed.status_code == 200, confirmed.text
+    assert session_path == [] and len(on_driver) == 2  # the read and the write, as any confirm
+    async with till.sessions() as session:
+        stored = await session.get(Member, member)
+        assert stored is not None and (stored.tier, stored.trailing_spend) == ("silver", 220_000)
+        written = (await session.execute(select(outbox.table.c.data).order_by("seq"))).scalars()
+        last_two = [json.loads(data) for data in written][-2:]
+    # The new tier's event, then the purchase's: the order the session's path writes them in.
+    assert [event["type"] for event in last_two] == ["member.tier_changed", "purchase.confirmed"]
+    assert last_two[0]["payload"] == {
+        "previous_tier": "base",
+        "tier": "silver",
+        "trailing_spend": 220_000,
+    }
+    assert last_two[1]["payload"]["txid"] == txid

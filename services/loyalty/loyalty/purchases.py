@@ -16,6 +16,7 @@ from kit.contracts.loyalty import (
     PurchaseLine,
 )
 from kit.db import UtcDateTime
+from kit.events import Event
 from loyalty import ledger, till_writes
 from loyalty.domain import allocation
 from loyalty.domain.receipt import Line, LotView, Receipt
@@ -301,10 +302,11 @@ def confirmation_of(
     expires_at: datetime,
     print_: str,
     now: datetime,
+    announced: Event | None = None,
 ) -> tuple[ConfirmationOut, till_writes.Confirmation]:
     """The answer to a confirm and what it writes, once the capture is read and the member's
-    spend and tier are set (``was``: the member's columns before); the purchase is marked
-    confirmed."""
+    spend and tier are set (``was``: the member's columns before; ``announced``: the new
+    tier's event, still to be written); the purchase is marked confirmed."""
     journal = Journal("confirm", member.id, purchase.txid, now)
     for lot_id, points in capture.points.items():
         journal.add("capture", member.id, lot_id, points=-points, held=-points)
@@ -314,7 +316,7 @@ def confirmation_of(
     purchase.answers = {**purchase.answers, "confirm": answer.model_dump(mode="json")}
     event = _confirmed_event(purchase, capture.named, now)
     writes = till_writes.Confirmation(
-        member, was, purchase, capture.points, lot, journal, event, expires_at, now
+        member, was, purchase, capture.points, lot, journal, event, expires_at, now, announced
     )
     return answer, writes
 

@@ -11,19 +11,18 @@ step that lost a race to another writes nothing. This path takes the usual step 
 - a reservation whose member has no lapsed reservation to release and whose txid is new at
   the store;
 - a confirm of a purchase reserved and still alive (or confirmed already, which replays the
-  first answer) that leaves the member's tier as it was, whose member's tier review is not
-  due and whose spend was counted before now (``spend_counted_at``). From then until the
-  review the member's stored spend is the sum of the window's purchases (the reconcile checks
-  it), so the read takes the stored spend instead of summing the member's purchases, a cost
-  that grew with each purchase, and the write's check of the stored spend is a check of the
-  sum.
+  first answer) whose member's tier review is not due and whose spend was counted before now
+  (``spend_counted_at``). From then until the review the member's stored spend is the sum of
+  the window's purchases (the reconcile checks it), so the read takes the stored spend
+  instead of summing the member's purchases, a cost that grew with each purchase, and the
+  write's check of the stored spend is a check of the sum. A new tier the purchase earns is
+  set by the write, which writes its event too, before the purchase's.
 
 Anything else, and a step whose write found the ledger changed since its read, is left to
 loyalty.purchases, which takes the step from the start under the member's lock (``None``): a
-retry of a txid, lapsed reservations, a tier that changes (it announces the new tier), and an
-``Idempotency-Key``, which the routes send there directly. The till's tests run this path on
-PostgreSQL and the session's on SQLite (``any_till``); on PostgreSQL the rare steps take the
-session's path too.
+retry of a txid, lapsed reservations, and an ``Idempotency-Key``, which the routes send there
+directly. The till's tests run this path on PostgreSQL and the session's on SQLite
+(``any_till``); on PostgreSQL the rare steps take the session's path too.
 """
 
 from typing import Any
@@ -135,10 +134,9 @@ async def confirm(
             return None  # counted for another window than this moment's: the sum is taken
         was, expires_at = till_writes.as_read(member), purchases.lot_expiry(rules, member, now)
         capture = ledger.capture_of(rows)
-        if apply_confirmed(rules, member, now, purchase, capture.spend) is not None:
-            return None  # a new tier: its event is written by the session's path
+        announced = apply_confirmed(rules, member, now, purchase, capture.spend)
         answer, writes = purchases.confirmation_of(
-            rules, member, was, purchase, capture, expires_at, print_, now
+            rules, member, was, purchase, capture, expires_at, print_, now, announced
         )
         written = await db.fetchrow(CONFIRMATION, till_writes.confirmation_params(writes))
     assert written is not None  # the statement answers one row

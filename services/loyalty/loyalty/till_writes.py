@@ -220,6 +220,7 @@ LOT_COLUMNS = (
 )
 MEMBERS = cast(Table, Member.__table__)
 EVENT_COLUMNS = ("event_id", "subject", "data", "created_at")
+_EVENTS = ", ".join(EVENT_COLUMNS)
 
 
 def _assignments(prefix: str, columns: Iterable[str]) -> str:
@@ -258,8 +259,12 @@ CONFIRMATION = text(
     f" SELECT {_values('lot_', LOT_COLUMNS)}"
     " WHERE :lot_id IS NOT NULL AND EXISTS (SELECT FROM purchase)),"
     f" {journal_ctes('purchase')},"
-    f" event AS (INSERT INTO outbox ({', '.join(EVENT_COLUMNS)})"
-    f" SELECT {_values('event_', EVENT_COLUMNS)} WHERE EXISTS (SELECT FROM purchase))"
+    # The events: a new tier's, if the confirm earns one (every announced_ parameter is null
+    # if not), then the purchase's, in that order, as the session's path writes them.
+    f" events AS (INSERT INTO outbox ({_EVENTS})"
+    f" SELECT {_EVENTS} FROM (VALUES ({_values('announced_', EVENT_COLUMNS)}, 1),"
+    f" ({_values('event_', EVENT_COLUMNS)}, 2)) AS written ({_EVENTS}, turn)"
+    " WHERE event_id IS NOT NULL AND EXISTS (SELECT FROM purchase) ORDER BY turn)"
     " SELECT (SELECT count(*) FROM purchase) AS confirmed"
 ).bindparams(
     bindparam("capture_lot_ids", type_=postgresql.ARRAY(String(36))),
@@ -271,6 +276,7 @@ CONFIRMATION = text(
     *_typed(PURCHASES, "purchase_", ("txid", "store_id", *CONFIRMED_COLUMNS)),
     *_typed(LOTS, "lot_", LOT_COLUMNS),
     *JOURNAL_PARAMS,
+    *_typed(outbox.table, "announced_", EVENT_COLUMNS),
     *_typed(outbox.table, "event_", EVENT_COLUMNS),
 )
 
@@ -302,6 +308,9 @@ class Confirmation:
     event: Event
     until: datetime  # the member's purchase lots that keep points live on until then
     now: datetime
+    # The member's new tier's event, written before ``event``: the driver's (the session's
+    # path has written it already, as it set the tier).
+    announced: Event | None = None
 
 
 async def confirm(session: AsyncSession, confirmation: Confirmation) -> None:
@@ -318,6 +327,8 @@ async def confirm(session: AsyncSession, confirmation: Confirmation) -> None:
         if confirmation.lot is not None:  # the ORM's flush writes member and purchase
             await ledger.insert_lot(session, confirmation.lot)
         await confirmation.journal.write(session)
+        if confirmation.announced is not None:
+            await outbox.add(session, confirmation.announced)
         await outbox.add(session, confirmation.event)
         return
     written = await session.execute(CONFIRMATION, confirmation_params(confirmation))
@@ -338,10 +349,15 @@ def confirmation_params(confirmation: Confirmation) -> dict[str, Any]:
         **_carried(confirmation.purchase, "purchase_", ("txid", "store_id", *CONFIRMED_COLUMNS)),
         **{f"lot_{c}": getattr(lot, c) if lot is not None else None for c in LOT_COLUMNS},
         **journal.params(),
+        **_prefixed("announced_", _event_row(confirmation.announced)),
         **_prefixed("event_", outbox.row(confirmation.event)),
     }
     journal.entries.clear()
     return params
+
+
+def _event_row(event: Event | None) -> dict[str, Any]:
+    return outbox.row(event) if event is not None else dict.fromkeys(EVENT_COLUMNS)
 
 
 def _carried(instance: Member | Purchase, prefix: str, columns: Iterable[str]) -> dict[str, Any]:
