@@ -6,9 +6,10 @@ same process, where the ingress sends `/v1/purchases`), as in production.
 Open-loop load at a fixed rate (latency counted from each request's scheduled start, so a
 slow server is not hidden by a waiting generator), then closed loops for the most confirms per
 second, driven by 16 tills in a Go process (benchmarks/tills, its CPU counted as the load
-generator's): with fresh customers (each first purchase also ends the customer's welcome chain; the
-ratio target is taken from this one), again once every customer has bought, and once more with
-the event consumers stopped (the till alone, as when they run on other machines).
+generator's): with fresh customers (each first purchase also ends the customer's welcome
+chain; the ratio target is taken from this one), again once every customer has bought, and
+once more with the event consumers stopped (the till alone, as when they run on other
+machines).
 
 Two baselines run the same writes as one reserve + confirm (member row lock, lot updates,
 operations, journal, purchase, allocation, accrual lot, outbox; see ``bare_till``): pgbench on
@@ -210,7 +211,7 @@ def tills_binary() -> Path:
 async def closed_loop(loop: dict[str, Any], seconds: float) -> dict[str, Any]:
     """CONCURRENCY tills, each buying one purchase after another for ``seconds`` (a 503 sends
     a till away for RETRY_AFTER_SECONDS). The tills are a Go process, cheap as pgbench's client
-    (docs/loyalty.md, "The bench"); the CPU it spent is in ``generator_cpu_seconds``."""
+    (docs/loyalty.md, "POS benchmark"); the CPU it spent is in ``generator_cpu_seconds``."""
     loop = {
         **loop,
         "workers": CONCURRENCY,
