@@ -336,37 +336,15 @@ async def bare_till_baseline(infra: Infra, workdir: Path) -> dict[str, Any]:
         argv += ["--host", "127.0.0.1", "--port", str(port), "--no-access-log"]
         argv += ["--log-level", "warning"]
         procs.append(Proc(f"bare-till-{name}", argv, env=env, ready=partial(port_open, port)))
+    # The Go tills' bare protocol: /reserve, then /confirm, of the n-th purchase's customer.
+    loop = {"protocol": "bare", "base": f"http://127.0.0.1:{ports['proxy']}", "count": CUSTOMERS}
     try:
         group.start_all_and_wait(procs)
-        connector = aiohttp.TCPConnector(limit=400)
-        timeout = aiohttp.ClientTimeout(total=10)
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as client:
-            till = BareTill(client, f"http://127.0.0.1:{ports['proxy']}")
-            await till.closed_loop(1)  # warm-up
-            figures = await measured(till.closed_loop(SECONDS), True)
+        await closed_loop(loop, 1)  # warm-up
+        figures = await measured(closed_loop(loop, SECONDS), True)
     finally:
         group.stop_all()
     return {**figures, "confirms_per_second": figures["answered_2xx_per_second"] / 2}
-
-
-class BareTill:
-    def __init__(self, client: aiohttp.ClientSession, base: str) -> None:
-        self.client = client
-        self.base = base
-
-    async def post(self, path: str, body: dict[str, Any]) -> tuple[float, int]:
-        started = time.perf_counter()
-        async with self.client.post(self.base + path, json=body) as response:
-            await response.read()
-        return time.perf_counter() - started, response.status
-
-    def closed_loop(self, seconds: float) -> Awaitable[dict[str, Any]]:
-        """``reserve_confirm`` in a closed loop, by the Go tills (the same requests)."""
-        return closed_loop({"protocol": "bare", "base": self.base, "count": CUSTOMERS}, seconds)
-
-    async def reserve_confirm(self, n: int) -> list[tuple[float, int]]:
-        body = {"customer": n % CUSTOMERS + 1, "txid": uuid.uuid4().hex}
-        return [await self.post("/reserve", body), await self.post("/confirm", body)]
 
 
 def _tps(output: str) -> float:
