@@ -37,12 +37,14 @@ hops (the gateway, then loyalty over HTTP) and through the till's door, in turns
 """
 
 import asyncio
+import atexit
 import contextlib
 import dataclasses
 import functools
 import itertools
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -201,8 +203,10 @@ async def scheduled_calls(
 
 @functools.cache
 def tills_binary() -> Path:
-    """The closed loops' tills (benchmarks/tills, Go), built once per bench run."""
+    """The closed loops' tills (benchmarks/tills, Go), built once per bench run and removed
+    at its end."""
     folder = Path(tempfile.mkdtemp(prefix="tills-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
     source = Path(__file__).parent / "tills"
     subprocess.run(["go", "build", "-o", str(folder / "tills"), "."], cwd=source, check=True)
     return folder / "tills"
@@ -227,7 +231,7 @@ async def closed_loop(loop: dict[str, Any], seconds: float) -> dict[str, Any]:
     answer, _ = await tills.communicate(json.dumps(loop).encode())
     assert tills.returncode == 0, "the tills failed (their error is above)"
     outcome = json.loads(answer)
-    done = [(seconds, int(status)) for seconds, status in outcome["calls"] or []]
+    done = [(latency, int(status)) for latency, status in outcome["calls"] or []]
     return {
         **_summary(done, outcome["elapsed"]),
         "refusal_codes": outcome["refusals"],
